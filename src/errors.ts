@@ -1,0 +1,43 @@
+/**
+ * Every failure the product reports to a user is a SparseScopeError: a stable `code` that the UI and
+ * tests can switch on, and a message that names what is wrong and what is supported.
+ */
+export type ErrorCode =
+  | 'not-gguf'
+  | 'gguf-version'
+  | 'truncated'
+  | 'out-of-bounds'
+  | 'overlapping-tensors'
+  | 'misaligned-tensor'
+  | 'absurd-size'
+  | 'unknown-architecture'
+  | 'missing-tensor'
+  | 'wrong-shape'
+  | 'unsupported-quant'
+  | 'missing-metadata'
+  | 'bad-metadata'
+  | 'tokenizer'
+  | 'context-overflow'
+  | 'no-webgpu'
+  | 'no-adapter'
+  | 'device-lost'
+  | 'device-limits'
+  | 'gpu-error'
+  | 'aborted'
+  | 'network'
+  | 'bad-argument'
+  | 'not-implemented';
+
+export class SparseScopeError extends Error {
+  override readonly name = 'SparseScopeError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function isSparseScopeError(e: unknown): e is SparseScopeError {
+  return e instanceof SparseScopeError || (typeof e === 'object' && e !== null && (e as { name?: string }).name === 'SparseScopeError');
+}

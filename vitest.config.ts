@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config';
+
+// Three projects, run by scripts/test.mjs in this order:
+//  unit — pure TypeScript and the llama.cpp reference comparisons (Node, no GPU);
+//  gpu  — WGSL kernels and the WebGPU engine through Dawn; scripts/gpu-suite.mjs runs it once per
+//         software adapter, with SPARSESCOPE_ADAPTER naming the adapter it must find;
+//  e2e  — the page in Debian's chromium through playwright-core.
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: 'unit', include: ['src/**/*.test.ts'], exclude: ['src/**/*.gpu.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 } },
+      { test: { name: 'gpu', include: ['src/**/*.gpu.test.ts'], testTimeout: 300_000, hookTimeout: 120_000, fileParallelism: false } },
+      { test: { name: 'e2e', include: ['e2e/**/*.test.ts'], testTimeout: 300_000, hookTimeout: 300_000, fileParallelism: false } },
+    ],
+  },
+});
