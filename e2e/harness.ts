@@ -1,0 +1,75 @@
+/**
+ * e2e plumbing: serve the app exactly as `npm start` does, and drive Debian's chromium with WebGPU
+ * through playwright-core (never a downloaded browser).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+export const CHROMIUM = process.env.SPARSESCOPE_CHROMIUM ?? '/usr/bin/chromium';
+export const SCREENSHOTS = join(process.cwd(), 'e2e', 'screenshots');
+
+export interface Server {
+  url: string;
+  stop(): void;
+}
+
+/** Runs `npm start` on a free port and resolves with the URL it prints. */
+export function startServer(): Promise<Server> {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const child: ChildProcess = spawn('npm', ['start', '--', '--port', String(port), '--strictPort'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+    detached: true,
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`npm start printed no URL in 60 s:\n${out}`)), 60_000);
+    const onData = (d: Buffer) => {
+      // eslint-disable-next-line no-control-regex -- strip ANSI colours from vite's banner
+      out += d.toString().replace(/\x1b\[[0-9;]*m/g, '');
+      const m = /Local:\s+(http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ url: m[1], stop: () => killGroup(child) });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`npm start exited with ${code}:\n${out}`)));
+  });
+}
+
+function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, 'SIGTERM');
+  } catch {
+    child.kill('SIGTERM');
+  }
+}
+
+export async function launchBrowser(opts: { webgpu?: boolean } = {}): Promise<BrowserContext> {
+  const dir = mkdtempSync(join(tmpdir(), 'sparsescope-chromium-'));
+  const args = ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+  if (opts.webgpu !== false) args.push('--enable-unsafe-webgpu');
+  return chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args, viewport: { width: 1200, height: 900 } });
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const path = join(SCREENSHOTS, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
+
+/** Collects page errors and console errors so a test can print them when it fails. */
+export function watchConsole(page: Page): string[] {
+  const lines: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') lines.push(`[${m.type()}] ${m.text()}`);
+  });
+  page.on('pageerror', (e) => lines.push(`[pageerror] ${e.message}`));
+  return lines;
+}

@@ -1,0 +1,27 @@
+/** Dispatcher for rmsnorm.wgsl: y[rows, n] = RMSNorm(x[rows, n]) * weight[n]. */
+import { wgslStruct, uniformBuffer, type ParamLayout } from '../../params.ts';
+import { getPipeline, bindBuffers, encodeDispatch } from '../../pipelines.ts';
+import source from './rmsnorm.wgsl?raw';
+
+export const RMSNORM_PARAMS = [
+  ['n', 'u32'],
+  ['eps', 'f32'],
+] as const satisfies ParamLayout;
+
+/** Threads per row; must be a power of two (tree reduction) and match the shared array size. */
+const WG = 256;
+
+export function rmsnormCode(): string {
+  return source.replace('{{PARAMS}}', wgslStruct('Params', RMSNORM_PARAMS));
+}
+
+export function encodeRmsnorm(
+  device: GPUDevice,
+  enc: GPUCommandEncoder,
+  args: { x: GPUBuffer; weight: GPUBuffer; y: GPUBuffer; rows: number; n: number; eps: number },
+): void {
+  const pipeline = getPipeline(device, { kernel: 'rmsnorm', variant: { wg: WG } }, rmsnormCode);
+  const params = uniformBuffer(device, RMSNORM_PARAMS, { n: args.n, eps: args.eps }, 'rmsnorm:params');
+  const bg = bindBuffers(device, pipeline, [params, args.x, args.weight, args.y], 'rmsnorm');
+  encodeDispatch(enc, pipeline, bg, [args.rows]);
+}

@@ -1,0 +1,40 @@
+/** The GPU the engine got: adapter name, features, key limits, and the self-test kernel's result. */
+import { useStore } from './store.ts';
+
+const SHOWN_LIMITS = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup'];
+
+export function AdapterPanel() {
+  const { status, info, selfTest } = useStore();
+  return (
+    <section className="panel" data-testid="adapter-panel">
+      <h2>GPU</h2>
+      <p>
+        Status: <strong data-testid="gpu-status">{status}</strong>
+      </p>
+      {info && (
+        <>
+          <p>
+            Adapter: <strong data-testid="adapter-name">{info.name}</strong>
+          </p>
+          <p data-testid="gpu-features">Features: {info.features.join(', ') || 'none'}</p>
+          <table className="limits">
+            <tbody>
+              {SHOWN_LIMITS.map((k) => (
+                <tr key={k}>
+                  <td>{k}</td>
+                  <td>{info.limits[k]?.toLocaleString()}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+      {selfTest && (
+        <p data-testid="selftest" data-ok={String(selfTest.ok)} data-max-error={selfTest.maxAbsError}>
+          Kernel self-test ({selfTest.kernel} {selfTest.shape.join('×')} on the GPU against the CPU reference): max |error|{' '}
+          {selfTest.maxAbsError.toExponential(2)} — {selfTest.ok ? 'pass' : 'FAIL'}
+        </p>
+      )}
+    </section>
+  );
+}

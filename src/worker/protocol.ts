@@ -1,0 +1,111 @@
+/**
+ * The one typed protocol between the UI and the engine. The Worker exposes `EngineApi` with comlink;
+ * `InProcessEngine` (src/engine) implements the same interface, so Node code and tests use the engine
+ * without a worker. Every event carries its payload type through its `kind` (no casts per message).
+ * Callbacks cross the worker boundary as comlink proxies (see src/worker/client.ts).
+ */
+import type { GpuInfo } from '../gpu/device.ts';
+import type { ErrorCode } from '../errors.ts';
+
+/** Where a model comes from. Files and Blobs are streamed by range, never read whole. */
+export type ModelSource =
+  | { kind: 'url'; url: string; name?: string }
+  | { kind: 'blob'; blob: Blob; name: string }
+  | { kind: 'path'; path: string };
+
+export type LoadEvent =
+  | { kind: 'header'; arch: string; tensorCount: number; fileBytes: number }
+  | { kind: 'progress'; loadedBytes: number; totalBytes: number; tensor: string }
+  | { kind: 'ready'; model: ModelSummary };
+
+export interface ModelSummary {
+  name: string;
+  arch: string;
+  fileBytes: number;
+  /** Parameters and cache facts the UI shows; computed from the config. */
+  layers: number;
+  contextLength: number;
+  vocabSize: number;
+  backend: 'cpu' | 'webgpu';
+}
+
+export interface SamplingOptions {
+  temperature: number;
+  topK: number;
+  topP: number;
+  minP: number;
+  repetitionPenalty: number;
+  seed: number;
+}
+
+export interface GenerateRequest {
+  /** Either raw prompt text or chat messages rendered with the model's template. */
+  prompt?: string;
+  messages?: { role: 'system' | 'user' | 'assistant'; content: string }[];
+  maxTokens: number;
+  sampling: SamplingOptions;
+  /** Overrides the file's indexer top-k (0 = dense attention). */
+  indexTopK?: number;
+  /** Which traces to read back from the GPU for each generated token; nothing when absent. */
+  trace?: TraceRequest;
+}
+
+export type GenerateEvent =
+  | { kind: 'prefill'; promptTokens: number; ms: number }
+  | { kind: 'token'; id: number; text: string; index: number; trace?: TokenTrace }
+  | { kind: 'done'; reason: 'eos' | 'max-tokens' | 'aborted'; tokens: number; tokensPerSecond: number; timeToFirstTokenMs: number };
+
+export interface TraceRequest {
+  indexer?: boolean;
+  dense?: boolean;
+  router?: boolean;
+}
+
+/** What one query token's forward pass looked like inside, per layer. */
+export interface TokenTrace {
+  position: number;
+  layers: LayerTrace[];
+}
+
+export interface LayerTrace {
+  /** Indexer score for each visible key position 0..position (DSA models only). */
+  indexScores?: number[];
+  /** Key positions attention ran over (the indexer's top-k), ascending. */
+  chosen?: number[];
+  /** Dense attention weights over keys 0..position, summed over heads (for comparison). */
+  denseWeights?: number[];
+  /** MoE layers: router probabilities per expert, the chosen experts and their weights. */
+  routerProbs?: number[];
+  experts?: number[];
+  expertWeights?: number[];
+}
+
+export interface SelfTestResult {
+  kernel: string;
+  shape: [number, number];
+  maxAbsError: number;
+  ok: boolean;
+}
+
+/** Errors cross the boundary as plain data (structured clone drops class identity). */
+export interface EngineErrorData {
+  code: ErrorCode;
+  message: string;
+}
+
+export type EngineStatusEvent = { kind: 'device-lost'; message: string } | { kind: 'gpu-error'; message: string };
+
+export interface EngineApi {
+  /** Requests the GPU device; resolves with the adapter's name, features and limits. */
+  init(onStatus?: (e: EngineStatusEvent) => void): Promise<GpuInfo>;
+  /** Runs a real kernel against its CPU reference: proves the page → worker → GPU → back path. */
+  selfTest(): Promise<SelfTestResult>;
+  load(source: ModelSource, onEvent: (e: LoadEvent) => void): Promise<ModelSummary>;
+  generate(request: GenerateRequest, onEvent: (e: GenerateEvent) => void): Promise<void>;
+  /** Stops the running generation at the next token boundary. */
+  abort(): Promise<void>;
+  /** The trace of the last forward pass over a whole prompt (every query row), read back on request. */
+  trace(prompt: string, request: TraceRequest, indexTopK?: number): Promise<TokenTrace[]>;
+  /** Drops the device and everything on it, then initialises again (after a lost device). */
+  restart(): Promise<GpuInfo>;
+}
