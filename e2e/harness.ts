@@ -26,7 +26,10 @@ export function startServer(): Promise<Server> {
   });
   return new Promise((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`npm start printed no URL in 60 s:\n${out}`)), 60_000);
+    const timer = setTimeout(() => {
+      killGroup(child);
+      reject(new Error(`npm start printed no URL in 60 s:\n${out}`));
+    }, 60_000);
     const onData = (d: Buffer) => {
       // eslint-disable-next-line no-control-regex -- strip ANSI colours from vite's banner
       out += d.toString().replace(/\x1b\[[0-9;]*m/g, '');
