@@ -14,7 +14,18 @@ export type ModelSource =
   | { kind: 'path'; path: string };
 
 export type LoadEvent =
-  | { kind: 'header'; arch: string; tensorCount: number; fileBytes: number }
+  | {
+      kind: 'header';
+      arch: string;
+      tensorCount: number;
+      fileBytes: number;
+      /** Optional, for the UI's fit verdict before the weights stream: what the GPU will have to hold. */
+      estimatedGpuBytes?: number;
+      largestTensorBytes?: number;
+      quantTypes?: string[];
+      contextLength?: number;
+      shape?: ModelShape;
+    }
   | { kind: 'progress'; loadedBytes: number; totalBytes: number; tensor: string }
   | { kind: 'ready'; model: ModelSummary };
 
@@ -27,6 +38,37 @@ export interface ModelSummary {
   contextLength: number;
   vocabSize: number;
   backend: 'cpu' | 'webgpu';
+  /** Optional: the architecture sizes the Memory view computes cache bytes from. */
+  shape?: ModelShape;
+  /** Optional: the file's indexer top-k (DSA models), the classroom slider's default. */
+  indexTopK?: number;
+}
+
+/** Architecture sizes a UI needs (cache bytes, axes); every field straight from the GGUF metadata. */
+export interface ModelShape {
+  layers: number;
+  embedding: number;
+  heads: number;
+  qLoraRank: number;
+  kvLoraRank: number;
+  /** Per-head query/key dims without and with rotary embedding, and the value dim. */
+  nopeDim: number;
+  ropeDim: number;
+  vDim: number;
+  indexerHeads?: number;
+  indexerDim?: number;
+  indexerTopK?: number;
+  experts?: number;
+  expertsUsed?: number;
+  sharedExperts?: number;
+  leadingDenseLayers?: number;
+  contextLength: number;
+}
+
+/** A token as the model saw it. */
+export interface TokenText {
+  id: number;
+  text: string;
 }
 
 export interface SamplingOptions {
@@ -51,7 +93,7 @@ export interface GenerateRequest {
 }
 
 export type GenerateEvent =
-  | { kind: 'prefill'; promptTokens: number; ms: number }
+  | { kind: 'prefill'; promptTokens: number; ms: number; /** Optional: the rendered prompt's tokens, for the views' axes. */ tokens?: TokenText[] }
   | { kind: 'token'; id: number; text: string; index: number; trace?: TokenTrace }
   | { kind: 'done'; reason: 'eos' | 'max-tokens' | 'aborted'; tokens: number; tokensPerSecond: number; timeToFirstTokenMs: number };
 
@@ -65,6 +107,10 @@ export interface TraceRequest {
 export interface TokenTrace {
   position: number;
   layers: LayerTrace[];
+  /** Optional: the token at this position (trace() over a prompt fills it, for axis labels). */
+  token?: TokenText;
+  /** Optional: wall time of this token's forward pass, ms. */
+  ms?: number;
 }
 
 export interface LayerTrace {
@@ -78,6 +124,43 @@ export interface LayerTrace {
   routerProbs?: number[];
   experts?: number[];
   expertWeights?: number[];
+  /** Optional: GPU time of this layer for this token, ms (timestamp queries, when the adapter has them). */
+  ms?: number;
+}
+
+/**
+ * Classroom: one greedy step over a context, under the given indexer top-k AND dense, so the UI can show
+ * how sparse attention changes the next-token distribution. Nothing is generated into a conversation.
+ */
+export interface StepRequest {
+  /** Raw context text (no chat template). */
+  prompt: string;
+  /** Token ids appended after the prompt by earlier steps. */
+  appended?: number[];
+  /** Top-k for the sparse run (0 = dense). */
+  indexTopK: number;
+  /** How many candidates to return (default 5). */
+  candidates?: number;
+  trace?: TraceRequest;
+}
+
+export interface Candidate {
+  id: number;
+  text: string;
+  prob: number;
+}
+
+export interface StepResult {
+  /** Position of the predicted token (= context length). */
+  position: number;
+  /** Most probable next tokens under the requested top-k, then under dense attention, descending. */
+  candidates: Candidate[];
+  denseCandidates: Candidate[];
+  /** KL(dense ‖ sparse) of the full next-token distributions, in nats (0 when k covers the context). */
+  klToDense: number;
+  top1Agrees: boolean;
+  /** The last context position's trace under the requested top-k, when asked. */
+  trace?: TokenTrace;
 }
 
 export interface SelfTestResult {
@@ -108,4 +191,6 @@ export interface EngineApi {
   trace(prompt: string, request: TraceRequest, indexTopK?: number): Promise<TokenTrace[]>;
   /** Drops the device and everything on it, then initialises again (after a lost device). */
   restart(): Promise<GpuInfo>;
+  /** Optional (classroom): one step's next-token distribution under top-k vs dense. */
+  step?(request: StepRequest): Promise<StepResult>;
 }
