@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { renderChatPrompt } from './chat-template.ts';
+
+// A DeepSeek-V3-style template, shortened: BOS, system prompt first, then role markers.
+const DEEPSEEK_LIKE =
+  "{{ bos_token }}{% for m in messages %}{% if m['role'] == 'system' %}{{ m['content'] }}{% elif m['role'] == 'user' %}{{ '<｜User｜>' + m['content'] }}{% else %}{{ '<｜Assistant｜>' + m['content'] + eos_token }}{% endif %}{% endfor %}{% if add_generation_prompt %}{{ '<｜Assistant｜>' }}{% endif %}";
+
+const messages = [
+  { role: 'system', content: 'Be brief.' },
+  { role: 'user', content: 'Hi' },
+  { role: 'assistant', content: 'Hello!' },
+  { role: 'user', content: '2+2?' },
+];
+
+describe('renderChatPrompt', () => {
+  it('renders the file template with BOS/EOS and the generation prompt', () => {
+    const r = renderChatPrompt(DEEPSEEK_LIKE, messages, { bosToken: '<s>', eosToken: '</s>' });
+    expect(r).toEqual({ source: 'file', text: '<s>Be brief.<｜User｜>Hi<｜Assistant｜>Hello!</s><｜User｜>2+2?<｜Assistant｜>' });
+    expect(renderChatPrompt(DEEPSEEK_LIKE, messages, { addGenerationPrompt: false }).text.endsWith('2+2?')).toBe(true);
+  });
+
+  it('falls back to a plain format without a template', () => {
+    const r = renderChatPrompt(undefined, messages);
+    expect(r.source).toBe('fallback');
+    expect(r.warning).toMatch(/no chat template/);
+    expect(r.text).toBe('System: Be brief.\n\nUser: Hi\nAssistant: Hello!\nUser: 2+2?\nAssistant:');
+  });
+
+  it('falls back with a warning when the template does not parse or throws', () => {
+    const broken = renderChatPrompt('{% for m in messages %}{{ m.content ', messages);
+    expect(broken.source).toBe('fallback');
+    expect(broken.warning).toMatch(/template failed/);
+    const throwing = renderChatPrompt("{{ raise_exception('nope') }}", messages);
+    expect(throwing.source).toBe('fallback');
+    expect(throwing.text.endsWith('Assistant:')).toBe(true);
+  });
+});
