@@ -46,5 +46,7 @@ export const COMPARISON_TEXTS: readonly string[] = [
   'emoji👋🏽joined中文mixed123abc',
   'a\n\nb \n\n c\n \n',
   '   \n\n   ',
+  'x\u00A0\u00A0\u00A0y end\u3000\u3000 \u2003\u2003indent (\u00A0) !\u00A0\u00A0?',
+  '中文\u3000测试。\u3000「引用」 ok\u0085\u0085ok \uFEFF\uFEFFz',
   'https://example.com/path?query=1&x=2#frag user@mail.org',
 ];
