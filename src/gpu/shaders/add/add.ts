@@ -1,0 +1,65 @@
+/**
+ * Dispatchers for the residual adds:
+ *   encodeAdd:        out[n] = a[n] + b[n]                                        (add.wgsl)
+ *   encodeAccumulate: y[r, :] += scale * Σ_j w[r·terms + j] · x[r·terms + j, :]  (accumulate.wgsl)
+ * The accumulate covers the in-place residual (terms 1, no w: y += scale·x) and the MoE combine
+ * (x the gathered expert outputs [T·k, n], w the router's weights [T, k], both on the GPU).
+ */
+import { uniformBuffer, type ParamLayout } from '../../params.ts';
+import { getPipeline, bindBuffers, encodeDispatch } from '../../pipelines.ts';
+import { assemble, grid1d } from './kernel-util.ts';
+import addSource from './add.wgsl?raw';
+import accSource from './accumulate.wgsl?raw';
+
+export const ADD_PARAMS = [['n', 'u32']] as const satisfies ParamLayout;
+export const ACCUMULATE_PARAMS = [
+  ['rows', 'u32'],
+  ['n', 'u32'],
+  ['terms', 'u32'],
+  ['scale', 'f32'],
+] as const satisfies ParamLayout;
+
+const WG = 256;
+
+export function addCode(): string {
+  return assemble(addSource, ADD_PARAMS, { WG });
+}
+
+export function accumulateCode(useW: boolean): string {
+  return assemble(accSource, ACCUMULATE_PARAMS, { WG, USE_W: useW });
+}
+
+export function encodeAdd(device: GPUDevice, enc: GPUCommandEncoder, a: { a: GPUBuffer; b: GPUBuffer; out: GPUBuffer; n: number }): void {
+  const pipeline = getPipeline(device, { kernel: 'add', variant: { wg: WG } }, addCode);
+  const params = uniformBuffer(device, ADD_PARAMS, { n: a.n }, 'add:params');
+  encodeDispatch(enc, pipeline, bindBuffers(device, pipeline, [params, a.a, a.b, a.out], 'add'), grid1d(device, Math.ceil(a.n / WG)));
+}
+
+export interface AccumulateArgs {
+  /** f32 [rows·terms, n]. */
+  x: GPUBuffer;
+  /** f32 [rows, n], updated in place; must not be x. */
+  y: GPUBuffer;
+  rows: number;
+  n: number;
+  /** x rows summed into each y row; default 1. */
+  terms?: number;
+  /** f32 [rows·terms] per-term weights (e.g. MoE router weights [T, k]); default all 1. */
+  w?: GPUBuffer;
+  /** Uniform factor; default 1. */
+  scale?: number;
+}
+
+const dummies = new WeakMap<GPUDevice, GPUBuffer>();
+
+export function encodeAccumulate(device: GPUDevice, enc: GPUCommandEncoder, a: AccumulateArgs): void {
+  const useW = a.w !== undefined;
+  const pipeline = getPipeline(device, { kernel: 'accumulate', variant: { wg: WG, useW } }, () => accumulateCode(useW));
+  let w = a.w;
+  if (!w) {
+    w = dummies.get(device);
+    if (!w) dummies.set(device, (w = device.createBuffer({ label: 'accumulate:no-w', size: 4, usage: GPUBufferUsage.STORAGE })));
+  }
+  const params = uniformBuffer(device, ACCUMULATE_PARAMS, { rows: a.rows, n: a.n, terms: a.terms ?? 1, scale: a.scale ?? 1 }, 'accumulate:params');
+  encodeDispatch(enc, pipeline, bindBuffers(device, pipeline, [params, a.x, w, a.y], 'accumulate'), grid1d(device, Math.ceil((a.rows * a.n) / WG)));
+}

@@ -1,0 +1,69 @@
+/**
+ * Small helpers shared by the layernorm, swiglu, add, rope, mla and dsa dispatchers:
+ * WGSL assembly (the uniform struct plus `const` declarations for the variant; WGSL compilers fold
+ * `if (CONST)` branches, so variants need no preprocessor), 1-D grids that respect the per-dimension
+ * workgroup limit, and prepared kernels (bind groups built once, encoded every step).
+ */
+import { SparseScopeError } from '../../../errors.ts';
+import { wgslStruct, type ParamLayout } from '../../params.ts';
+
+export type ConstValue = boolean | number | { u32: number } | { f32: number };
+
+function constDecl(name: string, v: ConstValue): string {
+  if (typeof v === 'boolean') return `const ${name}: bool = ${v};`;
+  if (typeof v === 'number') return `const ${name}: u32 = ${v >>> 0}u;`;
+  if ('u32' in v) return `const ${name}: u32 = ${v.u32 >>> 0}u;`;
+  return `const ${name}: f32 = ${Number(v.f32).toExponential()};`;
+}
+
+/** Fills `{{PARAMS}}` with the uniform struct and `{{CONSTS}}` with one `const` per variant value. */
+export function assemble(source: string, layout: ParamLayout | null, consts: Record<string, ConstValue> = {}): string {
+  const decls = Object.entries(consts)
+    .map(([k, v]) => constDecl(k, v))
+    .join('\n');
+  return source.replace('{{PARAMS}}', layout ? wgslStruct('Params', layout) : '').replace('{{CONSTS}}', decls);
+}
+
+/**
+ * A grid of `groups` workgroups laid out as [x, y] within the per-dimension limit; the shader
+ * recovers the flat id as `wid.x + wid.y * nwg.x` and must guard the tail.
+ */
+export function grid1d(device: GPUDevice, groups: number): [number, number] {
+  const max = device.limits.maxComputeWorkgroupsPerDimension;
+  if (groups <= max) return [Math.max(1, groups), 1];
+  const y = Math.ceil(groups / max);
+  if (y > max) throw new SparseScopeError('device-limits', `${groups} workgroups exceed the device's grid`);
+  return [Math.ceil(groups / y), y];
+}
+
+export function checkGroups(device: GPUDevice, n: number, what: string): void {
+  const max = device.limits.maxComputeWorkgroupsPerDimension;
+  if (n > max) throw new SparseScopeError('device-limits', `${what}: ${n} workgroups in one dimension, the device allows ${max}`);
+}
+
+/** A prepared kernel: encode() records its dispatches; destroy() frees the buffers it owns (uniforms, scratch). */
+export interface PreparedKernel {
+  encode(enc: GPUCommandEncoder): void;
+  destroy(): void;
+}
+
+export interface Step {
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  grid: [number, number?, number?];
+}
+
+/** Records the steps in one compute pass (dispatches in a pass run in order, storage writes visible to the next). */
+export function encodeSteps(enc: GPUCommandEncoder, steps: Step[], label: string): void {
+  const pass = enc.beginComputePass({ label });
+  for (const s of steps) {
+    pass.setPipeline(s.pipeline);
+    pass.setBindGroup(0, s.bindGroup);
+    pass.dispatchWorkgroups(s.grid[0], s.grid[1] ?? 1, s.grid[2] ?? 1);
+  }
+  pass.end();
+}
+
+export function badArg(message: string): SparseScopeError {
+  return new SparseScopeError('bad-argument', message);
+}

@@ -1,0 +1,27 @@
+/** Dispatcher for swiglu.wgsl: y[n] = silu(gate[n]) * up[n]; y must be a third buffer (WebGPU forbids a writable binding aliasing another). */
+import { uniformBuffer, type ParamLayout } from '../../params.ts';
+import { getPipeline, bindBuffers, encodeDispatch } from '../../pipelines.ts';
+import { assemble, grid1d } from '../add/kernel-util.ts';
+import source from './swiglu.wgsl?raw';
+
+export const SWIGLU_PARAMS = [['n', 'u32']] as const satisfies ParamLayout;
+
+const WG = 256;
+
+export function swigluCode(): string {
+  return assemble(source, SWIGLU_PARAMS, { WG });
+}
+
+export interface SwigluArgs {
+  gate: GPUBuffer; // [n] f32
+  up: GPUBuffer; // [n] f32
+  y: GPUBuffer; // out [n] f32, a buffer distinct from gate and up
+  n: number;
+}
+
+export function encodeSwiglu(device: GPUDevice, enc: GPUCommandEncoder, a: SwigluArgs): void {
+  const pipeline = getPipeline(device, { kernel: 'swiglu', variant: { wg: WG } }, swigluCode);
+  const params = uniformBuffer(device, SWIGLU_PARAMS, { n: a.n }, 'swiglu:params');
+  const bg = bindBuffers(device, pipeline, [params, a.gate, a.up, a.y], 'swiglu');
+  encodeDispatch(enc, pipeline, bg, grid1d(device, Math.ceil(a.n / WG)));
+}
