@@ -1,0 +1,87 @@
+/**
+ * Dispatcher for rope.wgsl: RoPE (with YaRN, as ggml) in place on a slice of each head.
+ * Buffer layout: x f32, head h of row r at r·rowStride + h·headStride, rotated slice [offset, offset + nDims).
+ *   MLA q_pe:   q [T, H, nope + rope]:   rowStride H·(nope+rope), headStride nope+rope, offset nope, normal pairs
+ *   MLA kpe:    kv_a out [T, kv_lora + rope]: heads 1, rowStride kv_lora+rope, offset kv_lora, normal pairs
+ *   indexer qI [T, H_I, D_I] / kI [T, D_I]: offset 0 (head is [rope | nope]), NeoX pairs
+ * Positions: pos0 + r, or pos0 + positions[r] with a u32 [rows] buffer.
+ */
+import { uniformBuffer, type ParamLayout } from '../../params.ts';
+import { getPipeline, bindBuffers, encodeDispatch } from '../../pipelines.ts';
+import { assemble, grid1d, badArg } from '../add/kernel-util.ts';
+import { ropeThetaScale, type RopeParams } from './rope.ref.ts';
+import source from './rope.wgsl?raw';
+
+export { yarnCorrDims, ropeThetaScale, type RopeParams } from './rope.ref.ts';
+
+export const ROPE_PARAMS = [
+  ['rows', 'u32'],
+  ['heads', 'u32'],
+  ['row_stride', 'u32'],
+  ['head_stride', 'u32'],
+  ['offset', 'u32'],
+  ['n_dims', 'u32'],
+  ['pos0', 'u32'],
+  ['theta_scale', 'f32'],
+  ['freq_scale', 'f32'],
+  ['ext_factor', 'f32'],
+  ['attn_factor', 'f32'],
+  ['corr0', 'f32'],
+  ['corr1', 'f32'],
+] as const satisfies ParamLayout;
+
+const WG = 64;
+
+export function ropeCode(neox: boolean, usePos: boolean): string {
+  return assemble(source, ROPE_PARAMS, { WG, NEOX: neox, USE_POS: usePos });
+}
+
+export interface RopeArgs {
+  x: GPUBuffer;
+  rows: number;
+  heads: number;
+  rowStride: number;
+  headStride: number;
+  offset: number;
+  params: RopeParams;
+  pos0?: number;
+  /** u32 [rows]: position of each row (added to pos0). */
+  positions?: GPUBuffer;
+}
+
+const dummies = new WeakMap<GPUDevice, GPUBuffer>();
+
+export function encodeRope(device: GPUDevice, enc: GPUCommandEncoder, a: RopeArgs): void {
+  const p = a.params;
+  if (p.nDims % 2 !== 0 || p.nDims <= 0) throw badArg(`rope n_dims must be even and positive, got ${p.nDims}`);
+  if (a.offset + p.nDims > a.headStride && a.heads > 1) throw badArg('rope slice runs past the head');
+  const usePos = a.positions !== undefined;
+  const pipeline = getPipeline(device, { kernel: 'rope', variant: { wg: WG, neox: p.neox, usePos } }, () => ropeCode(p.neox, usePos));
+  let pos = a.positions;
+  if (!pos) {
+    pos = dummies.get(device);
+    if (!pos) dummies.set(device, (pos = device.createBuffer({ label: 'rope:no-positions', size: 4, usage: GPUBufferUsage.STORAGE })));
+  }
+  const params = uniformBuffer(
+    device,
+    ROPE_PARAMS,
+    {
+      rows: a.rows,
+      heads: a.heads,
+      row_stride: a.rowStride,
+      head_stride: a.headStride,
+      offset: a.offset,
+      n_dims: p.nDims,
+      pos0: a.pos0 ?? 0,
+      theta_scale: ropeThetaScale(p.freqBase, p.nDims),
+      freq_scale: p.freqScale,
+      ext_factor: p.extFactor,
+      attn_factor: p.attnFactor,
+      corr0: p.corrDims[0],
+      corr1: p.corrDims[1],
+    },
+    'rope:params',
+  );
+  const threads = a.rows * a.heads * (p.nDims / 2);
+  encodeDispatch(enc, pipeline, bindBuffers(device, pipeline, [params, a.x, pos], 'rope'), grid1d(device, Math.ceil(threads / WG)));
+}
