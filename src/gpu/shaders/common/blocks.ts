@@ -1,0 +1,38 @@
+/**
+ * Composes a quantized kernel's WGSL: enable directives, the element type alias `T`, the kernel body
+ * and the shared block loaders (blocks.wgsl), with `load_chunk` bound to the weight type's loader.
+ */
+import type { WeightType } from './quant-types.ts';
+import blocksSource from './blocks.wgsl?raw';
+
+const LOADER_NAME: Record<WeightType, string> = {
+  F32: 'load_f32',
+  F16: 'load_f16',
+  BF16: 'load_bf16',
+  Q8_0: 'load_q8_0',
+  Q4_0: 'load_q4_0',
+  Q4_K: 'load_q4_k',
+  Q5_K: 'load_q5_k',
+  Q6_K: 'load_q6_k',
+};
+
+export interface ComposeOptions {
+  /** The weight type whose loader becomes `load_chunk`. */
+  type: WeightType;
+  /** Decode and multiply in f16 (needs the device feature `shader-f16`). */
+  f16: boolean;
+  /** The kernel uses subgroup built-ins (needs the device feature `subgroups`). */
+  subgroups: boolean;
+}
+
+/** The full module text for a kernel body that declares `W: array<u32>` and calls `load_chunk`. */
+export function composeQuantKernel(body: string, o: ComposeOptions): string {
+  return [
+    o.f16 ? 'enable f16;' : '',
+    o.subgroups ? 'enable subgroups;' : '',
+    `alias T = ${o.f16 ? 'f16' : 'f32'};`,
+    body,
+    blocksSource,
+    `fn load_chunk(row_byte: u32, c: u32, n: u32) -> array<vec4<T>, 8> {\n  return ${LOADER_NAME[o.type]}(row_byte, c, n);\n}`,
+  ].join('\n');
+}

@@ -1,0 +1,33 @@
+/**
+ * A prepared kernel: pipeline, bind groups and uniform buffers made once, so encoding a step
+ * allocates nothing. One compute pass per encode, one dispatch per tensor part.
+ */
+export interface PreparedKernel {
+  /** Records the dispatches in one compute pass (with optional timestamp writes for that pass). */
+  encode(enc: GPUCommandEncoder, timestampWrites?: GPUComputePassTimestampWrites): void;
+  /** Frees the uniform buffers (not the tensors or the activations). */
+  destroy(): void;
+}
+
+export interface PreparedStep {
+  bg: GPUBindGroup;
+  grid: readonly [number, number];
+  params: GPUBuffer;
+}
+
+export function preparedKernel(pipeline: GPUComputePipeline, steps: PreparedStep[]): PreparedKernel {
+  return {
+    encode(enc, timestampWrites) {
+      const pass = enc.beginComputePass({ label: pipeline.label, timestampWrites });
+      pass.setPipeline(pipeline);
+      for (const s of steps) {
+        pass.setBindGroup(0, s.bg);
+        pass.dispatchWorkgroups(s.grid[0], s.grid[1]);
+      }
+      pass.end();
+    },
+    destroy() {
+      steps.forEach((s) => s.params.destroy());
+    },
+  };
+}

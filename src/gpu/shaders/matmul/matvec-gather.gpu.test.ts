@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { testGpu, randomF32 } from '../../testing/test-gpu.ts';
+import { uploadStorage, createStorage, readF32 } from '../../buffers.ts';
+import { rowBytes, type WeightType } from '../common/quant-types.ts';
+import { randomWeightBytes, submitChecked } from '../common/quant-testing.ts';
+import { dequantizeRowsRef } from '../common/blocks.ref.ts';
+import { uploadTensor } from '../common/tensor.ts';
+import { encodeGatherMatvec } from './matvec.ts';
+import { gatherMatvecRef, relMaxErr } from './matmul.ref.ts';
+
+const SENTINEL = -12345;
+
+/** An expert tensor {K, N, X} whose unchosen experts hold NaN everywhere: reading one would show. */
+function expertBytes(t: WeightType, k: number, n: number, x: number, chosen: Set<number>, seed: number): Uint8Array {
+  const bytes = randomWeightBytes(t, n * x, k, seed);
+  const eb = n * rowBytes(t, k);
+  for (let e = 0; e < x; e++) if (!chosen.has(e)) bytes.fill(0xff, e * eb, (e + 1) * eb); // 0xffff is an f16/f32 NaN
+  return bytes;
+}
+
+async function run(t: WeightType, k: number, n: number, x: number, ids: number[], xDiv: number, maxExpertsPerPart?: number) {
+  const { device, info } = await testGpu();
+  const chosen = new Set(ids.filter((e) => e < x));
+  const bytes = expertBytes(t, k, n, x, chosen, k + n + x);
+  const w = uploadTensor(device, { name: 'ffn_up_exps', type: t, shape: [k, n, x] }, bytes, maxExpertsPerPart ? { maxPartBytes: maxExpertsPerPart * n * rowBytes(t, k) } : {});
+  const slots = ids.length;
+  const xs = randomF32((slots / xDiv) * k, 17);
+  const y = createStorage(device, slots * n * 4, 'y');
+  device.queue.writeBuffer(y, 0, new Float32Array(slots * n).fill(SENTINEL));
+  await submitChecked(device, (enc) => encodeGatherMatvec(device, enc, { w, ids: uploadStorage(device, new Uint32Array(ids), 'ids'), x: uploadStorage(device, xs, 'x'), y, slots, xDiv }, { f16: false, subgroups: info.hasSubgroups }));
+  const got = await readF32(device, y, slots * n);
+  // Reference on the chosen experts only (the others are NaN).
+  const want = gatherMatvecRef(dequantizeRowsRef(t, bytes, n * x, k).map((v) => (Number.isNaN(v) ? 0 : v)), new Uint32Array(ids), xs, k, n, x, xDiv, SENTINEL);
+  return { err: relMaxErr(got, want), parts: w.parts.length };
+}
+
+describe('gathered (MoE) matvec', () => {
+  it('Q4_K, 3 tokens x top-2 of 8 experts, x shared per token (gate/up)', async () => {
+    const { err } = await run('Q4_K', 512, 37, 8, [3, 5, 0, 3, 7, 6], 2);
+    expect(err).toBeLessThan(1e-5);
+  });
+  it('Q8_0, one x per slot (down), experts split 3 per part', async () => {
+    const { err, parts } = await run('Q8_0', 96, 13, 8, [1, 4, 4, 7, 2], 1, 3);
+    expect(parts).toBe(3);
+    expect(err).toBeLessThan(1e-5);
+  });
+  it('Q6_K and F16 split one expert per part, with an out-of-range id left untouched', async () => {
+    for (const t of ['Q6_K', 'F16'] as const) {
+      const { err, parts } = await run(t, 256, 5, 4, [2, 9, 0], 1, 1);
+      expect(parts).toBe(4);
+      expect(err).toBeLessThan(1e-5);
+    }
+  });
+});

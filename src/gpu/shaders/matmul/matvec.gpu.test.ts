@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { testGpu, randomF32 } from '../../testing/test-gpu.ts';
+import { uploadStorage, createStorage, readF32 } from '../../buffers.ts';
+import { ALL_WEIGHT_TYPES, WEIGHT_TYPES, isFloatType, type WeightType } from '../common/quant-types.ts';
+import { randomWeightBytes, submitChecked } from '../common/quant-testing.ts';
+import { dequantizeRowsRef } from '../common/blocks.ref.ts';
+import { uploadTensor } from '../common/tensor.ts';
+import { encodeMatvec, type MatvecVariant } from './matvec.ts';
+import { matmulRef, relMaxErr } from './matmul.ref.ts';
+
+/** [K, N] per type: K off the workgroup's multiples, N not a multiple of the rows per workgroup. */
+function shapes(t: WeightType): [number, number][] {
+  const qk = WEIGHT_TYPES[t].blockValues;
+  if (isFloatType(t)) return [[7, 3], [96, 5], [1000, 37], [4096, 9]];
+  if (qk === 32) return [[32, 1], [96, 5], [1056, 37], [4096, 9]];
+  return [[256, 1], [768, 5], [2304, 37]];
+}
+
+async function run(t: WeightType, k: number, n: number, m: number, v: MatvecVariant, maxPartBytes?: number) {
+  const { device } = await testGpu();
+  const bytes = randomWeightBytes(t, n, k, k * 131 + n);
+  const w = uploadTensor(device, { name: 'w', type: t, shape: [k, n] }, bytes, { maxPartBytes });
+  const x = randomF32(m * k, k + 7);
+  const xb = uploadStorage(device, x, 'x');
+  const yb = createStorage(device, m * n * 4, 'y');
+  await submitChecked(device, (enc) => encodeMatvec(device, enc, { w, x: xb, y: yb, m }, v));
+  const got = await readF32(device, yb, m * n);
+  const want = matmulRef(dequantizeRowsRef(t, bytes, n, k), x, m, k, n);
+  return { err: relMaxErr(got, want), parts: w.parts.length };
+}
+
+describe('quantized matvec', () => {
+  for (const t of ALL_WEIGHT_TYPES) {
+    for (const [k, n] of shapes(t)) {
+      it(`${t} [K ${k}, N ${n}] f32, shared-memory reduction`, async () => {
+        const { err } = await run(t, k, n, 1, { f16: false, subgroups: false });
+        expect(err).toBeLessThan(1e-5);
+      });
+    }
+    it(`${t} subgroups when present, 2 vectors`, async () => {
+      const { info } = await testGpu();
+      const [k, n] = shapes(t)[2];
+      const { err } = await run(t, k, n, 2, { f16: false, subgroups: info.hasSubgroups });
+      expect(err).toBeLessThan(1e-5);
+    });
+    it(`${t} split across parts of a few rows`, async () => {
+      const [k, n] = shapes(t)[2];
+      const { err, parts } = await run(t, k, n, 1, { f16: false }, 5 * WEIGHT_TYPES[t].blockBytes * (k / WEIGHT_TYPES[t].blockValues));
+      expect(parts).toBe(Math.ceil(n / 5));
+      expect(err).toBeLessThan(1e-5);
+    });
+    it(`${t} f16 arithmetic (where shader-f16 exists)`, async (ctx) => {
+      const { info } = await testGpu();
+      if (!info.hasF16) ctx.skip();
+      const [k, n] = shapes(t)[2];
+      const { err } = await run(t, k, n, 1, { f16: true });
+      expect(err).toBeLessThan(5e-3);
+    });
+  }
+});

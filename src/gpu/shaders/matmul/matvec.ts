@@ -1,0 +1,159 @@
+/**
+ * Dispatchers for matvec.wgsl, the decode-path products with weights in GGUF block format:
+ *   matvec:         y[m, N] = W[N, K] · x[m, K] for a few vectors m (each re-reads W: use matmul for prefill)
+ *   gathered matvec y[j, N] = W[ids[j]] · x[j / xDiv, K] for an expert tensor W of ne {K, N, X}, with the
+ *                   expert ids on the GPU (straight from the MoE router); unchosen experts are never read.
+ * Build once with create*() and encode every step (no allocation per step), or use encode*() directly.
+ */
+import { SparseScopeError } from '../../../errors.ts';
+import { wgslStruct, uniformBuffer, type ParamLayout } from '../../params.ts';
+import { getPipeline, bindBuffers } from '../../pipelines.ts';
+import { composeQuantKernel } from '../common/blocks.ts';
+import { preprocess } from '../common/wgsl.ts';
+import { chunksPerRow, isFloatType, CHUNK, type WeightType } from '../common/quant-types.ts';
+import type { GpuTensor } from '../common/tensor.ts';
+import { preparedKernel, type PreparedKernel } from '../common/prepared.ts';
+
+export type { PreparedKernel };
+import source from './matvec.wgsl?raw';
+
+export const MATVEC_PARAMS = [
+  ['k', 'u32'], // values per row
+  ['chunks', 'u32'], // 32-value chunks per row
+  ['row_bytes', 'u32'],
+  ['rows', 'u32'], // rows this dispatch covers: the part's rows (plain) or N (gather)
+  ['n_out', 'u32'], // y row stride (plain): N
+  ['y_offset', 'u32'], // first y index of this part (plain)
+  ['part_row0', 'u32'], // gather: the part's first row of the flattened [N·X] rows
+  ['part_row_end', 'u32'], // gather: one past its last row
+  ['n_experts', 'u32'], // gather: X
+  ['x_div', 'u32'], // gather: slot j reads x row j / x_div
+] as const satisfies ParamLayout;
+
+export interface MatvecVariant {
+  /** Decode and multiply in f16 within a 32-value chunk (f32 across chunks). Default: when the device has shader-f16. */
+  f16?: boolean;
+  /** Reduce with subgroupAdd. Default: when the device has subgroups. */
+  subgroups?: boolean;
+  /** Threads per workgroup (power of two). */
+  wg?: number;
+  /** Rows per workgroup. */
+  rows?: number;
+}
+
+export const DEFAULT_MATVEC_WG = 64;
+export const DEFAULT_MATVEC_ROWS = 4;
+
+interface ResolvedVariant {
+  type: WeightType;
+  f16: boolean;
+  subgroups: boolean;
+  wg: number;
+  rows: number;
+  tail: boolean;
+  gather: boolean;
+}
+
+function resolve(device: GPUDevice, type: WeightType, k: number, gather: boolean, v: MatvecVariant): ResolvedVariant {
+  const f16 = v.f16 ?? device.features.has('shader-f16');
+  const subgroups = v.subgroups ?? device.features.has('subgroups');
+  if (f16 && !device.features.has('shader-f16')) throw new SparseScopeError('device-limits', 'the f16 matvec needs shader-f16');
+  if (subgroups && !device.features.has('subgroups')) throw new SparseScopeError('device-limits', 'the subgroup matvec needs subgroups');
+  const wg = v.wg ?? DEFAULT_MATVEC_WG;
+  if (wg & (wg - 1)) throw new Error(`matvec workgroup size must be a power of two, got ${wg}`);
+  return { type, f16, subgroups, wg, rows: v.rows ?? DEFAULT_MATVEC_ROWS, tail: isFloatType(type) && k % CHUNK !== 0, gather };
+}
+
+export function matvecCode(r: ResolvedVariant): string {
+  const body = preprocess(
+    source,
+    { GATHER: r.gather, SUBGROUPS: r.subgroups },
+    { PARAMS: wgslStruct('Params', MATVEC_PARAMS), WG: r.wg, ROWS: r.rows, TAIL: String(r.tail) },
+  );
+  return composeQuantKernel(body, { type: r.type, f16: r.f16, subgroups: r.subgroups });
+}
+
+function pipelineFor(device: GPUDevice, r: ResolvedVariant): GPUComputePipeline {
+  const { gather, ...variant } = r;
+  return getPipeline(device, { kernel: gather ? 'matvec-gather' : 'matvec', variant }, () => matvecCode(r));
+}
+
+function checkGroups(device: GPUDevice, n: number, what: string): void {
+  const max = device.limits.maxComputeWorkgroupsPerDimension;
+  if (n > max) throw new SparseScopeError('device-limits', `${what}: ${n} workgroups in one dimension, the device allows ${max}`);
+}
+
+export interface MatvecArgs {
+  /** Weight of ne {K, N} (any number of parts). */
+  w: GpuTensor;
+  /** f32 [m, K]. */
+  x: GPUBuffer;
+  /** f32 [m, N] (written). */
+  y: GPUBuffer;
+  /** Vectors; default 1. */
+  m?: number;
+}
+
+export function createMatvec(device: GPUDevice, a: MatvecArgs, v: MatvecVariant = {}): PreparedKernel {
+  const [k] = a.w.shape;
+  const n = a.w.rows;
+  const m = a.m ?? 1;
+  const r = resolve(device, a.w.type, k, false, v);
+  const pipeline = pipelineFor(device, r);
+  checkGroups(device, m, 'matvec vectors');
+  const steps = a.w.parts.map((part, i) => {
+    const params = uniformBuffer(
+      device,
+      MATVEC_PARAMS,
+      { k, chunks: chunksPerRow(k), row_bytes: a.w.rowBytes, rows: part.rowCount, n_out: n, y_offset: part.rowStart, part_row0: 0, part_row_end: 0, n_experts: 0, x_div: 1 },
+      `matvec:${a.w.name}#${i}:params`,
+    );
+    const grid: [number, number] = [Math.ceil(part.rowCount / r.rows), m];
+    checkGroups(device, grid[0], `matvec ${a.w.name}`);
+    return { params, grid, bg: bindBuffers(device, pipeline, [params, part.buffer, a.x, a.y], `matvec:${a.w.name}#${i}`) };
+  });
+  return preparedKernel(pipeline, steps);
+}
+
+export function encodeMatvec(device: GPUDevice, enc: GPUCommandEncoder, a: MatvecArgs, v: MatvecVariant = {}): void {
+  createMatvec(device, a, v).encode(enc);
+}
+
+export interface GatherMatvecArgs {
+  /** Expert weights of ne {K, N, X}, split (if at all) at expert boundaries. */
+  w: GpuTensor;
+  /** u32 [slots]: expert of each slot (e.g. the router's [T, k] output, flattened). */
+  ids: GPUBuffer;
+  /** f32 [slots / xDiv, K]. */
+  x: GPUBuffer;
+  /** f32 [slots, N] (written; rows of slots whose id is >= X are left untouched). */
+  y: GPUBuffer;
+  slots: number;
+  /** Slot j reads x row floor(j / xDiv): the router's k for gate/up (one x per token), 1 for down. */
+  xDiv: number;
+}
+
+export function createGatherMatvec(device: GPUDevice, a: GatherMatvecArgs, v: MatvecVariant = {}): PreparedKernel {
+  if (a.w.shape.length !== 3) throw new SparseScopeError('wrong-shape', `${a.w.name}: a gathered matvec needs ne {K, N, X}`);
+  const [k, n, x] = a.w.shape;
+  const r = resolve(device, a.w.type, k, true, v);
+  const pipeline = pipelineFor(device, r);
+  checkGroups(device, a.slots, 'gathered matvec slots');
+  checkGroups(device, Math.ceil(n / r.rows), `gathered matvec ${a.w.name}`);
+  const steps = a.w.parts.map((part, i) => {
+    if (part.rowStart % n !== 0 || part.rowCount % n !== 0) throw new Error(`${a.w.name}: part ${i} splits an expert`);
+    const params = uniformBuffer(
+      device,
+      MATVEC_PARAMS,
+      { k, chunks: chunksPerRow(k), row_bytes: a.w.rowBytes, rows: n, n_out: n, y_offset: 0, part_row0: part.rowStart, part_row_end: part.rowStart + part.rowCount, n_experts: x, x_div: a.xDiv },
+      `matvec-gather:${a.w.name}#${i}:params`,
+    );
+    const grid: [number, number] = [Math.ceil(n / r.rows), a.slots];
+    return { params, grid, bg: bindBuffers(device, pipeline, [params, part.buffer, a.x, a.y, a.ids], `matvec-gather:${a.w.name}#${i}`) };
+  });
+  return preparedKernel(pipeline, steps);
+}
+
+export function encodeGatherMatvec(device: GPUDevice, enc: GPUCommandEncoder, a: GatherMatvecArgs, v: MatvecVariant = {}): void {
+  createGatherMatvec(device, a, v).encode(enc);
+}

@@ -1,0 +1,126 @@
+// Quantized matrix-vector product, bandwidth-bound decode path: y[n] = sum_k W[n, k] * x[k], with W
+// read in place in its GGUF block format (blocks.wgsl) from one part of a GpuTensor.
+// One workgroup computes ROWS consecutive rows; its WG threads stride over the row's 32-value chunks,
+// each x chunk is loaded once and used for all ROWS rows; per-thread sums are reduced with subgroupAdd
+// (SUBGROUPS) or a shared-memory tree. Arithmetic within a chunk is in T (f32, or f16 when enabled),
+// accumulation across chunks in f32.
+//   plain  (GATHER off): grid (ceil(rows / ROWS), M); vector m: x[m*K ..], y[m*n_out + y_offset + row]
+//   gather (GATHER on) : grid (ceil(N / ROWS), slots); slot j uses expert ids[j] of a [K, N, X] tensor,
+//                        x row j / x_div, y[j*N + row]; workgroups whose expert is in another part
+//                        (or out of range) read no weights.
+
+{{PARAMS}}
+
+const WG: u32 = {{WG}}u;
+const ROWS: u32 = {{ROWS}}u;
+const TAIL: bool = {{TAIL}}; // a float row whose length is not a multiple of 32
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> W: array<u32>;
+@group(0) @binding(2) var<storage, read> X: array<f32>;
+@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
+//#if GATHER
+@group(0) @binding(4) var<storage, read> ids: array<u32>;
+//#endif
+
+var<workgroup> red: array<f32, ROWS * WG>;
+
+fn x_chunk(base: u32, n: u32) -> array<vec4<T>, 8> {
+  var xv: array<vec4<T>, 8>;
+  for (var k = 0u; k < 8u; k++) {
+    let i = base + 4u * k;
+    var v = vec4<f32>(X[i], X[i + 1u], X[i + 2u], X[i + 3u]);
+    if (TAIL) {
+      v = select(vec4<f32>(0.0), v, vec4<u32>(4u * k) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(n));
+    }
+    xv[k] = vec4<T>(v);
+  }
+  return xv;
+}
+
+@compute @workgroup_size(WG)
+fn main(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+//#if SUBGROUPS
+  @builtin(subgroup_invocation_id) sg_lane: u32,
+  @builtin(subgroup_size) sg_size: u32,
+//#endif
+) {
+  let row0 = wid.x * ROWS;
+  let vec_index = wid.y;
+//#if GATHER
+  // Expert e's rows are rows e*N .. e*N+N-1 of the flattened tensor; this part holds [part_row0, part_row_end).
+  let e = ids[vec_index];
+  let first = e * p.rows;
+  let in_part = e < p.n_experts && first >= p.part_row0 && first < p.part_row_end;
+  let local0 = select(0u, first - p.part_row0, in_part);
+  let x_base = (vec_index / p.x_div) * p.k;
+  let chunk_end = select(0u, p.chunks, in_part);
+//#else
+  let local0 = 0u;
+  let x_base = vec_index * p.k;
+  let chunk_end = p.chunks;
+//#endif
+
+  var row_byte: array<u32, ROWS>;
+  for (var r = 0u; r < ROWS; r++) {
+    // Rows past the end re-read the last row (never written back) so loads stay in bounds.
+    row_byte[r] = (local0 + min(row0 + r, p.rows - 1u)) * p.row_bytes;
+  }
+
+  var acc: array<f32, ROWS>;
+  for (var c = lid; c < chunk_end; c += WG) {
+    let n = min(32u, p.k - 32u * c);
+    let xv = x_chunk(x_base + 32u * c, n);
+    for (var r = 0u; r < ROWS; r++) {
+      let w = load_chunk(row_byte[r], c, n);
+      var s = w[0] * xv[0];
+      for (var k = 1u; k < 8u; k++) {
+        s = fma(w[k], xv[k], s);
+      }
+      acc[r] += f32(s.x) + f32(s.y) + f32(s.z) + f32(s.w);
+    }
+  }
+
+//#if SUBGROUPS
+  let n_sg = (WG + sg_size - 1u) / sg_size;
+  for (var r = 0u; r < ROWS; r++) {
+    let v = subgroupAdd(acc[r]);
+    if (sg_lane == 0u) {
+      red[r * WG + lid / sg_size] = v;
+    }
+  }
+  workgroupBarrier();
+  if (lid < ROWS) {
+    var total = 0.0;
+    for (var i = 0u; i < n_sg; i++) {
+      total += red[lid * WG + i];
+    }
+    red[lid * WG] = total;
+  }
+//#else
+  // One barrier, then one thread per row sums the row's WG partials: llvmpipe compiles every extra
+  // barrier (a tree reduction) into seconds of shader compile time.
+  for (var r = 0u; r < ROWS; r++) {
+    red[r * WG + lid] = acc[r];
+  }
+  workgroupBarrier();
+  if (lid < ROWS) {
+    var total = 0.0;
+    for (var i = 0u; i < WG; i++) {
+      total += red[lid * WG + i];
+    }
+    red[lid * WG] = total;
+  }
+//#endif
+  if (lid < ROWS && row0 + lid < p.rows) {
+//#if GATHER
+    if (in_part) {
+      Y[vec_index * p.rows + row0 + lid] = red[lid * WG];
+    }
+//#else
+    Y[vec_index * p.n_out + p.y_offset + row0 + lid] = red[lid * WG];
+//#endif
+  }
+}
