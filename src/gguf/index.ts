@@ -1,6 +1,6 @@
 /** Public GGUF API (browser-safe; `writeGgufFile` lives in ./write-file.ts for Node). */
 export { openGguf, type GgufFile, type GgufSource, type TensorInfo } from './reader.ts';
-export { serializeGguf, chunksByteLength, type GgufSpec, type GgufMetadataEntry, type GgufTensorSpec } from './writer.ts';
+export { serializeGguf, chunksByteLength, quantizedTensor, type GgufSpec, type GgufMetadataEntry, type GgufTensorSpec } from './writer.ts';
 export { dequantize, quantize, isCodecSupported, SUPPORTED_CODEC_TYPES, f16ToF32, f32ToF16, bf16ToF32, f32ToBf16 } from './codecs/index.ts';
 export { GgmlType, typeName, tensorByteLength, rowByteLength, blockLayout, elementCount, QK_K, type GgmlTypeId, type GgmlTypeName } from './types.ts';
 export type { GgufValue, GgufValueType, GgufScalarType } from './value-types.ts';

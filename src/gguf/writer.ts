@@ -10,6 +10,7 @@
  * Data layout as ggml's writer: each tensor at a multiple of `alignment`, each padded after.
  */
 import { SparseScopeError } from '../errors.ts';
+import { quantize } from './codecs/index.ts';
 import { isKnownType, knownTypeNames, tensorByteLength, typeName } from './types.ts';
 import { ARRAY_ID, SCALAR_IDS, VALUE_TYPE_LIST, type GgufScalarType, type GgufValue, type GgufValueType } from './value-types.ts';
 
@@ -208,6 +209,14 @@ export function serializeGguf(spec: GgufSpec): Uint8Array[] {
     if (pad > 0) chunks.push(new Uint8Array(pad));
   }
   return chunks;
+}
+
+/**
+ * A tensor spec from f32 values quantized with ggml's reference quantizer for `type`
+ * (e.g. a fixture's token_embd stored as Q4_K). `values` are in ne order, fastest first.
+ */
+export function quantizedTensor(name: string, type: number, shape: number[], values: Float32Array): GgufTensorSpec {
+  return { name, type, shape, data: quantize(type, values) };
 }
 
 /** Total bytes of serializeGguf's chunks. */
