@@ -1,0 +1,195 @@
+/**
+ * The attention core behind mla.ts: split-K ("flash-decoding") attention of nq queries over a cache,
+ * dense or over a chosen list of positions, causal, with an optional attention-weights readout.
+ *   pass 1 attn-partial.wgsl  grid (chunks, nq): per chunk of CH candidates, per head: max, Σexp, Σexp·v
+ *   pass 2 attn-combine.wgsl  grid (H, nq):      merge the chunks, normalise; (M, L) per head
+ *   pass 3 attn-weights.wgsl  grid (cand, nq):   only with `weights`: Σ_h probabilities per position
+ * Element (q, h, i) of a query/key/value operand lives at  q·row + h·head + i  (f32 units).
+ * Query q has position qPos0 + q and sees cache rows s < nKv with s <= qPos0 + q.
+ */
+import { uniformBuffer, packParams, type ParamLayout } from '../../params.ts';
+import { getPipeline, bindBuffers } from '../../pipelines.ts';
+import { createStorage } from '../../buffers.ts';
+import { assemble, badArg, checkGroups, encodeSteps, type Step } from '../add/kernel-util.ts';
+import partialSource from './attn-partial.wgsl?raw';
+import combineSource from './attn-combine.wgsl?raw';
+import weightsSource from './attn-weights.wgsl?raw';
+
+export const ATTN_PARAMS = [
+  ['n_heads', 'u32'],
+  ['d1', 'u32'],
+  ['d2', 'u32'],
+  ['dv', 'u32'],
+  ['q1_row', 'u32'],
+  ['q1_head', 'u32'],
+  ['q2_row', 'u32'],
+  ['q2_head', 'u32'],
+  ['k1_row', 'u32'],
+  ['k1_head', 'u32'],
+  ['k2_row', 'u32'],
+  ['k2_head', 'u32'],
+  ['v_row', 'u32'],
+  ['v_head', 'u32'],
+  ['n_kv', 'u32'],
+  ['q_pos0', 'u32'],
+  ['k_sel', 'u32'],
+  ['n_chunks', 'u32'],
+  ['score_stride', 'u32'],
+  ['out_stride', 'u32'],
+  ['ch', 'u32'],
+  ['kq_scale', 'f32'],
+] as const satisfies ParamLayout;
+
+/** Sentinel for "no position" in index lists (the top-k kernel pads with it). */
+export const NO_POSITION = 0xffffffff;
+
+export interface Operand {
+  buffer: GPUBuffer;
+  /** f32 elements between consecutive rows (queries or cache positions). */
+  row: number;
+  /** f32 elements between consecutive heads; 0 = one vector shared by all heads (MLA's latent cache). */
+  head: number;
+}
+
+export interface AttentionArgs {
+  heads: number;
+  /** Queries per dispatch (1 for decode; a prefill chunk). */
+  nq: number;
+  /** Cache rows the scratch is sized for (the cache capacity). */
+  capacity: number;
+  d1: number;
+  /** Second score term's width (MLA's rope part); 0 for none. */
+  d2: number;
+  dv: number;
+  q1: Operand;
+  q2?: Operand;
+  k1: Operand;
+  k2?: Operand;
+  v: Operand;
+  /** f32 [nq, H, dv]. */
+  out: GPUBuffer;
+  kqScale: number;
+  /** Sparse: u32 [nq, k] positions per query (any order; NO_POSITION = none). */
+  sparse?: { idx: GPUBuffer; k: number };
+  /** Readout: f32 [nq, capacity] (dense, sparse) = Σ_h probability at each cache position; 0 where unchosen. */
+  weights?: GPUBuffer;
+}
+
+export interface AttentionStep {
+  /** Valid cache rows. */
+  nKv: number;
+  /** Position of query 0 (decode: nKv - 1). */
+  qPos0: number;
+}
+
+export interface PreparedAttention {
+  /** Records the passes. Writes the step's uniforms now (queue order): encode each prepared kernel once per submit. */
+  encode(enc: GPUCommandEncoder, step: AttentionStep): void;
+  destroy(): void;
+}
+
+const SCORE_BUDGET = 2048; // scores per workgroup (CH · H) in workgroup memory
+const MAX_CHUNKS = 2048;
+const WG = 128;
+
+interface Variant {
+  vec: boolean;
+  shared: boolean;
+  sparse: boolean;
+  weights: boolean;
+  heads: number;
+  hg: number;
+  ch: number;
+}
+
+function header(v: Variant): Record<string, boolean | number> {
+  return { WG, CH: v.ch, HMAX: v.heads, HG: v.hg, SHARED_KV: v.shared, SPARSE: v.sparse, WEIGHTS: v.weights, MAX_CHUNKS };
+}
+
+function vtypes(vec: boolean): string {
+  return vec ? 'alias VT = vec4<f32>;\nfn vdot(a: VT, b: VT) -> f32 { return dot(a, b); }' : 'alias VT = f32;\nfn vdot(a: VT, b: VT) -> f32 { return a * b; }';
+}
+
+function code(source: string, v: Variant): string {
+  return assemble(source, ATTN_PARAMS, header(v)) + '\n' + vtypes(v.vec);
+}
+
+export function chooseVariant(a: AttentionArgs): Variant {
+  const shared = a.k1.head === 0 && (a.k2?.head ?? 0) === 0 && a.v.head === 0;
+  const dims = [a.d1, a.d2, a.dv, a.q1.row, a.q1.head, a.q2?.row ?? 0, a.q2?.head ?? 0, a.k1.row, a.k2?.row ?? 0, a.v.row, a.k1.head, a.k2?.head ?? 0, a.v.head];
+  const vec = dims.every((d) => d % 4 === 0);
+  const hg = shared ? ([8, 4, 2].find((g) => a.heads % g === 0) ?? 1) : 1;
+  const ch = Math.max(8, Math.min(128, Math.floor(SCORE_BUDGET / a.heads)));
+  return { vec, shared, sparse: !!a.sparse, weights: !!a.weights, heads: a.heads, hg, ch };
+}
+
+export function createAttention(device: GPUDevice, a: AttentionArgs): PreparedAttention {
+  if (a.d2 > 0 && (!a.q2 || !a.k2)) throw badArg('attention: d2 > 0 needs q2 and k2');
+  const v = chooseVariant(a);
+  const w = v.vec ? 4 : 1;
+  const key = { vec: v.vec, shared: v.shared, sparse: v.sparse, weights: v.weights, heads: v.heads, hg: v.hg, ch: v.ch };
+  const partial = getPipeline(device, { kernel: 'attn-partial', variant: key }, () => code(partialSource, v));
+  const combine = getPipeline(device, { kernel: 'attn-combine', variant: { vec: v.vec, heads: v.heads } }, () => code(combineSource, v));
+  const weights = a.weights ? getPipeline(device, { kernel: 'attn-weights', variant: { sparse: v.sparse, heads: v.heads } }, () => code(weightsSource, v)) : undefined;
+
+  const maxCand = a.sparse ? a.sparse.k : a.capacity;
+  const maxChunks = Math.ceil(maxCand / v.ch);
+  if (maxChunks > MAX_CHUNKS) throw badArg(`attention: ${maxCand} candidates need ${maxChunks} chunks, at most ${MAX_CHUNKS}`);
+  checkGroups(device, maxChunks, 'attention chunks');
+  checkGroups(device, a.nq, 'attention queries');
+  const partMl = createStorage(device, a.nq * maxChunks * a.heads * 8, 'attn:part_ml');
+  const partO = createStorage(device, a.nq * maxChunks * a.heads * a.dv * 4, 'attn:part_o');
+  const stats = createStorage(device, a.nq * a.heads * 8, 'attn:stats');
+  const scores = createStorage(device, a.weights ? a.nq * a.heads * maxCand * 4 : 4, 'attn:scores'); // unwritten without WEIGHTS
+  const idx = a.sparse?.idx ?? createStorage(device, 4, 'attn:no-idx'); // unread when dense
+
+  const fixed = {
+    n_heads: a.heads,
+    d1: a.d1 / w,
+    d2: a.d2 / w,
+    dv: a.dv / w,
+    q1_row: a.q1.row / w,
+    q1_head: a.q1.head / w,
+    q2_row: (a.q2?.row ?? 0) / w,
+    q2_head: (a.q2?.head ?? 0) / w,
+    k1_row: a.k1.row / w,
+    k1_head: a.k1.head / w,
+    k2_row: (a.k2?.row ?? 0) / w,
+    k2_head: (a.k2?.head ?? 0) / w,
+    v_row: a.v.row / w,
+    v_head: a.v.head / w,
+    k_sel: a.sparse?.k ?? 0,
+    score_stride: maxCand,
+    out_stride: a.capacity,
+    kq_scale: a.kqScale,
+    ch: v.ch,
+  };
+  const params = uniformBuffer(device, ATTN_PARAMS, { ...fixed, n_kv: 0, q_pos0: 0, n_chunks: 1 }, 'attn:params');
+  const q2 = a.q2?.buffer ?? a.q1.buffer;
+  const k2 = a.k2?.buffer ?? a.k1.buffer;
+  const bgPartial = bindBuffers(device, partial, [params, a.q1.buffer, q2, a.k1.buffer, k2, a.v.buffer, idx, partMl, partO, scores], 'attn-partial');
+  const bgCombine = bindBuffers(device, combine, [params, partMl, partO, a.out, stats], 'attn-combine');
+  const bgWeights = weights && bindBuffers(device, weights, [params, scores, stats, idx, a.weights!], 'attn-weights');
+
+  return {
+    encode(enc, step) {
+      if (step.nKv > a.capacity) throw badArg(`attention: ${step.nKv} cache rows, capacity ${a.capacity}`);
+      const visible = Math.min(step.nKv, step.qPos0 + a.nq);
+      const nChunks = Math.max(1, Math.ceil((a.sparse ? a.sparse.k : visible) / v.ch));
+      device.queue.writeBuffer(params, 0, packParams(ATTN_PARAMS, { ...fixed, n_kv: step.nKv, q_pos0: step.qPos0, n_chunks: nChunks }));
+      const steps: Step[] = [
+        { pipeline: partial, bindGroup: bgPartial, grid: [nChunks, a.nq] },
+        { pipeline: combine, bindGroup: bgCombine, grid: [a.heads, a.nq] },
+      ];
+      if (weights && bgWeights) {
+        if (a.sparse) enc.clearBuffer(a.weights!, 0, a.nq * a.capacity * 4);
+        steps.push({ pipeline: weights, bindGroup: bgWeights, grid: [Math.ceil(maxCand / WG), a.nq] });
+      }
+      encodeSteps(enc, steps, 'attention');
+    },
+    destroy() {
+      for (const b of [params, partMl, partO, stats, scores]) b.destroy();
+      if (!a.sparse) idx.destroy();
+    },
+  };
+}

@@ -1,0 +1,150 @@
+/**
+ * MLA attention on the GPU (DESIGN §2), built on the split-K core in attention.ts.
+ *
+ * Absorbed (MQA over the shared latent cache), per layer:
+ *   qLat  f32 [nq, H, kvLora]   q_nope already through attn_k_b
+ *   qPe   f32 [nq, H, rope]     after RoPE
+ *   ckv   f32 [capacity, kvLora] cache (RMSNorm'd latent), kpe f32 [capacity, rope] cache (after RoPE)
+ *   out   f32 [nq, H, kvLora]   o_lat = Σ_s p(h, s) ckv_s   (attn_v_b comes after, as a matmul)
+ *   score(h, s) = (qLat_h · ckv_s + qPe_h · kpe_s) · kqScale, softmax over visible s (s < nKv, s <= qPos0 + q).
+ * Legacy (plain MHA after attn_kv_b): q [nq, H, dk], k [capacity, H, dk], v [capacity, H, dv], out [nq, H, dv].
+ * Options: `sparse` (u32 [nq, k] chosen positions, NO_POSITION padding: only those rows are read),
+ * `weights` (f32 [nq, capacity]: Σ_h attention probability per cache position, for the UI).
+ * Prefill: nq > 1 queries at positions qPos0 .. qPos0 + nq - 1, causal.
+ */
+import { uniformBuffer, type ParamLayout } from '../../params.ts';
+import { getPipeline, bindBuffers, encodeDispatch } from '../../pipelines.ts';
+import { assemble, grid1d } from '../add/kernel-util.ts';
+import { createAttention, type PreparedAttention } from './attention.ts';
+import copySource from './copy-rows.wgsl?raw';
+
+export { NO_POSITION, type AttentionStep, type PreparedAttention } from './attention.ts';
+
+export interface MlaAbsorbedArgs {
+  heads: number;
+  kvLora: number;
+  rope: number;
+  nq: number;
+  capacity: number;
+  kqScale: number;
+  qLat: GPUBuffer;
+  qPe: GPUBuffer;
+  ckv: GPUBuffer;
+  kpe: GPUBuffer;
+  out: GPUBuffer;
+  sparse?: { idx: GPUBuffer; k: number };
+  weights?: GPUBuffer;
+}
+
+export function createMlaAbsorbed(device: GPUDevice, a: MlaAbsorbedArgs): PreparedAttention {
+  const { heads: H, kvLora: L, rope: R } = a;
+  return createAttention(device, {
+    heads: H,
+    nq: a.nq,
+    capacity: a.capacity,
+    d1: L,
+    d2: R,
+    dv: L,
+    q1: { buffer: a.qLat, row: H * L, head: L },
+    q2: { buffer: a.qPe, row: H * R, head: R },
+    k1: { buffer: a.ckv, row: L, head: 0 },
+    k2: { buffer: a.kpe, row: R, head: 0 },
+    v: { buffer: a.ckv, row: L, head: 0 },
+    out: a.out,
+    kqScale: a.kqScale,
+    sparse: a.sparse,
+    weights: a.weights,
+  });
+}
+
+export interface MlaLegacyArgs {
+  heads: number;
+  /** nope + rope */
+  dk: number;
+  dv: number;
+  nq: number;
+  capacity: number;
+  kqScale: number;
+  q: GPUBuffer;
+  k: GPUBuffer;
+  v: GPUBuffer;
+  out: GPUBuffer;
+  sparse?: { idx: GPUBuffer; k: number };
+  weights?: GPUBuffer;
+}
+
+export function createMlaLegacy(device: GPUDevice, a: MlaLegacyArgs): PreparedAttention {
+  const { heads: H, dk, dv } = a;
+  return createAttention(device, {
+    heads: H,
+    nq: a.nq,
+    capacity: a.capacity,
+    d1: dk,
+    d2: 0,
+    dv,
+    q1: { buffer: a.q, row: H * dk, head: dk },
+    k1: { buffer: a.k, row: H * dk, head: dk },
+    v: { buffer: a.v, row: H * dv, head: dv },
+    out: a.out,
+    kqScale: a.kqScale,
+    sparse: a.sparse,
+    weights: a.weights,
+  });
+}
+
+export const COPY_ROWS_PARAMS = [
+  ['rows', 'u32'],
+  ['width', 'u32'],
+  ['src_row', 'u32'],
+  ['src_off', 'u32'],
+  ['dst_row', 'u32'],
+  ['dst_row0', 'u32'],
+] as const satisfies ParamLayout;
+
+const COPY_WG = 256;
+
+export function copyRowsCode(): string {
+  return assemble(copySource, COPY_ROWS_PARAMS, { WG: COPY_WG });
+}
+
+export interface CopyRowsArgs {
+  src: GPUBuffer;
+  dst: GPUBuffer;
+  rows: number;
+  width: number;
+  /** f32 elements between source rows; default width. */
+  srcRow?: number;
+  /** First source element of row 0; default 0. */
+  srcOffset?: number;
+  /** f32 elements between destination rows; default width. */
+  dstRow?: number;
+  /** Destination row of source row 0. */
+  dstRow0: number;
+}
+
+/** dst[(dstRow0 + r)·dstRow + i] = src[r·srcRow + srcOffset + i] for r < rows, i < width. */
+export function encodeCopyRows(device: GPUDevice, enc: GPUCommandEncoder, a: CopyRowsArgs): void {
+  const pipeline = getPipeline(device, { kernel: 'copy-rows', variant: { wg: COPY_WG } }, copyRowsCode);
+  const params = uniformBuffer(
+    device,
+    COPY_ROWS_PARAMS,
+    { rows: a.rows, width: a.width, src_row: a.srcRow ?? a.width, src_off: a.srcOffset ?? 0, dst_row: a.dstRow ?? a.width, dst_row0: a.dstRow0 },
+    'copy-rows:params',
+  );
+  encodeDispatch(enc, pipeline, bindBuffers(device, pipeline, [params, a.src, a.dst], 'copy-rows'), grid1d(device, Math.ceil((a.rows * a.width) / COPY_WG)));
+}
+
+/**
+ * Appends n tokens' latent to the caches at row `pos`: kvA is attn_kv_a_mqa's output [n, kvLora + rope]
+ * after attn_kv_a_norm on the ckv part and RoPE on the kpe part (both in place).
+ *   ckv[pos + r] = kvA[r, 0:kvLora],  kpe[pos + r] = kvA[r, kvLora:kvLora + rope]
+ */
+export function encodeAppendLatent(
+  device: GPUDevice,
+  enc: GPUCommandEncoder,
+  a: { kvA: GPUBuffer; ckv: GPUBuffer; kpe: GPUBuffer; n: number; kvLora: number; rope: number; pos: number },
+): void {
+  const row = a.kvLora + a.rope;
+  encodeCopyRows(device, enc, { src: a.kvA, dst: a.ckv, rows: a.n, width: a.kvLora, srcRow: row, srcOffset: 0, dstRow0: a.pos });
+  encodeCopyRows(device, enc, { src: a.kvA, dst: a.kpe, rows: a.n, width: a.rope, srcRow: row, srcOffset: a.kvLora, dstRow0: a.pos });
+}
