@@ -34,8 +34,7 @@ export function makeQkx2Quants(
     for (let i = 0; i < n; i++) L[lo + i] = 0;
     return { scale: 0, min: -min };
   }
-  const range = f(max - min);
-  let iscale = f(nmax / range);
+  let iscale = f(nmax / f(max - min));
   let scale = f(1 / iscale);
   let bestError = 0;
   for (let i = 0; i < n; i++) {
@@ -47,7 +46,8 @@ export function makeQkx2Quants(
   }
   if (nstep < 1) return { scale, min: -min };
   for (let is = 0; is <= nstep; is++) {
-    iscale = f(f(f(rmin + f(rdelta * is)) + nmax) / range);
+    // (max - min) on purpose each time: ggml updates `min` when a step improves the fit
+    iscale = f(f(f(rmin + f(rdelta * is)) + nmax) / f(max - min));
     let sumL = 0;
     let sumL2 = 0;
     let sumXL = 0;
