@@ -21,6 +21,11 @@ export class HeaderCursor {
     return this.src.size - this.pos;
   }
 
+  /** Whether `n` bytes from `pos` are already buffered (then reads need no await). */
+  has(n: number): boolean {
+    return this.bufStart + this.buf.length - this.pos >= n;
+  }
+
   /** Makes `n` bytes from `pos` available, or throws 'truncated' naming `what`. */
   async need(n: number, what: string): Promise<void> {
     if (n > this.remaining) {

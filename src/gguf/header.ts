@@ -58,15 +58,8 @@ function describeBytes(b: Uint8Array): string {
   return `${hex} ("${ascii}")`;
 }
 
-async function readString(c: HeaderCursor, what: string): Promise<string> {
-  const len = await c.count(`the length of ${what}`, LIMITS.stringBytes, `strings are at most ${LIMITS.stringBytes} bytes`);
-  await c.need(len, what);
-  return utf8.decode(c.bytes(len));
-}
-
-async function readScalar(c: HeaderCursor, t: GgufScalarType, what: string): Promise<GgufValue> {
-  if (t === 'string') return readString(c, what);
-  await c.need(SCALAR_SIZE[t], what);
+/** Synchronous scalar read; the caller made SCALAR_SIZE[t] bytes available. */
+function scalarNow(c: HeaderCursor, t: Exclude<GgufScalarType, 'string'>): GgufValue {
   switch (t) {
     case 'u8': return c.u8();
     case 'i8': return c.i8();
@@ -80,6 +73,28 @@ async function readScalar(c: HeaderCursor, t: GgufScalarType, what: string): Pro
     case 'u64': return c.u64();
     case 'i64': return c.i64();
   }
+}
+
+/** A string that is wholly buffered and within limits, read without awaiting; else undefined. */
+function stringNow(c: HeaderCursor): string | undefined {
+  if (!c.has(8)) return undefined;
+  const start = c.pos;
+  const len = c.u64();
+  if (len <= BigInt(LIMITS.stringBytes) && c.has(Number(len))) return utf8.decode(c.bytes(Number(len)));
+  c.pos = start; // let the slow path report it
+  return undefined;
+}
+
+async function readString(c: HeaderCursor, what: string): Promise<string> {
+  const len = await c.count(`the length of ${what}`, LIMITS.stringBytes, `strings are at most ${LIMITS.stringBytes} bytes`);
+  await c.need(len, what);
+  return utf8.decode(c.bytes(len));
+}
+
+async function readScalar(c: HeaderCursor, t: GgufScalarType, what: string): Promise<GgufValue> {
+  if (t === 'string') return readString(c, what);
+  await c.need(SCALAR_SIZE[t], what);
+  return scalarNow(c, t);
 }
 
 function badType(label: string, id: number, where: string): SparseScopeError {
@@ -105,8 +120,12 @@ async function readValue(c: HeaderCursor, label: string, key: string): Promise<[
   // each element takes at least its fixed size (strings: their 8-byte length)
   c.requireRemaining(n * (et === 'string' ? 8 : SCALAR_SIZE[et]), `array "${key}" of ${n} ${et}`);
   const out: GgufValue[] = new Array(n);
-  if (et !== 'string') await c.need(n * SCALAR_SIZE[et], `array "${key}"`);
-  for (let i = 0; i < n; i++) out[i] = await readScalar(c, et, `element ${i} of "${key}"`);
+  if (et !== 'string') {
+    await c.need(n * SCALAR_SIZE[et], `array "${key}"`);
+    for (let i = 0; i < n; i++) out[i] = scalarNow(c, et);
+  } else {
+    for (let i = 0; i < n; i++) out[i] = stringNow(c) ?? (await readString(c, `element ${i} of "${key}"`));
+  }
   return [out, `${et}[]`];
 }
 

@@ -46,6 +46,10 @@ export interface GgufFile {
 async function toByteSource(source: GgufSource): Promise<ByteSource> {
   switch (source.kind) {
     case 'path': {
+      if (typeof process === 'undefined' || !process.versions?.node) {
+        throw new SparseScopeError('bad-argument', `a path source (${source.path}) needs Node; in the browser open the File with { kind: 'blob' }`);
+      }
+      // dynamic, so that the browser bundle never loads node:fs
       const { pathSource } = await import('./path-source.ts');
       return pathSource(source.path);
     }

@@ -52,6 +52,23 @@ describe('serializeGguf validates its input', () => {
     expect(new DataView(bytes.buffer).getUint32(o + 4, true)).toBe(61);
   });
 
+  it('large headers (a DeepSeek-sized vocabulary) round-trip', async () => {
+    const tokens = Array.from({ length: 129280 }, (_, i) => `tok_${i}_\u0120ab`);
+    const spec: GgufSpec = {
+      metadata: [
+        { key: 'tokenizer.ggml.tokens', type: 'string[]', value: tokens },
+        { key: 'tokenizer.ggml.token_type', type: 'i32[]', value: tokens.map((_, i) => i % 3) },
+        { key: 'tokenizer.ggml.scores', type: 'f32[]', value: tokens.map((_, i) => -i) },
+      ],
+      tensors: [ok],
+    };
+    const g = await openGguf({ kind: 'bytes', source: memorySource(concat(serializeGguf(spec))) });
+    expect(g.metadata['tokenizer.ggml.tokens']).toEqual(tokens);
+    expect((g.metadata['tokenizer.ggml.token_type'] as number[])[129279]).toBe(129279 % 3);
+    expect((g.metadata['tokenizer.ggml.scores'] as number[])[5]).toBe(-5);
+    expect(await g.readBytes(g.tensors[0])).toEqual(ok.data);
+  });
+
   it('quantizedTensor stores a token_embd in any codec type, readable row by row', async () => {
     const values = ramp(256 * 4);
     const spec: GgufSpec = { metadata: [], tensors: [quantizedTensor('token_embd.weight', GgmlType.Q6_K, [256, 4], values)] };

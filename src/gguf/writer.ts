@@ -108,17 +108,18 @@ class Bytes {
     this.length += n;
     return o;
   }
-  u8(v: number) { this.view.setUint8(this.room(1), v); }
-  i8(v: number) { this.view.setInt8(this.room(1), v); }
-  u16(v: number) { this.view.setUint16(this.room(2), v, true); }
-  i16(v: number) { this.view.setInt16(this.room(2), v, true); }
-  u32(v: number) { this.view.setUint32(this.room(4), v, true); }
-  i32(v: number) { this.view.setInt32(this.room(4), v, true); }
-  f32(v: number) { this.view.setFloat32(this.room(4), v, true); }
-  f64(v: number) { this.view.setFloat64(this.room(8), v, true); }
-  u64(v: bigint | number) { this.view.setBigUint64(this.room(8), BigInt(v), true); }
-  i64(v: bigint) { this.view.setBigInt64(this.room(8), v, true); }
-  raw(b: Uint8Array) { this.buf.set(b, this.room(b.length)); }
+  // room() may replace buf/view, so take the offset before touching this.view
+  u8(v: number) { const o = this.room(1); this.view.setUint8(o, v); }
+  i8(v: number) { const o = this.room(1); this.view.setInt8(o, v); }
+  u16(v: number) { const o = this.room(2); this.view.setUint16(o, v, true); }
+  i16(v: number) { const o = this.room(2); this.view.setInt16(o, v, true); }
+  u32(v: number) { const o = this.room(4); this.view.setUint32(o, v, true); }
+  i32(v: number) { const o = this.room(4); this.view.setInt32(o, v, true); }
+  f32(v: number) { const o = this.room(4); this.view.setFloat32(o, v, true); }
+  f64(v: number) { const o = this.room(8); this.view.setFloat64(o, v, true); }
+  u64(v: bigint | number) { const o = this.room(8); this.view.setBigUint64(o, BigInt(v), true); }
+  i64(v: bigint) { const o = this.room(8); this.view.setBigInt64(o, v, true); }
+  raw(b: Uint8Array) { const o = this.room(b.length); this.buf.set(b, o); }
   str(s: string) { const b = enc.encode(s); this.u64(b.length); this.raw(b); }
   bytes(): Uint8Array { return this.buf.subarray(0, this.length); }
 }
