@@ -303,6 +303,9 @@ def main():
     ap.add_argument("--eval-passages", type=int, default=200)
     ap.add_argument("--limit-verses", type=int, default=0)
     ap.add_argument("--name", default="SparseScope KJV 5M")
+    ap.add_argument("--card", metavar="MD", help="with --eval: write the model card there")
+    ap.add_argument("--card-notes", metavar="MD", help="with --card: a Markdown file appended to the results")
+    ap.add_argument("--hardware", default="1 shared core of a 2-core CPU (torch 1.13, 1 thread)")
     args = ap.parse_args()
     if args.smoke:
         args.out = os.path.join(HERE, "out", "smoke") if args.out == ap.get_default("out") else args.out
@@ -320,6 +323,9 @@ def main():
         model, tok, state, _ = train(args)
     man = X.dump(model, tok, os.path.join(args.out, "dump"), args.name,
                  extra={"training": {"history": state["history"][-400:], "minutes": state["elapsed"] / 60,
+                                     "steps": dict(state.get("steps", {}), **(
+                                         {["dense", "warmup", "sparse"][state["stage"]]: state["step"]}
+                                         if state["stage"] < 3 else {})),
                                      "args": vars(args)}})
     log(f"dumped {len(man['tensors'])} tensors to {os.path.join(args.out, 'dump')}")
 
@@ -337,11 +343,21 @@ def run_eval(args):
     if tok_p.tokens != tok.tokens:
         raise SystemExit(f"the tokenizer in {args.eval} differs from the one prepared in {args.out}")
     r = evaluate(model, tok, verses["val"], passages, torch.device("cpu"))
+    # train-split loss on as many windows as the held-out split has, evenly spaced through the train text
+    n_val = len(val_windows(verses["val"], tok.bos_id, c.ctx))
+    tw = val_windows(verses["train"], tok.bos_id, c.ctx)
+    tw = tw[::max(1, len(tw) // n_val)][:n_val]
+    with torch.no_grad():
+        nll = sum(F.cross_entropy(model(torch.tensor([w[:-1]]), "sparse")[0][0], torch.tensor(w[1:]),
+                                  reduction="sum").item() for w in tw)
+    r["train_loss"] = nll / sum(len(w) - 1 for w in tw)
     n_params = sum(p.numel() for p in model.parameters())
     r["params"] = n_params
+    r["answer_tokens"] = sum(len(p["answer"]) for p in passages) / max(1, len(passages))
     r["file"] = {"path": args.eval, "bytes": os.path.getsize(args.eval), "sha256": D.sha256_file(args.eval)}
     ir = r["indexer_recall"]
     print(json.dumps(r, indent=1))
+    print(f"train-split KJV loss (sparse): {r['train_loss']:.3f}")
     print(f"\nparams {n_params / 1e6:.2f} M | file {r['file']['bytes']} bytes sha256 {r['file']['sha256']}")
     for mode in ("sparse", "dense"):
         m = r[mode]
@@ -351,6 +367,14 @@ def run_eval(args):
     for j, l in enumerate(r["expert_load"]):
         print(f"expert load, MoE layer {j + c.dense_layers}: " + " ".join(f"{100 * v:.1f}" for v in l) +
               f" % (max/ideal {max(l) * len(l):.2f})")
+    if args.card:
+        import card
+        mp = os.path.join(args.out, "dump", "manifest.json")
+        man = json.load(open(mp)) if os.path.exists(mp) else {}
+        notes = open(args.card_notes).read() if args.card_notes else ""
+        with open(args.card, "w") as f:
+            f.write(card.render(r, meta, man, args.eval, {"hardware": args.hardware, "notes": notes}))
+        print(f"wrote {args.card}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,110 @@
+"""Renders public/models/MODEL.md from --eval's figures (measured on the shipped GGUF) and the dump's
+training record. Nothing in the card is typed by hand except the notes passed in `extra`."""
+import os
+
+
+def _pct(v):
+    return f"{100 * v:.1f} %"
+
+
+def render(res, meta, manifest, gguf_path, extra=None):
+    a = "deepseek32."
+    g = lambda k: meta[a + k]
+    tr = manifest.get("training", {}) if manifest else {}
+    hist = tr.get("history", [])
+    steps = tr.get("steps", {})
+    targs = tr.get("args", {})
+    name = os.path.basename(gguf_path)
+    f = res["file"]
+    sp, de = res["sparse"], res["dense"]
+    ir = res["indexer_recall"]
+    last_lm = [h["lm"] for h in hist if h["stage"] == "sparse"][-5:] or [h["lm"] for h in hist][-5:]
+    train_loss = sum(last_lm) / max(1, len(last_lm))
+    tokens_per_step = targs.get("batch", 0) * g("context_length")
+    n_tok = sum(steps.get(s, 0) for s in ("dense", "sparse")) * tokens_per_step
+    L = []
+    w = L.append
+    w(f"# {meta.get('general.name', name)}\n")
+    w(f"`{name}`: a {res['params'] / 1e6:.2f} M-parameter DeepSeek-V3.2-style model (GGUF arch `deepseek32`: "
+      "MLA + MoE + DSA lightning indexer) trained from scratch on the King James Bible, small enough to ship with "
+      "SparseScope and to show what the indexer picks. It is a toy language model, not an assistant.\n")
+    w(f"- file: {f['bytes']:,} bytes, Q8_0 (norms, router, biases and `indexer.proj` in F32), "
+      f"sha256 `{f['sha256']}`")
+    w("- loads in llama.cpp (node-llama-cpp 3.21.1, llama.cpp release v0.4.0) and in SparseScope's engine\n")
+    w("## Data and licence\n")
+    w("- The KJV Bible from Debian's `bible-kjv-text` (public domain), verse text only (no verse numbers), "
+      "kept with the trainer as `tools/train/data/kjv.tsv.xz`. Every 25th chapter (4 %) is held out.")
+    w("- Generated long-range recall passages: `The key of the <colour> <thing> is <4 digits>.`, scripture, "
+      "then `The key of the <colour> <thing> is` → the number. Training passages hold 1-3 facts and their "
+      "queries at distances of 0-450 tokens (half of the training sequences); held-out passages use held-out "
+      "chapters, one fact, and at least 400 tokens of scripture between the fact and the query.")
+    w(f"- Weights: {meta.get('general.license', 'cc0-1.0').upper()}.\n")
+    w("## Tokenizer\n")
+    w(f"Byte-level BPE trained by `tools/train/bpe.py`: {len(meta['tokenizer.ggml.tokens'])} tokens (256 bytes, "
+      f"{len(meta['tokenizer.ggml.merges'])} merges, `<|begin_of_text|>` = BOS, `<|end_of_text|>` = EOS), "
+      "`tokenizer.ggml.model = gpt2`, `tokenizer.ggml.pre = gpt-2` (GPT-2's split regex), BOS added. "
+      f"About 4 bytes per token on the KJV; a held-out recall answer (a space and 4 digits) is "
+      f"{res.get('answer_tokens', 0):.2f} tokens on average.\n")
+    w("## Architecture\n")
+    w("| | |\n|---|---|")
+    rows = [
+        ("layers", f"{g('block_count')} (first {g('leading_dense_block_count')} dense, the rest MoE)"),
+        ("embedding", f"{g('embedding_length')}, vocabulary {len(meta['tokenizer.ggml.tokens'])}, output tied to `token_embd`"),
+        ("context (training)", g("context_length")),
+        ("MLA", f"{g('attention.head_count')} heads, q_lora {g('attention.q_lora_rank')}, kv_lora "
+                f"{g('attention.kv_lora_rank')}, nope {g('attention.key_length_mla') - g('rope.dimension_count')}, "
+                f"rope {g('rope.dimension_count')}, v {g('attention.value_length_mla')}; absorbed "
+                f"(`attn_k_b`/`attn_v_b`), cache {g('attention.kv_lora_rank') + g('rope.dimension_count')} values/token/layer"),
+        ("DSA indexer", f"{g('attention.indexer.head_count')} heads × {g('attention.indexer.key_length')} dims, "
+                        f"top-k {g('attention.indexer.top_k')}"),
+        ("dense FFN", f"SwiGLU {g('feed_forward_length')}"),
+        ("MoE", f"{g('expert_count')} routed experts of {g('expert_feed_forward_length')}, {g('expert_used_count')} used, "
+                f"{g('expert_shared_count')} shared; sigmoid gating (`expert_gating_func` 2), selection bias "
+                f"`exp_probs_b` (aux-loss-free balancing), weights normalized, scale {g('expert_weights_scale')}"),
+        ("RoPE", f"base {g('rope.freq_base'):g}, no scaling"),
+        ("parameters", f"{res['params']:,}"),
+    ]
+    for k, v in rows:
+        w(f"| {k} | {v} |")
+    w("")
+    w("## Training\n")
+    w("`tools/train/train.py` (PyTorch; CPU with torch 1.13 or CUDA with 2.x), following the DeepSeek-V3.2 report:\n")
+    w(f"1. dense pre-training of the main model, indexer unused: {steps.get('dense', '?')} steps")
+    w(f"2. dense warm-up: only the indexer learns, KL(main attention summed over heads and L1-normalized ‖ "
+      f"indexer softmax): {steps.get('warmup', '?')} steps")
+    w(f"3. sparse stage: top-{g('attention.indexer.top_k')} from the indexer; LM loss for the main model, KL on the "
+      f"selected set for the indexer, whose inputs are detached: {steps.get('sparse', '?')} steps\n")
+    w(f"Batch {targs.get('batch', '?')} × {g('context_length')} tokens, AdamW (β 0.9/0.95, wd 0.1), peak lr "
+      f"{targs.get('lr', '?')}, cosine; answer tokens of recall passages weighted ×{targs.get('ans_weight', '?')}; "
+      f"expert bias step {targs.get('bias_rate', '?')}. About {n_tok / 1e6:.1f} M training tokens in "
+      f"{tr.get('minutes', 0):.0f} minutes on {extra.get('hardware', 'CPU') if extra else 'CPU'}.\n")
+    w("## Results (measured on this file by `train.py --eval`)\n")
+    w("| | sparse attention (top-k, as shipped) | dense attention |\n|---|---|---|")
+    w(f"| held-out KJV loss, nats/token ({sp['tokens']:,} tokens) | {sp['val_loss']:.3f} | {de['val_loss']:.3f} |")
+    w(f"| held-out perplexity | {sp['ppl']:.1f} | {de['ppl']:.1f} |")
+    w(f"| recall-passage accuracy ({sp['recall_n']} held-out passages, gap ≥ 400 tokens) | "
+      f"{_pct(sp['recall_acc'])} | {_pct(de['recall_acc'])} |")
+    w(f"| train-split KJV loss, nats/token (same number of windows) | {res['train_loss']:.3f} | |")
+    w(f"\nLast logged training-batch loss (sparse stage, half recall passages, answers weighted): {train_loss:.3f}.\n")
+    w("Indexer recall: share of the dense attention mass (summed over heads, L1-normalized) that falls inside "
+      f"the indexer's top-{g('attention.indexer.top_k')}, over held-out query positions with more than "
+      f"{g('attention.indexer.top_k')} visible tokens:\n")
+    w("| layer | " + " | ".join(str(i) for i in range(len(ir))) + " | mean |")
+    w("|---" * (len(ir) + 2) + "|")
+    w("| recall | " + " | ".join(f"{v:.3f}" for v in ir) + f" | {sum(ir) / len(ir):.3f} |\n")
+    w("Expert load on held-out KJV (share of routed slots per expert; ideal "
+      f"{_pct(1 / g('expert_count'))}):\n")
+    w("| layer | " + " | ".join(f"e{i}" for i in range(g("expert_count"))) + " | max/ideal |")
+    w("|---" * (g("expert_count") + 2) + "|")
+    for j, l in enumerate(res["expert_load"]):
+        w(f"| {j + g('leading_dense_block_count')} | " + " | ".join(f"{100 * v:.1f}" for v in l) +
+          f" | {max(l) * len(l):.2f} |")
+    w("")
+    if extra and extra.get("notes"):
+        w(extra["notes"].rstrip() + "\n")
+    w("## Reproduce\n")
+    w("```sh\nsh tools/train/reproduce.sh\n```\n")
+    w("It prepares the corpus and tokenizer, trains, exports through `src/tools/export-trained` (the project's GGUF "
+      "writer) and rewrites this card from the new file. CPU runs are deterministic for a given seed and thread "
+      "count; the shipped run sized its dense stage by wall time (the script replays the same step counts).")
+    return "\n".join(L) + "\n"
