@@ -55,9 +55,7 @@ export class ReferenceModel {
   constructor(
     readonly config: ModelConfig,
     readonly weights: ReferenceWeights,
-  ) {
-    if (config.mla === 'legacy' && config.indexer) throw new SparseScopeError('not-implemented', 'the DSA indexer needs absorbed MLA');
-  }
+  ) {}
 
   session(options: SessionOptions = {}): ReferenceSession {
     return new ReferenceSession(this, options);
