@@ -9,9 +9,9 @@ if ! "$PY" -c "import torch, numpy, regex" 2>/dev/null; then
   echo "SKIP: PyTorch, numpy or regex is not importable by $PY (Debian: apt-get install python3-torch python3-numpy python3-regex libopenblas0-pthread)"
   exit 0
 fi
-OUT=${SMOKE_OUT:-$(mktemp -d)}
+if [ -n "$SMOKE_OUT" ]; then OUT=$SMOKE_OUT; else OUT=$(mktemp -d); trap 'rm -rf "$OUT"' EXIT; fi
 export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
 "$PY" tools/train/train.py --smoke --out "$OUT"
 npx tsx src/tools/export-trained/main.ts "$OUT/dump" "$OUT/model.gguf"
 "$PY" tools/train/train.py --smoke --out "$OUT" --eval "$OUT/model.gguf" | tail -6
-echo "SMOKE OK $OUT/model.gguf"
+echo "SMOKE OK"
