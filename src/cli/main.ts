@@ -1,0 +1,193 @@
+/**
+ * npm run --silent cli -- <command> ...
+ *   inspect  <gguf>                                   → {"arch","config","tensors":[{name,type,shape}]}
+ *   tokenize <gguf> <text>                            → [ids]
+ *   logits   <gguf> --tokens 1,2,3 [--backend cpu|webgpu] [--index-top-k N]   → {"logits":[[...],...]}
+ *   generate <gguf> --prompt <text> [--max-tokens N] [--temperature T] [--seed S] [--top-k K] [--top-p P]
+ *            [--min-p P] [--repeat-penalty R] [--backend ...] [--index-top-k N] [--json]
+ *   trace    <gguf> --prompt <text> [--index-top-k N]  → {"tokens":[...],"trace":[...]}
+ * stdout carries only the JSON or the generated text; errors go to stderr with a non-zero exit.
+ */
+import { isSparseScopeError, SparseScopeError } from '../errors.ts';
+import { openGguf, type GgufFile } from '../gguf/reader.ts';
+import { typeName } from '../gguf/types.ts';
+import { readModelConfig } from '../model/config.ts';
+import { createSampler } from '../model/sampling.ts';
+import { createTokenizer, type Tokenizer } from '../model/tokenizer/index.ts';
+import { BACKENDS, createBackend, type BackendKind } from './backend.ts';
+
+const USAGE = `usage: npm run --silent cli -- <command>
+  inspect  <gguf>
+  tokenize <gguf> <text>
+  logits   <gguf> --tokens 1,2,3 [--backend cpu|webgpu] [--index-top-k N]
+  generate <gguf> --prompt <text> [--max-tokens N] [--temperature T] [--seed S] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--backend cpu|webgpu] [--index-top-k N] [--json]
+  trace    <gguf> --prompt <text> [--index-top-k N]`;
+
+interface Args {
+  positional: string[];
+  flags: Map<string, string | true>;
+}
+
+const BOOLEAN_FLAGS = new Set(['json', 'help']);
+
+export function parseArgs(argv: string[]): Args {
+  const positional: string[] = [];
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a.startsWith('--')) {
+      const [name, inline] = a.slice(2).split(/=(.*)/s, 2);
+      if (BOOLEAN_FLAGS.has(name)) flags.set(name, true);
+      else {
+        const v = inline ?? argv[++i];
+        if (v === undefined) throw new SparseScopeError('bad-argument', `--${name} needs a value`);
+        flags.set(name, v);
+      }
+    } else positional.push(a);
+  }
+  return { positional, flags };
+}
+
+function str(a: Args, name: string): string | undefined {
+  const v = a.flags.get(name);
+  return v === true ? undefined : v;
+}
+
+function num(a: Args, name: string, opts: { integer?: boolean; min?: number } = {}): number | undefined {
+  const v = str(a, name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || (opts.integer && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min)) {
+    throw new SparseScopeError('bad-argument', `--${name} ${v}: expected ${opts.integer ? 'an integer' : 'a number'}${opts.min !== undefined ? ` ≥ ${opts.min}` : ''}`);
+  }
+  return n;
+}
+
+function backendKind(a: Args): BackendKind {
+  const b = str(a, 'backend') ?? 'cpu';
+  if (!(BACKENDS as readonly string[]).includes(b)) throw new SparseScopeError('bad-argument', `--backend ${b}: supported: ${BACKENDS.join(', ')}`);
+  return b as BackendKind;
+}
+
+function needGguf(a: Args): string {
+  const p = a.positional[1];
+  if (p === undefined) throw new SparseScopeError('bad-argument', `missing <gguf> path\n${USAGE}`);
+  return p;
+}
+
+function tokenizerOf(f: GgufFile): Tokenizer {
+  return createTokenizer(f.metadata);
+}
+
+/** Prompt ids as llama.cpp makes them: BOS when the file asks for it, control tokens parsed. */
+function promptIds(tok: Tokenizer, text: string): number[] {
+  const ids = tok.encode(text, { addSpecial: true, parseSpecial: true });
+  if (ids.length === 0) throw new SparseScopeError('bad-argument', 'the prompt encodes to no tokens');
+  return ids;
+}
+
+const write = (s: string) => process.stdout.write(s);
+
+async function run(argv: string[]): Promise<void> {
+  const a = parseArgs(argv);
+  const cmd = a.positional[0];
+  if (cmd === undefined || a.flags.has('help')) {
+    process.stderr.write(`${USAGE}\n`);
+    if (cmd === undefined) process.exitCode = 2;
+    return;
+  }
+  if (!['inspect', 'tokenize', 'logits', 'generate', 'trace'].includes(cmd)) throw new SparseScopeError('bad-argument', `unknown command "${cmd}"\n${USAGE}`);
+  const f = await openGguf({ kind: 'path', path: needGguf(a) });
+  try {
+    switch (cmd) {
+      case 'inspect': {
+        const config = readModelConfig(f.metadata, f.tensors);
+        write(`${JSON.stringify({ arch: config.arch, config, tensors: f.tensors.map((t) => ({ name: t.name, type: typeName(t.type), shape: t.shape })) })}\n`);
+        return;
+      }
+      case 'tokenize': {
+        const text = a.positional[2];
+        if (text === undefined) throw new SparseScopeError('bad-argument', 'tokenize needs <text>');
+        write(`${JSON.stringify(tokenizerOf(f).encode(text, { parseSpecial: true }))}\n`);
+        return;
+      }
+      case 'logits': {
+        const list = str(a, 'tokens');
+        if (list === undefined) throw new SparseScopeError('bad-argument', 'logits needs --tokens 1,2,3');
+        const tokens = list.split(',').map((s) => {
+          const n = Number(s.trim());
+          if (s.trim() === '' || !Number.isInteger(n) || n < 0) throw new SparseScopeError('bad-argument', `--tokens: "${s}" is not a token id`);
+          return n;
+        });
+        const backend = await createBackend(backendKind(a), f);
+        const s = backend.session({ indexTopK: num(a, 'index-top-k', { integer: true, min: 0 }) });
+        write('{"logits":[');
+        tokens.forEach((t, i) => write(`${i ? ',' : ''}[${Array.from(s.step(t).logits).join(',')}]`));
+        write(']}\n');
+        return;
+      }
+      case 'generate': {
+        const prompt = str(a, 'prompt');
+        if (prompt === undefined) throw new SparseScopeError('bad-argument', 'generate needs --prompt <text>');
+        const tok = tokenizerOf(f);
+        const backend = await createBackend(backendKind(a), f);
+        const maxTokens = num(a, 'max-tokens', { integer: true, min: 0 }) ?? 64;
+        const sampler = createSampler({
+          temperature: num(a, 'temperature', { min: 0 }) ?? 0.8,
+          seed: num(a, 'seed', { integer: true }) ?? 0,
+          topK: num(a, 'top-k', { integer: true, min: 0 }),
+          topP: num(a, 'top-p'),
+          minP: num(a, 'min-p'),
+          repetitionPenalty: num(a, 'repeat-penalty'),
+        });
+        const s = backend.session({ indexTopK: num(a, 'index-top-k', { integer: true, min: 0 }) });
+        const ids = promptIds(tok, prompt);
+        if (ids.length + maxTokens > backend.config.contextLength) {
+          throw new SparseScopeError('context-overflow', `prompt (${ids.length}) + --max-tokens (${maxTokens}) exceed the context length ${backend.config.contextLength}`);
+        }
+        let logits = new Float32Array(0);
+        for (const t of ids) logits = s.step(t).logits;
+        const history = [...ids];
+        const out: number[] = [];
+        const json = a.flags.has('json');
+        const dec = tok.createStreamDecoder();
+        for (let i = 0; i < maxTokens; i++) {
+          const next = sampler.sample(logits, history);
+          if (tok.stopIds.has(next)) break;
+          out.push(next);
+          history.push(next);
+          if (!json) write(dec.push(next));
+          if (i + 1 < maxTokens) logits = s.step(next).logits;
+        }
+        if (json) write(`${JSON.stringify({ tokens: out, text: tok.decode(out) })}\n`);
+        else write(`${dec.flush()}\n`);
+        return;
+      }
+      case 'trace': {
+        const prompt = str(a, 'prompt');
+        if (prompt === undefined) throw new SparseScopeError('bad-argument', 'trace needs --prompt <text>');
+        const tok = tokenizerOf(f);
+        const backend = await createBackend(backendKind(a), f);
+        const s = backend.session({ indexTopK: num(a, 'index-top-k', { integer: true, min: 0 }), trace: true });
+        const ids = promptIds(tok, prompt);
+        const trace = ids.map((t) => s.step(t).trace!);
+        write(`${JSON.stringify({ tokens: ids, pieces: ids.map((t) => tok.decode([t], { special: true })), trace })}\n`);
+        return;
+      }
+    }
+  } finally {
+    await f.close();
+  }
+}
+
+// `| head` closing the pipe is not an error
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
+run(process.argv.slice(2)).catch((e: unknown) => {
+  const msg = isSparseScopeError(e) ? `error [${e.code}]: ${e.message}` : `error: ${(e as Error).stack ?? String(e)}`;
+  process.stderr.write(`${msg}\n`);
+  process.exitCode = 1;
+});
