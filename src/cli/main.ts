@@ -145,7 +145,7 @@ async function run(argv: string[]): Promise<void> {
         if (ids.length + maxTokens > backend.config.contextLength) {
           throw new SparseScopeError('context-overflow', `prompt (${ids.length}) + --max-tokens (${maxTokens}) exceed the context length ${backend.config.contextLength}`);
         }
-        let logits = new Float32Array(0);
+        let logits: Float32Array = new Float32Array(0);
         for (const t of ids) logits = s.step(t).logits;
         const history = [...ids];
         const out: number[] = [];
