@@ -1,4 +1,4 @@
-// Row copy for the caches: dst[(dst_row0 + r) * dst_row + i] = src[r * src_row + src_off + i], i < width.
+// Row copy for the caches: dst[(dst_row0 + r) * dst_row + dst_off + i] = src[r * src_row + src_off + i], i < width.
 // Appends a token's (or a prefill chunk's) ckv / kpe, or legacy k / v, to the cache at row dst_row0.
 
 {{PARAMS}}
@@ -16,5 +16,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
   let r = t / p.width;
   let i = t - r * p.width;
-  dst[(p.dst_row0 + r) * p.dst_row + i] = src[r * p.src_row + p.src_off + i];
+  dst[(p.dst_row0 + r) * p.dst_row + p.dst_off + i] = src[r * p.src_row + p.src_off + i];
 }

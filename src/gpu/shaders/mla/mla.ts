@@ -99,6 +99,7 @@ export const COPY_ROWS_PARAMS = [
   ['src_off', 'u32'],
   ['dst_row', 'u32'],
   ['dst_row0', 'u32'],
+  ['dst_off', 'u32'],
 ] as const satisfies ParamLayout;
 
 const COPY_WG = 256;
@@ -120,15 +121,17 @@ export interface CopyRowsArgs {
   dstRow?: number;
   /** Destination row of source row 0. */
   dstRow0: number;
+  /** First destination element within each row (e.g. one head's slice of a legacy k row); default 0. */
+  dstOffset?: number;
 }
 
-/** dst[(dstRow0 + r)·dstRow + i] = src[r·srcRow + srcOffset + i] for r < rows, i < width. */
+/** dst[(dstRow0 + r)·dstRow + dstOffset + i] = src[r·srcRow + srcOffset + i] for r < rows, i < width. */
 export function encodeCopyRows(device: GPUDevice, enc: GPUCommandEncoder, a: CopyRowsArgs): void {
   const pipeline = getPipeline(device, { kernel: 'copy-rows', variant: { wg: COPY_WG } }, copyRowsCode);
   const params = uniformBuffer(
     device,
     COPY_ROWS_PARAMS,
-    { rows: a.rows, width: a.width, src_row: a.srcRow ?? a.width, src_off: a.srcOffset ?? 0, dst_row: a.dstRow ?? a.width, dst_row0: a.dstRow0 },
+    { rows: a.rows, width: a.width, src_row: a.srcRow ?? a.width, src_off: a.srcOffset ?? 0, dst_row: a.dstRow ?? a.width, dst_row0: a.dstRow0, dst_off: a.dstOffset ?? 0 },
     'copy-rows:params',
   );
   encodeDispatch(enc, pipeline, bindBuffers(device, pipeline, [params, a.src, a.dst], 'copy-rows'), grid1d(device, Math.ceil((a.rows * a.width) / COPY_WG)));

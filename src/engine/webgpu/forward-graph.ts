@@ -1,0 +1,340 @@
+/**
+ * One forward pass of M tokens on the GPU (M = 1: a decode step; M > 1: a prefill chunk), recorded
+ * into a command encoder: the same math as the CPU reference (src/model/reference/forward.ts), step
+ * for step. Built once per (M, top-k, trace) with its scratch buffers, prepared matvecs and attention
+ * kernels; `encode` records a step at a given position. Everything stays on the GPU: the router's
+ * choices feed the expert matvecs, the indexer's top-k feeds sparse attention, and only the logits
+ * (and traces, when asked) are read back by the caller.
+ */
+import { isMoeLayer, type ModelConfig } from '../../model/config.ts';
+import { createStorage, uploadStorage } from '../../gpu/buffers.ts';
+import { encodeRmsnorm } from '../../gpu/shaders/rmsnorm/rmsnorm.ts';
+import { encodeLayernorm } from '../../gpu/shaders/layernorm/layernorm.ts';
+import { encodeSwiglu } from '../../gpu/shaders/swiglu/swiglu.ts';
+import { encodeAccumulate } from '../../gpu/shaders/add/add.ts';
+import { encodeRope, yarnCorrDims, type RopeParams } from '../../gpu/shaders/rope/rope.ts';
+import { createMatvec, createGatherMatvec, type PreparedKernel } from '../../gpu/shaders/matmul/matvec.ts';
+import { createMatmul } from '../../gpu/shaders/matmul/matmul.ts';
+import { createEmbedding } from '../../gpu/shaders/embedding/embedding.ts';
+import { createMlaAbsorbed, createMlaLegacy, encodeCopyRows, type PreparedAttention } from '../../gpu/shaders/mla/mla.ts';
+import { createIndexerScore, createTopk, type PreparedStepKernel } from '../../gpu/shaders/dsa/dsa.ts';
+import { encodeMoeRouter } from '../../gpu/shaders/moe-router/moe-router.ts';
+import type { GpuTensor } from '../../gpu/shaders/common/tensor.ts';
+import type { GpuWeights } from './gpu-weights.ts';
+import type { LayerCache } from './kv-cache.ts';
+
+export interface GraphOptions {
+  /** Tokens per pass. */
+  m: number;
+  /** Indexer top-k; 0 = dense attention (deepseek32 only). */
+  topK: number;
+  /** Keep per-layer trace buffers (index scores, chosen positions, dense weights, router). */
+  trace: boolean;
+  /** Cache rows. */
+  capacity: number;
+  /**
+   * Multiply weights in f16 inside each 32-value chunk where shader-f16 exists (faster, ~1e-2 off
+   * in log-prob); default f32 throughout, which matches llama.cpp within 1e-3.
+   */
+  f16?: boolean;
+}
+
+/** Per-layer buffers a trace reads back, in the layouts the kernels write. */
+export interface LayerTraceBuffers {
+  scores?: GPUBuffer; // f32 [m, capacity]
+  chosen?: GPUBuffer; // u32 [m, topK]
+  dense: GPUBuffer; // f32 [m, capacity]: dense attention probabilities summed over heads
+  probs?: GPUBuffer; // f32 [m, X]
+  experts?: GPUBuffer; // u32 [m, k]
+  expertWeights?: GPUBuffer; // f32 [m, k]
+}
+
+/** Above this many tokens a pass uses the tiled matmul (each weight block read once per tile of rows). */
+// (The tiled matmul is mid-change in the tree; until it settles, passes use the matvec for every m.)
+const MATMUL_MIN_ROWS = Number.POSITIVE_INFINITY;
+
+export class ForwardGraph {
+  readonly ids: GPUBuffer; // u32 [m] token ids
+  readonly logits: GPUBuffer; // f32 [m, V]
+  readonly traces: LayerTraceBuffers[] = [];
+  private readonly steps: ((enc: GPUCommandEncoder, pos: number) => void)[] = [];
+  private readonly owned: GPUBuffer[] = [];
+  private readonly prepared: (PreparedKernel | PreparedAttention | PreparedStepKernel)[] = [];
+
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly c: ModelConfig,
+    private readonly w: GpuWeights,
+    private readonly caches: LayerCache[],
+    readonly o: GraphOptions,
+  ) {
+    const { m } = o;
+    const { embd: E, heads: H, qkNope: N, qkRope: R, kvLoraRank: L, vHead: Vd } = c;
+    const K = N + R;
+    const buf = (floats: number, label: string) => this.own(createStorage(device, floats * 4, label));
+    this.ids = this.own(device.createBuffer({ label: 'ids', size: Math.max(16, m * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST }));
+    this.logits = buf(m * c.vocab, 'logits');
+
+    // Scratch shared by all layers.                                        shapes
+    const h = buf(m * E, 'h'); //                                           [m, E] residual stream
+    const x = buf(m * E, 'x'); //                                           [m, E] normed input
+    const qa = c.qLoraRank > 0 ? buf(m * c.qLoraRank, 'q_a') : undefined; // [m, q_lora]
+    const cq = c.qLoraRank > 0 ? buf(m * c.qLoraRank, 'cq') : undefined; //  [m, q_lora]
+    const q = buf(m * H * K, 'q'); //                                       [m, H, nope+rope]
+    const qPe = buf(m * H * R, 'q_pe'); //                                  [m, H, rope]
+    const kva = buf(m * (L + R), 'kv_a'); //                                [m, kv_lora+rope]
+    const ckvRaw = buf(m * L, 'ckv_raw'); //                                [m, kv_lora]
+    const ckv = buf(m * L, 'ckv'); //                                       [m, kv_lora]
+    const kpe = buf(m * R, 'kpe'); //                                       [m, rope]
+    const attnO = buf(m * H * Math.max(L, Vd), 'attn_o'); //                [m, H, kv_lora] (absorbed) / [m, H, v] (legacy)
+    const oHeads = buf(m * H * Vd, 'o'); //                                      [m, H, v]
+    const attnOut = buf(m * E, 'attn_out'); //                              [m, E]
+    const ffnOut = buf(m * E, 'ffn_out'); //                                [m, E]
+    const denseScratch = buf(m * H * Math.max(L, Vd), 'dense_o'); //        trace-only dense pass output
+
+    // Absorbed: per-head matrices (attn_k_b, attn_v_b) as a gathered matvec with slot j → head j mod H.
+    const headIds = this.own(uploadStorage(device, Uint32Array.from({ length: m * H }, (_, j) => j % H), 'head_ids'));
+    const qNope = c.mla === 'absorbed' ? buf(m * H * N, 'q_nope') : undefined; // [m·H, nope]
+    const qLat = c.mla === 'absorbed' ? buf(m * H * L, 'q_lat') : undefined; //   [m·H, kv_lora]
+    const kvB = c.mla === 'legacy' ? buf(m * H * (N + Vd), 'kv_b') : undefined; // [m, H, nope+v]
+
+    const ix = c.indexer;
+    const qI = ix ? buf(m * ix.heads * ix.keyLength, 'q_I') : undefined; //   [m, H_I, D_I]
+    const kIraw = ix ? buf(m * ix.keyLength, 'k_I_raw') : undefined; //        [m, D_I]
+    const kI = ix ? buf(m * ix.keyLength, 'k_I') : undefined; //               [m, D_I]
+    const wI = ix ? buf(m * ix.heads, 'w_I') : undefined; //                    [m, H_I]
+    const sparse = !!ix && o.topK > 0;
+    const sharedScores = ix && !o.trace ? buf(m * o.capacity, 'index_scores') : undefined;
+    const sharedChosen = sparse && !o.trace ? buf(m * o.topK, 'chosen') : undefined;
+
+    const moe = c.moe;
+    const X = moe?.experts ?? 0;
+    const k = moe?.used ?? 0;
+    const sharedW = moe ? moe.ffx * moe.shared : 0;
+    const ffMax = Math.max(c.leadingDense > 0 ? c.ffn : 0, sharedW);
+    const gate = buf(m * Math.max(ffMax, 1), 'gate'); //                  [m, ff]
+    const up = buf(m * Math.max(ffMax, 1), 'up');
+    const act = buf(m * Math.max(ffMax, 1), 'act');
+    const rLogits = moe ? buf(m * X, 'router_logits') : undefined; //      [m, X]
+    const eGate = moe ? buf(m * k * moe.ffx, 'exp_gate') : undefined; //   [m·k, ffx]
+    const eUp = moe ? buf(m * k * moe.ffx, 'exp_up') : undefined;
+    const eAct = moe ? buf(m * k * moe.ffx, 'exp_act') : undefined;
+    const eDown = moe ? buf(m * k * E, 'exp_down') : undefined; //         [m·k, E]
+    const zeroBias = moe ? this.own(uploadStorage(device, new Float32Array(X), 'zero_bias')) : undefined;
+    const sharedProbs = moe && !o.trace ? buf(m * X, 'router_probs') : undefined;
+    const sharedExperts = moe && !o.trace ? buf(m * k, 'experts') : undefined;
+    const sharedWeights = moe && !o.trace ? buf(m * k, 'expert_weights') : undefined;
+
+    const variant = { f16: !!o.f16 && device.features.has('shader-f16') };
+    const gather = (a: Parameters<typeof createGatherMatvec>[1]) => this.keep(createGatherMatvec(device, a, variant));
+    const mv = (t: GpuTensor, xIn: GPUBuffer, y: GPUBuffer): PreparedKernel =>
+      this.keep(m >= MATMUL_MIN_ROWS ? createMatmul(device, { w: t, x: xIn, y, m }) : createMatvec(device, { w: t, x: xIn, y, m }, variant));
+    const rms = (xIn: GPUBuffer, weight: string, y: GPUBuffer, n: number) => (enc: GPUCommandEncoder) =>
+      encodeRmsnorm(device, enc, { x: xIn, weight: w.vector(weight), y, rows: m, n, eps: c.rmsEps });
+    const ropeParams = (neox: boolean): RopeParams => ({
+      nDims: c.rope.dims,
+      freqBase: c.rope.freqBase,
+      freqScale: c.rope.freqScale,
+      extFactor: c.rope.extFactor,
+      attnFactor: c.rope.attnFactor,
+      corrDims: yarnCorrDims(c.rope.dims, c.rope.origContext, c.rope.freqBase, c.rope.betaFast, c.rope.betaSlow),
+      neox,
+    });
+    const ropeNormal = ropeParams(false);
+    const ropeNeox = ropeParams(true);
+
+    // h = token_embd[ids]                                                [m, E]
+    const embed = this.keep(createEmbedding(device, { table: w.matrix('token_embd.weight'), ids: this.ids, out: h, tokens: m }));
+    this.steps.push((enc) => embed.encode(enc));
+
+    for (let il = 0; il < c.layers; il++) {
+      const p = `blk.${il}.`;
+      const cache = caches[il];
+      const tr: LayerTraceBuffers | undefined = o.trace ? { dense: buf(m * o.capacity, `${p}trace.dense`) } : undefined;
+      if (tr) this.traces.push(tr);
+
+      // x = RMSNorm(h) · attn_norm
+      this.steps.push(rms(h, `${p}attn_norm.weight`, x, E));
+      // q: cq = RMSNorm(attn_q_a · x); q = attn_q_b · cq   (lite: q = attn_q · x)        [m, H·(nope+rope)]
+      if (c.qLoraRank > 0) {
+        const qaMv = mv(w.matrix(`${p}attn_q_a.weight`), x, qa!);
+        const qbMv = mv(w.matrix(`${p}attn_q_b.weight`), cq!, q);
+        this.steps.push((enc) => qaMv.encode(enc), rms(qa!, `${p}attn_q_a_norm.weight`, cq!, c.qLoraRank), (enc) => qbMv.encode(enc));
+      } else {
+        const qMv = mv(w.matrix(`${p}attn_q.weight`), x, q);
+        this.steps.push((enc) => qMv.encode(enc));
+      }
+      // rope on each head's last `rope` dims, then q_pe = q[:, :, nope:]                  [m, H, rope]
+      this.steps.push((enc, pos) => {
+        encodeRope(device, enc, { x: q, rows: m, heads: H, rowStride: H * K, headStride: K, offset: N, params: ropeNormal, pos0: pos });
+        encodeCopyRows(device, enc, { src: q, dst: qPe, rows: m * H, width: R, srcRow: K, srcOffset: N, dstRow0: 0 });
+      });
+      // [ckv | kpe] = attn_kv_a_mqa · x;  ckv = RMSNorm(ckv);  kpe = rope(kpe)
+      const kvaMv = mv(w.matrix(`${p}attn_kv_a_mqa.weight`), x, kva);
+      this.steps.push((enc, pos) => {
+        kvaMv.encode(enc);
+        encodeCopyRows(device, enc, { src: kva, dst: ckvRaw, rows: m, width: L, srcRow: L + R, dstRow0: 0 });
+        encodeRmsnorm(device, enc, { x: ckvRaw, weight: w.vector(`${p}attn_kv_a_norm.weight`), y: ckv, rows: m, n: L, eps: c.rmsEps });
+        encodeCopyRows(device, enc, { src: kva, dst: kpe, rows: m, width: R, srcRow: L + R, srcOffset: L, dstRow0: 0 });
+        encodeRope(device, enc, { x: kpe, rows: m, heads: 1, rowStride: R, headStride: R, offset: 0, params: ropeNormal, pos0: pos });
+      });
+
+      if (c.mla === 'absorbed') {
+        // caches: ckv[pos..], kpe[pos..]
+        this.steps.push((enc, pos) => {
+          encodeCopyRows(device, enc, { src: ckv, dst: cache.ckv!, rows: m, width: L, dstRow0: pos });
+          encodeCopyRows(device, enc, { src: kpe, dst: cache.kpe!, rows: m, width: R, dstRow0: pos });
+        });
+        // q_lat_h = k_b_h · q_nope_h                                                          [m·H, kv_lora]
+        const kb = gather({ w: w.matrix(`${p}attn_k_b.weight`), ids: headIds, x: qNope!, y: qLat!, slots: m * H, xDiv: 1 });
+        this.steps.push((enc) => {
+          encodeCopyRows(device, enc, { src: q, dst: qNope!, rows: m * H, width: N, srcRow: K, dstRow0: 0 });
+          kb.encode(enc);
+        });
+      } else {
+        // legacy: [knope_h | v_h] = attn_kv_b · ckv; k cache rows are [H, nope | rope] with kpe shared by the heads
+        const kvbMv = mv(w.matrix(`${p}attn_kv_b.weight`), ckv, kvB!);
+        this.steps.push((enc, pos) => {
+          kvbMv.encode(enc);
+          for (let r = 0; r < m; r++) {
+            const src = r * H * (N + Vd);
+            encodeCopyRows(device, enc, { src: kvB!, dst: cache.k!, rows: H, width: N, srcRow: N + Vd, srcOffset: src, dstRow: K, dstRow0: (pos + r) * H });
+            encodeCopyRows(device, enc, { src: kvB!, dst: cache.v!, rows: H, width: Vd, srcRow: N + Vd, srcOffset: src + N, dstRow: Vd, dstRow0: (pos + r) * H });
+            encodeCopyRows(device, enc, { src: kpe, dst: cache.k!, rows: H, width: R, srcRow: 0, srcOffset: r * R, dstRow: K, dstRow0: (pos + r) * H, dstOffset: N });
+          }
+        });
+      }
+
+      // DSA: index keys into the cache, scores over 0..pos, top-k positions
+      let sparseIdx: GPUBuffer | undefined;
+      if (ix) {
+        const DI = ix.keyLength;
+        const qIMv = mv(w.matrix(`${p}indexer.attn_q_b.weight`), cq!, qI!);
+        const kIMv = mv(w.matrix(`${p}indexer.attn_k.weight`), x, kIraw!);
+        const wIMv = mv(w.matrix(`${p}indexer.proj.weight`), x, wI!);
+        const scores = tr ? (tr.scores = buf(m * o.capacity, `${p}trace.scores`)) : sharedScores!;
+        const score = this.keep(
+          createIndexerScore(device, { heads: ix.heads, dim: DI, nq: m, qI: qI!, w: wI!, kI: cache.kI!, scores, scoreStride: o.capacity, wScale: 1 / Math.sqrt(DI * ix.heads) }),
+        );
+        let topk: PreparedStepKernel | undefined;
+        if (sparse) {
+          sparseIdx = tr ? (tr.chosen = this.own(createStorage(device, m * o.topK * 4, `${p}trace.chosen`))) : sharedChosen!;
+          topk = this.keep(createTopk(device, { nq: m, k: o.topK, scores, scoreStride: o.capacity, idx: sparseIdx }));
+        }
+        this.steps.push((enc, pos) => {
+          qIMv.encode(enc);
+          encodeRope(device, enc, { x: qI!, rows: m, heads: ix.heads, rowStride: ix.heads * DI, headStride: DI, offset: 0, params: ropeNeox, pos0: pos });
+          kIMv.encode(enc);
+          encodeLayernorm(device, enc, { x: kIraw!, weight: w.vector(`${p}indexer.k_norm.weight`), bias: w.vector(`${p}indexer.k_norm.bias`), y: kI!, rows: m, n: DI, eps: 1e-6 });
+          encodeRope(device, enc, { x: kI!, rows: m, heads: 1, rowStride: DI, headStride: DI, offset: 0, params: ropeNeox, pos0: pos });
+          encodeCopyRows(device, enc, { src: kI!, dst: cache.kI!, rows: m, width: DI, dstRow0: pos });
+          wIMv.encode(enc);
+          score.encode(enc, { nKv: pos + m, qPos0: pos });
+          topk?.encode(enc, { nKv: pos + m, qPos0: pos });
+        });
+      }
+
+      // attention over the cache (sparse: only the chosen rows), then the per-head output projection
+      const attnArgs = { heads: H, nq: m, capacity: o.capacity, kqScale: c.kqScale };
+      const makeAttn = (out: GPUBuffer, sp: { idx: GPUBuffer; k: number } | undefined, weights: GPUBuffer | undefined) =>
+        this.keep(
+          c.mla === 'absorbed'
+            ? createMlaAbsorbed(device, { ...attnArgs, kvLora: L, rope: R, qLat: qLat!, qPe, ckv: cache.ckv!, kpe: cache.kpe!, out, sparse: sp, weights })
+            : createMlaLegacy(device, { ...attnArgs, dk: K, dv: Vd, q, k: cache.k!, v: cache.v!, out, sparse: sp, weights }),
+        );
+      const sp = sparseIdx ? { idx: sparseIdx, k: o.topK } : undefined;
+      const attn = makeAttn(attnO, sp, tr && !sp ? tr.dense : undefined);
+      // A sparse trace still shows what dense attention would have weighted: one extra dense pass.
+      const denseForTrace = tr && sp ? makeAttn(denseScratch, undefined, tr.dense) : undefined;
+      this.steps.push((enc, pos) => {
+        attn.encode(enc, { nKv: pos + m, qPos0: pos });
+        denseForTrace?.encode(enc, { nKv: pos + m, qPos0: pos });
+      });
+      if (c.mla === 'absorbed') {
+        // o_h = v_b_h · o_lat_h                                                               [m·H, v]
+        const vb = gather({ w: w.matrix(`${p}attn_v_b.weight`), ids: headIds, x: attnO, y: oHeads, slots: m * H, xDiv: 1 });
+        this.steps.push((enc) => vb.encode(enc));
+      }
+      // h += attn_output · concat_h(o_h)
+      const outMv = mv(w.matrix(`${p}attn_output.weight`), c.mla === 'absorbed' ? oHeads : attnO, attnOut);
+      this.steps.push((enc) => {
+        outMv.encode(enc);
+        encodeAccumulate(device, enc, { x: attnOut, y: h, rows: m, n: E });
+      });
+
+      // FFN on x = RMSNorm(h) · ffn_norm
+      this.steps.push(rms(h, `${p}ffn_norm.weight`, x, E));
+      const swigluFfn = (gateName: string, upName: string, downName: string, width: number) => {
+        const g = mv(w.matrix(gateName), x, gate);
+        const u = mv(w.matrix(upName), x, up);
+        const d = mv(w.matrix(downName), act, ffnOut);
+        return (enc: GPUCommandEncoder) => {
+          g.encode(enc);
+          u.encode(enc);
+          encodeSwiglu(device, enc, { gate, up, y: act, n: m * width });
+          d.encode(enc);
+          encodeAccumulate(device, enc, { x: ffnOut, y: h, rows: m, n: E });
+        };
+      };
+      if (!isMoeLayer(c, il)) {
+        this.steps.push(swigluFfn(`${p}ffn_gate.weight`, `${p}ffn_up.weight`, `${p}ffn_down.weight`, c.ffn));
+      } else {
+        const mo = moe!;
+        const probs = tr ? (tr.probs = buf(m * X, `${p}trace.probs`)) : sharedProbs!;
+        const experts = tr ? (tr.experts = buf(m * k, `${p}trace.experts`)) : sharedExperts!;
+        const weights = tr ? (tr.expertWeights = buf(m * k, `${p}trace.weights`)) : sharedWeights!;
+        const routerMv = mv(w.matrix(`${p}ffn_gate_inp.weight`), x, rLogits!);
+        const bias = w.has(`${p}exp_probs_b.bias`) ? w.vector(`${p}exp_probs_b.bias`) : zeroBias!;
+        const gx = gather({ w: w.matrix(`${p}ffn_gate_exps.weight`), ids: experts, x, y: eGate!, slots: m * k, xDiv: k });
+        const ux = gather({ w: w.matrix(`${p}ffn_up_exps.weight`), ids: experts, x, y: eUp!, slots: m * k, xDiv: k });
+        const dx = gather({ w: w.matrix(`${p}ffn_down_exps.weight`), ids: experts, x: eAct!, y: eDown!, slots: m * k, xDiv: 1 });
+        const shared = mo.shared > 0 ? swigluFfn(`${p}ffn_gate_shexp.weight`, `${p}ffn_up_shexp.weight`, `${p}ffn_down_shexp.weight`, sharedW) : undefined;
+        this.steps.push((enc) => {
+          routerMv.encode(enc);
+          encodeMoeRouter(device, enc, {
+            logits: rLogits!,
+            bias,
+            probs,
+            experts,
+            weights,
+            tokens: m,
+            nExpert: X,
+            options: { gating: mo.gating, topK: k, groupCount: Math.max(1, mo.groups), groupsUsed: Math.max(1, mo.groupsUsed), normalize: mo.weightsNorm, scale: mo.weightsScale },
+          });
+          gx.encode(enc);
+          ux.encode(enc);
+          encodeSwiglu(device, enc, { gate: eGate!, up: eUp!, y: eAct!, n: m * k * mo.ffx });
+          dx.encode(enc);
+          // h += Σ_j weight_j · expert_j(x)
+          encodeAccumulate(device, enc, { x: eDown!, y: h, rows: m, n: E, terms: k, w: weights });
+          shared?.(enc);
+        });
+      }
+    }
+
+    // logits = output · RMSNorm(h) · output_norm                          [m, V]
+    const outW = w.matrix(c.tiedOutput ? 'token_embd.weight' : 'output.weight');
+    const logitsMv = mv(outW, x, this.logits);
+    this.steps.push(rms(h, 'output_norm.weight', x, E), (enc) => logitsMv.encode(enc));
+  }
+
+  /** Records the pass for tokens at positions pos..pos+m-1 (ids must already be in `ids`). */
+  encode(enc: GPUCommandEncoder, pos: number): void {
+    for (const s of this.steps) s(enc, pos);
+  }
+
+  destroy(): void {
+    this.prepared.forEach((p) => p.destroy?.());
+    this.owned.forEach((b) => b.destroy());
+  }
+
+  private own(b: GPUBuffer): GPUBuffer {
+    this.owned.push(b);
+    return b;
+  }
+
+  private keep<T extends PreparedKernel | PreparedAttention | PreparedStepKernel>(p: T): T {
+    this.prepared.push(p);
+    return p;
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * A model on the GPU: config, weights, caches for a chosen context, and sessions that feed tokens
+ * through ForwardGraph passes (decode: one token; prefill: chunks). Only the logits rows the caller
+ * wants, and traces when asked, are read back.
+ */
+import type { GgufFile } from '../../gguf/reader.ts';
+import { readModelConfig, type ModelConfig } from '../../model/config.ts';
+import { checkTensors } from '../../model/weights-spec.ts';
+import type { TokenTrace, LayerTrace } from '../../model/reference/forward.ts';
+import { readBack } from '../../gpu/buffers.ts';
+import type { GpuContext } from '../../gpu/device.ts';
+import { NO_POSITION } from '../../gpu/shaders/dsa/dsa.ts';
+import { SparseScopeError } from '../../errors.ts';
+import { uploadWeights, type GpuWeights, type WeightProgress } from './gpu-weights.ts';
+import { allocateCaches, cacheBytes, destroyCaches, type LayerCache } from './kv-cache.ts';
+import { ForwardGraph, type GraphOptions } from './forward-graph.ts';
+
+export interface LoadOptions {
+  /** Cache rows to allocate; default min(file context, 4096). */
+  contextSize?: number;
+  onProgress?: (p: WeightProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface SessionOptions {
+  /** Override the file's indexer top-k; 0 = dense attention. */
+  indexTopK?: number;
+  trace?: boolean;
+}
+
+/** Tokens per prefill pass: big enough for the matmul tiles, small enough for modest scratch. */
+const PREFILL_CHUNK = 32;
+
+export class WebGpuModel {
+  private readonly graphs = new Map<string, ForwardGraph>();
+  private activeSession: WebGpuSession | undefined;
+
+  private constructor(
+    readonly ctx: GpuContext,
+    readonly config: ModelConfig,
+    readonly weights: GpuWeights,
+    readonly caches: LayerCache[],
+    readonly capacity: number,
+  ) {}
+
+  static async load(ctx: GpuContext, file: GgufFile, o: LoadOptions = {}): Promise<WebGpuModel> {
+    const config = readModelConfig(file.metadata, file.tensors);
+    const specs = checkTensors(config, file.tensors);
+    const capacity = Math.min(config.contextLength, o.contextSize ?? 4096);
+    const weights = await uploadWeights(ctx.device, file, specs, o.onProgress, o.signal);
+    return new WebGpuModel(ctx, config, weights, allocateCaches(ctx.device, config, capacity), capacity);
+  }
+
+  get cacheBytes() {
+    return cacheBytes(this.config, this.capacity);
+  }
+
+  /** A fresh session; the caches are shared, so an older session must not be used afterwards. */
+  session(o: SessionOptions = {}): WebGpuSession {
+    const topK = o.indexTopK ?? this.config.indexer?.topK ?? 0;
+    if (!Number.isInteger(topK) || topK < 0) throw new SparseScopeError('bad-argument', `index top-k must be an integer ≥ 0, got ${topK}`);
+    this.activeSession = new WebGpuSession(this, this.config.indexer ? topK : 0, !!o.trace);
+    return this.activeSession;
+  }
+
+  isActive(s: WebGpuSession): boolean {
+    return this.activeSession === s;
+  }
+
+  graph(o: GraphOptions): ForwardGraph {
+    const key = `${o.m}:${o.topK}:${o.trace}`;
+    let g = this.graphs.get(key);
+    if (!g) this.graphs.set(key, (g = new ForwardGraph(this.ctx.device, this.config, this.weights, this.caches, o)));
+    return g;
+  }
+
+  destroy(): void {
+    this.graphs.forEach((g) => g.destroy());
+    this.graphs.clear();
+    destroyCaches(this.caches);
+    this.weights.destroy();
+  }
+}
+
+export interface StepResult {
+  /** One row per requested position: all fed tokens with `allLogits`, else only the last. */
+  logits: Float32Array[];
+  trace?: TokenTrace[];
+}
+
+export class WebGpuSession {
+  private pos = 0;
+
+  constructor(
+    private readonly model: WebGpuModel,
+    readonly topK: number,
+    readonly tracing: boolean,
+  ) {}
+
+  get position(): number {
+    return this.pos;
+  }
+
+  /** Feeds tokens at the next positions; returns logits for the token after the last (or each) one. */
+  async feed(tokens: readonly number[], o: { allLogits?: boolean } = {}): Promise<StepResult> {
+    const { config: c, capacity } = this.model;
+    if (!this.model.isActive(this)) throw new SparseScopeError('bad-argument', 'this session was replaced by a newer one on the same model');
+    if (tokens.length === 0) throw new SparseScopeError('bad-argument', 'no tokens to feed');
+    if (this.pos + tokens.length > capacity) {
+      throw new SparseScopeError('context-overflow', `${this.pos + tokens.length} tokens do not fit the ${capacity}-token context`);
+    }
+    for (const t of tokens) {
+      if (!Number.isInteger(t) || t < 0 || t >= c.vocab) throw new SparseScopeError('bad-argument', `token id ${t} is outside the vocab (0..${c.vocab - 1})`);
+    }
+    const logits: Float32Array[] = [];
+    const trace: TokenTrace[] = [];
+    for (let start = 0; start < tokens.length; start += PREFILL_CHUNK) {
+      const chunk = tokens.slice(start, start + PREFILL_CHUNK);
+      const isLast = start + chunk.length === tokens.length;
+      const r = await this.pass(chunk, o.allLogits ? 'all' : isLast ? 'last' : 'none');
+      logits.push(...r.logits);
+      if (r.trace) trace.push(...r.trace);
+    }
+    return this.tracing ? { logits, trace } : { logits };
+  }
+
+  private async pass(tokens: number[], want: 'all' | 'last' | 'none'): Promise<StepResult> {
+    const { device } = this.model.ctx;
+    const c = this.model.config;
+    const m = tokens.length;
+    const g = this.model.graph({ m, topK: this.topK, trace: this.tracing, capacity: this.model.capacity });
+    device.queue.writeBuffer(g.ids, 0, Uint32Array.from(tokens));
+    const enc = device.createCommandEncoder({ label: `forward m=${m} pos=${this.pos}` });
+    g.encode(enc, this.pos);
+    device.queue.submit([enc.finish()]);
+    const V = c.vocab;
+    let logits: Float32Array[] = [];
+    if (want !== 'none') {
+      const first = want === 'all' ? 0 : m - 1;
+      const flat = new Float32Array(await readBack(device, g.logits, (m - first) * V * 4, first * V * 4));
+      logits = Array.from({ length: m - first }, (_, i) => flat.slice(i * V, (i + 1) * V));
+    } else {
+      await device.queue.onSubmittedWorkDone();
+    }
+    const trace = this.tracing ? await this.readTrace(g, tokens) : undefined;
+    this.pos += m;
+    return trace ? { logits, trace } : { logits };
+  }
+
+  /** Per query token and layer: index scores and chosen positions, dense weights, router choices. */
+  private async readTrace(g: ForwardGraph, tokens: number[]): Promise<TokenTrace[]> {
+    const { device } = this.model.ctx;
+    const c = this.model.config;
+    const cap = this.model.capacity;
+    const f32 = async (b: GPUBuffer | undefined) => (b ? new Float32Array(await readBack(device, b)) : undefined);
+    const u32 = async (b: GPUBuffer | undefined) => (b ? new Uint32Array(await readBack(device, b)) : undefined);
+    const layers = await Promise.all(
+      g.traces.map(async (t) => ({
+        dense: (await f32(t.dense))!,
+        scores: await f32(t.scores),
+        chosen: await u32(t.chosen),
+        probs: await f32(t.probs),
+        experts: await u32(t.experts),
+        weights: await f32(t.expertWeights),
+      })),
+    );
+    return tokens.map((token, r) => {
+      const pos = this.pos + r;
+      const visible = pos + 1;
+      const perLayer: LayerTrace[] = layers.map((l, il) => {
+        const lt: LayerTrace = { layer: il, attnDense: Array.from(l.dense.subarray(r * cap, r * cap + visible)) };
+        if (l.scores) {
+          const scores = Array.from(l.scores.subarray(r * cap, r * cap + visible));
+          const chosen = l.chosen
+            ? Array.from(l.chosen.subarray(r * this.topK, (r + 1) * this.topK)).filter((p) => p !== NO_POSITION)
+            : Array.from({ length: visible }, (_, s) => s);
+          lt.indexer = { scores, chosen };
+        }
+        if (l.probs && l.experts && l.weights) {
+          const X = c.moe!.experts;
+          const k = c.moe!.used;
+          lt.moe = {
+            probs: Array.from(l.probs.subarray(r * X, (r + 1) * X)),
+            experts: Array.from(l.experts.subarray(r * k, (r + 1) * k)),
+            weights: Array.from(l.weights.subarray(r * k, (r + 1) * k)),
+          };
+        }
+        return lt;
+      });
+      return { pos, token, layers: perLayer };
+    });
+  }
+}
