@@ -1,29 +1,17 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFixture, type Fixture } from '../tools/fixture/fixture.ts';
 import { ReferenceModel } from '../model/reference/forward.ts';
 import { weightsFromMap } from '../model/reference/weights.ts';
 import { referenceGreedy } from '../model/reference/testing/llama-ref.ts';
 import { createTokenizer } from '../model/tokenizer/index.ts';
+import { cli } from './testing/run-cli.ts';
 
-const run = promisify(execFile);
 let dir: string;
 let path: string;
 let fx: Fixture;
-
-async function cli(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const r = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { maxBuffer: 1 << 26 });
-    return { ...r, code: 0 };
-  } catch (e) {
-    const err = e as { stdout: string; stderr: string; code: number };
-    return { stdout: err.stdout, stderr: err.stderr, code: err.code };
-  }
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sparsescope-cli-'));
@@ -56,11 +44,11 @@ describe('cli', () => {
     expect(out.tokens).toEqual(referenceGreedy(ref, prompt, 6).filter((t, i, a) => !a.slice(0, i + 1).includes(fx.eos)));
   });
 
-  it('errors go to stderr with a non-zero exit; webgpu says it is not available yet', async () => {
-    const w = await cli('logits', path, '--tokens', '1', '--backend', 'webgpu');
+  it('errors go to stderr with a non-zero exit and nothing on stdout', async () => {
+    const w = await cli('logits', path, '--tokens', '1', '--backend', 'metal');
     expect(w.code).not.toBe(0);
     expect(w.stdout).toBe('');
-    expect(w.stderr).toMatch(/WebGPU backend is not available/);
+    expect(w.stderr).toMatch(/supported: cpu, webgpu/);
     const m = await cli('logits', path);
     expect(m.code).not.toBe(0);
     expect(m.stderr).toMatch(/--tokens/);

@@ -15,6 +15,7 @@ import { readModelConfig } from '../model/config.ts';
 import { createSampler } from '../model/sampling.ts';
 import { createTokenizer, type Tokenizer } from '../model/tokenizer/index.ts';
 import { BACKENDS, createBackend, type BackendKind } from './backend.ts';
+import type { TokenTrace } from '../model/reference/forward.ts';
 
 const USAGE = `usage: npm run --silent cli -- <command>
   inspect  <gguf>
@@ -119,19 +120,26 @@ async function run(argv: string[]): Promise<void> {
           if (s.trim() === '' || !Number.isInteger(n) || n < 0) throw new SparseScopeError('bad-argument', `--tokens: "${s}" is not a token id`);
           return n;
         });
-        const backend = await createBackend(backendKind(a), f);
-        const s = backend.session({ indexTopK: num(a, 'index-top-k', { integer: true, min: 0 }) });
-        write('{"logits":[');
-        tokens.forEach((t, i) => write(`${i ? ',' : ''}[${Array.from(s.step(t).logits).join(',')}]`));
-        write(']}\n');
+        const backend = await createBackend(backendKind(a), f, tokens.length);
+        try {
+          const s = backend.session({ indexTopK: num(a, 'index-top-k', { integer: true, min: 0 }) });
+          const { logits } = await s.feed(tokens, { allLogits: true });
+          write('{"logits":[');
+          logits.forEach((row, i) => write(`${i ? ',' : ''}[${Array.from(row).join(',')}]`));
+          write(']}\n');
+        } finally {
+          backend.close();
+        }
         return;
       }
       case 'generate': {
         const prompt = str(a, 'prompt');
         if (prompt === undefined) throw new SparseScopeError('bad-argument', 'generate needs --prompt <text>');
         const tok = tokenizerOf(f);
-        const backend = await createBackend(backendKind(a), f);
         const maxTokens = num(a, 'max-tokens', { integer: true, min: 0 }) ?? 64;
+        const ids = promptIds(tok, prompt);
+        const backend = await createBackend(backendKind(a), f, ids.length + maxTokens);
+        try {
         const sampler = createSampler({
           temperature: num(a, 'temperature', { min: 0 }) ?? 0.8,
           seed: num(a, 'seed', { integer: true }) ?? 0,
@@ -141,12 +149,10 @@ async function run(argv: string[]): Promise<void> {
           repetitionPenalty: num(a, 'repeat-penalty'),
         });
         const s = backend.session({ indexTopK: num(a, 'index-top-k', { integer: true, min: 0 }) });
-        const ids = promptIds(tok, prompt);
         if (ids.length + maxTokens > backend.config.contextLength) {
           throw new SparseScopeError('context-overflow', `prompt (${ids.length}) + --max-tokens (${maxTokens}) exceed the context length ${backend.config.contextLength}`);
         }
-        let logits: Float32Array = new Float32Array(0);
-        for (const t of ids) logits = s.step(t).logits;
+        let logits = (await s.feed(ids)).logits[0];
         const history = [...ids];
         const out: number[] = [];
         const json = a.flags.has('json');
@@ -157,20 +163,27 @@ async function run(argv: string[]): Promise<void> {
           out.push(next);
           history.push(next);
           if (!json) write(dec.push(next));
-          if (i + 1 < maxTokens) logits = s.step(next).logits;
+          if (i + 1 < maxTokens) logits = (await s.feed([next])).logits[0];
         }
         if (json) write(`${JSON.stringify({ tokens: out, text: tok.decode(out) })}\n`);
         else write(`${dec.flush()}\n`);
+        } finally {
+          backend.close();
+        }
         return;
       }
       case 'trace': {
         const prompt = str(a, 'prompt');
         if (prompt === undefined) throw new SparseScopeError('bad-argument', 'trace needs --prompt <text>');
         const tok = tokenizerOf(f);
-        const backend = await createBackend(backendKind(a), f);
-        const s = backend.session({ indexTopK: num(a, 'index-top-k', { integer: true, min: 0 }), trace: true });
         const ids = promptIds(tok, prompt);
-        const trace = ids.map((t) => s.step(t).trace!);
+        const backend = await createBackend(backendKind(a), f, ids.length);
+        let trace: TokenTrace[];
+        try {
+          trace = (await backend.session({ indexTopK: num(a, 'index-top-k', { integer: true, min: 0 }), trace: true }).feed(ids)).trace!;
+        } finally {
+          backend.close();
+        }
         write(`${JSON.stringify({ tokens: ids, pieces: ids.map((t) => tok.decode([t], { special: true })), trace })}\n`);
         return;
       }
