@@ -3,6 +3,7 @@
  * and the shared block loaders (blocks.wgsl), with `load_chunk` bound to the weight type's loader.
  */
 import type { WeightType } from './quant-types.ts';
+import { preprocess } from './wgsl.ts';
 import blocksSource from './blocks.wgsl?raw';
 
 const LOADER_NAME: Record<WeightType, string> = {
@@ -25,14 +26,39 @@ export interface ComposeOptions {
   subgroups: boolean;
 }
 
-/** The full module text for a kernel body that declares `W: array<u32>` and calls `load_chunk`. */
+/**
+ * window{n}(b): the n vec4 of words starting at byte offset b (even) of W, from n + 1 aligned vec4 loads.
+ * Generated (one function per width) because WGSL has no generics over array length.
+ */
+function windowFn(n: number): string {
+  const loads = Array.from({ length: n + 1 }, (_, i) => `  let v${i} = W[i + ${i}u];`).join('\n');
+  const words = Array.from({ length: n }, (_, i) => `  let u${i} = shift_words(v${i}, v${i + 1}, q);`).join('\n');
+  const outs = Array.from({ length: n }, (_, i) => `  out[${i}] = shift_half(u${i}, ${i + 1 < n ? `u${i + 1}.x` : `v${n}[q]`}, h);`).join('\n');
+  return [
+    `fn window${n}(b: u32) -> array<vec4<u32>, ${n}> {`,
+    '  let i = b >> 4u;',
+    '  let q = (b >> 2u) & 3u;',
+    '  let h = (b & 2u) != 0u;',
+    loads,
+    words,
+    `  var out: array<vec4<u32>, ${n}>;`,
+    outs,
+    '  return out;',
+    '}',
+  ].join('\n');
+}
+
+const WINDOWS = [2, 3, 4, 8].map(windowFn).join('\n\n');
+
+/** The full module text for a kernel body that declares `W: array<vec4<u32>>` and calls `load_chunk`. */
 export function composeQuantKernel(body: string, o: ComposeOptions): string {
   return [
     o.f16 ? 'enable f16;' : '',
     o.subgroups ? 'enable subgroups;' : '',
     `alias T = ${o.f16 ? 'f16' : 'f32'};`,
     body,
-    blocksSource,
+    preprocess(blocksSource, {}),
+    WINDOWS,
     `fn load_chunk(row_byte: u32, c: u32, n: u32) -> array<vec4<T>, 8> {\n  return ${LOADER_NAME[o.type]}(row_byte, c, n);\n}`,
   ].join('\n');
 }

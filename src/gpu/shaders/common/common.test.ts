@@ -46,6 +46,10 @@ describe('WGSL preprocessor', () => {
     expect(() => preprocess('//#if Y\n//#endif', {})).toThrow(/unknown flag/);
     expect(() => preprocess('{{Q}}', {})).toThrow(/no value/);
   });
+  it('unrolls loops, nested, with counts from substitutions', () => {
+    const src = ['//#unroll i {{N}}', 'a[#i] = #i;', '//#unroll j 2', 'b[#i][#j];', '//#endunroll', '//#endunroll'].join('\n');
+    expect(preprocess(src, {}, { N: 2 })).toBe('a[0u] = 0u;\nb[0u][0u];\nb[0u][1u];\na[1u] = 1u;\nb[1u][0u];\nb[1u][1u];');
+  });
 });
 
 describe('CPU block decoding (ggml formulas)', () => {

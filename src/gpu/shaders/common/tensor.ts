@@ -68,8 +68,8 @@ function tensorGeometry(spec: TensorSpec): { rowBytes: number; rows: number } {
 }
 
 export function defaultMaxPartBytes(device: GPUDevice): number {
-  // Buffers are padded to 4 bytes, so keep a part 4 bytes under the limits.
-  return Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize) - 4;
+  // Buffers are padded to 16 bytes (kernels read vec4<u32>), so keep a part 16 bytes under the limits.
+  return Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize) - 16;
 }
 
 export function planTensor(device: GPUDevice, spec: TensorSpec, opts: SplitOptions = {}): PartPlan[] {
@@ -81,7 +81,8 @@ export function planTensor(device: GPUDevice, spec: TensorSpec, opts: SplitOptio
 function partBuffer(device: GPUDevice, name: string, index: number, byteLength: number): GPUBuffer {
   return device.createBuffer({
     label: `${name}#${index}`,
-    size: Math.max(4, Math.ceil(byteLength / 4) * 4),
+    // Kernels bind parts as array<vec4<u32>>: a size that is not a multiple of 16 would hide the last bytes.
+    size: Math.max(16, Math.ceil(byteLength / 16) * 16),
     usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
     mappedAtCreation: true,
   });
@@ -137,7 +138,7 @@ export function destroyTensor(t: GpuTensor): void {
   for (const p of t.parts) p.buffer.destroy();
 }
 
-/** Bytes the tensor occupies on the GPU (its GGUF size, plus at most 3 bytes of padding per part). */
+/** Bytes the tensor occupies on the GPU (its GGUF size, plus at most 15 bytes of padding per part). */
 export function tensorBytes(t: GpuTensor): number {
   return t.rows * t.rowBytes;
 }

@@ -1,9 +1,51 @@
 /**
  * A tiny WGSL preprocessor shared by the quantized kernels: `//#if NAME` / `//#else` / `//#endif`
- * lines (NAME a boolean flag, no nesting needed but supported) and `{{KEY}}` text substitutions.
+ * lines (NAME a boolean flag, nesting allowed), `//#unroll VAR COUNT` ... `//#endunroll` (the lines
+ * repeated COUNT times with `#VAR` replaced by 0u, 1u, ...; COUNT a number or a `{{KEY}}`), and
+ * `{{KEY}}` text substitutions.
+ * Unrolling matters: llvmpipe (lavapipe) keeps a loop-indexed local array in per-lane scratch memory
+ * when its loop is not unrolled, which made the quantized matvec ~10x slower.
  * Each kernel's variants are spelt in its .wgsl file; the TS dispatcher picks them with flags.
  */
 export function preprocess(source: string, flags: Record<string, boolean>, subs: Record<string, string | number> = {}): string {
+  return substitute(unroll(conditionals(source, flags), subs), subs);
+}
+
+function substitute(text: string, subs: Record<string, string | number>): string {
+  return text.replace(/\{\{(\w+)\}\}/g, (whole, key: string) => {
+    if (!(key in subs)) throw new Error(`WGSL preprocessor: no value for ${whole}`);
+    return String(subs[key]);
+  });
+}
+
+function unroll(text: string, subs: Record<string, string | number>): string {
+  const lines = text.split('\n');
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^\s*\/\/#unroll\s+(\w+)\s+(\S+)/.exec(lines[i]);
+    if (!m) {
+      if (/^\s*\/\/#endunroll/.test(lines[i])) throw new Error('WGSL preprocessor: #endunroll without #unroll');
+      out.push(lines[i]);
+      continue;
+    }
+    let depth = 1;
+    let j = i + 1;
+    for (; j < lines.length; j++) {
+      if (/^\s*\/\/#unroll\b/.test(lines[j])) depth++;
+      else if (/^\s*\/\/#endunroll/.test(lines[j]) && --depth === 0) break;
+    }
+    if (j === lines.length) throw new Error('WGSL preprocessor: unterminated #unroll');
+    const count = Number(substitute(m[2], subs));
+    if (!Number.isInteger(count) || count < 0) throw new Error(`WGSL preprocessor: bad unroll count ${m[2]}`);
+    const body = unroll(lines.slice(i + 1, j).join('\n'), subs);
+    const re = new RegExp(`#${m[1]}\\b`, 'g');
+    for (let v = 0; v < count; v++) out.push(body.replace(re, `${v}u`));
+    i = j;
+  }
+  return out.join('\n');
+}
+
+function conditionals(source: string, flags: Record<string, boolean>): string {
   const out: string[] = [];
   const stack: { on: boolean; parentOn: boolean }[] = [];
   let on = true;
@@ -29,8 +71,5 @@ export function preprocess(source: string, flags: Record<string, boolean>, subs:
     if (on) out.push(line);
   }
   if (stack.length) throw new Error('WGSL preprocessor: unterminated #if');
-  return out.join('\n').replace(/\{\{(\w+)\}\}/g, (whole, key: string) => {
-    if (!(key in subs)) throw new Error(`WGSL preprocessor: no value for ${whole}`);
-    return String(subs[key]);
-  });
+  return out.join('\n');
 }

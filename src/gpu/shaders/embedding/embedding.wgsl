@@ -8,7 +8,7 @@
 const WG: u32 = 64u;
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> W: array<u32>;
+@group(0) @binding(1) var<storage, read> W: array<vec4<u32>>;
 @group(0) @binding(2) var<storage, read> ids: array<u32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
@@ -23,11 +23,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let n = min(32u, p.k - 32u * c);
   let v = load_chunk((id - p.part_row0) * p.row_bytes, c, n);
   let o = t * p.k + 32u * c;
-  for (var k = 0u; k < 8u; k++) {
-    for (var i = 0u; i < 4u; i++) {
-      if (4u * k + i < n) {
-        out[o + 4u * k + i] = f32(v[k][i]);
-      }
-    }
+//#unroll k 8
+//#unroll i 4
+  if (4u * #k + #i < n) {
+    out[o + 4u * #k + #i] = f32(v[#k][#i]);
   }
+//#endunroll
+//#endunroll
 }

@@ -26,8 +26,8 @@ export const MATMUL_PARAMS = [
 /** Weight rows and x rows per workgroup tile (fixed in matmul.wgsl). */
 export const MATMUL_TILE = { n: 32, m: 32 } as const;
 
-export function matmulCode(type: WeightType, tail: boolean): string {
-  const body = preprocess(source, {}, { PARAMS: wgslStruct('Params', MATMUL_PARAMS), TAIL: String(tail) });
+export function matmulCode(type: WeightType, tail: boolean, x4: boolean): string {
+  const body = preprocess(source, { X4: x4 }, { PARAMS: wgslStruct('Params', MATMUL_PARAMS), TAIL: String(tail) });
   return composeQuantKernel(body, { type, f16: false, subgroups: false });
 }
 
@@ -44,7 +44,8 @@ export interface MatmulArgs {
 export function createMatmul(device: GPUDevice, a: MatmulArgs): PreparedKernel {
   const [k] = a.w.shape;
   const tail = isFloatType(a.w.type) && k % CHUNK !== 0;
-  const pipeline = getPipeline(device, { kernel: 'matmul', variant: { type: a.w.type, tail } }, () => matmulCode(a.w.type, tail));
+  const x4 = k % 4 === 0;
+  const pipeline = getPipeline(device, { kernel: 'matmul', variant: { type: a.w.type, tail, x4 } }, () => matmulCode(a.w.type, tail, x4));
   const max = device.limits.maxComputeWorkgroupsPerDimension;
   const steps = a.w.parts.map((part, i) => {
     const grid: [number, number] = [Math.ceil(part.rowCount / MATMUL_TILE.n), Math.ceil(a.m / MATMUL_TILE.m)];

@@ -12,8 +12,12 @@ const TM: u32 = 32u;
 const TAIL: bool = {{TAIL}}; // a float row whose length is not a multiple of 32
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> W: array<u32>;
+@group(0) @binding(1) var<storage, read> W: array<vec4<u32>>;
+//#if X4
+@group(0) @binding(2) var<storage, read> X: array<vec4<f32>>; // K % 4 == 0: 16-byte loads
+//#else
 @group(0) @binding(2) var<storage, read> X: array<f32>;
+//#endif
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
 
 var<workgroup> ws: array<vec4<f32>, TN * 8u>;
@@ -34,19 +38,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let n = min(32u, p.k - 32u * c);
     if (lid < 32u) {
       let w = load_chunk(w_row_byte, c, n);
-      for (var k = 0u; k < 8u; k++) {
-        ws[lid * 8u + k] = vec4<f32>(w[k]);
-      }
+//#unroll k 8
+      ws[lid * 8u + #k] = vec4<f32>(w[#k]);
+//#endunroll
     } else {
       let t = lid - 32u;
-      for (var k = 0u; k < 8u; k++) {
-        let i = x_base + 32u * c + 4u * k;
-        var v = vec4<f32>(X[i], X[i + 1u], X[i + 2u], X[i + 3u]);
-        if (TAIL) {
-          v = select(vec4<f32>(0.0), v, vec4<u32>(4u * k) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(n));
-        }
-        xs[t * 8u + k] = v;
-      }
+      let i = x_base + 32u * c;
+//#unroll k 8
+//#if X4
+      xs[t * 8u + #k] = select(vec4<f32>(0.0), X[(i >> 2u) + #k], vec4<bool>(!TAIL) | (vec4<u32>(4u * #k) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(n)));
+//#else
+      xs[t * 8u + #k] = select(vec4<f32>(0.0), vec4<f32>(X[i + 4u * #k], X[i + 4u * #k + 1u], X[i + 4u * #k + 2u], X[i + 4u * #k + 3u]),
+                               vec4<bool>(!TAIL) | (vec4<u32>(4u * #k) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(n)));
+//#endif
+//#endunroll
     }
     workgroupBarrier();
     for (var k = 0u; k < 8u; k++) {
@@ -54,21 +59,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let w1 = ws[(tx + 8u) * 8u + k];
       let w2 = ws[(tx + 16u) * 8u + k];
       let w3 = ws[(tx + 24u) * 8u + k];
-      for (var j = 0u; j < 4u; j++) {
-        let xv = xs[(ty + 8u * j) * 8u + k];
-        acc[j] += vec4<f32>(dot(w0, xv), dot(w1, xv), dot(w2, xv), dot(w3, xv));
-      }
+//#unroll j 4
+      acc[#j] += vec4<f32>(dot(w0, xs[(ty + 8u * #j) * 8u + k]), dot(w1, xs[(ty + 8u * #j) * 8u + k]), dot(w2, xs[(ty + 8u * #j) * 8u + k]), dot(w3, xs[(ty + 8u * #j) * 8u + k]));
+//#endunroll
     }
     workgroupBarrier();
   }
 
-  for (var j = 0u; j < 4u; j++) {
-    let m = m0 + ty + 8u * j;
-    for (var i = 0u; i < 4u; i++) {
-      let n = n0 + tx + 8u * i;
-      if (m < p.m && n < p.rows) {
-        Y[m * p.n_out + p.y_offset + n] = acc[j][i];
-      }
-    }
+//#unroll j 4
+//#unroll i 4
+  if (m0 + ty + 8u * #j < p.m && n0 + tx + 8u * #i < p.rows) {
+    Y[(m0 + ty + 8u * #j) * p.n_out + p.y_offset + n0 + tx + 8u * #i] = acc[#j][#i];
   }
+//#endunroll
+//#endunroll
 }

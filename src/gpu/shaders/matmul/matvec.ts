@@ -31,7 +31,10 @@ export const MATVEC_PARAMS = [
 ] as const satisfies ParamLayout;
 
 export interface MatvecVariant {
-  /** Decode and multiply in f16 within a 32-value chunk (f32 across chunks). Default: when the device has shader-f16. */
+  /**
+   * Decode and multiply in f16 within a 32-value chunk (f32 across chunks). Default: off, since it costs
+   * accuracy and software adapters emulate f16 (lavapipe ran it ~1.5-2x slower); see preferredMatvecVariant.
+   */
   f16?: boolean;
   /** Reduce with subgroupAdd. Default: when the device has subgroups. */
   subgroups?: boolean;
@@ -44,6 +47,17 @@ export interface MatvecVariant {
 export const DEFAULT_MATVEC_WG = 64;
 export const DEFAULT_MATVEC_ROWS = 4;
 
+/** Software rasterizers, where f16 arithmetic is emulated and slower than f32. */
+const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader/i;
+
+/**
+ * The matvec variant to use on an adapter: subgroup reduction where the feature exists; f16 arithmetic
+ * where shader-f16 exists on a hardware GPU (halves register and ALU width; accuracy ~1e-3 relative).
+ */
+export function preferredMatvecVariant(info: { hasF16: boolean; hasSubgroups: boolean; name: string }): MatvecVariant {
+  return { f16: info.hasF16 && !SOFTWARE_ADAPTER.test(info.name), subgroups: info.hasSubgroups };
+}
+
 interface ResolvedVariant {
   type: WeightType;
   f16: boolean;
@@ -51,23 +65,25 @@ interface ResolvedVariant {
   wg: number;
   rows: number;
   tail: boolean;
+  /** K % 4 == 0: x read as vec4. */
+  x4: boolean;
   gather: boolean;
 }
 
 function resolve(device: GPUDevice, type: WeightType, k: number, gather: boolean, v: MatvecVariant): ResolvedVariant {
-  const f16 = v.f16 ?? device.features.has('shader-f16');
+  const f16 = v.f16 ?? false;
   const subgroups = v.subgroups ?? device.features.has('subgroups');
   if (f16 && !device.features.has('shader-f16')) throw new SparseScopeError('device-limits', 'the f16 matvec needs shader-f16');
   if (subgroups && !device.features.has('subgroups')) throw new SparseScopeError('device-limits', 'the subgroup matvec needs subgroups');
   const wg = v.wg ?? DEFAULT_MATVEC_WG;
   if (wg & (wg - 1)) throw new Error(`matvec workgroup size must be a power of two, got ${wg}`);
-  return { type, f16, subgroups, wg, rows: v.rows ?? DEFAULT_MATVEC_ROWS, tail: isFloatType(type) && k % CHUNK !== 0, gather };
+  return { type, f16, subgroups, wg, rows: v.rows ?? DEFAULT_MATVEC_ROWS, tail: isFloatType(type) && k % CHUNK !== 0, x4: k % 4 === 0, gather };
 }
 
 export function matvecCode(r: ResolvedVariant): string {
   const body = preprocess(
     source,
-    { GATHER: r.gather, SUBGROUPS: r.subgroups },
+    { GATHER: r.gather, SUBGROUPS: r.subgroups, X4: r.x4 },
     { PARAMS: wgslStruct('Params', MATVEC_PARAMS), WG: r.wg, ROWS: r.rows, TAIL: String(r.tail) },
   );
   return composeQuantKernel(body, { type: r.type, f16: r.f16, subgroups: r.subgroups });

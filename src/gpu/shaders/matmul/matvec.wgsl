@@ -16,8 +16,12 @@ const ROWS: u32 = {{ROWS}}u;
 const TAIL: bool = {{TAIL}}; // a float row whose length is not a multiple of 32
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> W: array<u32>;
+@group(0) @binding(1) var<storage, read> W: array<vec4<u32>>;
+//#if X4
+@group(0) @binding(2) var<storage, read> X: array<vec4<f32>>; // K % 4 == 0: 16-byte loads
+//#else
 @group(0) @binding(2) var<storage, read> X: array<f32>;
+//#endif
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
 //#if GATHER
 @group(0) @binding(4) var<storage, read> ids: array<u32>;
@@ -27,14 +31,16 @@ var<workgroup> red: array<f32, ROWS * WG>;
 
 fn x_chunk(base: u32, n: u32) -> array<vec4<T>, 8> {
   var xv: array<vec4<T>, 8>;
-  for (var k = 0u; k < 8u; k++) {
-    let i = base + 4u * k;
-    var v = vec4<f32>(X[i], X[i + 1u], X[i + 2u], X[i + 3u]);
-    if (TAIL) {
-      v = select(vec4<f32>(0.0), v, vec4<u32>(4u * k) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(n));
-    }
-    xv[k] = vec4<T>(v);
+//#unroll k 8
+//#if X4
+  xv[#k] = vec4<T>(X[(base >> 2u) + #k]);
+//#else
+  xv[#k] = vec4<T>(X[base + 4u * #k], X[base + 4u * #k + 1u], X[base + 4u * #k + 2u], X[base + 4u * #k + 3u]);
+//#endif
+  if (TAIL) {
+    xv[#k] = select(vec4<T>(0.0), xv[#k], vec4<u32>(4u * #k) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(n));
   }
+//#endunroll
   return xv;
 }
 
@@ -63,34 +69,38 @@ fn main(
   let chunk_end = p.chunks;
 //#endif
 
+  // Rows past the end re-read the last row (never written back) so loads stay in bounds.
   var row_byte: array<u32, ROWS>;
-  for (var r = 0u; r < ROWS; r++) {
-    // Rows past the end re-read the last row (never written back) so loads stay in bounds.
-    row_byte[r] = (local0 + min(row0 + r, p.rows - 1u)) * p.row_bytes;
-  }
+//#unroll r {{ROWS}}
+  row_byte[#r] = (local0 + min(row0 + #r, p.rows - 1u)) * p.row_bytes;
+//#endunroll
 
   var acc: array<f32, ROWS>;
   for (var c = lid; c < chunk_end; c += WG) {
     let n = min(32u, p.k - 32u * c);
     let xv = x_chunk(x_base + 32u * c, n);
-    for (var r = 0u; r < ROWS; r++) {
-      let w = load_chunk(row_byte[r], c, n);
+//#unroll r {{ROWS}}
+    {
+      let w = load_chunk(row_byte[#r], c, n);
       var s = w[0] * xv[0];
-      for (var k = 1u; k < 8u; k++) {
-        s = fma(w[k], xv[k], s);
-      }
-      acc[r] += f32(s.x) + f32(s.y) + f32(s.z) + f32(s.w);
+//#unroll k 7
+      s = fma(w[#k + 1u], xv[#k + 1u], s);
+//#endunroll
+      acc[#r] += f32(s.x) + f32(s.y) + f32(s.z) + f32(s.w);
     }
+//#endunroll
   }
 
 //#if SUBGROUPS
   let n_sg = (WG + sg_size - 1u) / sg_size;
-  for (var r = 0u; r < ROWS; r++) {
-    let v = subgroupAdd(acc[r]);
+//#unroll r {{ROWS}}
+  {
+    let v = subgroupAdd(acc[#r]);
     if (sg_lane == 0u) {
-      red[r * WG + lid / sg_size] = v;
+      red[#r * WG + lid / sg_size] = v;
     }
   }
+//#endunroll
   workgroupBarrier();
   if (lid < ROWS) {
     var total = 0.0;
@@ -102,9 +112,9 @@ fn main(
 //#else
   // One barrier, then one thread per row sums the row's WG partials: llvmpipe compiles every extra
   // barrier (a tree reduction) into seconds of shader compile time.
-  for (var r = 0u; r < ROWS; r++) {
-    red[r * WG + lid] = acc[r];
-  }
+//#unroll r {{ROWS}}
+  red[#r * WG + lid] = acc[#r];
+//#endunroll
   workgroupBarrier();
   if (lid < ROWS) {
     var total = 0.0;
