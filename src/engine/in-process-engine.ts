@@ -7,6 +7,7 @@ import { uploadStorage, createStorage, readF32 } from '../gpu/buffers.ts';
 import { encodeRmsnorm } from '../gpu/shaders/rmsnorm/rmsnorm.ts';
 import { rmsnormRef } from '../gpu/shaders/rmsnorm/rmsnorm.ref.ts';
 import { SparseScopeError } from '../errors.ts';
+import { ModelRuntime } from './model-runtime.ts';
 import type {
   EngineApi,
   EngineStatusEvent,
@@ -16,12 +17,15 @@ import type {
   ModelSource,
   ModelSummary,
   SelfTestResult,
+  StepRequest,
+  StepResult,
   TokenTrace,
   TraceRequest,
 } from '../worker/protocol.ts';
 
 export class InProcessEngine implements EngineApi {
   private ctx: GpuContext | undefined;
+  private runtime: ModelRuntime | undefined;
   private onStatus: ((e: EngineStatusEvent) => void) | undefined;
 
   /** `getGpu` returns navigator.gpu in a browser or Worker, Dawn's GPU in Node. */
@@ -65,21 +69,40 @@ export class InProcessEngine implements EngineApi {
     return { kernel: 'rmsnorm', shape: [rows, n], maxAbsError, ok: maxAbsError < 1e-4 };
   }
 
-  async load(_source: ModelSource, _onEvent: (e: LoadEvent) => void): Promise<ModelSummary> {
-    throw new SparseScopeError('not-implemented', 'Model loading is not available in this build yet.');
+  async load(source: ModelSource, onEvent: (e: LoadEvent) => void): Promise<ModelSummary> {
+    const ctx = this.gpu();
+    // The new model is loaded before the old one is dropped: a bad file leaves the current model working.
+    const runtime = await ModelRuntime.load(ctx, source, onEvent);
+    this.runtime?.destroy();
+    this.runtime = runtime;
+    return runtime.summary;
   }
 
-  async generate(_request: GenerateRequest, _onEvent: (e: GenerateEvent) => void): Promise<void> {
-    throw new SparseScopeError('not-implemented', 'Generation is not available in this build yet.');
+  private loaded(): ModelRuntime {
+    this.gpu();
+    if (!this.runtime) throw new SparseScopeError('bad-argument', 'No model is loaded yet.');
+    return this.runtime;
   }
 
-  async abort(): Promise<void> {}
+  async generate(request: GenerateRequest, onEvent: (e: GenerateEvent) => void): Promise<void> {
+    return this.loaded().generate(request, onEvent);
+  }
 
-  async trace(_prompt: string, _request: TraceRequest, _indexTopK?: number): Promise<TokenTrace[]> {
-    throw new SparseScopeError('not-implemented', 'Tracing is not available in this build yet.');
+  async abort(): Promise<void> {
+    this.runtime?.abort();
+  }
+
+  async trace(prompt: string, request: TraceRequest, indexTopK?: number): Promise<TokenTrace[]> {
+    return this.loaded().trace(prompt, request, indexTopK);
+  }
+
+  async step(request: StepRequest): Promise<StepResult> {
+    return this.loaded().step(request);
   }
 
   async restart(): Promise<GpuInfo> {
+    // Everything on the old device is gone with it; the model must be loaded again.
+    this.runtime = undefined;
     this.ctx?.destroy();
     this.ctx = undefined;
     return this.init();

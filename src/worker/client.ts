@@ -20,6 +20,7 @@ export function createWorkerEngine(): WorkerEngine {
     generate: (request, onEvent) => remote.generate(request, Comlink.proxy(onEvent)),
     abort: () => remote.abort(),
     trace: (prompt, request, k) => remote.trace(prompt, request, k),
+    step: (request) => remote.step(request),
     restart: () => remote.restart(),
     simulateDeviceLoss: () => remote.simulateDeviceLoss(),
     terminate: () => worker.terminate(),

@@ -1,0 +1,234 @@
+/**
+ * A loaded model behind the engine protocol: the GPU model, its tokenizer and chat template, and the
+ * generate / trace / classroom-step operations in protocol terms. The engine (in-process-engine.ts)
+ * owns one of these at a time.
+ */
+import { openGguf, type GgufSource } from '../gguf/reader.ts';
+import { readModelConfig, type ModelConfig } from '../model/config.ts';
+import { checkTensors } from '../model/weights-spec.ts';
+import { createTokenizer, type Tokenizer } from '../model/tokenizer/index.ts';
+import { renderChatPrompt } from '../model/chat-template.ts';
+import { createSampler } from '../model/sampling.ts';
+import type { TokenTrace as RefTokenTrace } from '../model/reference/forward.ts';
+import type { GpuContext } from '../gpu/device.ts';
+import { SparseScopeError } from '../errors.ts';
+import { WebGpuModel } from './webgpu/webgpu-model.ts';
+import type {
+  Candidate,
+  GenerateEvent,
+  GenerateRequest,
+  LoadEvent,
+  ModelShape,
+  ModelSource,
+  ModelSummary,
+  StepRequest,
+  StepResult,
+  TokenTrace,
+  TraceRequest,
+} from '../worker/protocol.ts';
+
+/** Cache rows allocated at load; the UI refuses prompts that would not fit. */
+const DEFAULT_CONTEXT = 2048;
+
+function ggufSource(source: ModelSource): GgufSource {
+  if (source.kind === 'url') return { kind: 'url', url: source.url };
+  if (source.kind === 'blob') return { kind: 'blob', blob: source.blob, name: source.name };
+  return { kind: 'path', path: source.path };
+}
+
+function shapeOf(c: ModelConfig): ModelShape {
+  return {
+    layers: c.layers,
+    embedding: c.embd,
+    heads: c.heads,
+    qLoraRank: c.qLoraRank,
+    kvLoraRank: c.kvLoraRank,
+    nopeDim: c.qkNope,
+    ropeDim: c.qkRope,
+    vDim: c.vHead,
+    indexerHeads: c.indexer?.heads,
+    indexerDim: c.indexer?.keyLength,
+    indexerTopK: c.indexer?.topK,
+    experts: c.moe?.experts,
+    expertsUsed: c.moe?.used,
+    sharedExperts: c.moe?.shared,
+    leadingDenseLayers: c.leadingDense,
+    contextLength: c.contextLength,
+  };
+}
+
+/** The reference trace format (shared by both engines) in protocol terms, filtered to what was asked. */
+export function toProtocolTrace(t: RefTokenTrace, req: TraceRequest, text?: string): TokenTrace {
+  return {
+    position: t.pos,
+    token: text === undefined ? undefined : { id: t.token, text },
+    layers: t.layers.map((l) => ({
+      indexScores: req.indexer ? l.indexer?.scores : undefined,
+      chosen: req.indexer ? l.indexer?.chosen : undefined,
+      denseWeights: req.dense ? l.attnDense : undefined,
+      routerProbs: req.router ? l.moe?.probs : undefined,
+      experts: req.router ? l.moe?.experts : undefined,
+      expertWeights: req.router ? l.moe?.weights : undefined,
+    })),
+  };
+}
+
+export class ModelRuntime {
+  private aborted = false;
+
+  private constructor(
+    readonly model: WebGpuModel,
+    readonly tokenizer: Tokenizer,
+    readonly template: string | undefined,
+    readonly summary: ModelSummary,
+  ) {}
+
+  static async load(ctx: GpuContext, source: ModelSource, onEvent: (e: LoadEvent) => void): Promise<ModelRuntime> {
+    const file = await openGguf(ggufSource(source));
+    try {
+      const config = readModelConfig(file.metadata, file.tensors);
+      // Fail on a missing tensor or wrong shape before anything is uploaded.
+      checkTensors(config, file.tensors);
+      const tokenizer = createTokenizer(file.metadata);
+      const largest = Math.max(...file.tensors.map((t) => t.byteLength));
+      const estimatedGpuBytes = file.tensors.reduce((a, t) => a + t.byteLength, 0);
+      onEvent({
+        kind: 'header',
+        arch: config.arch,
+        tensorCount: file.tensors.length,
+        fileBytes: file.fileSize,
+        estimatedGpuBytes,
+        largestTensorBytes: largest,
+        contextLength: config.contextLength,
+        shape: shapeOf(config),
+      });
+      const model = await WebGpuModel.load(ctx, file, {
+        contextSize: DEFAULT_CONTEXT,
+        onProgress: (p) => onEvent({ kind: 'progress', loadedBytes: p.loadedBytes, totalBytes: p.totalBytes, tensor: p.tensor }),
+      });
+      const name = source.kind === 'path' ? source.path.split('/').pop()! : (source.name ?? 'model.gguf');
+      const summary: ModelSummary = {
+        name: config.name ?? name,
+        arch: config.arch,
+        fileBytes: file.fileSize,
+        layers: config.layers,
+        contextLength: model.capacity,
+        vocabSize: config.vocab,
+        backend: 'webgpu',
+        shape: shapeOf(config),
+        indexTopK: config.indexer?.topK,
+      };
+      const template = typeof file.metadata['tokenizer.chat_template'] === 'string' ? (file.metadata['tokenizer.chat_template'] as string) : undefined;
+      onEvent({ kind: 'ready', model: summary });
+      return new ModelRuntime(model, tokenizer, template, summary);
+    } finally {
+      await file.close();
+    }
+  }
+
+  abort(): void {
+    this.aborted = true;
+  }
+
+  private promptIds(req: { prompt?: string; messages?: GenerateRequest['messages'] }): number[] {
+    const tok = this.tokenizer;
+    let ids: number[];
+    if (req.messages?.length) {
+      const text = renderChatPrompt(this.template, req.messages, { bosToken: tok.bos === null ? undefined : tok.tokenText(tok.bos), eosToken: tok.eos === null ? undefined : tok.tokenText(tok.eos) }).text;
+      ids = tok.encode(text, { addSpecial: false, parseSpecial: true });
+    } else {
+      ids = tok.encode(req.prompt ?? '', { addSpecial: true, parseSpecial: true });
+    }
+    if (ids.length === 0) throw new SparseScopeError('bad-argument', 'the prompt is empty');
+    return ids;
+  }
+
+  private checkFits(n: number): void {
+    if (n > this.model.capacity) {
+      throw new SparseScopeError('context-overflow', `the prompt and reply need ${n} tokens, more than the ${this.model.capacity}-token context; shorten the conversation or lower max tokens`);
+    }
+  }
+
+  async generate(req: GenerateRequest, onEvent: (e: GenerateEvent) => void): Promise<void> {
+    this.aborted = false;
+    const ids = this.promptIds(req);
+    this.checkFits(ids.length + req.maxTokens);
+    const traceReq = req.trace;
+    const session = this.model.session({ indexTopK: req.indexTopK, trace: !!traceReq });
+    const sampler = createSampler({ ...req.sampling, repetitionPenalty: req.sampling.repetitionPenalty });
+    const t0 = performance.now();
+    let r = await session.feed(ids);
+    onEvent({ kind: 'prefill', promptTokens: ids.length, ms: performance.now() - t0, tokens: ids.map((id) => ({ id, text: this.tokenizer.decode([id], { special: true }) })) });
+    const history = [...ids];
+    const dec = this.tokenizer.createStreamDecoder();
+    let firstAt = 0;
+    let n = 0;
+    let reason: 'eos' | 'max-tokens' | 'aborted' = 'max-tokens';
+    while (n < req.maxTokens) {
+      if (this.aborted) {
+        reason = 'aborted';
+        break;
+      }
+      const next = sampler.sample(r.logits[r.logits.length - 1], history);
+      if (this.tokenizer.stopIds.has(next)) {
+        reason = 'eos';
+        break;
+      }
+      history.push(next);
+      const stepStart = performance.now();
+      // Feed the chosen token now: its trace is the pass that reads it, and the logits give the next.
+      r = await session.feed([next]);
+      if (n === 0) firstAt = performance.now();
+      const text = dec.push(next);
+      const trace = traceReq && r.trace ? { ...toProtocolTrace(r.trace[0], traceReq), ms: performance.now() - stepStart } : undefined;
+      onEvent({ kind: 'token', id: next, text, index: n, trace });
+      n++;
+      if (session.position >= this.model.capacity) break;
+    }
+    const tail = dec.flush();
+    if (tail) onEvent({ kind: 'token', id: -1, text: tail, index: n });
+    const seconds = (performance.now() - t0) / 1000;
+    onEvent({ kind: 'done', reason, tokens: n, tokensPerSecond: n / Math.max(seconds, 1e-9), timeToFirstTokenMs: (firstAt || performance.now()) - t0 });
+  }
+
+  async trace(prompt: string, req: TraceRequest, indexTopK?: number): Promise<TokenTrace[]> {
+    const ids = this.promptIds({ prompt });
+    this.checkFits(ids.length);
+    const r = await this.model.session({ indexTopK, trace: true }).feed(ids);
+    return r.trace!.map((t) => toProtocolTrace(t, req, this.tokenizer.decode([t.token], { special: true })));
+  }
+
+  async step(req: StepRequest): Promise<StepResult> {
+    const ids = [...this.promptIds({ prompt: req.prompt }), ...(req.appended ?? [])];
+    this.checkFits(ids.length);
+    const sparse = await this.model.session({ indexTopK: req.indexTopK, trace: !!req.trace }).feed(ids);
+    const sparseLogits = sparse.logits[0];
+    const trace = req.trace && sparse.trace ? toProtocolTrace(sparse.trace[sparse.trace.length - 1], req.trace) : undefined;
+    const denseLogits = (await this.model.session({ indexTopK: 0 }).feed(ids)).logits[0];
+    const ps = softmax(sparseLogits);
+    const pd = softmax(denseLogits);
+    let kl = 0;
+    for (let i = 0; i < pd.length; i++) if (pd[i] > 0) kl += pd[i] * (Math.log(pd[i]) - Math.log(Math.max(ps[i], 1e-300)));
+    const n = req.candidates ?? 5;
+    const cands = (p: Float64Array): Candidate[] =>
+      Array.from(p.keys())
+        .sort((a, b) => p[b] - p[a] || a - b)
+        .slice(0, n)
+        .map((id) => ({ id, text: this.tokenizer.decode([id], { special: true }), prob: p[id] }));
+    const candidates = cands(ps);
+    const denseCandidates = cands(pd);
+    return { position: ids.length, candidates, denseCandidates, klToDense: Math.max(0, kl), top1Agrees: candidates[0].id === denseCandidates[0].id, trace };
+  }
+
+  destroy(): void {
+    this.model.destroy();
+  }
+}
+
+function softmax(logits: Float32Array): Float64Array {
+  let m = -Infinity;
+  for (const v of logits) m = Math.max(m, v);
+  const p = Float64Array.from(logits, (v) => Math.exp(v - m));
+  const s = p.reduce((a, b) => a + b, 0);
+  return p.map((v) => v / s);
+}
