@@ -10,9 +10,9 @@
  */
 import { SparseScopeError } from '../../errors.ts';
 import { isMoeLayer, type ModelConfig } from '../config.ts';
-import { dot, layerNorm, matvec, rmsNorm, ropeCache, ropeNeox, ropeNormal, softmaxInPlace, topK } from './math.ts';
+import { dot, layerNorm, rmsNorm, ropeCache, ropeNeox, ropeNormal, softmaxInPlace, topK } from './math.ts';
 import { moeFfn, swiglu } from './moe.ts';
-import type { ReferenceWeights } from './weights.ts';
+import { linear, type ReferenceWeights } from './weights.ts';
 
 /** What one layer did for one query token. */
 export interface LayerTrace {
@@ -123,7 +123,7 @@ export class ReferenceSession {
       let f: Float32Array;
       if (!isMoeLayer(c, il)) {
         // dense SwiGLU                                         [E]
-        f = swiglu(w.get(`${p}ffn_gate.weight`), w.get(`${p}ffn_up.weight`), w.get(`${p}ffn_down.weight`), xf, E, c.ffn);
+        f = swiglu(w, `${p}ffn_gate.weight`, `${p}ffn_up.weight`, `${p}ffn_down.weight`, xf, E, c.ffn);
       } else {
         // routed experts + shared experts                      [E]
         const r = moeFfn(c.moe!, w, p, xf, E);
@@ -136,7 +136,7 @@ export class ReferenceSession {
 
     // logits = output · RMSNorm(h) · output_norm               [V]
     const hn = rmsNorm(h, w.get('output_norm.weight'), c.rmsEps);
-    const logits = matvec(w.get(c.tiedOutput ? 'token_embd.weight' : 'output.weight'), hn, E, c.vocab);
+    const logits = linear(w, c.tiedOutput ? 'token_embd.weight' : 'output.weight', hn, E, c.vocab);
     this.pos++;
     return trace ? { logits, trace } : { logits };
   }
@@ -155,16 +155,16 @@ export class ReferenceSession {
     let cq: Float32Array | null = null;
     let q: Float32Array;
     if (c.qLoraRank > 0) {
-      cq = rmsNorm(matvec(w.get(`${p}attn_q_a.weight`), x, E, c.qLoraRank), w.get(`${p}attn_q_a_norm.weight`), c.rmsEps);
-      q = matvec(w.get(`${p}attn_q_b.weight`), cq, c.qLoraRank, H * K);
+      cq = rmsNorm(linear(w, `${p}attn_q_a.weight`, x, E, c.qLoraRank), w.get(`${p}attn_q_a_norm.weight`), c.rmsEps);
+      q = linear(w, `${p}attn_q_b.weight`, cq, c.qLoraRank, H * K);
     } else {
-      q = matvec(w.get(`${p}attn_q.weight`), x, E, H * K);
+      q = linear(w, `${p}attn_q.weight`, x, E, H * K);
     }
     // each head is [nope | rope]: rope (adjacent pairs) on the last `rope` dims of every head
     for (let hd = 0; hd < H; hd++) ropeNormal(q, hd * K + N, rope);
 
     // [ckv | kpe] = attn_kv_a_mqa · x                          [kv_lora + rope]
-    const kva = matvec(w.get(`${p}attn_kv_a_mqa.weight`), x, E, L + R);
+    const kva = linear(w, `${p}attn_kv_a_mqa.weight`, x, E, L + R);
     // ckv = RMSNorm(ckv) · attn_kv_a_norm                      [kv_lora]
     const ckv = rmsNorm(kva.subarray(0, L), w.get(`${p}attn_kv_a_norm.weight`), c.rmsEps);
     // kpe = rope(kpe): one key part shared by all heads        [rope]
@@ -175,7 +175,7 @@ export class ReferenceSession {
       cache.ckv.push(ckv);
     } else {
       // legacy: [knope_h | v_h] = attn_kv_b · ckv per head       [H·(nope+v)]
-      const kv = matvec(w.get(`${p}attn_kv_b.weight`), ckv, L, H * (N + Vd));
+      const kv = linear(w, `${p}attn_kv_b.weight`, ckv, L, H * (N + Vd));
       const kn = new Float32Array(H * N);
       const vv = new Float32Array(H * Vd);
       for (let hd = 0; hd < H; hd++) {
@@ -200,9 +200,9 @@ export class ReferenceSession {
     let qlat: Float32Array | null = null;
     if (c.mla === 'absorbed') {
       // qlat_h = k_b_h · qnope_h: the query in latent space    [H·kv_lora]
-      const kb = w.get(`${p}attn_k_b.weight`); // ne {nope, kv_lora, H}
+      // attn_k_b: ne {nope, kv_lora, H}; head h's rows are h·kv_lora .. (h+1)·kv_lora
       qlat = new Float32Array(H * L);
-      for (let hd = 0; hd < H; hd++) qlat.set(matvec(kb, q, N, L, hd * L, hd * K), hd * L);
+      for (let hd = 0; hd < H; hd++) qlat.set(linear(w, `${p}attn_k_b.weight`, q, N, L, hd * L, hd * K), hd * L);
     }
     for (let hd = 0; hd < H; hd++) {
       const sc = new Float64Array(pos + 1);
@@ -236,7 +236,7 @@ export class ReferenceSession {
           for (let i = 0; i < L; i++) olat[i] += pr[j] * cache.ckv[s][i];
         });
         // o_h = v_b_h · olat_h                                   [v]
-        o.set(matvec(w.get(`${p}attn_v_b.weight`), olat, L, Vd, hd * Vd), hd * Vd);
+        o.set(linear(w, `${p}attn_v_b.weight`, olat, L, Vd, hd * Vd), hd * Vd);
       } else {
         visible.forEach((s, j) => {
           for (let i = 0; i < Vd; i++) o[hd * Vd + i] += pr[j] * cache.v[s][hd * Vd + i];
@@ -244,7 +244,7 @@ export class ReferenceSession {
       }
     }
     // out = attn_output · concat_h(o_h)                        [E]
-    return matvec(w.get(`${p}attn_output.weight`), o, H * Vd, E);
+    return linear(w, `${p}attn_output.weight`, o, H * Vd, E);
   }
 
   /**
@@ -258,15 +258,15 @@ export class ReferenceSession {
     const { heads: HI, keyLength: DI } = c.indexer!;
     const cache = this.caches[il];
     // qI = indexer.attn_q_b · cq                               [H_I·D_I]
-    const qI = matvec(w.get(`${p}indexer.attn_q_b.weight`), cq, c.qLoraRank, HI * DI);
+    const qI = linear(w, `${p}indexer.attn_q_b.weight`, cq, c.qLoraRank, HI * DI);
     // NeoX rope on the FIRST rope dims of each head ([rope | nope])
     for (let hd = 0; hd < HI; hd++) ropeNeox(qI, hd * DI, rope);
     // kI = LayerNorm(indexer.attn_k · x) (weight and bias, eps 1e-6), then NeoX rope   [D_I]
-    const kI = layerNorm(matvec(w.get(`${p}indexer.attn_k.weight`), x, c.embd, DI), w.get(`${p}indexer.k_norm.weight`), w.get(`${p}indexer.k_norm.bias`), 1e-6);
+    const kI = layerNorm(linear(w, `${p}indexer.attn_k.weight`, x, c.embd, DI), w.get(`${p}indexer.k_norm.weight`), w.get(`${p}indexer.k_norm.bias`), 1e-6);
     ropeNeox(kI, 0, rope);
     cache.kI.push(kI);
     // w = indexer.proj · x / sqrt(D_I · H_I)                   [H_I]
-    const wts = matvec(w.get(`${p}indexer.proj.weight`), x, c.embd, HI);
+    const wts = linear(w, `${p}indexer.proj.weight`, x, c.embd, HI);
     const scale = 1 / Math.sqrt(DI * HI);
     // score(s) = Σ_h w_h · ReLU(qI_h · kI_s)                    [pos+1]
     const scores = new Float64Array(this.pos + 1);

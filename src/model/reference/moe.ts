@@ -3,19 +3,19 @@
  * experts, plus shared experts), following llama.cpp's build_moe_ffn (src/llama-graph.cpp).
  */
 import type { MoeConfig } from '../config.ts';
-import { matvec, sigmoid, silu, softmaxInPlace, softplus, topK } from './math.ts';
-import type { ReferenceWeights } from './weights.ts';
+import { sigmoid, silu, softmaxInPlace, softplus, topK } from './math.ts';
+import { linear, type ReferenceWeights } from './weights.ts';
 
 /** SwiGLU: down · (silu(gate · x) ⊙ (up · x)), with matrices optionally one slice (expert) of a 3-D tensor. */
 export function swiglu(
-  gate: Float32Array, up: Float32Array, down: Float32Array,
+  w: ReferenceWeights, gate: string, up: string, down: string,
   x: Float32Array, E: number, F: number, expert = 0,
 ): Float32Array {
-  const g = matvec(gate, x, E, F, expert * F); // [F]
-  const u = matvec(up, x, E, F, expert * F); // [F]
+  const g = linear(w, gate, x, E, F, expert * F); // [F]
+  const u = linear(w, up, x, E, F, expert * F); // [F]
   const h = new Float32Array(F); // [F]
   for (let i = 0; i < F; i++) h[i] = silu(g[i]) * u[i];
-  return matvec(down, h, F, E, expert * E); // [E]
+  return linear(w, down, h, F, E, expert * E); // [E]
 }
 
 export interface RouterResult {
@@ -76,21 +76,19 @@ export function route(m: MoeConfig, logits: Float32Array, bias: Float32Array | n
 /** Routed experts + shared experts for one token: x [E] → [E]. */
 export function moeFfn(m: MoeConfig, w: ReferenceWeights, p: string, x: Float32Array, E: number): { out: Float32Array; router: RouterResult } {
   // router logits = ffn_gate_inp · x                         [X]
-  const logits = matvec(w.get(`${p}ffn_gate_inp.weight`), x, E, m.experts);
+  const logits = linear(w, `${p}ffn_gate_inp.weight`, x, E, m.experts);
   const bias = w.has(`${p}exp_probs_b.bias`) ? w.get(`${p}exp_probs_b.bias`) : null;
   const router = route(m, logits, bias);
-  const gate = w.get(`${p}ffn_gate_exps.weight`);
-  const up = w.get(`${p}ffn_up_exps.weight`);
-  const down = w.get(`${p}ffn_down_exps.weight`);
+  const [gate, up, down] = [`${p}ffn_gate_exps.weight`, `${p}ffn_up_exps.weight`, `${p}ffn_down_exps.weight`];
   // out = Σ_k weight_k · expert_k(x)                         [E]
   const out = new Float32Array(E);
   router.experts.forEach((e, k) => {
-    const y = swiglu(gate, up, down, x, E, m.ffx, e);
+    const y = swiglu(w, gate, up, down, x, E, m.ffx, e);
     for (let i = 0; i < E; i++) out[i] += router.weights[k] * y[i];
   });
   // + shared experts (one SwiGLU of width ffx · shared)      [E]
   if (m.shared > 0) {
-    const y = swiglu(w.get(`${p}ffn_gate_shexp.weight`), w.get(`${p}ffn_up_shexp.weight`), w.get(`${p}ffn_down_shexp.weight`), x, E, m.ffx * m.shared);
+    const y = swiglu(w, `${p}ffn_gate_shexp.weight`, `${p}ffn_up_shexp.weight`, `${p}ffn_down_shexp.weight`, x, E, m.ffx * m.shared);
     for (let i = 0; i < E; i++) out[i] += y[i];
   }
   return { out, router };
@@ -101,18 +99,18 @@ export function moeFfn(m: MoeConfig, w: ReferenceWeights, p: string, x: Float32A
  * not chosen). Must equal moeFfn.
  */
 export function moeFfnDenseMasked(m: MoeConfig, w: ReferenceWeights, p: string, x: Float32Array, E: number): Float32Array {
-  const logits = matvec(w.get(`${p}ffn_gate_inp.weight`), x, E, m.experts);
+  const logits = linear(w, `${p}ffn_gate_inp.weight`, x, E, m.experts);
   const bias = w.has(`${p}exp_probs_b.bias`) ? w.get(`${p}exp_probs_b.bias`) : null;
   const { experts, weights } = route(m, logits, bias);
   const mask = new Float64Array(m.experts);
   experts.forEach((e, k) => (mask[e] = weights[k]));
   const out = new Float32Array(E);
   for (let e = 0; e < m.experts; e++) {
-    const y = swiglu(w.get(`${p}ffn_gate_exps.weight`), w.get(`${p}ffn_up_exps.weight`), w.get(`${p}ffn_down_exps.weight`), x, E, m.ffx, e);
+    const y = swiglu(w, `${p}ffn_gate_exps.weight`, `${p}ffn_up_exps.weight`, `${p}ffn_down_exps.weight`, x, E, m.ffx, e);
     for (let i = 0; i < E; i++) out[i] += mask[e] * y[i];
   }
   if (m.shared > 0) {
-    const y = swiglu(w.get(`${p}ffn_gate_shexp.weight`), w.get(`${p}ffn_up_shexp.weight`), w.get(`${p}ffn_down_shexp.weight`), x, E, m.ffx * m.shared);
+    const y = swiglu(w, `${p}ffn_gate_shexp.weight`, `${p}ffn_up_shexp.weight`, `${p}ffn_down_shexp.weight`, x, E, m.ffx * m.shared);
     for (let i = 0; i < E; i++) out[i] += y[i];
   }
   return out;

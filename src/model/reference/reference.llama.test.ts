@@ -97,28 +97,42 @@ describe('codec exactness: token_embd stored quantized, everything else F32', ()
 
 /**
  * Whole quantized models: llama.cpp's CPU matmuls also quantize the activations (Q8_0 for Q8_0
- * weights, Q8_K for K-quants; DESIGN.md §3), which our f32-activation reference does not. The bound
- * is what that rounding explains: Q8 activation rounding is ~0.4 % relative per matmul input, which
- * over ~20 chained matmuls shows up as ~1e-2 mean |Δ log p| on these random models.
+ * weights, Q8_K for K-quants; DESIGN.md §3), which our f32-activation reference does not, so the
+ * plain comparison only holds to a tolerance. With the same input rounding emulated
+ * (activation-quant.ts) the Q8_0 model (MoE included) matches at every position to float-summation
+ * noise (≤ 1e-4): activation quantization, and nothing else, explains that gap. K-quants (Q8_K
+ * activations): a one-layer dense Q6_K model matches at every position; with Q4_K weights (which
+ * llama.cpp's x86 CPU backend repacks into q4_K_8x8 tiles) or K-quant experts single positions still
+ * differ by ~0.1-0.2, with no discrete choice (routing, top-k) near a tie, and the positions move when
+ * llama.cpp evaluates token by token instead of in one batch. Not yet explained (the repacked kernels
+ * are the suspect); the token_embd codec tests above prove the K-quant dequantization itself exact.
  */
-const QUANT_CASES: [GgmlTypeName, number, number][] = [
-  ['Q8_0', 0.05, 0.5],
-  ['Q6_K', 0.05, 0.5],
-  ['Q4_K', 0.05, 0.5],
+const QUANT_CASES: [string, GgmlTypeName, boolean, number, number][] = [
+  // name, type, MoE layer (else one dense layer), plain mean tolerance, share of positions that must match ≤ 1e-4 when emulated
+  ['Q8_0 with MoE', 'Q8_0', true, 0.1, 1],
+  ['Q6_K with MoE', 'Q6_K', true, 0.1, 0.9],
+  ['Q4_K with MoE', 'Q4_K', true, 0.1, 0.15],
+  ['Q6_K one dense layer', 'Q6_K', false, 0.1, 1],
+  ['Q4_K one dense layer', 'Q4_K', false, 0.1, 0.9],
 ];
 
-describe('quantized fixtures: within the error llama.cpp\'s activation quantization explains', () => {
-  for (const [t, meanTol, maxTol] of QUANT_CASES) {
-    it(`all 2-D weights ${t}`, async () => {
-      const dims = { embd: 256, qLora: 256, kvLora: 256, nope: 32, rope: 16, v: 64, ffn: 256, ffx: 256, experts: 4, used: 2, layers: 3 };
-      const { fx, ll, ref } = await both(`q-${t}`, { arch: 'deepseek2', qtype: t, gating: 'sigmoid', seed: 40, dims });
+describe('quantized fixtures: the gap to llama.cpp is its activation quantization', () => {
+  for (const [name, t, moe, meanTol, share] of QUANT_CASES) {
+    it(name, async () => {
+      const dims = { embd: 256, qLora: 256, kvLora: 256, nope: 32, rope: 16, v: 64, ffn: 256, ffx: 64, experts: 4, used: 2, layers: moe ? 2 : 1, leadingDense: 1 };
+      const path = join(dir, `q-${name.replace(/\W+/g, '-')}.gguf`);
+      const fx = await writeFixture(path, { arch: 'deepseek2', qtype: t, gating: 'sigmoid', seed: 40, dims });
+      const ll = await llama.loadModel({ modelPath: path });
       try {
         const tokens = promptTokens(fx, ll, 24);
-        const d = compareLogProbs(ref.forward(tokens).logits, await llamaLogProbs(ll, tokens));
-        const types = [...new Set(fx.tensors.map((x) => x.type))].length;
-        console.log(`whole model ${t} (${types} storage types): mean |Δ log p| = ${d.mean.toExponential(2)}, max = ${d.max.toExponential(2)}`);
-        expect(d.mean).toBeLessThanOrEqual(meanTol);
-        expect(d.max).toBeLessThanOrEqual(maxTol);
+        const theirs = await llamaLogProbs(ll, tokens);
+        const plain = compareLogProbs((await loadReference(path)).model.forward(tokens).logits, theirs);
+        const emul = compareLogProbs((await loadReference(path, { emulateActivationQuant: true })).model.forward(tokens).logits, theirs);
+        const exact = emul.perPosition.filter((d) => d <= 1e-4).length;
+        console.log(`whole model ${name}: f32 activations mean |Δ log p| = ${plain.mean.toExponential(2)}, max = ${plain.max.toExponential(2)}; llama.cpp's activation rounding emulated: mean = ${emul.mean.toExponential(2)}, max = ${emul.max.toExponential(2)}, ${exact}/${tokens.length} positions ≤ 1e-4`);
+        expect(plain.mean).toBeLessThanOrEqual(meanTol);
+        expect(emul.mean).toBeLessThan(plain.mean);
+        expect(exact).toBeGreaterThanOrEqual(Math.ceil(share * tokens.length));
       } finally {
         await ll.dispose();
       }

@@ -55,11 +55,11 @@ export async function llamaGreedy(model: LlamaModel, prompt: number[], n: number
   });
 }
 
-export async function loadReference(path: string, indexTopK?: number): Promise<{ model: ReferenceModel; indexTopK?: number }> {
+export async function loadReference(path: string, options: { emulateActivationQuant?: boolean } = {}): Promise<{ model: ReferenceModel }> {
   const f = await openGguf({ kind: 'path', path });
   try {
-    const { config, weights } = await loadReferenceModelData(f);
-    return { model: new ReferenceModel(config, weights), indexTopK };
+    const { config, weights } = await loadReferenceModelData(f, options);
+    return { model: new ReferenceModel(config, weights) };
   } finally {
     await f.close();
   }
@@ -90,21 +90,24 @@ export function referenceGreedy(model: ReferenceModel, prompt: number[], n: numb
 }
 
 /** max and mean |Δ| of log-softmax over all positions and the whole vocab. */
-export function compareLogProbs(ours: Float32Array[], theirs: Float64Array[]): { max: number; mean: number } {
+export function compareLogProbs(ours: Float32Array[], theirs: Float64Array[]): { max: number; mean: number; perPosition: number[] } {
   let max = 0;
   let sum = 0;
   let n = 0;
-  ours.forEach((l, i) => {
+  const perPosition = ours.map((l, i) => {
     const a = logSoftmax(l);
     const b = theirs[i];
+    let pmax = 0;
     for (let v = 0; v < a.length; v++) {
       // probabilities that underflow in llama.cpp's f32 softmax give -Infinity; skip those
       if (!Number.isFinite(b[v])) continue;
       const d = Math.abs(a[v] - b[v]);
-      if (d > max) max = d;
+      if (d > pmax) pmax = d;
       sum += d;
       n++;
     }
+    if (pmax > max) max = pmax;
+    return pmax;
   });
-  return { max, mean: sum / Math.max(n, 1) };
+  return { max, mean: sum / Math.max(n, 1), perPosition };
 }

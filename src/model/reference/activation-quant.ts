@@ -1,0 +1,58 @@
+/**
+ * Optional emulation of llama.cpp's CPU matmul inputs: ggml converts the activations to the weight
+ * type's `vec_dot_type` before the dot products (Q8_0 for Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 weights, Q8_K for
+ * K-quants, F16 for F16, BF16 for BF16). Rounding our f32 input the same way makes a quantized
+ * model comparable to llama.cpp at ~1e-4 instead of ~1e-1 (DESIGN.md §3). Only for tests/diagnosis.
+ */
+import { GgmlType } from '../../gguf/types.ts';
+import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from '../../gguf/codecs/index.ts';
+
+const f = Math.fround;
+
+/** round to nearest, ties to even (x86 _MM_ROUND_NEAREST and ggml's nearest_int) */
+function rint(v: number): number {
+  const r = Math.round(v);
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** Q8_0 as ggml-cpu's AVX quantize_row_q8_0: d = amax/127 stored as f16, q = rint(x · 127/amax). */
+function roundQ8_0(x: Float32Array): Float32Array {
+  const y = new Float32Array(x.length);
+  for (let b = 0; b < x.length; b += 32) {
+    let amax = 0;
+    for (let j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[b + j]));
+    const d = f16ToF32(f32ToF16(f(amax / 127)));
+    const id = amax !== 0 ? f(127 / amax) : 0;
+    for (let j = 0; j < 32; j++) y[b + j] = f(d * rint(f(x[b + j] * id)));
+  }
+  return y;
+}
+
+/** Q8_K as quantize_row_q8_K_ref: iscale = -127/max (max = the signed value of largest magnitude), d = 1/iscale in f32. */
+function roundQ8_K(x: Float32Array): Float32Array {
+  const y = new Float32Array(x.length);
+  for (let b = 0; b < x.length; b += 256) {
+    let amax = 0;
+    let max = 0;
+    for (let j = 0; j < 256; j++) {
+      const ax = Math.abs(x[b + j]);
+      if (ax > amax) { amax = ax; max = x[b + j]; }
+    }
+    if (amax === 0) continue;
+    const iscale = f(-127 / max);
+    const d = f(1 / iscale);
+    for (let j = 0; j < 256; j++) y[b + j] = f(d * Math.min(127, rint(f(iscale * x[b + j]))));
+  }
+  return y;
+}
+
+/** How a matmul input is rounded for a weight of ggml type `type`; null when it stays f32. */
+export function activationRounding(type: number): ((x: Float32Array) => Float32Array) | null {
+  switch (type) {
+    case GgmlType.F16: return (x) => Float32Array.from(x, (v) => f16ToF32(f32ToF16(v)));
+    case GgmlType.BF16: return (x) => Float32Array.from(x, (v) => bf16ToF32(f32ToBf16(v)));
+    case GgmlType.Q4_0: case GgmlType.Q4_1: case GgmlType.Q5_0: case GgmlType.Q5_1: case GgmlType.Q8_0: return roundQ8_0;
+    case GgmlType.Q2_K: case GgmlType.Q3_K: case GgmlType.Q4_K: case GgmlType.Q5_K: case GgmlType.Q6_K: return roundQ8_K;
+    default: return null;
+  }
+}
