@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { testGpu } from '../../testing/test-gpu.ts';
+import { measureCopy, measureMatvec } from './measure.ts';
+
+describe('bandwidth probes (small sizes: the real ones belong to the benchmark)', () => {
+  it('time a matvec and a copy and report positive rates', async () => {
+    const { device } = await testGpu();
+    device.pushErrorScope('validation');
+    const mv = await measureMatvec(device, { type: 'Q8_0', k: 256, n: 64, reps: 2, trials: 1 });
+    const copy = await measureCopy(device, { bytes: 2 ** 20, reps: 2, trials: 1 });
+    expect(await device.popErrorScope()).toBeNull();
+    expect(mv.bytes).toBe(64 * 8 * 34 + 256 * 4 + 64 * 4);
+    expect(mv.gbPerS).toBeGreaterThan(0);
+    expect(copy.gbPerS).toBeCloseTo(2 * copy.copyGbPerS, 6);
+  });
+});
