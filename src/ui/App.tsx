@@ -1,26 +1,54 @@
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { useStore } from './store.ts';
-import { startEngine, restartEngine, getEngine } from './engine.ts';
+import { startEngine, restartEngine, usingFakeEngine } from './engine.ts';
 import { NoWebGpu } from './NoWebGpu.tsx';
 import { AdapterPanel } from './AdapterPanel.tsx';
+import { ModelBar } from './models/ModelBar.tsx';
+import { ChatPanel } from './chat/ChatPanel.tsx';
+import { ViewsPanel } from './views/ViewsPanel.tsx';
+import { loadBundled, loadFile } from './actions/model-actions.ts';
+import { restoreConversations } from './actions/chat-actions.ts';
+import { installTestHook } from './lib/test-hook.ts';
+import { readUrlState, syncUrlState } from './lib/url-state.ts';
 
 export function App() {
   const status = useStore((s) => s.status);
   const error = useStore((s) => s.error);
+  const [dragging, setDragging] = useState(false);
   useEffect(() => {
-    void startEngine();
-    // Test hook for the e2e suite: lose the device on purpose to exercise the recovery path.
-    (window as unknown as { __sparsescope: object }).__sparsescope = { simulateDeviceLoss: () => getEngine().simulateDeviceLoss() };
+    installTestHook();
+    readUrlState();
+    const unsync = syncUrlState();
+    void restoreConversations();
+    void startEngine().then((ok) => ok && loadBundled());
+    return unsync;
   }, []);
 
   return (
-    <div className="app">
+    <div
+      className={dragging ? 'app dragging' : 'app'}
+      onDragOver={(e) => {
+        if (!e.dataTransfer.types.includes('Files')) return;
+        e.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={(e) => e.currentTarget === e.target && setDragging(false)}
+      onDrop={(e) => {
+        e.preventDefault();
+        setDragging(false);
+        const f = e.dataTransfer.files[0];
+        if (f) void loadFile(f);
+      }}
+    >
       <header>
         <h1>SparseScope</h1>
-        <p className="tagline">DeepSeek-style MLA, MoE and sparse attention, running in your browser on WebGPU.</p>
+        <p className="tagline">
+          DeepSeek-style MLA, MoE and sparse attention, running in your browser on WebGPU.
+          {usingFakeEngine() && <strong className="fake-flag"> FAKE ENGINE (test double) — outputs are not a model's.</strong>}
+        </p>
       </header>
       {error && (
-        <div className="error-banner" data-testid="error-banner" role="alert">
+        <div className="error-banner" data-testid="error-banner" data-code={error.code} role="alert">
           <span>{error.message}</span>
           {status === 'lost' ? (
             <button data-testid="restart-engine" onClick={() => void restartEngine()}>
@@ -31,7 +59,19 @@ export function App() {
           )}
         </div>
       )}
-      {status === 'no-webgpu' ? <NoWebGpu /> : <AdapterPanel />}
+      {status === 'no-webgpu' ? (
+        <NoWebGpu />
+      ) : (
+        <>
+          <ModelBar />
+          <main className="workspace">
+            <ChatPanel />
+            <ViewsPanel />
+          </main>
+          <AdapterPanel />
+        </>
+      )}
+      {dragging && <div className="drop-hint">Drop a .gguf file to load it</div>}
     </div>
   );
 }

@@ -1,34 +1,52 @@
-/** The page's single engine Worker and the actions that drive it; results go into the store. */
+/**
+ * The page's single engine and the actions that start and restart it; results go into the store.
+ * `?engine=fake` swaps in the FakeEngine test double (src/ui/dev) for model work; nothing else selects it.
+ */
 import { createWorkerEngine, type WorkerEngine } from '../worker/client.ts';
 import { useStore } from './store.ts';
 import { isSparseScopeError } from '../errors.ts';
 
 let engine: WorkerEngine | undefined;
 
+export const usingFakeEngine = () => new URLSearchParams(location.search).get('engine') === 'fake';
+
 export function getEngine(): WorkerEngine {
   engine ??= createWorkerEngine();
   return engine;
 }
 
-function report(e: unknown): void {
+async function createEngine(): Promise<WorkerEngine> {
+  if (!engine && usingFakeEngine()) {
+    // Loaded on demand so the test double never ships in the main chunk of a normal visit.
+    const { FakeEngine } = await import('./dev/fake-engine.ts');
+    engine = new FakeEngine(createWorkerEngine());
+  }
+  return getEngine();
+}
+
+/** Puts any thrown error in the banner; SparseScopeError codes survive the worker boundary. */
+export function report(e: unknown): void {
   const { showError } = useStore.getState();
   if (isSparseScopeError(e)) showError(e.code, e.message);
   else showError('internal', e instanceof Error ? e.message : String(e));
 }
 
-export async function startEngine(): Promise<void> {
+export async function startEngine(): Promise<boolean> {
   const { setGpu, setSelfTest } = useStore.getState();
   if (!('gpu' in navigator) || !navigator.gpu) {
     setGpu('no-webgpu');
-    return;
+    return false;
   }
   try {
-    const info = await getEngine().init((e) => useStore.getState().engineEvent(e));
+    const eng = await createEngine();
+    const info = await eng.init((e) => useStore.getState().engineEvent(e));
     setGpu('ready', info);
-    setSelfTest(await getEngine().selfTest());
+    setSelfTest(await eng.selfTest());
+    return true;
   } catch (e) {
     setGpu(isSparseScopeError(e) && e.code === 'no-webgpu' ? 'no-webgpu' : 'failed');
     report(e);
+    return false;
   }
 }
 

@@ -1,0 +1,94 @@
+/** Loading models: the bundled one by URL, a local file as a Blob, a remote URL downloaded into the cache first. */
+import { SparseScopeError, isSparseScopeError } from '../../errors.ts';
+import type { ModelSource } from '../../worker/protocol.ts';
+import { getEngine, report } from '../engine.ts';
+import { useStore } from '../store.ts';
+import { fitVerdict } from '../models/verdict.ts';
+import { cachedBlob, downloadToCache, freeStorage, nameOf } from '../models/model-cache.ts';
+
+/** The model shipped in public/models; `?model=<url>` picks another file to open on start. */
+export const BUNDLED_MODEL_URL = 'models/sparsescope-mini.gguf';
+
+let download: AbortController | undefined;
+
+const deviceMemory = () => (navigator as Navigator & { deviceMemory?: number }).deviceMemory;
+
+export function startupModelUrl(): string {
+  return new URLSearchParams(location.search).get('model') ?? BUNDLED_MODEL_URL;
+}
+
+/**
+ * Loads through the engine. `quiet` (the automatic start-up load) reports failure in the model status
+ * only, so a build without a model, or without a model engine yet, still opens on a clean page.
+ */
+export async function loadModel(source: ModelSource, label: string, quiet = false): Promise<boolean> {
+  const { setModel, engineEvent, info, setAnalysis, patchClassroom } = useStore.getState();
+  if (useStore.getState().generating) {
+    useStore.getState().showError('bad-argument', 'Stop the running generation before loading another model.');
+    return false;
+  }
+  const verdict = source.kind === 'blob' ? fitVerdict({ fileBytes: source.blob.size }, { limits: info?.limits, deviceMemoryGiB: deviceMemory() }) : undefined;
+  setModel({ status: 'loading', label, verdict }, true);
+  try {
+    const summary = await getEngine().load(source, engineEvent);
+    setModel({ status: 'ready', summary, progress: undefined });
+    setAnalysis(undefined);
+    if (summary.indexTopK) patchClassroom({ k: Math.min(useStore.getState().classroom.k, summary.contextLength) });
+    return true;
+  } catch (e) {
+    const message = isSparseScopeError(e) || e instanceof Error ? e.message : String(e);
+    setModel({ status: 'failed', message, progress: undefined });
+    if (!quiet) report(e);
+    return false;
+  }
+}
+
+export function loadFile(file: File): Promise<boolean> {
+  return loadModel({ kind: 'blob', blob: file, name: file.name }, file.name);
+}
+
+export function loadBundled(): Promise<boolean> {
+  const url = startupModelUrl();
+  return loadModel({ kind: 'url', url, name: nameOf(url) }, nameOf(url), true);
+}
+
+/** Remote URL: served from the cache when present, else downloaded into it with progress, then loaded. */
+export async function loadUrl(url: string): Promise<boolean> {
+  const { setModel, info } = useStore.getState();
+  let parsed: URL;
+  try {
+    parsed = new URL(url, location.href);
+    if (!/^https?:$/.test(parsed.protocol)) throw new Error();
+  } catch {
+    report(new SparseScopeError('bad-argument', `"${url}" is not an http(s) address.`));
+    return false;
+  }
+  const name = nameOf(parsed.href);
+  try {
+    let blob = await cachedBlob(parsed.href);
+    if (!blob) {
+      download = new AbortController();
+      const free = await freeStorage();
+      setModel({ status: 'downloading', label: name }, true);
+      blob = await downloadToCache(
+        parsed.href,
+        (p) => {
+          const verdict = p.total ? fitVerdict({ fileBytes: p.total }, { limits: info?.limits, deviceMemoryGiB: deviceMemory(), freeStorageBytes: free, needsStorage: true }) : undefined;
+          setModel({ progress: { phase: 'download', ...p }, verdict });
+        },
+        download.signal,
+      );
+    }
+    return await loadModel({ kind: 'blob', blob, name }, name);
+  } catch (e) {
+    setModel({ status: 'failed', message: e instanceof Error ? e.message : String(e), progress: undefined });
+    report(e);
+    return false;
+  } finally {
+    download = undefined;
+  }
+}
+
+export function cancelDownload(): void {
+  download?.abort();
+}

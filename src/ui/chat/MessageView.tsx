@@ -1,0 +1,46 @@
+/** One chat message: plain text, sanitized markdown, or token by token (hover shows what the indexer picked). */
+import { useStore } from '../store.ts';
+import type { Message } from '../state/types.ts';
+import { renderMarkdown } from './markdown.ts';
+
+export function MessageView({ m }: { m: Message }) {
+  const render = useStore((s) => s.render);
+  const isAssistant = m.role === 'assistant';
+  return (
+    <div className={`msg ${m.role}`} data-testid={isAssistant ? 'assistant-message' : 'user-message'} data-status={m.status}>
+      <div className="msg-role">
+        {m.role}
+        {m.status === 'streaming' && <span className="cursor">▍</span>}
+        {m.status === 'stopped' && <span className="tag">stopped</span>}
+        {m.status === 'interrupted' && <span className="tag warn">interrupted</span>}
+        {m.stats && (
+          <span className="msg-stats">
+            {m.stats.tokens} tokens · {m.stats.tokensPerSecond.toFixed(1)} tok/s · first token {m.stats.timeToFirstTokenMs.toFixed(0)} ms
+          </span>
+        )}
+      </div>
+      {isAssistant && render === 'tokens' && m.tokens ? <Tokens m={m} /> : isAssistant && render === 'markdown' && m.status !== 'streaming' ? <div className="msg-body md" dangerouslySetInnerHTML={{ __html: renderMarkdown(m.content) }} /> : <div className="msg-body text">{m.content}</div>}
+    </div>
+  );
+}
+
+function Tokens({ m }: { m: Message }) {
+  const setHover = useStore((s) => s.setHover);
+  const hover = useStore((s) => s.hover);
+  const layer = useStore((s) => s.layer);
+  // Picks of the hovered token in the selected layer, to mark generated tokens that were picked.
+  const picked = useStore((s) => {
+    const row = s.analysis?.rows.find((r) => r.position === s.hover);
+    return row?.layers[Math.min(layer, row.layers.length - 1)]?.chosen;
+  });
+  const set = new Set(picked ?? []);
+  return (
+    <div className="msg-body tokens" onMouseLeave={() => setHover(undefined)}>
+      {m.tokens!.map((t, i) => (
+        <span key={i} data-position={t.position} className={t.position !== undefined && t.position === hover ? 'tok query' : t.position !== undefined && set.has(t.position) ? 'tok picked' : 'tok'} onMouseEnter={() => t.position !== undefined && setHover(t.position)}>
+          {t.text}
+        </span>
+      ))}
+    </div>
+  );
+}

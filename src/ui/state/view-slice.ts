@@ -1,0 +1,30 @@
+/** What the views show: the traced analysis, the selected view and layer, hover, and the classroom. */
+import type { StateCreator } from 'zustand';
+import type { Analysis, Classroom, ViewName } from './types.ts';
+import type { Store } from '../store.ts';
+
+export interface ViewSlice {
+  view: ViewName;
+  layer: number;
+  hover?: number;
+  analysis?: Analysis;
+  classroom: Classroom;
+  setView(v: ViewName): void;
+  setLayer(l: number): void;
+  setHover(position: number | undefined): void;
+  setAnalysis(a: Analysis | undefined): void;
+  patchClassroom(p: Partial<Classroom>): void;
+}
+
+export const DEFAULT_PROMPT = 'In the beginning the river went out of the garden to water the land, and the light of the stars';
+
+export const createViewSlice: StateCreator<Store, [], [], ViewSlice> = (set) => ({
+  view: 'indexer',
+  layer: 0,
+  classroom: { prompt: DEFAULT_PROMPT, k: 8, dense: false, appended: [], busy: false },
+  setView: (view) => set({ view }),
+  setLayer: (layer) => set({ layer }),
+  setHover: (hover) => set({ hover }),
+  setAnalysis: (analysis) => set({ analysis }),
+  patchClassroom: (p) => set((s) => ({ classroom: { ...s.classroom, ...p } })),
+});
