@@ -26,7 +26,7 @@ describe('readModelConfig', () => {
     expect(c).toMatchObject({
       arch: 'deepseek2', embd: 64, layers: 3, heads: 4, qLoraRank: 64, kvLoraRank: 64, qkNope: 32, qkRope: 16, vHead: 32,
       mla: 'absorbed', leadingDense: 1, ffn: 96, tiedOutput: false, indexer: null,
-      moe: { experts: 8, used: 2, shared: 1, ffx: 32, groups: 4, groupsUsed: 2, gating: 'sigmoid', weightsNorm: true, weightsScale: 2.5 },
+      moe: { experts: 8, used: 2, shared: 1, ffx: 32, groups: 4, groupsUsed: 2, gating: 'sigmoid', weightsNorm: true, weightsScale: 2.5, selectionBias: true },
     });
     expect(c.kqScale).toBeCloseTo(1 / Math.sqrt(48), 7);
     expect(c.vocab).toBe(tensors.find((t) => t.name === 'token_embd.weight')!.shape[1]);

@@ -49,6 +49,8 @@ export interface MoeConfig {
   readonly weightsNorm: boolean;
   /** 1 when absent (llama.cpp skips the scale for 0 and 1) */
   readonly weightsScale: number;
+  /** the file has `exp_probs_b.bias` (DeepSeek-V3's selection bias: it chooses experts, never weights them) */
+  readonly selectionBias: boolean;
 }
 
 export interface IndexerConfig {
@@ -291,6 +293,7 @@ export function readModelConfig(metadata: Meta, tensors: readonly TensorShapeInf
       gating,
       weightsNorm: r.bool('expert_weights_norm', false),
       weightsScale: scale === 0 ? 1 : scale,
+      selectionBias: tensors.some((t) => /^blk\.\d+\.exp_probs_b\.bias$/.test(t.name)),
     });
   }
 
