@@ -113,11 +113,21 @@ class RecallMaker:
         assert full[len(q):len(q) + len(ans)] == ans
         return full, q, ans, full[len(q) + len(ans):]
 
-    def train_sample(self, rng, length):
-        """BOS + filler + 1-3 facts ... gap ... their queries with answers + filler; `length` tokens.
+    def copy_sample(self, rng, length):
+        """Induction practice: a run of whole verses, then the same run again later; `length` tokens."""
+        while True:
+            span = self.filler.take(rng, rng.randrange(20, 120), at_least=True)
+            head = self.filler.take(rng, rng.randrange(0, 60))
+            gap = self.filler.take(rng, rng.randrange(0, max(1, length - 1 - len(head) - 2 * len(span))))
+            seq = [self.tok.bos_id] + head + span + gap + span
+            if len(seq) <= length:
+                return seq + self.filler.pad(rng, length - len(seq)), []
+
+    def train_sample(self, rng, length, max_facts=3):
+        """BOS + filler + 1..max_facts facts ... gap ... their queries with answers + filler; `length` tokens.
         Returns (tokens, answer_positions) where positions index the tokens list."""
         while True:
-            n = rng.choice([1, 2, 2, 3])
+            n = rng.randrange(1, max_facts + 1)
             facts, seen = [], set()
             while len(facts) < n:
                 c, t, num = self.fact(rng)

@@ -41,8 +41,8 @@ def log(*a):
 
 # ---------------------------------------------------------------- batches
 class Batches:
-    def __init__(self, tok, verses, ctx, p_recall, seed):
-        self.ctx, self.p_recall = ctx, p_recall
+    def __init__(self, tok, verses, ctx, p_recall, seed, p_copy=0.0, max_facts=3):
+        self.ctx, self.p_recall, self.p_copy, self.max_facts = ctx, p_recall, p_copy, max_facts
         self.stream = [t for v in verses for t in v]
         self.maker = D.RecallMaker(tok, verses)
         self.bos = tok.bos_id
@@ -50,8 +50,11 @@ class Batches:
 
     def sample(self):
         n = self.ctx + 1
-        if self.rng.random() < self.p_recall:
-            return self.maker.train_sample(self.rng, n)
+        r = self.rng.random()
+        if r < self.p_recall:
+            return self.maker.train_sample(self.rng, n, self.max_facts)
+        if r < self.p_recall + self.p_copy:
+            return self.maker.copy_sample(self.rng, n)
         i = self.rng.randrange(len(self.stream) - n)
         return [self.bos] + self.stream[i:i + n - 1], []
 
@@ -188,7 +191,8 @@ def train(args):
         model.load_state_dict(ck["model"])
         state, opt_state = ck["state"], ck["opt"]
         log(f"resumed at stage {stages[state['stage']][0]} step {state['step']}")
-    batches = Batches(tok, verses["train"], c.ctx, args.p_recall, args.seed + state["stage"] * 1000 + state["step"])
+    batches = Batches(tok, verses["train"], c.ctx, args.p_recall, args.seed + state["stage"] * 1000 + state["step"],
+                      args.p_copy, args.max_facts)
     t_start = time.time() - state["elapsed"]
     deadline = t_start + args.max_minutes * 60 if args.max_minutes else None
     while state["stage"] < len(stages):
@@ -247,6 +251,10 @@ def train(args):
                 r = evaluate(model, tok, verses["val"], passages, device, (mode,), max_windows=8, max_passages=30)
                 log(f"eval {mode}: val {r[mode]['val_loss']:.3f} recall-acc {r[mode]['recall_acc']:.2f}" +
                     (f" idx-recall {[round(v, 3) for v in r['indexer_recall']]}" if mode == "sparse" else ""))
+            if args.stop_at_step and state["step"] >= args.stop_at_step and mode == "dense":
+                log(f"--stop-at-step {args.stop_at_step}: checkpointed, stopping (continue with --resume)")
+                save_ckpt(ckpt, model, opt, state)
+                return model, tok, state, n_params
             if deadline and time.time() > deadline:
                 log("time budget reached: stopping early")
                 save_ckpt(ckpt, model, opt, state)
@@ -295,8 +303,11 @@ def main():
     ap.add_argument("--sparse-steps", type=int, default=150)
     ap.add_argument("--p-recall", type=float, default=0.5)
     ap.add_argument("--ans-weight", type=float, default=3.0)
+    ap.add_argument("--p-copy", type=float, default=0.0, help="share of repeated-span (induction) sequences")
+    ap.add_argument("--max-facts", type=int, default=3, help="facts (and queries) per recall sequence, 1..N")
     ap.add_argument("--bias-rate", type=float, default=2e-3)
     ap.add_argument("--max-minutes", type=float, default=0)
+    ap.add_argument("--stop-at-step", type=int, default=0, help="stop the dense stage at this step (to change the mix)")
     ap.add_argument("--log-every", type=int, default=10)
     ap.add_argument("--ckpt-every", type=int, default=25)
     ap.add_argument("--eval-every", type=int, default=100)
