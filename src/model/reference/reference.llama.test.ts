@@ -5,7 +5,7 @@ import type { Llama, LlamaModel } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFixture, type Fixture, type FixtureOptions } from '../../tools/fixture/fixture.ts';
 import type { GgmlTypeName } from '../../gguf/types.ts';
-import { compareLogProbs, createLlama, llamaGreedy, llamaLogProbs, loadReference, referenceGreedy } from './testing/llama-ref.ts';
+import { compareLogProbs, createLlama, llamaGreedy, llamaLogProbs, llamaLogProbsSequential, loadReference, referenceGreedy } from './testing/llama-ref.ts';
 import type { ReferenceModel } from './forward.ts';
 
 /**
@@ -100,25 +100,23 @@ describe('codec exactness: token_embd stored quantized, everything else F32', ()
  * Whole quantized models: llama.cpp's CPU matmuls also quantize the activations (Q8_0 for Q8_0
  * weights, Q8_K for K-quants; DESIGN.md §3), which our f32-activation reference does not, so the
  * plain comparison only holds to a tolerance. With the same input rounding emulated
- * (activation-quant.ts) the Q8_0 model (MoE included) matches at every position to float-summation
- * noise (≤ 1e-4): activation quantization, and nothing else, explains that gap. K-quants (Q8_K
- * activations): a one-layer dense Q6_K model matches at every position; with Q4_K weights (which
- * llama.cpp's x86 CPU backend repacks into q4_K_8x8 tiles) or K-quant experts single positions still
- * differ by ~0.1-0.2, with no discrete choice (routing, top-k) near a tie, and the positions move when
- * llama.cpp evaluates token by token instead of in one batch. Not yet explained (the repacked kernels
- * are the suspect); the token_embd codec tests above prove the K-quant dequantization itself exact.
+ * (activation-quant.ts) every position matches llama.cpp to float-summation noise (≤ 1e-4): the
+ * activation quantization, and nothing else, explains the gap. One wrinkle: with K-quant weights
+ * llama.cpp itself disagrees with itself by ~0.1 at some positions between a batched prefill and
+ * token-by-token decoding (its x86 repacked / batched K-quant kernels), so a position counts as
+ * matched when it matches either of llama.cpp's two answers.
  */
-const QUANT_CASES: [string, GgmlTypeName, boolean, number, number][] = [
-  // name, type, MoE layer (else one dense layer), plain mean tolerance, share of positions that must match ≤ 1e-4 when emulated
-  ['Q8_0 with MoE', 'Q8_0', true, 0.1, 1],
-  ['Q6_K with MoE', 'Q6_K', true, 0.1, 0.9],
-  ['Q4_K with MoE', 'Q4_K', true, 0.1, 0.15],
-  ['Q6_K one dense layer', 'Q6_K', false, 0.1, 1],
-  ['Q4_K one dense layer', 'Q4_K', false, 0.1, 0.9],
+const QUANT_CASES: [string, GgmlTypeName, boolean, number][] = [
+  // name, type, MoE layer (else one dense layer), plain mean tolerance
+  ['Q8_0 with MoE', 'Q8_0', true, 0.1],
+  ['Q6_K with MoE', 'Q6_K', true, 0.1],
+  ['Q4_K with MoE', 'Q4_K', true, 0.1],
+  ['Q6_K one dense layer', 'Q6_K', false, 0.1],
+  ['Q4_K one dense layer', 'Q4_K', false, 0.1],
 ];
 
 describe('quantized fixtures: the gap to llama.cpp is its activation quantization', () => {
-  for (const [name, t, moe, meanTol, share] of QUANT_CASES) {
+  for (const [name, t, moe, meanTol] of QUANT_CASES) {
     it(name, async () => {
       const dims = { embd: 256, qLora: 256, kvLora: 256, nope: 32, rope: 16, v: 64, ffn: 256, ffx: 64, experts: 4, used: 2, layers: moe ? 2 : 1, leadingDense: 1 };
       const path = join(dir, `q-${name.replace(/\W+/g, '-')}.gguf`);
@@ -126,14 +124,21 @@ describe('quantized fixtures: the gap to llama.cpp is its activation quantizatio
       const ll = await llama.loadModel({ modelPath: path });
       try {
         const tokens = promptTokens(fx, ll, 24);
-        const theirs = await llamaLogProbs(ll, tokens);
-        const plain = compareLogProbs((await loadReference(path)).model.forward(tokens).logits, theirs);
-        const emul = compareLogProbs((await loadReference(path, { emulateActivationQuant: true })).model.forward(tokens).logits, theirs);
-        const exact = emul.perPosition.filter((d) => d <= 1e-4).length;
-        console.log(`whole model ${name}: f32 activations mean |Δ log p| = ${plain.mean.toExponential(2)}, max = ${plain.max.toExponential(2)}; llama.cpp's activation rounding emulated: mean = ${emul.mean.toExponential(2)}, max = ${emul.max.toExponential(2)}, ${exact}/${tokens.length} positions ≤ 1e-4`);
+        const batch = await llamaLogProbs(ll, tokens);
+        const seq = await llamaLogProbsSequential(ll, tokens);
+        const self = compareLogProbs(seq.map((r) => Float32Array.from(r)), batch);
+        const plain = compareLogProbs((await loadReference(path)).model.forward(tokens).logits, batch);
+        const emulated = (await loadReference(path, { emulateActivationQuant: true })).model.forward(tokens).logits;
+        const eb = compareLogProbs(emulated, batch);
+        const es = compareLogProbs(emulated, seq);
+        const matched = eb.perPosition.filter((d, i) => Math.min(d, es.perPosition[i]) <= 1e-4).length;
+        console.log(
+          `whole model ${name}: f32 activations mean |Δ log p| = ${plain.mean.toExponential(2)}, max = ${plain.max.toExponential(2)}; ` +
+            `activation rounding emulated: mean = ${eb.mean.toExponential(2)}, max = ${eb.max.toExponential(2)} vs prefill, ${matched}/${tokens.length} positions ≤ 1e-4 vs prefill or decode; ` +
+            `llama.cpp prefill vs its own decode: max = ${self.max.toExponential(2)}`,
+        );
         expect(plain.mean).toBeLessThanOrEqual(meanTol);
-        expect(emul.mean).toBeLessThan(plain.mean);
-        expect(exact).toBeGreaterThanOrEqual(Math.ceil(share * tokens.length));
+        expect(matched).toBe(tokens.length);
       } finally {
         await ll.dispose();
       }

@@ -39,6 +39,21 @@ export async function llamaLogProbs(model: LlamaModel, tokens: number[]): Promis
   });
 }
 
+/** llama.cpp's log-probabilities, feeding one token per evaluation (decode path instead of prefill). */
+export async function llamaLogProbsSequential(model: LlamaModel, tokens: number[]): Promise<Float64Array[]> {
+  return withContext(model, tokens.length + 8, async (seq) => {
+    const out: Float64Array[] = [];
+    for (const t of tokens) {
+      const res = await seq.controlledEvaluate([[t, { generateNext: { probabilities: true, options: { temperature: 0 } } }]] as never);
+      const p = (res as unknown as { next: { probabilities: Map<number, number> } }[])[0].next.probabilities;
+      const lp = new Float64Array(p.size);
+      for (const [id, pr] of p) lp[id] = Math.log(pr);
+      out.push(lp);
+    }
+    return out;
+  });
+}
+
 /** llama.cpp's greedy continuation of `prompt` (n new tokens, stopping at none). */
 export async function llamaGreedy(model: LlamaModel, prompt: number[], n: number): Promise<number[]> {
   return withContext(model, prompt.length + n + 8, async (seq) => {
