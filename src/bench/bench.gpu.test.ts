@@ -1,0 +1,58 @@
+/**
+ * Smoke test of `npm run bench -- --quick` (tiny sizes): it runs as its own process on the adapter the
+ * GPU suite names, and every figure in its JSON must be a finite positive number. No timing thresholds:
+ * software adapters on shared machines vary too much; the bench prints its aims, it never asserts them.
+ */
+import { afterAll, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { BenchResult } from './bench.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'sparsescope-bench-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Every measured or computed figure the table prints, by name. */
+function figures(r: BenchResult): Record<string, number> {
+  const f: Record<string, number> = {
+    'copy.gbPerS': r.copy.gbPerS,
+    'attention.denseMs': r.attention.denseMs,
+    'attention.sparseMs': r.attention.sparseMs,
+    'attention.ratio': r.attention.ratio,
+    ...Object.fromEntries(Object.entries(r.attention.parts).map(([k, v]) => [`attention.parts.${k}`, v])),
+    'model.fileBytes': r.model.fileBytes,
+    'model.activeFraction': r.model.activeFraction,
+    ...Object.fromEntries(Object.entries(r.model.weights).map(([k, v]) => [`model.weights.${k}`, v])),
+    'engine.loadSeconds': r.engine.loadSeconds,
+    'llama.loadSeconds': r.llama!.loadSeconds,
+  };
+  for (const m of r.matvec) Object.assign(f, { [`matvec.${m.type}.gbPerS`]: m.gbPerS, [`matvec.${m.type}.vsCopy`]: m.vsCopy });
+  for (const e of r.engine.runs) {
+    for (const k of ['prefillSeconds', 'prefillTokPerS', 'decodeTokPerS', 'bytesPerToken', 'decodeGbPerS', 'decodeVsCopy'] as const) f[`engine.${e.context}.${e.topK}.${k}`] = e[k];
+  }
+  for (const l of r.llama!.runs) Object.assign(f, { [`llama.${l.context}.prefillTokPerS`]: l.prefillTokPerS, [`llama.${l.context}.decodeTokPerS`]: l.decodeTokPerS });
+  return f;
+}
+
+it('npm run bench -- --quick writes every figure as a finite positive number', async () => {
+  const out = join(dir, 'bench.json');
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', '--import', './scripts/wgsl-register.mjs', 'src/bench/main.ts', '--quick', '--out', out],
+    { env: process.env, maxBuffer: 16 * 2 ** 20, timeout: 280_000 },
+  );
+  expect(stdout).toContain('| figure');
+  const r = JSON.parse(readFileSync(out, 'utf8')) as BenchResult;
+  expect(r.quick).toBe(true);
+  if (process.env.SPARSESCOPE_ADAPTER && process.env.SPARSESCOPE_ADAPTER !== 'system') expect(r.adapter.name.length).toBeGreaterThan(0);
+  expect(r.matvec.map((m) => m.type)).toEqual(['Q4_K', 'Q8_0']);
+  // dense and DSA at each context, llama.cpp at the same contexts
+  const contexts = [...new Set(r.engine.runs.map((e) => e.context))];
+  expect(contexts.length).toBeGreaterThanOrEqual(2);
+  expect(r.engine.runs.length).toBe(2 * contexts.length);
+  expect(r.llama?.runs.map((l) => l.context)).toEqual(contexts);
+  const bad = Object.entries(figures(r)).filter(([, v]) => !(typeof v === 'number' && Number.isFinite(v) && v > 0));
+  expect(bad).toEqual([]);
+}, 300_000);

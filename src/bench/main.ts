@@ -1,0 +1,36 @@
+/**
+ * npm run bench [-- --quick] [--no-llama] [--out <file>] [--contexts 256,1024] [--decode 16] [--threads 1] [--no-cache]
+ * The generated model is kept in <out dir>/models/ and reused (--no-cache: a fresh one in a temp dir).
+ * Prints the table and writes the JSON (default bench-results/bench.json, git-ignored).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { runBench } from './bench.ts';
+import { formatTable } from './format.ts';
+
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(name);
+const value = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const out = resolve(value('--out') ?? 'bench-results/bench.json');
+const contexts = value('--contexts')?.split(',').map(Number);
+const started = performance.now();
+const result = await runBench({
+  quick: flag('--quick'),
+  noLlama: flag('--no-llama'),
+  contexts,
+  decode: value('--decode') ? Number(value('--decode')) : undefined,
+  threads: value('--threads') ? Number(value('--threads')) : undefined,
+  cacheDir: flag('--no-cache') ? undefined : join(dirname(out), 'models'),
+  log: (l) => console.error(`[bench] ${l}`),
+});
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+console.log(`SparseScope bench — ${result.date} — adapter: ${result.adapter.name}${result.quick ? ' — QUICK (tiny sizes)' : ''}`);
+console.log(formatTable(result));
+for (const n of result.notes) console.log(`note: ${n}`);
+console.log(`JSON: ${out} (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+// Dawn keeps the process alive otherwise
+process.exit(0);
