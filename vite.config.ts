@@ -1,8 +1,36 @@
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
+import { VitePWA } from 'vite-plugin-pwa';
 
 export default defineConfig({
-  plugins: [react()],
+  plugins: [
+    react(),
+    // Offline: the built app precaches itself and the bundled model (public/models/*.gguf), so the page,
+    // the engine and a model all work with the network off after the first visit. Off in `npm start`
+    // (dev), where a service worker would only serve stale modules.
+    VitePWA({
+      registerType: 'autoUpdate',
+      injectRegister: false,
+      includeAssets: ['icon.svg'],
+      manifest: {
+        name: 'SparseScope',
+        short_name: 'SparseScope',
+        description: 'DeepSeek-style MLA, MoE and sparse attention running in your browser on WebGPU, with the internals made visible.',
+        theme_color: '#1f2740',
+        background_color: '#f4f5f8',
+        display: 'standalone',
+        start_url: '.',
+        icons: [{ src: 'icon.svg', sizes: 'any', type: 'image/svg+xml', purpose: 'any maskable' }],
+      },
+      workbox: {
+        globPatterns: ['**/*.{js,css,html,svg,wasm,json}', 'models/*.gguf'],
+        // The bundled model is one large file; Workbox's 2 MiB default would silently leave it out.
+        maximumFileSizeToCacheInBytes: 2 * 1024 ** 3,
+        navigateFallback: 'index.html',
+      },
+      devOptions: { enabled: false },
+    }),
+  ],
   server: { host: '127.0.0.1', port: 5173, strictPort: false },
   preview: { host: '127.0.0.1', port: 4173 },
   worker: { format: 'es' },

@@ -133,7 +133,13 @@ describe('chat and views with the FakeEngine', () => {
     await page.getByText(/^Conversations/).click();
     await page.getByTestId('new-conversation').click();
     await ask(page, 'Hello there');
-    await expect.poll(() => page.getByTestId('assistant-message').last().getAttribute('data-status'), { timeout: 30_000 }).toBe('done');
+    await expect
+      .poll(() => page.getByTestId('assistant-message').last().getAttribute('data-status'), { timeout: 30_000 })
+      .toBe('done')
+      .catch(async (e) => {
+        await screenshot(page, 'fake-failure');
+        throw e;
+      });
     await page.evaluate(() => {
       const dt = new DataTransfer();
       dt.items.add(new File([new Uint8Array([0x50, 0x4b, 3, 4, 1, 2, 3, 4])], 'notes.gguf'));
@@ -176,6 +182,27 @@ describe('chat and views with the FakeEngine', () => {
     expect(await reply.locator('img').count()).toBe(0);
     expect(await reply.textContent()).toContain('<img src=x');
     expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    await page.close();
+  });
+
+  it('keeps the conversation when the device is lost mid-generation, and chats again after a restart', async () => {
+    const page = await browser.newPage();
+    await openFake(page, '&fakeDelay=200');
+    await page.getByText(/^Conversations/).click();
+    await page.getByTestId('new-conversation').click();
+    await ask(page, 'Tell me a long story');
+    await expect.poll(async () => (await page.getByTestId('assistant-message').last().textContent())?.length ?? 0, { timeout: 15_000 }).toBeGreaterThan(12);
+    await page.evaluate(() => (window as unknown as { __sparsescope: { simulateDeviceLoss(): Promise<void> } }).__sparsescope.simulateDeviceLoss());
+    const banner = page.getByTestId('error-banner');
+    await expect.poll(() => banner.textContent(), { timeout: 15_000 }).toMatch(/device lost/i);
+    await expect.poll(() => page.getByTestId('assistant-message').last().getAttribute('data-status'), { timeout: 10_000 }).toBe('interrupted');
+    expect(await page.getByTestId('user-message').last().textContent()).toContain('Tell me a long story');
+    await screenshot(page, 'fake-device-lost');
+    await page.getByTestId('restart-engine').click();
+    await expect.poll(() => page.getByTestId('model-status').getAttribute('data-status'), { timeout: 60_000 }).toBe('ready');
+    await ask(page, 'Again');
+    await expect.poll(() => page.getByTestId('assistant-message').count(), { timeout: 10_000 }).toBe(2);
+    expect(await page.getByTestId('user-message').count()).toBe(2);
     await page.close();
   });
 });

@@ -6,7 +6,7 @@ import { AdapterPanel } from './AdapterPanel.tsx';
 import { ModelBar } from './models/ModelBar.tsx';
 import { ChatPanel } from './chat/ChatPanel.tsx';
 import { ViewsPanel } from './views/ViewsPanel.tsx';
-import { loadBundled, loadFile } from './actions/model-actions.ts';
+import { loadBundled, loadFile, reloadLastModel } from './actions/model-actions.ts';
 import { restoreConversations } from './actions/chat-actions.ts';
 import { installTestHook } from './lib/test-hook.ts';
 import { readUrlState, syncUrlState } from './lib/url-state.ts';
@@ -51,7 +51,7 @@ export function App() {
         <div className="error-banner" data-testid="error-banner" data-code={error.code} role="alert">
           <span>{error.message}</span>
           {status === 'lost' ? (
-            <button data-testid="restart-engine" onClick={() => void restartEngine()}>
+            <button data-testid="restart-engine" onClick={() => void restartEngine().then(reloadLastModel)}>
               Restart engine
             </button>
           ) : (

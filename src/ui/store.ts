@@ -54,7 +54,7 @@ export const useStore = create<Store>()((set, get, api) => ({
     const s = get();
     switch (e.kind) {
       case 'device-lost':
-        set({ status: 'lost', error: { code: 'device-lost', message: e.message } });
+        set({ status: 'lost', error: { code: 'device-lost', message: e.message }, model: { ...s.model, status: s.model.status === 'none' ? 'none' : 'failed', message: 'the GPU device was lost; restart the engine to load it again' } });
         return;
       case 'gpu-error':
         set({ error: { code: 'gpu-error', message: e.message } });

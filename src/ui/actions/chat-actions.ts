@@ -76,7 +76,10 @@ async function generate(seedOffset: number): Promise<boolean> {
         useStore.setState({ draft: user.content });
       }
       report(new SparseScopeError('context-overflow', `${e.message} Shorten the message or start a new conversation.`));
-    } else report(e);
+    } else if (!(isSparseScopeError(e) && e.code === 'device-lost' && get().status === 'lost')) {
+      // A lost device is already in the banner (with its Restart button) from the engine's status event.
+      report(e);
+    }
     return false;
   } finally {
     get().setGenerating(false);

@@ -10,6 +10,8 @@ import { cachedBlob, downloadToCache, freeStorage, nameOf } from '../models/mode
 export const BUNDLED_MODEL_URL = 'models/sparsescope-mini.gguf';
 
 let download: AbortController | undefined;
+/** The last source that loaded, so a restarted engine (after a lost device) can load it again. */
+let lastSource: { source: ModelSource; label: string } | undefined;
 
 const deviceMemory = () => (navigator as Navigator & { deviceMemory?: number }).deviceMemory;
 
@@ -32,6 +34,7 @@ export async function loadModel(source: ModelSource, label: string, quiet = fals
   try {
     const summary = await getEngine().load(source, engineEvent);
     setModel({ status: 'ready', summary, progress: undefined });
+    lastSource = { source, label };
     setAnalysis(undefined);
     if (summary.indexTopK) patchClassroom({ k: Math.min(useStore.getState().classroom.k, summary.contextLength) });
     return true;
@@ -47,9 +50,15 @@ export function loadFile(file: File): Promise<boolean> {
   return loadModel({ kind: 'blob', blob: file, name: file.name }, file.name);
 }
 
-export function loadBundled(): Promise<boolean> {
+export async function loadBundled(): Promise<boolean> {
   const url = startupModelUrl();
-  return loadModel({ kind: 'url', url, name: nameOf(url) }, nameOf(url), true);
+  const name = nameOf(url);
+  // Offline: the service worker precached the bundled model. Hand the engine the cached Blob (read by
+  // range from disk) rather than the URL, because a precache route answers Range requests with the whole file.
+  const abs = new URL(url, location.href).href;
+  const hit = 'caches' in self ? await caches.match(abs, { ignoreSearch: true }).catch(() => undefined) : undefined;
+  if (hit) return loadModel({ kind: 'blob', blob: await hit.blob(), name }, name, true);
+  return loadModel({ kind: 'url', url, name }, name, true);
 }
 
 /** Remote URL: served from the cache when present, else downloaded into it with progress, then loaded. */
@@ -91,4 +100,11 @@ export async function loadUrl(url: string): Promise<boolean> {
 
 export function cancelDownload(): void {
   download?.abort();
+}
+
+/** After a device loss everything on the GPU is gone: load the same model again on the new device. */
+export async function reloadLastModel(): Promise<void> {
+  if (useStore.getState().status !== 'ready') return;
+  if (lastSource) await loadModel(lastSource.source, lastSource.label);
+  else await loadBundled();
 }

@@ -92,7 +92,7 @@ export class FakeEngine implements WorkerEngine {
     const forced = rendered.includes('<html-test>') ? ['<img src=x onerror="window.__xss=1"><b>raw</b>'] : [];
     while (n < req.maxTokens) {
       await sleep(this.delay);
-      if (this.lost) throw new SparseScopeError('device-lost', 'The GPU device was lost during generation: restart the engine.');
+      if (this.lost) throw new SparseScopeError('device-lost', 'GPU device lost during generation: restart the engine.');
       if (this.aborted) {
         reason = 'aborted';
         break;
