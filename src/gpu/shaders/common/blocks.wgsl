@@ -40,9 +40,11 @@ fn i8x4(w: u32) -> vec4<T> {
 }
 
 // Bits [shift, shift + width) of each byte of a word as numbers (shift + width <= 8; mask = 2^width - 1).
+// Converted from i32: x86 has no u32 -> f32 instruction, and llvmpipe's emulation of it is several times slower.
 fn bits4(w: u32, shift: u32, mask: u32) -> vec4<T> {
-  let v = w >> shift;
-  return vec4<T>(vec4<u32>(v & mask, (v >> 8u) & mask, (v >> 16u) & mask, (v >> 24u) & mask));
+  let v = bitcast<i32>(w >> shift);
+  let m = i32(mask);
+  return vec4<T>(vec4<i32>(v & m, (v >> 8u) & m, (v >> 16u) & m, (v >> 24u) & m));
 }
 
 // The 4 low (shift 0) or high (shift 4) nibbles of the bytes of a word.
