@@ -50,8 +50,7 @@ export interface LayerTraceBuffers {
 }
 
 /** Above this many tokens a pass uses the tiled matmul (each weight block read once per tile of rows). */
-// (The tiled matmul is mid-change in the tree; until it settles, passes use the matvec for every m.)
-const MATMUL_MIN_ROWS = Number.POSITIVE_INFINITY;
+const MATMUL_MIN_ROWS = 8;
 
 export class ForwardGraph {
   readonly ids: GPUBuffer; // u32 [m] token ids

@@ -37,14 +37,15 @@ function maxLogSoftmaxDiff(a: Float32Array[], b: Float32Array[]): number {
   return d;
 }
 
-const tokens = Array.from({ length: 40 }, (_, i) => (i * 37 + 11) % 250);
+// 24 tokens: prefill in chunks of 16 + 8 (the second chunk reads the first's cache); decode: 16 by prefill, then 8 one by one.
+const tokens = Array.from({ length: 24 }, (_, i) => (i * 37 + 11) % 250);
 
 const variants: [string, FixtureOptions, number | undefined][] = [
   ['deepseek2 absorbed MLA, softmax MoE', { arch: 'deepseek2', seed: 3 }, undefined],
   ['deepseek2 legacy attn_kv_b', { arch: 'deepseek2', attn: 'legacy', seed: 4 }, undefined],
   ['deepseek2 lite (no q_lora), tied output', { arch: 'deepseek2', lite: true, tied: true, seed: 5 }, undefined],
   ['deepseek2 YaRN, sigmoid + bias + groups', { arch: 'deepseek2', yarn: true, gating: 'sigmoid', dims: { groups: 4, groupsUsed: 2 }, seed: 6 }, undefined],
-  ['deepseek32 top-k 8 of 40 (sparse)', { arch: 'deepseek32', gating: 'sigmoid', seed: 7 }, 8],
+  ['deepseek32 top-k 8 of 24 (sparse)', { arch: 'deepseek32', gating: 'sigmoid', seed: 7 }, 8],
   ['deepseek32 top-k ≥ tokens', { arch: 'deepseek32', gating: 'sigmoid', seed: 8 }, 64],
 ];
 
@@ -55,19 +56,20 @@ describe('WebGPU forward = CPU reference forward', () => {
       const path = join(dir, `${name.replace(/\W+/g, '_')}.gguf`);
       const fx = await writeFixture(path, fo);
       const file = await openGguf({ kind: 'path', path });
-      const model = await WebGpuModel.load(ctx, file, { contextSize: 64 });
+      const model = await WebGpuModel.load(ctx, file, { contextSize: 32, prefillChunk: 16 });
       await file.close();
       const ref = new ReferenceModel(fx.config, weightsFromMap(fx.f32));
       const want = ref.forward(tokens, { indexTopK: topK, trace: true });
 
-      // prefill: chunks of 32 + 8 tokens, every position's logits and trace
+      // prefill: chunks of 16 + 8 tokens, every position's logits and trace
       const pre = await model.session({ indexTopK: topK, trace: true }).feed(tokens, { allLogits: true });
       const dPrefill = maxLogSoftmaxDiff(pre.logits, want.logits);
-      // decode: one token per pass
+      // decode: 16 tokens of prefill, then one token per pass
       const s = model.session({ indexTopK: topK });
+      await s.feed(tokens.slice(0, 16));
       const dec: Float32Array[] = [];
-      for (const t of tokens) dec.push(...(await s.feed([t])).logits);
-      const dDecode = maxLogSoftmaxDiff(dec, want.logits);
+      for (const t of tokens.slice(16)) dec.push(...(await s.feed([t])).logits);
+      const dDecode = maxLogSoftmaxDiff(dec, want.logits.slice(16));
       console.log(`${name}: max |Δ log-softmax| prefill ${dPrefill.toExponential(2)}, decode ${dDecode.toExponential(2)}`);
       expect(dPrefill).toBeLessThan(1e-3);
       expect(dDecode).toBeLessThan(1e-3);

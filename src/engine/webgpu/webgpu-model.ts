@@ -20,6 +20,8 @@ export interface LoadOptions {
   contextSize?: number;
   onProgress?: (p: WeightProgress) => void;
   signal?: AbortSignal;
+  /** Tokens per prefill pass (default 32: big enough for the matmul tiles, small enough for modest scratch). */
+  prefillChunk?: number;
 }
 
 export interface SessionOptions {
@@ -28,8 +30,6 @@ export interface SessionOptions {
   trace?: boolean;
 }
 
-/** Tokens per prefill pass: big enough for the matmul tiles, small enough for modest scratch. */
-const PREFILL_CHUNK = 32;
 
 export class WebGpuModel {
   private readonly graphs = new Map<string, ForwardGraph>();
@@ -41,6 +41,7 @@ export class WebGpuModel {
     readonly weights: GpuWeights,
     readonly caches: LayerCache[],
     readonly capacity: number,
+    readonly prefillChunk: number,
   ) {}
 
   static async load(ctx: GpuContext, file: GgufFile, o: LoadOptions = {}): Promise<WebGpuModel> {
@@ -48,7 +49,7 @@ export class WebGpuModel {
     const specs = checkTensors(config, file.tensors);
     const capacity = Math.min(config.contextLength, o.contextSize ?? 4096);
     const weights = await uploadWeights(ctx.device, file, specs, o.onProgress, o.signal);
-    return new WebGpuModel(ctx, config, weights, allocateCaches(ctx.device, config, capacity), capacity);
+    return new WebGpuModel(ctx, config, weights, allocateCaches(ctx.device, config, capacity), capacity, o.prefillChunk ?? 32);
   }
 
   get cacheBytes() {
@@ -114,8 +115,9 @@ export class WebGpuSession {
     }
     const logits: Float32Array[] = [];
     const trace: TokenTrace[] = [];
-    for (let start = 0; start < tokens.length; start += PREFILL_CHUNK) {
-      const chunk = tokens.slice(start, start + PREFILL_CHUNK);
+    const step = this.model.prefillChunk;
+    for (let start = 0; start < tokens.length; start += step) {
+      const chunk = tokens.slice(start, start + step);
       const isLast = start + chunk.length === tokens.length;
       const r = await this.pass(chunk, o.allLogits ? 'all' : isLast ? 'last' : 'none');
       logits.push(...r.logits);
