@@ -49,10 +49,13 @@ describe('quantized matvec', () => {
       expect(parts).toBe(Math.ceil(n / 5));
       expect(err).toBeLessThan(1e-5);
     });
-    it(`${t} f16 arithmetic (where shader-f16 exists)`, async (ctx) => {
+    it(`${t} f16 arithmetic where shader-f16 exists, a typed refusal where not`, async () => {
       const { info } = await testGpu();
-      if (!info.hasF16) ctx.skip();
       const [k, n] = shapes(t)[2];
+      if (!info.hasF16) {
+        await expect(run(t, k, n, 1, { f16: true })).rejects.toMatchObject({ code: 'device-limits' });
+        return;
+      }
       const { err } = await run(t, k, n, 1, { f16: true });
       expect(err).toBeLessThan(5e-3);
     });
