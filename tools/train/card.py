@@ -30,14 +30,16 @@ def render(res, meta, manifest, gguf_path, extra=None):
       "SparseScope and to show what the indexer picks. It is a toy language model, not an assistant.\n")
     w(f"- file: {f['bytes']:,} bytes, Q8_0 (norms, router, biases and `indexer.proj` in F32), "
       f"sha256 `{f['sha256']}`")
-    w("- loads in llama.cpp (node-llama-cpp 3.21.1, llama.cpp release v0.4.0) and in SparseScope's engine\n")
+    w("- checked with llama.cpp through node-llama-cpp 3.21.1 (see below)\n")
     w("## Data and licence\n")
     w("- The KJV Bible from Debian's `bible-kjv-text` (public domain), verse text only (no verse numbers), "
       "kept with the trainer as `tools/train/data/kjv.tsv.xz`. Every 25th chapter (4 %) is held out.")
     w("- Generated long-range recall passages: `The key of the <colour> <thing> is <4 digits>.`, scripture, "
-      "then `The key of the <colour> <thing> is` → the number. Training passages hold 1-3 facts and their "
-      "queries at distances of 0-450 tokens (half of the training sequences); held-out passages use held-out "
-      "chapters, one fact, and at least 400 tokens of scripture between the fact and the query.")
+      f"then `The key of the <colour> <thing> is` → the number. Training passages hold 1-{targs.get('max_facts', 3)} "
+      f"facts and their queries at distances of 0-450 tokens ({_pct(targs.get('p_recall', 0))} of the sequences in "
+      f"the last segment; {_pct(targs.get('p_copy', 0))} more repeat a span of scripture later in the sequence, "
+      "for induction practice); held-out passages use held-out chapters, one fact, and at least 400 tokens of "
+      "scripture between the fact and the query.")
     w(f"- Weights: {meta.get('general.license', 'cc0-1.0').upper()}.\n")
     w("## Tokenizer\n")
     w(f"Byte-level BPE trained by `tools/train/bpe.py`: {len(meta['tokenizer.ggml.tokens'])} tokens (256 bytes, "
@@ -85,7 +87,7 @@ def render(res, meta, manifest, gguf_path, extra=None):
     w(f"| recall-passage accuracy ({sp['recall_n']} held-out passages, gap ≥ 400 tokens) | "
       f"{_pct(sp['recall_acc'])} | {_pct(de['recall_acc'])} |")
     w(f"| train-split KJV loss, nats/token (same number of windows) | {res['train_loss']:.3f} | |")
-    w(f"\nLast logged training-batch loss (sparse stage, half recall passages, answers weighted): {train_loss:.3f}.\n")
+    w(f"\nLast logged training-batch loss (sparse stage, mixed batches, recall answers weighted): {train_loss:.3f}.\n")
     w("Indexer recall: share of the dense attention mass (summed over heads, L1-normalized) that falls inside "
       f"the indexer's top-{g('attention.indexer.top_k')}, over held-out query positions with more than "
       f"{g('attention.indexer.top_k')} visible tokens:\n")
@@ -106,5 +108,7 @@ def render(res, meta, manifest, gguf_path, extra=None):
     w("```sh\nsh tools/train/reproduce.sh\n```\n")
     w("It prepares the corpus and tokenizer, trains, exports through `src/tools/export-trained` (the project's GGUF "
       "writer) and rewrites this card from the new file. CPU runs are deterministic for a given seed and thread "
-      "count; the shipped run sized its dense stage by wall time (the script replays the same step counts).")
+      "count. The shipped run sized its dense stage by wall time (48 min = 850 steps, the learning rate following "
+      "time) and changed its data mix at step 575 (resumed from the checkpoint); the script replays the same "
+      "step counts and mixes with a step-based schedule, so its figures match to within noise, not bit for bit.")
     return "\n".join(L) + "\n"
