@@ -350,6 +350,9 @@ def run_eval(args):
     model = Model(c)
     X.load_gguf_into(model, tensors)
     tok = Tokenizer(meta["tokenizer.ggml.tokens"], meta["tokenizer.ggml.merges"])
+    if not os.path.exists(os.path.join(args.out, "data", "recall_val.json")):
+        D.prep(args.out, vocab_size=len(tok.tokens), ctx=c.ctx, n_eval=args.eval_passages, log=log,
+               limit_verses=args.limit_verses)
     tok_p, verses, passages = D.load_prepped(args.out)
     if tok_p.tokens != tok.tokens:
         raise SystemExit(f"the tokenizer in {args.eval} differs from the one prepared in {args.out}")
