@@ -7,7 +7,7 @@ import { fitVerdict } from '../models/verdict.ts';
 import { cachedBlob, downloadToCache, freeStorage, nameOf } from '../models/model-cache.ts';
 
 /** The model shipped in public/models; `?model=<url>` picks another file to open on start. */
-export const BUNDLED_MODEL_URL = 'models/sparsescope-mini.gguf';
+export const BUNDLED_MODEL_URL = 'models/sparsescope-kjv-5m-q8_0.gguf';
 
 let download: AbortController | undefined;
 /** The last source that loaded, so a restarted engine (after a lost device) can load it again. */
