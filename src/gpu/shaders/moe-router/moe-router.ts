@@ -4,7 +4,9 @@
  */
 import { wgslStruct, uniformBuffer, type ParamLayout } from '../../params.ts';
 import { getPipeline, bindBuffers, encodeDispatch } from '../../pipelines.ts';
-import type { GatingFunc, RouterOptions } from './moe-router.ref.ts';
+import type { RouterOptions } from './moe-router.ref.ts';
+// The kernel switches on GGUF's `expert_gating_func` numbering.
+import { GATING_IDS } from '../../../model/config.ts';
 import source from './moe-router.wgsl?raw';
 
 export const MOE_ROUTER_PARAMS = [
@@ -20,8 +22,6 @@ export const MOE_ROUTER_PARAMS = [
 /** The kernel holds one expert per thread of a 256-wide workgroup. */
 export const MAX_EXPERTS = 256;
 
-/** GGUF `expert_gating_func` numbering, which the kernel uses too. */
-export const GATING_IDS: Record<GatingFunc, number> = { softmax: 1, sigmoid: 2, softmax_weight: 3, sqrt_softplus: 4 };
 
 export function moeRouterCode(): string {
   return source.replace('{{PARAMS}}', wgslStruct('Params', MOE_ROUTER_PARAMS));
