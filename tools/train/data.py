@@ -123,6 +123,23 @@ class RecallMaker:
             if len(seq) <= length:
                 return seq + self.filler.pad(rng, length - len(seq)), []
 
+    def random_copy_sample(self, rng, length):
+        """Induction practice on tokens the model cannot have memorized: a span of random tokens, scripture,
+        the same span again; `length` tokens. Returns (tokens, positions of the repeat after its first
+        token), so the repeat can be weighted like recall answers. A 2-layer model of this family learns
+        this copy within ~100 steps, where the scripture repeats of copy_sample alone formed no induction
+        circuit in 2,000 steps (tools/train/card-notes.md)."""
+        lo, hi = 256, len(self.tok.tokens) - 2  # no raw bytes, no special tokens
+        while True:
+            span = [rng.randrange(lo, hi) for _ in range(rng.randrange(8, 48))]
+            head = self.filler.take(rng, rng.randrange(0, 60))
+            gap = self.filler.take(rng, rng.randrange(0, max(1, length - 1 - len(head) - 2 * len(span))))
+            seq = [self.tok.bos_id] + head + span + gap
+            rep = list(range(len(seq) + 1, len(seq) + len(span)))
+            seq += span
+            if len(seq) <= length:
+                return seq + self.filler.pad(rng, length - len(seq)), rep
+
     def train_sample(self, rng, length, max_facts=3):
         """BOS + filler + 1..max_facts facts ... gap ... their queries with answers + filler; `length` tokens.
         Returns (tokens, answer_positions) where positions index the tokens list."""

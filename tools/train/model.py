@@ -202,11 +202,12 @@ class Block(nn.Module):
         self.attn = MLA(c)
         self.ffn = MoE(c) if moe else FFN(c.dim, c.ff)
         self.eps = c.eps
+        self.drop = 0.0  # residual-branch dropout, training only (the corpus is ~1 M tokens: many epochs on a GPU)
 
     def forward(self, h, rope, mode, stats=None):
         a, kl = self.attn(rms_norm(h, self.attn_norm, self.eps), rope, mode, stats)
-        h = h + a
-        return h + self.ffn(rms_norm(h, self.ffn_norm, self.eps)), kl
+        h = h + F.dropout(a, self.drop, self.training)
+        return h + F.dropout(self.ffn(rms_norm(h, self.ffn_norm, self.eps)), self.drop, self.training), kl
 
 
 class Model(nn.Module):

@@ -41,8 +41,9 @@ def log(*a):
 
 # ---------------------------------------------------------------- batches
 class Batches:
-    def __init__(self, tok, verses, ctx, p_recall, seed, p_copy=0.0, max_facts=3):
+    def __init__(self, tok, verses, ctx, p_recall, seed, p_copy=0.0, max_facts=3, p_rcopy=0.0):
         self.ctx, self.p_recall, self.p_copy, self.max_facts = ctx, p_recall, p_copy, max_facts
+        self.p_rcopy = p_rcopy
         self.stream = [t for v in verses for t in v]
         self.maker = D.RecallMaker(tok, verses)
         self.bos = tok.bos_id
@@ -55,6 +56,8 @@ class Batches:
             return self.maker.train_sample(self.rng, n, self.max_facts)
         if r < self.p_recall + self.p_copy:
             return self.maker.copy_sample(self.rng, n)
+        if r < self.p_recall + self.p_copy + self.p_rcopy:
+            return self.maker.random_copy_sample(self.rng, n)
         i = self.rng.randrange(len(self.stream) - n)
         return [self.bos] + self.stream[i:i + n - 1], []
 
@@ -180,6 +183,17 @@ def train(args):
     c = Config(vocab=len(tok.tokens), dim=args.dim, layers=args.layers, ctx=args.ctx, ff=args.ff, ffx=args.ffx,
                q_lora=args.q_lora, kv_lora=args.kv_lora, heads=args.heads, top_k=args.top_k)
     model = Model(c).to(device)
+    if args.init_from and not (args.resume and os.path.exists(os.path.join(args.out, "ckpt.pt"))):
+        from gguf_io import read_gguf
+        meta, tensors = read_gguf(args.init_from)
+        got, want = X.config_from_meta(meta).to_dict(), c.to_dict()
+        if any(not math.isclose(got[k], want[k], rel_tol=1e-5) for k in want):
+            raise SystemExit(f"--init-from {args.init_from}: its config differs from this run's")
+        X.load_gguf_into(model, tensors)
+        model.to(device)
+        log(f"initialized from {args.init_from}")
+    for b in model.blocks:
+        b.drop = args.dropout
     n_params = sum(p.numel() for p in model.parameters())
     log(f"model: {n_params / 1e6:.2f} M parameters, {device}, config {json.dumps(c.to_dict())}")
     stages = [("dense", args.dense_steps), ("warmup", args.warmup_steps), ("sparse", args.sparse_steps)]
@@ -192,7 +206,7 @@ def train(args):
         state, opt_state = ck["state"], ck["opt"]
         log(f"resumed at stage {stages[state['stage']][0]} step {state['step']}")
     batches = Batches(tok, verses["train"], c.ctx, args.p_recall, args.seed + state["stage"] * 1000 + state["step"],
-                      args.p_copy, args.max_facts)
+                      args.p_copy, args.max_facts, args.p_random_copy)
     t_start = time.time() - state["elapsed"]
     deadline = t_start + args.max_minutes * 60 if args.max_minutes else None
     while state["stage"] < len(stages):
@@ -211,15 +225,17 @@ def train(args):
             opt_state = None
         peak = args.lr if mode == "dense" else (args.idx_lr if mode == "warmup" else args.lr * 0.3)
         warm = 50 if mode == "dense" else 10
-        timed = mode == "dense" and args.dense_minutes > 0  # dense stage sized by time: lr follows time
+        # a stage sized by wall time (on a GPU lease the budget is minutes, not steps): lr follows time
+        minutes = {"dense": args.dense_minutes, "warmup": args.warmup_minutes, "sparse": args.sparse_minutes}[mode]
+        timed = minutes > 0
         if timed:
             n_steps = 10 ** 9
         stage_t0 = state.get("stage_t0", 0.0)
         while state["step"] < n_steps:
             s = state["step"]
-            frac = (state["elapsed"] - stage_t0) / (60 * args.dense_minutes) if timed else None
+            frac = (state["elapsed"] - stage_t0) / (60 * minutes) if timed else None
             if timed and frac >= 1.0:
-                log(f"dense stage: {args.dense_minutes} min reached after {s} steps")
+                log(f"{mode} stage: {minutes} min reached after {s} steps")
                 break
             for g in opt.param_groups:
                 g["lr"] = lr_at(s, n_steps, peak, warm, frac)
@@ -242,7 +258,7 @@ def train(args):
                 rec = {"stage": mode, "step": state["step"], "lm": round(lm.item(), 4),
                        "kl": round(kl.item(), 4) if kl is not None else None, "min": round(state["elapsed"] / 60, 2), "lr": opt.param_groups[0]["lr"]}
                 state["history"].append(rec)
-                log(f"{mode} {state['step']}/{n_steps} lm {lm.item():.3f}" +
+                log(f"{mode} {state['step']}/{f'{minutes} min' if timed else n_steps} lm {lm.item():.3f}" +
                     (f" kl {kl.item():.3f}" if kl is not None else "") + f" lr {opt.param_groups[0]['lr']:.2e}"
                     f" ~{tps:.0f} tok/s {state['elapsed'] / 60:.1f} min")
             if state["step"] % args.ckpt_every == 0:
@@ -281,6 +297,7 @@ def main():
     ap.add_argument("--eval", metavar="GGUF", help="read a GGUF back and print the model card's figures")
     ap.add_argument("--dump-only", action="store_true", help="dump the checkpoint in --out without training")
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--final-eval", action="store_true", help="after training, print the full held-out figures")
     ap.add_argument("--cpu", action="store_true")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1)
@@ -300,11 +317,16 @@ def main():
     ap.add_argument("--dense-steps", type=int, default=700)
     ap.add_argument("--dense-minutes", type=float, default=0, help="size the dense stage by time instead of steps")
     ap.add_argument("--warmup-steps", type=int, default=60)
+    ap.add_argument("--warmup-minutes", type=float, default=0, help="size the indexer warm-up by time")
     ap.add_argument("--sparse-steps", type=int, default=150)
+    ap.add_argument("--sparse-minutes", type=float, default=0, help="size the sparse stage by time")
     ap.add_argument("--p-recall", type=float, default=0.5)
     ap.add_argument("--ans-weight", type=float, default=3.0)
     ap.add_argument("--p-copy", type=float, default=0.0, help="share of repeated-span (induction) sequences")
+    ap.add_argument("--p-random-copy", type=float, default=0.0, help="share of random-token repeat sequences")
+    ap.add_argument("--init-from", metavar="GGUF", help="start from this model's weights (F32/F16/Q8_0 GGUF)")
     ap.add_argument("--max-facts", type=int, default=3, help="facts (and queries) per recall sequence, 1..N")
+    ap.add_argument("--dropout", type=float, default=0.0, help="residual-branch dropout while training")
     ap.add_argument("--bias-rate", type=float, default=2e-3)
     ap.add_argument("--max-minutes", type=float, default=0)
     ap.add_argument("--stop-at-step", type=int, default=0, help="stop the dense stage at this step (to change the mix)")
@@ -332,6 +354,12 @@ def main():
         tok, _, _ = D.load_prepped(args.out)
     else:
         model, tok, state, _ = train(args)
+        if args.final_eval:
+            # the full held-out figures on the trained float model, where it was trained (fast on a GPU);
+            # the card's figures come from --eval on the exported file
+            _, verses, passages = D.load_prepped(args.out)
+            r = evaluate(model, tok, verses["val"], passages, next(model.parameters()).device)
+            log("final eval: " + json.dumps({k: r[k] for k in ("sparse", "dense", "indexer_recall")}))
     man = X.dump(model, tok, os.path.join(args.out, "dump"), args.name,
                  extra={"training": {"history": state["history"][-400:], "minutes": state["elapsed"] / 60,
                                      "steps": dict(state.get("steps", {}), **(
