@@ -131,7 +131,7 @@ class RecallMaker:
         circuit in 2,000 steps (tools/train/card-notes.md)."""
         lo, hi = 256, len(self.tok.tokens) - 2  # no raw bytes, no special tokens
         while True:
-            span = [rng.randrange(lo, hi) for _ in range(rng.randrange(8, 48))]
+            span = [rng.randrange(lo, hi) for _ in range(rng.randrange(16, 64))]
             head = self.filler.take(rng, rng.randrange(0, 60))
             gap = self.filler.take(rng, rng.randrange(0, max(1, length - 1 - len(head) - 2 * len(span))))
             seq = [self.tok.bos_id] + head + span + gap
