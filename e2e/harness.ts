@@ -2,7 +2,7 @@
  * e2e plumbing: serve the app exactly as `npm start` does, and drive Debian's chromium with WebGPU
  * through playwright-core (never a downloaded browser).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,8 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.SPARSESCOPE_CHROMIUM ?? '/usr/bin/chromium';
 export const SCREENSHOTS = join(process.cwd(), 'e2e', 'screenshots');
+/** Screenshots the README shows, made by the e2e run on the bundled model (tracked). */
+export const DOC_SCREENSHOTS = join(process.cwd(), 'docs', 'screenshots');
 
 export interface Server {
   url: string;
@@ -19,7 +21,24 @@ export interface Server {
 /** Runs `npm start` on a free port and resolves with the URL it prints. */
 export function startServer(): Promise<Server> {
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child: ChildProcess = spawn('npm', ['start', '--', '--port', String(port), '--strictPort'], {
+  return serve('npm', ['start', '--', '--port', String(port), '--strictPort'], 'npm start');
+}
+
+/**
+ * The production build (`vite build` into `outDir`) served by `vite preview`: the only way to get the
+ * service worker, which precaches the app and the bundled model for offline use.
+ */
+export function startPreview(outDir: string): Promise<Server> {
+  // NODE_ENV: vitest sets it to 'test', and Vite then builds with import.meta.env.PROD false (no service worker)
+  const env = { ...process.env, NO_COLOR: '1', NODE_ENV: 'production' };
+  const built = spawnSync('npx', ['vite', 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], { encoding: 'utf8', env });
+  if (built.status !== 0) throw new Error(`vite build failed (${built.status}):\n${built.stdout}\n${built.stderr}`);
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  return serve('npx', ['vite', 'preview', '--outDir', outDir, '--port', String(port), '--strictPort'], 'vite preview');
+}
+
+function serve(command: string, args: string[], what: string): Promise<Server> {
+  const child: ChildProcess = spawn(command, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1' },
     detached: true,
@@ -28,7 +47,7 @@ export function startServer(): Promise<Server> {
     let out = '';
     const timer = setTimeout(() => {
       killGroup(child);
-      reject(new Error(`npm start printed no URL in 60 s:\n${out}`));
+      reject(new Error(`${what} printed no URL in 60 s:\n${out}`));
     }, 60_000);
     const onData = (d: Buffer) => {
       // eslint-disable-next-line no-control-regex -- strip ANSI colours from vite's banner
@@ -41,7 +60,7 @@ export function startServer(): Promise<Server> {
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`npm start exited with ${code}:\n${out}`)));
+    child.on('exit', (code) => reject(new Error(`${what} exited with ${code}:\n${out}`)));
   });
 }
 
@@ -60,9 +79,9 @@ export async function launchBrowser(opts: { webgpu?: boolean } = {}): Promise<Br
   return chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args, viewport: { width: 1200, height: 900 } });
 }
 
-export async function screenshot(page: Page, name: string): Promise<string> {
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  const path = join(SCREENSHOTS, `${name}.png`);
+export async function screenshot(page: Page, name: string, dir = SCREENSHOTS): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${name}.png`);
   await page.screenshot({ path, fullPage: true });
   return path;
 }

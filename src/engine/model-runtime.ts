@@ -130,6 +130,14 @@ export class ModelRuntime {
     this.aborted = true;
   }
 
+  /** The model's caches are shared by its sessions, so generate/trace/step run one at a time, in call order. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private exclusive<T>(run: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
   private promptIds(req: { prompt?: string; messages?: GenerateRequest['messages'] }): number[] {
     const tok = this.tokenizer;
     let ids: number[];
@@ -149,7 +157,19 @@ export class ModelRuntime {
     }
   }
 
-  async generate(req: GenerateRequest, onEvent: (e: GenerateEvent) => void): Promise<void> {
+  generate(req: GenerateRequest, onEvent: (e: GenerateEvent) => void): Promise<void> {
+    return this.exclusive(() => this.generateNow(req, onEvent));
+  }
+
+  trace(prompt: string, req: TraceRequest, indexTopK?: number): Promise<TokenTrace[]> {
+    return this.exclusive(() => this.traceNow(prompt, req, indexTopK));
+  }
+
+  step(req: StepRequest): Promise<StepResult> {
+    return this.exclusive(() => this.stepNow(req));
+  }
+
+  private async generateNow(req: GenerateRequest, onEvent: (e: GenerateEvent) => void): Promise<void> {
     this.aborted = false;
     const ids = this.promptIds(req);
     this.checkFits(ids.length + req.maxTokens);
@@ -191,14 +211,14 @@ export class ModelRuntime {
     onEvent({ kind: 'done', reason, tokens: n, tokensPerSecond: n / Math.max(seconds, 1e-9), timeToFirstTokenMs: (firstAt || performance.now()) - t0 });
   }
 
-  async trace(prompt: string, req: TraceRequest, indexTopK?: number): Promise<TokenTrace[]> {
+  private async traceNow(prompt: string, req: TraceRequest, indexTopK?: number): Promise<TokenTrace[]> {
     const ids = this.promptIds({ prompt });
     this.checkFits(ids.length);
     const r = await this.model.session({ indexTopK, trace: true }).feed(ids);
     return r.trace!.map((t) => toProtocolTrace(t, req, this.tokenizer.decode([t.token], { special: true })));
   }
 
-  async step(req: StepRequest): Promise<StepResult> {
+  private async stepNow(req: StepRequest): Promise<StepResult> {
     const ids = [...this.promptIds({ prompt: req.prompt }), ...(req.appended ?? [])];
     this.checkFits(ids.length);
     const sparse = await this.model.session({ indexTopK: req.indexTopK, trace: !!req.trace }).feed(ids);

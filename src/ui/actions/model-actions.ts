@@ -58,7 +58,8 @@ export async function loadBundled(): Promise<boolean> {
   const abs = new URL(url, location.href).href;
   const hit = 'caches' in self ? await caches.match(abs, { ignoreSearch: true }).catch(() => undefined) : undefined;
   if (hit) return loadModel({ kind: 'blob', blob: await hit.blob(), name }, name, true);
-  return loadModel({ kind: 'url', url, name }, name, true);
+  // Absolute: the Worker would resolve a relative URL against its own script's folder (assets/ in a build).
+  return loadModel({ kind: 'url', url: abs, name }, name, true);
 }
 
 /** Remote URL: served from the cache when present, else downloaded into it with progress, then loaded. */

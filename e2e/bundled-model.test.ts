@@ -1,0 +1,214 @@
+/**
+ * The issue's whole flow on the shipped model (public/models), with the REAL engine in chromium's
+ * SwiftShader WebGPU, served as users get it (production build + service worker, `vite preview`):
+ * the bundled model loads → a reply of ≥ 20 tokens streams → the indexer heatmap outlines exactly the
+ * positions in the engine's trace, which equal the CPU reference's top-k run here in Node → the top-k
+ * slider changes the trace → reload with the network off and chat again → a dropped corrupt file shows in
+ * error-banner and the conversation stays. Screenshots of every view go to docs/screenshots (README).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { ReferenceModel } from '../src/model/reference/forward.ts';
+import { loadReference } from '../src/model/reference/testing/llama-ref.ts';
+import { DOC_SCREENSHOTS, launchBrowser, screenshot, startPreview, watchConsole, type Server } from './harness.ts';
+
+const MODEL = join(process.cwd(), 'public', 'models', 'sparsescope-kjv-5m-q8_0.gguf');
+// ~80 tokens, so the indexer's top-64 really selects (with fewer visible tokens it keeps them all)
+const PROMPT =
+  'In the beginning God created the heaven and the earth. And the earth was without form, and void; and darkness ' +
+  'was upon the face of the deep. And the Spirit of God moved upon the face of the waters. And God said, Let there ' +
+  'be light: and there was light. And God saw the light, that it was good:';
+const MAX_TOKENS = 24;
+// The classroom re-runs its prompt three times per k (trace, sparse and dense step): short, for SwiftShader.
+const CLASSROOM_PROMPT = 'And God said, Let there be light: and there was light.';
+const CLASSROOM_K = 4;
+
+type Row = { position: number; layers: { chosen?: number[]; indexScores?: number[] }[] };
+type Hook = {
+  heatmaps: Record<string, { outlined?: number[][] }>;
+  state(): {
+    layer: number;
+    analysis?: { source: string; k?: number; tokens: { id: number; text: string }[]; rows: Row[] };
+    conversation: { messages: { role: string; content: string; tokens?: unknown[]; status?: string }[] };
+  };
+};
+
+let server: Server;
+let browser: BrowserContext;
+let dist: string;
+let reference: ReferenceModel;
+
+beforeAll(async () => {
+  dist = mkdtempSync(join(tmpdir(), 'sparsescope-dist-'));
+  server = await startPreview(dist);
+  browser = await launchBrowser();
+  reference = (await loadReference(MODEL)).model;
+});
+afterAll(async () => {
+  await browser?.close();
+  server?.stop();
+  if (dist) rmSync(dist, { recursive: true, force: true });
+});
+
+const hookState = (page: Page) =>
+  page.evaluate(() => {
+    const h = (window as unknown as { __sparsescope: Hook }).__sparsescope;
+    const s = h.state();
+    return { layer: s.layer, analysis: s.analysis, outlined: h.heatmaps['indexer-heatmap']?.outlined, messages: s.conversation.messages };
+  });
+
+async function waitReady(page: Page, log: string[]): Promise<void> {
+  await expect
+    .poll(() => page.getByTestId('model-status').getAttribute('data-status'), { timeout: 180_000 })
+    .toBe('ready')
+    .catch(async (e) => {
+      throw new Error(`${e.message}\nstatus: ${await page.getByTestId('model-status').textContent()}\nconsole:\n${log.join('\n')}`);
+    });
+}
+
+async function chat(page: Page, text: string): Promise<void> {
+  await page.getByTestId('chat-input').fill(text);
+  await page.getByTestId('send').click();
+  await expect.poll(() => page.getByTestId('assistant-message').last().getAttribute('data-status'), { timeout: 240_000 }).toBe('done');
+}
+
+/**
+ * The CPU reference's indexer picks at `position` for every layer, over the same token ids. Where a pick
+ * differs, it must be a tie at the k-th score (f32 summation order), not a different selection.
+ */
+function expectReferencePicks(ids: number[], rows: Row[], k: number): void {
+  const s = reference.session({ trace: true, indexTopK: k });
+  const traces = ids.map((t) => s.step(t).trace!);
+  let compared = 0;
+  for (const row of rows) {
+    const ref = traces[row.position];
+    row.layers.forEach((l, il) => {
+      const want = ref.layers[il].indexer!;
+      const got = new Set(l.chosen);
+      const kth = [...want.scores].sort((a, b) => b - a)[Math.min(k, want.scores.length) - 1];
+      const differing = want.chosen.filter((p) => !got.has(p)).concat(l.chosen!.filter((p) => !want.chosen.includes(p)));
+      for (const p of differing) expect(Math.abs(want.scores[p] - kth), `layer ${il} row ${row.position} key ${p}`).toBeLessThan(1e-4 * Math.max(1, Math.abs(kth)));
+      expect(l.chosen!.length).toBe(want.chosen.length);
+      compared++;
+    });
+  }
+  expect(compared).toBeGreaterThan(0);
+}
+
+describe('the bundled model, end to end', () => {
+  it('chats, shows the engine’s picks, follows the slider, works offline and survives a corrupt file', async () => {
+    const page = await browser.newPage();
+    const log = watchConsole(page);
+    // The classroom prompt comes from the shareable URL, so the classroom's first trace is already the short one.
+    await page.goto(`${server.url}?prompt=${encodeURIComponent(CLASSROOM_PROMPT)}`);
+    await waitReady(page, log);
+    expect(await page.getByTestId('model-status').textContent()).toMatch(/SparseScope KJV/);
+
+    // Deterministic and long enough: greedy, exactly MAX_TOKENS new tokens unless the model ends the reply.
+    await page.getByText('Sampling settings').click();
+    await page.getByTestId('setting-temperature').fill('0');
+    await page.getByTestId('setting-maxTokens').fill(String(MAX_TOKENS));
+    await chat(page, PROMPT);
+    const after = await hookState(page);
+    const reply = after.messages.at(-1)!;
+    console.log(`bundled model reply (${reply.tokens?.length} tokens): ${JSON.stringify(reply.content)}`);
+    expect(reply.tokens!.length).toBeGreaterThanOrEqual(20);
+    await screenshot(page, 'chat', DOC_SCREENSHOTS);
+
+    // Indexer view: the outlined cells are the trace's chosen positions, row for row, on every layer.
+    await page.getByTestId('tab-indexer').click();
+    await page.getByTestId('indexer-heatmap').waitFor();
+    const a = after.analysis!;
+    expect(a.source).toBe('chat');
+    expect(a.rows.length).toBeGreaterThanOrEqual(20);
+    expect(a.tokens.length).toBeGreaterThan(64);
+    const layers = a.rows[0].layers.length;
+    for (let l = 0; l < layers; l++) {
+      await page.getByTestId('layer-select').selectOption(String(l));
+      await expect.poll(async () => (await hookState(page)).layer).toBe(l);
+      const drawn = (await hookState(page)).outlined;
+      expect(drawn).toEqual(a.rows.map((r) => r.layers[l].chosen));
+    }
+    // ... and the trace is the model's: the CPU reference picks the same 64 keys per row (file's top-k 64).
+    expect(a.rows.at(-1)!.layers[1].chosen!.length).toBe(64);
+    expectReferencePicks(a.tokens.map((t) => t.id), a.rows, 64);
+    await page.getByTestId('layer-select').selectOption('1');
+    await screenshot(page, 'indexer', DOC_SCREENSHOTS);
+    await page.getByTestId('tab-experts').click();
+    await page.getByTestId('expert-heatmap').waitFor();
+    await screenshot(page, 'experts', DOC_SCREENSHOTS);
+    await page.getByTestId('tab-memory').click();
+    await page.getByTestId('memory-v32').waitFor();
+    await screenshot(page, 'memory', DOC_SCREENSHOTS);
+    await page.getByTestId('tab-speed').click();
+    await page.getByTestId('speed-measure').waitFor();
+    await screenshot(page, 'speed', DOC_SCREENSHOTS);
+
+    // Classroom: the slider re-runs the step with another k; the trace follows it.
+    await page.getByTestId('tab-classroom').click();
+    const t0 = Date.now();
+    await expect
+      .poll(async () => (await hookState(page)).analysis?.source, { timeout: 240_000 })
+      .toBe('classroom')
+      .catch(async (e) => {
+        const banner = await page.getByTestId('error-banner').textContent().catch(() => 'none');
+        throw new Error(`${e.message}\nerror-banner: ${banner}\nconsole:\n${log.join('\n')}`);
+      });
+    console.log(`classroom trace of the prompt: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    await expect.poll(async () => (await hookState(page)).analysis?.tokens.map((t) => t.text).join(''), { timeout: 240_000 }).toContain('there was light.');
+    const before = (await hookState(page)).analysis!;
+    expect(before.rows.length).toBeGreaterThan(2 * CLASSROOM_K);
+    await page.getByTestId('topk-slider').fill(String(CLASSROOM_K));
+    await expect.poll(async () => (await hookState(page)).analysis?.k, { timeout: 240_000 }).toBe(CLASSROOM_K);
+    await expect.poll(async () => (await hookState(page)).analysis?.rows.length ?? 0, { timeout: 120_000 }).toBe(before.rows.length);
+    const moved = await hookState(page);
+    const last = moved.analysis!.rows.at(-1)!;
+    expect(last.layers[1].chosen!.length).toBe(CLASSROOM_K);
+    expect(moved.analysis!.rows.map((r) => r.layers[1].chosen)).not.toEqual(before.rows.map((r) => r.layers[1].chosen));
+    expect(moved.outlined).toEqual(moved.analysis!.rows.map((r) => r.layers[moved.layer].chosen));
+    expectReferencePicks(moved.analysis!.tokens.map((t) => t.id), moved.analysis!.rows, CLASSROOM_K);
+    await page.getByTestId('step-result').waitFor({ timeout: 120_000 });
+    expect(new URL(page.url()).searchParams.get('k')).toBe(String(CLASSROOM_K));
+    await screenshot(page, 'classroom', DOC_SCREENSHOTS);
+    await page.getByTestId('tab-indexer').click();
+
+    // Offline: the service worker has the app and the model; reload with the network off and chat again.
+    const swState = () =>
+      page.evaluate(async () => JSON.stringify((await navigator.serviceWorker.getRegistrations()).map((r) => r.active?.state ?? r.installing?.state ?? r.waiting?.state ?? 'none')));
+    await expect.poll(swState, { timeout: 90_000 }).toBe('["activated"]');
+    await expect
+      .poll(() => page.evaluate(async () => (await Promise.all((await caches.keys()).map(async (k) => (await (await caches.open(k)).keys()).map((r) => r.url)))).flat().some((u) => new URL(u).pathname.endsWith('.gguf'))), { timeout: 60_000 })
+      .toBe(true);
+    await browser.setOffline(true);
+    try {
+      await page.reload();
+      await waitReady(page, log);
+      expect(await page.getByTestId('user-message').count()).toBe(1);
+      await page.getByText('Sampling settings').click();
+      await page.getByTestId('setting-maxTokens').fill('4');
+      await chat(page, 'And God called the light Day');
+      expect(await page.getByTestId('assistant-message').count()).toBe(2);
+      expect(((await page.getByTestId('assistant-message').last().textContent()) ?? '').length).toBeGreaterThan(0);
+    } finally {
+      await browser.setOffline(false);
+    }
+
+    // A corrupt file dropped on the page: a clear error, the conversation untouched, the model still there.
+    await page.evaluate(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array([0x47, 0x47, 0x55, 0x46, 3, 0, 0, 0, 1, 2])], 'broken.gguf'));
+      document.querySelector('.app')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    });
+    const banner = page.getByTestId('error-banner');
+    await banner.waitFor({ timeout: 30_000 });
+    console.log(`corrupt file: ${await banner.textContent()}`);
+    expect(await page.getByTestId('user-message').count()).toBe(2);
+    expect(await page.getByTestId('assistant-message').count()).toBe(2);
+    expect(await page.getByTestId('user-message').first().textContent()).toContain('In the beginning');
+    await screenshot(page, 'models', DOC_SCREENSHOTS);
+    await page.close();
+  }, 600_000);
+});
