@@ -64,6 +64,22 @@ describe('InProcessEngine with a model', () => {
     expect(s1.klToDense).toBeGreaterThan(0);
   });
 
+  it('calls that arrive together (the classroom sends trace and step at once) give what they give alone', async () => {
+    // The model's sessions share its caches: overlapping calls must be queued, not interleaved.
+    // several prefill chunks, so unqueued calls would interleave their passes
+    const prompt = Array.from({ length: 5 }, () => 'sparse attention picks a few of the keys').join(' ');
+    const aloneTrace = await engine.trace(prompt, { indexer: true, dense: true }, 4);
+    const aloneStep = await engine.step({ prompt, indexTopK: 4, candidates: 5 });
+    const [trace, step, trace2] = await Promise.all([
+      engine.trace(prompt, { indexer: true, dense: true }, 4),
+      engine.step({ prompt, indexTopK: 4, candidates: 5 }),
+      engine.trace(prompt, { indexer: true, dense: true }, 2),
+    ]);
+    expect(trace).toEqual(aloneTrace);
+    expect(step).toEqual(aloneStep);
+    expect(trace2.at(-1)!.layers[1].chosen).toHaveLength(2);
+  });
+
   it('a corrupt file and an over-long prompt give typed errors and leave the model usable', async () => {
     const bad = join(dir, 'bad.gguf');
     writeFileSync(bad, 'this is not a gguf file at all');
