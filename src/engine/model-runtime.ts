@@ -8,7 +8,7 @@ import { readModelConfig, type ModelConfig } from '../model/config.ts';
 import { checkTensors } from '../model/weights-spec.ts';
 import { createTokenizer, type Tokenizer } from '../model/tokenizer/index.ts';
 import { renderChatPrompt } from '../model/chat-template.ts';
-import { samplerSettings } from '../gpu/shaders/sampling/sampling.ts';
+import { createSampler } from '../model/sampling.ts';
 import type { TokenTrace as RefTokenTrace } from '../model/reference/forward.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import { SparseScopeError } from '../errors.ts';
@@ -175,13 +175,11 @@ export class ModelRuntime {
     this.checkFits(ids.length + req.maxTokens);
     const traceReq = req.trace;
     const session = this.model.session({ indexTopK: req.indexTopK, trace: !!traceReq });
-    // Sampling runs on the GPU in the same submit as the pass (src/gpu/shaders/sampling): 4 bytes per token
-    // come back, not a logits row. Draw n uses (seed, n), so a run is reproducible from its seed alone.
-    const settings = samplerSettings(req.sampling);
-    const history = [...ids];
+    const sampler = createSampler({ ...req.sampling, repetitionPenalty: req.sampling.repetitionPenalty });
     const t0 = performance.now();
-    let r = await session.feedAndSample(ids, { settings, history, step: 0 });
+    let r = await session.feed(ids);
     onEvent({ kind: 'prefill', promptTokens: ids.length, ms: performance.now() - t0, tokens: ids.map((id) => ({ id, text: this.tokenizer.decode([id], { special: true }) })) });
+    const history = [...ids];
     const dec = this.tokenizer.createStreamDecoder();
     let firstAt = 0;
     let n = 0;
@@ -191,15 +189,15 @@ export class ModelRuntime {
         reason = 'aborted';
         break;
       }
-      const next = r.token;
+      const next = sampler.sample(r.logits[r.logits.length - 1], history);
       if (this.tokenizer.stopIds.has(next)) {
         reason = 'eos';
         break;
       }
       history.push(next);
       const stepStart = performance.now();
-      // Feed the chosen token now: its trace is the pass that reads it, and the same submit samples the next.
-      r = await session.feedAndSample([next], { settings, history, step: n + 1 });
+      // Feed the chosen token now: its trace is the pass that reads it, and the logits give the next.
+      r = await session.feed([next]);
       if (n === 0) firstAt = performance.now();
       const text = dec.push(next);
       const trace = traceReq && r.trace ? { ...toProtocolTrace(r.trace[0], traceReq), ms: performance.now() - stepStart } : undefined;
