@@ -113,25 +113,11 @@ class RecallMaker:
         assert full[len(q):len(q) + len(ans)] == ans
         return full, q, ans, full[len(q) + len(ans):]
 
-    def copy_sample(self, rng, length):
-        """Induction practice: a run of whole verses, then the same run again later; `length` tokens."""
+    def _repeat_sample(self, rng, length, span_of):
+        """BOS, scripture, a span, scripture, the same span again, padded to `length` tokens. Returns
+        (tokens, positions of the repeat after its first token)."""
         while True:
-            span = self.filler.take(rng, rng.randrange(20, 120), at_least=True)
-            head = self.filler.take(rng, rng.randrange(0, 60))
-            gap = self.filler.take(rng, rng.randrange(0, max(1, length - 1 - len(head) - 2 * len(span))))
-            seq = [self.tok.bos_id] + head + span + gap + span
-            if len(seq) <= length:
-                return seq + self.filler.pad(rng, length - len(seq)), []
-
-    def random_copy_sample(self, rng, length):
-        """Induction practice on tokens the model cannot have memorized: a span of random tokens, scripture,
-        the same span again; `length` tokens. Returns (tokens, positions of the repeat after its first
-        token), so the repeat can be weighted like recall answers. A 2-layer model of this family learns
-        this copy within ~100 steps, where the scripture repeats of copy_sample alone formed no induction
-        circuit in 2,000 steps (tools/train/card-notes.md)."""
-        lo, hi = 256, len(self.tok.tokens) - 2  # no raw bytes, no special tokens
-        while True:
-            span = [rng.randrange(lo, hi) for _ in range(rng.randrange(16, 64))]
+            span = span_of()
             head = self.filler.take(rng, rng.randrange(0, 60))
             gap = self.filler.take(rng, rng.randrange(0, max(1, length - 1 - len(head) - 2 * len(span))))
             seq = [self.tok.bos_id] + head + span + gap
@@ -139,6 +125,21 @@ class RecallMaker:
             seq += span
             if len(seq) <= length:
                 return seq + self.filler.pad(rng, length - len(seq)), rep
+
+    def copy_sample(self, rng, length):
+        """Induction practice: a run of whole verses, then the same run again later; `length` tokens.
+        The repeat is not weighted (the model may predict memorized scripture without copying)."""
+        seq, _ = self._repeat_sample(rng, length, lambda: self.filler.take(rng, rng.randrange(20, 120), at_least=True))
+        return seq, []
+
+    def random_copy_sample(self, rng, length):
+        """Induction practice on tokens the model cannot have memorized: a span of random tokens, scripture,
+        the same span again; `length` tokens. Returns (tokens, positions of the repeat after its first
+        token), so the repeat is weighted like recall answers. A 2-layer model of this family copies such
+        repeats by step 200 (`probe_copy.py --toy`), where the scripture repeats of copy_sample formed no
+        induction circuit in 2,424 steps of the shipped run (public/models/MODEL.md)."""
+        lo, hi = 256, len(self.tok.tokens) - 2  # no raw bytes, no special tokens
+        return self._repeat_sample(rng, length, lambda: [rng.randrange(lo, hi) for _ in range(rng.randrange(16, 64))])
 
     def train_sample(self, rng, length, max_facts=3):
         """BOS + filler + 1..max_facts facts ... gap ... their queries with answers + filler; `length` tokens.

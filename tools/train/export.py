@@ -10,7 +10,7 @@ import os
 import numpy as np
 import torch
 
-from model import Config, MoE
+from model import Config, Model, MoE
 
 ARCH = "deepseek32"
 # 2-D+ tensors stay F32 when llama.cpp's own quantizer would keep them so (router) or they are tiny.
@@ -201,3 +201,12 @@ def load_gguf_into(model, tensors):
             put(f.gate.weight, p + "ffn_gate.weight")
             put(f.up.weight, p + "ffn_up.weight")
             put(f.down.weight, p + "ffn_down.weight")
+
+
+def read_model(path):
+    """A GGUF file as (Model with its weights, metadata): what --eval, --init-from and probe_copy.py start from."""
+    from gguf_io import read_gguf
+    meta, tensors = read_gguf(path)
+    model = Model(config_from_meta(meta))
+    load_gguf_into(model, tensors)
+    return model, meta

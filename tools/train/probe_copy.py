@@ -23,7 +23,6 @@ import torch.nn.functional as F
 
 import data as D
 import export as X
-from gguf_io import read_gguf
 from model import Config, Model
 
 
@@ -34,9 +33,7 @@ def nll_of(model, seq):
 
 
 def probe_gguf(path, data_dir, n=10, seed=7):
-    meta, tensors = read_gguf(path)
-    model = Model(X.config_from_meta(meta))
-    X.load_gguf_into(model, tensors)
+    model, _ = X.read_model(path)
     model.eval()
     tok, verses, _ = D.load_prepped(data_dir)
     mk = D.RecallMaker(tok, verses["val"])

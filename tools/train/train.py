@@ -184,13 +184,11 @@ def train(args):
                q_lora=args.q_lora, kv_lora=args.kv_lora, heads=args.heads, top_k=args.top_k)
     model = Model(c).to(device)
     if args.init_from and not (args.resume and os.path.exists(os.path.join(args.out, "ckpt.pt"))):
-        from gguf_io import read_gguf
-        meta, tensors = read_gguf(args.init_from)
-        got, want = X.config_from_meta(meta).to_dict(), c.to_dict()
+        src, _ = X.read_model(args.init_from)
+        got, want = src.c.to_dict(), c.to_dict()
         if any(not math.isclose(got[k], want[k], rel_tol=1e-5) for k in want):
             raise SystemExit(f"--init-from {args.init_from}: its config differs from this run's")
-        X.load_gguf_into(model, tensors)
-        model.to(device)
+        model.load_state_dict(src.state_dict())
         log(f"initialized from {args.init_from}")
     for b in model.blocks:
         b.drop = args.dropout
@@ -370,13 +368,10 @@ def main():
 
 
 def run_eval(args):
-    from gguf_io import read_gguf
     from bpe import Tokenizer
     torch.set_num_threads(args.threads)
-    meta, tensors = read_gguf(args.eval)
-    c = X.config_from_meta(meta)
-    model = Model(c)
-    X.load_gguf_into(model, tensors)
+    model, meta = X.read_model(args.eval)
+    c = model.c
     tok = Tokenizer(meta["tokenizer.ggml.tokens"], meta["tokenizer.ggml.merges"])
     if not os.path.exists(os.path.join(args.out, "data", "recall_val.json")):
         D.prep(args.out, vocab_size=len(tok.tokens), ctx=c.ctx, n_eval=args.eval_passages, log=log,
