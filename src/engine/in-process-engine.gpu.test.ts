@@ -65,8 +65,8 @@ describe('InProcessEngine with a model', () => {
   });
 
   it('calls that arrive together (the classroom sends trace and step at once) give what they give alone', async () => {
-    // The model's sessions share its caches: overlapping calls must be queued, not interleaved.
-    // several prefill chunks, so unqueued calls would interleave their passes
+    // The model's sessions share its caches, so overlapping calls must be queued, not interleaved; a prompt
+    // of several prefill chunks makes unqueued calls interleave their passes (this fails without the queue).
     const prompt = Array.from({ length: 5 }, () => 'sparse attention picks a few of the keys').join(' ');
     const aloneTrace = await engine.trace(prompt, { indexer: true, dense: true }, 4);
     const aloneStep = await engine.step({ prompt, indexTopK: 4, candidates: 5 });
