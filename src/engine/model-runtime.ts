@@ -8,7 +8,7 @@ import { readModelConfig, type ModelConfig } from '../model/config.ts';
 import { checkTensors } from '../model/weights-spec.ts';
 import { createTokenizer, type Tokenizer } from '../model/tokenizer/index.ts';
 import { renderChatPrompt } from '../model/chat-template.ts';
-import { createSampler } from '../model/sampling.ts';
+import { samplerSettings } from '../gpu/shaders/sampling/sampling.ts';
 import type { TokenTrace as RefTokenTrace } from '../model/reference/forward.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import { SparseScopeError } from '../errors.ts';
@@ -175,11 +175,13 @@ export class ModelRuntime {
     this.checkFits(ids.length + req.maxTokens);
     const traceReq = req.trace;
     const session = this.model.session({ indexTopK: req.indexTopK, trace: !!traceReq });
-    const sampler = createSampler({ ...req.sampling, repetitionPenalty: req.sampling.repetitionPenalty });
-    const t0 = performance.now();
-    let r = await session.feed(ids);
-    onEvent({ kind: 'prefill', promptTokens: ids.length, ms: performance.now() - t0, tokens: ids.map((id) => ({ id, text: this.tokenizer.decode([id], { special: true }) })) });
+    // Sampling runs on the GPU in the same submit as the pass (src/gpu/shaders/sampling): 4 bytes per token
+    // come back, not a logits row. Draw n uses (seed, n), so a run is reproducible from its seed alone.
+    const settings = samplerSettings(req.sampling);
     const history = [...ids];
+    const t0 = performance.now();
+    let r = await session.feedAndSample(ids, { settings, history, step: 0 });
+    onEvent({ kind: 'prefill', promptTokens: ids.length, ms: performance.now() - t0, tokens: ids.map((id) => ({ id, text: this.tokenizer.decode([id], { special: true }) })) });
     const dec = this.tokenizer.createStreamDecoder();
     let firstAt = 0;
     let n = 0;
@@ -189,15 +191,15 @@ export class ModelRuntime {
         reason = 'aborted';
         break;
       }
-      const next = sampler.sample(r.logits[r.logits.length - 1], history);
+      const next = r.token;
       if (this.tokenizer.stopIds.has(next)) {
         reason = 'eos';
         break;
       }
       history.push(next);
       const stepStart = performance.now();
-      // Feed the chosen token now: its trace is the pass that reads it, and the logits give the next.
-      r = await session.feed([next]);
+      // Feed the chosen token now: its trace is the pass that reads it, and the same submit samples the next.
+      r = await session.feedAndSample([next], { settings, history, step: n + 1 });
       if (n === 0) firstAt = performance.now();
       const text = dec.push(next);
       const trace = traceReq && r.trace ? { ...toProtocolTrace(r.trace[0], traceReq), ms: performance.now() - stepStart } : undefined;
