@@ -1,6 +1,7 @@
 /**
  * The decode path end to end: generation with GPU sampling equals the CPU reference forward plus the
- * reference sampler (greedy and seeded), token for token.
+ * reference sampler (greedy and seeded), token for token; and a decode step after the first creates
+ * no GPU buffers or bind groups (every kernel prepared, the sampler's readback buffer reused).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,6 +14,11 @@ import { weightsFromMap } from '../../model/reference/weights.ts';
 import { createTokenizer, type Tokenizer } from '../../model/tokenizer/index.ts';
 import { createReferenceSampler } from '../../gpu/shaders/sampling/sampling.ref.ts';
 import { InProcessEngine } from '../in-process-engine.ts';
+import { testGpu } from '../../gpu/testing/test-gpu.ts';
+import { openGguf } from '../../gguf/reader.ts';
+import { samplerSettings } from '../../gpu/shaders/sampling/sampling.ts';
+import type { FixtureOptions } from '../../tools/fixture/fixture.ts';
+import { WebGpuModel } from './webgpu-model.ts';
 import type { GenerateEvent, SamplingOptions } from '../../worker/protocol.ts';
 
 let dir: string;
@@ -71,6 +77,56 @@ describe('generation with GPU sampling = CPU reference forward + reference sampl
       expect(got.length).toBeGreaterThan(0);
       // the same seed again: the same tokens (the draw depends only on seed and step)
       expect(await gpuGenerate('The experts', 16, sampling)).toEqual(got);
+    });
+  }
+});
+
+describe('a decode step allocates no GPU objects', () => {
+  const variants: [string, FixtureOptions][] = [
+    ['deepseek32 sparse (top-k 4), MoE', { arch: 'deepseek32', gating: 'sigmoid', dims: { topK: 4 }, seed: 22 }],
+    ['deepseek2 legacy attn_kv_b (per-token kpe copies)', { arch: 'deepseek2', attn: 'legacy', seed: 23 }],
+  ];
+  for (const [name, fo] of variants) {
+    it(name, async () => {
+      const { device, ...ctx } = await testGpu();
+      const path = join(dir, `alloc-${fo.seed}.gguf`);
+      await writeFixture(path, fo);
+      const file = await openGguf({ kind: 'path', path });
+      const model = await WebGpuModel.load({ device, ...ctx }, file, { contextSize: 32 });
+      await file.close();
+      // Count what the device creates from here on (the model's weights and caches already exist).
+      const counts = { buffers: 0, bindGroups: 0 };
+      const createBuffer = device.createBuffer;
+      const createBindGroup = device.createBindGroup;
+      device.createBuffer = function (d: GPUBufferDescriptor) {
+        counts.buffers++;
+        return createBuffer.call(this, d);
+      };
+      device.createBindGroup = function (d: GPUBindGroupDescriptor) {
+        counts.bindGroups++;
+        return createBindGroup.call(this, d);
+      };
+      try {
+        const settings = samplerSettings({ temperature: 0.8, topK: 20, topP: 0.9, minP: 0.05, repetitionPenalty: 1.1, seed: 5 });
+        const s = model.session();
+        const history = [1, 7, 9, 4, 3];
+        let r = await s.feedAndSample(history, { settings, history, step: 0 });
+        const perStep: { buffers: number; bindGroups: number }[] = [];
+        for (let step = 1; step <= 6; step++) {
+          const before = { ...counts };
+          history.push(r.token);
+          r = await s.feedAndSample([r.token], { settings, history, step });
+          perStep.push({ buffers: counts.buffers - before.buffers, bindGroups: counts.bindGroups - before.bindGroups });
+        }
+        console.log(`${name}: created per decode step ${JSON.stringify(perStep)}`);
+        // step 1 builds the m = 1 graph; every later step reuses it
+        expect(perStep[0].bindGroups).toBeGreaterThan(0);
+        expect(perStep.slice(1)).toEqual(Array(5).fill({ buffers: 0, bindGroups: 0 }));
+      } finally {
+        device.createBuffer = createBuffer;
+        device.createBindGroup = createBindGroup;
+        model.destroy();
+      }
     });
   }
 });
