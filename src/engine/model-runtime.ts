@@ -13,6 +13,7 @@ import type { TokenTrace as RefTokenTrace } from '../model/reference/forward.ts'
 import type { GpuContext } from '../gpu/device.ts';
 import { SparseScopeError } from '../errors.ts';
 import { WebGpuModel } from './webgpu/webgpu-model.ts';
+import type { PassTiming } from './webgpu/pass-timer.ts';
 import type {
   Candidate,
   GenerateEvent,
@@ -21,6 +22,8 @@ import type {
   ModelShape,
   ModelSource,
   ModelSummary,
+  ProfileRequest,
+  ProfileResult,
   StepRequest,
   StepResult,
   TokenTrace,
@@ -169,6 +172,10 @@ export class ModelRuntime {
     return this.exclusive(() => this.stepNow(req));
   }
 
+  profile(req: ProfileRequest): Promise<ProfileResult> {
+    return this.exclusive(() => this.profileNow(req));
+  }
+
   private async generateNow(req: GenerateRequest, onEvent: (e: GenerateEvent) => void): Promise<void> {
     this.aborted = false;
     const ids = this.promptIds(req);
@@ -240,6 +247,41 @@ export class ModelRuntime {
     const candidates = cands(ps);
     const denseCandidates = cands(pd);
     return { position: ids.length, candidates, denseCandidates, klToDense: Math.max(0, kl), top1Agrees: candidates[0].id === denseCandidates[0].id, trace };
+  }
+
+  /** Prefill the prompt, then time `steps` greedy decode steps per layer; the mean per step. */
+  private async profileNow(req: ProfileRequest): Promise<ProfileResult> {
+    const steps = req.steps ?? 8;
+    if (!Number.isInteger(steps) || steps < 1) throw new SparseScopeError('bad-argument', `profile steps must be an integer ≥ 1, got ${steps}`);
+    const method = req.method ?? (this.model.ctx.info.hasTimestamps ? 'timestamp-query' : 'cpu-submit-wait');
+    if (method === 'timestamp-query' && !this.model.ctx.info.hasTimestamps) throw new SparseScopeError('bad-argument', 'this adapter has no timestamp-query');
+    const ids = this.promptIds({ prompt: req.prompt });
+    this.checkFits(ids.length + steps);
+    const session = this.model.session({ indexTopK: req.indexTopK });
+    let token = (await session.feedAndSample(ids, { settings: samplerSettings({ temperature: 0 }), history: ids, step: 0 })).token;
+    const runs: PassTiming[] = [];
+    for (let i = 0; i < steps; i++) {
+      const r = await session.profileStep(token, method);
+      runs.push(r.timing);
+      token = r.next;
+    }
+    const mean = (f: (t: PassTiming) => number) => runs.reduce((a, t) => a + f(t), 0) / runs.length;
+    return {
+      method,
+      indexTopK: session.topK,
+      position: ids.length,
+      steps,
+      layers: runs[0].layers.map((l, il) => ({
+        layer: il,
+        ms: mean((t) => t.layers[il].ms),
+        attentionMs: mean((t) => t.layers[il].attentionMs),
+        indexerMs: mean((t) => t.layers[il].indexerMs),
+        ffnMs: mean((t) => t.layers[il].ffnMs),
+      })),
+      embedMs: mean((t) => t.embedMs),
+      headMs: mean((t) => t.headMs),
+      totalMs: mean((t) => t.totalMs),
+    };
   }
 
   destroy(): void {

@@ -130,3 +130,28 @@ describe('a decode step allocates no GPU objects', () => {
     });
   }
 });
+
+describe('per-layer decode timing (Speed view)', () => {
+  for (const method of ['timestamp-query', 'cpu-submit-wait'] as const) {
+    for (const indexTopK of [4, 0]) {
+      it(`${method}, ${indexTopK ? `sparse top-k ${indexTopK}` : 'dense'}: one finite, non-negative entry per layer`, async () => {
+        const r = await engine.profile({ prompt: 'sparse attention picks a few of the keys', indexTopK, steps: 3, method });
+        console.log(`${method} k=${indexTopK}: total ${r.totalMs.toFixed(3)} ms/step; layers ${r.layers.map((l) => `${l.ms.toFixed(3)} (attn ${l.attentionMs.toFixed(3)}, idx ${l.indexerMs.toFixed(3)})`).join(', ')}`);
+        expect(r.method).toBe(method);
+        expect(r.indexTopK).toBe(indexTopK);
+        expect(r.steps).toBe(3);
+        expect(r.layers).toHaveLength(fx.config.layers);
+        r.layers.forEach((l, i) => {
+          expect(l.layer).toBe(i);
+          for (const v of [l.ms, l.attentionMs, l.indexerMs, l.ffnMs]) {
+            expect(Number.isFinite(v)).toBe(true);
+            expect(v).toBeGreaterThanOrEqual(0);
+          }
+          expect(l.attentionMs + l.indexerMs + l.ffnMs).toBeLessThanOrEqual(l.ms + 1e-9);
+        });
+        expect(r.layers.some((l) => l.ms > 0)).toBe(true);
+        expect(Number.isFinite(r.totalMs) && r.totalMs > 0).toBe(true);
+      });
+    }
+  }
+});

@@ -14,7 +14,9 @@ import { SparseScopeError } from '../../errors.ts';
 import { uploadWeights, type GpuWeights, type WeightProgress } from './gpu-weights.ts';
 import { allocateCaches, cacheBytes, destroyCaches, type LayerCache } from './kv-cache.ts';
 import { ForwardGraph, type GraphOptions } from './forward-graph.ts';
-import { createGpuSampler, type GpuSampler, type SamplerSettings } from '../../gpu/shaders/sampling/sampling.ts';
+import { createGpuSampler, samplerSettings, type GpuSampler, type SamplerSettings } from '../../gpu/shaders/sampling/sampling.ts';
+import { PassTimer, type PassTiming } from './pass-timer.ts';
+import type { TimingMethod } from '../../worker/protocol.ts';
 
 export interface LoadOptions {
   /** Cache rows to allocate; default min(file context, 4096). */
@@ -36,6 +38,7 @@ export class WebGpuModel {
   private readonly graphs = new Map<string, ForwardGraph>();
   private activeSession: WebGpuSession | undefined;
   private gpuSampler: GpuSampler | undefined;
+  private readonly timers = new Map<ForwardGraph, PassTimer>();
 
   private constructor(
     readonly ctx: GpuContext,
@@ -82,7 +85,16 @@ export class WebGpuModel {
     return (this.gpuSampler ??= createGpuSampler(this.ctx.device, this.config.vocab));
   }
 
+  /** The timer of a graph (made on first use: its query set and buffers are reused). */
+  timer(g: ForwardGraph): PassTimer {
+    let t = this.timers.get(g);
+    if (!t) this.timers.set(g, (t = new PassTimer(this.ctx.device, g)));
+    return t;
+  }
+
   destroy(): void {
+    this.timers.forEach((t) => t.destroy());
+    this.timers.clear();
     this.gpuSampler?.destroy();
     this.graphs.forEach((g) => g.destroy());
     this.graphs.clear();
@@ -110,6 +122,8 @@ export interface SampledResult {
   token: number;
   trace?: TokenTrace[];
 }
+
+const GREEDY = samplerSettings({ temperature: 0 });
 
 export class WebGpuSession {
   private pos = 0;
@@ -159,6 +173,26 @@ export class WebGpuSession {
       if (r.trace) trace.push(...r.trace);
     }
     return this.tracing ? { token, trace } : { token };
+  }
+
+  /**
+   * One decode step of `token`, timed per layer (see PassTimer), then the greedy next token (sampled
+   * in a separate, untimed submit). Only for the Speed view: it costs extra passes or submits.
+   */
+  async profileStep(token: number, method: TimingMethod): Promise<{ next: number; timing: PassTiming }> {
+    this.check([token]);
+    const { device } = this.model.ctx;
+    const g = this.model.graph({ m: 1, topK: this.topK, trace: false, capacity: this.model.capacity });
+    this.idsHost[0] = token;
+    device.queue.writeBuffer(g.ids, 0, this.idsHost, 0, 1);
+    const timing = await this.model.timer(g).run(this.pos, method);
+    const sampler = this.model.sampler();
+    const enc = device.createCommandEncoder({ label: 'profile: greedy next' });
+    sampler.encode(enc, { logits: g.logits, history: [], step: 0, settings: GREEDY });
+    device.queue.submit([enc.finish()]);
+    const next = await sampler.readToken();
+    this.pos += 1;
+    return { next, timing };
   }
 
   private check(tokens: readonly number[]): void {
