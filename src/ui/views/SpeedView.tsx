@@ -11,7 +11,8 @@ import type { LayerTiming, ProfileResult, TimingMethod } from '../../worker/prot
 import { Explain } from './Explain.tsx';
 
 const METHOD_LABEL: Record<TimingMethod, string> = {
-  'timestamp-query': 'GPU timestamps between passes (timestamp-query)',
+  // Browsers may round timestamps (Chrome: to 0.1 ms unless its WebGPU developer features are on).
+  'timestamp-query': 'GPU timestamps between passes (timestamp-query; a browser may round them to 0.1 ms)',
   'cpu-submit-wait': 'no timestamp-query on this adapter: each part submitted alone and timed on the CPU clock (includes submit latency)',
 };
 
