@@ -16,6 +16,8 @@ import type {
   LoadEvent,
   ModelSource,
   ModelSummary,
+  ProfileRequest,
+  ProfileResult,
   SelfTestResult,
   StepRequest,
   StepResult,
@@ -98,6 +100,10 @@ export class InProcessEngine implements EngineApi {
 
   async step(request: StepRequest): Promise<StepResult> {
     return this.loaded().step(request);
+  }
+
+  async profile(request: ProfileRequest): Promise<ProfileResult> {
+    return this.loaded().profile(request);
   }
 
   async restart(): Promise<GpuInfo> {

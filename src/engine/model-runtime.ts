@@ -8,11 +8,12 @@ import { readModelConfig, type ModelConfig } from '../model/config.ts';
 import { checkTensors } from '../model/weights-spec.ts';
 import { createTokenizer, type Tokenizer } from '../model/tokenizer/index.ts';
 import { renderChatPrompt } from '../model/chat-template.ts';
-import { createSampler } from '../model/sampling.ts';
+import { samplerSettings } from '../gpu/shaders/sampling/sampling.ts';
 import type { TokenTrace as RefTokenTrace } from '../model/reference/forward.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import { SparseScopeError } from '../errors.ts';
 import { WebGpuModel } from './webgpu/webgpu-model.ts';
+import type { PassTiming } from './webgpu/pass-timer.ts';
 import type {
   Candidate,
   GenerateEvent,
@@ -21,6 +22,8 @@ import type {
   ModelShape,
   ModelSource,
   ModelSummary,
+  ProfileRequest,
+  ProfileResult,
   StepRequest,
   StepResult,
   TokenTrace,
@@ -169,17 +172,23 @@ export class ModelRuntime {
     return this.exclusive(() => this.stepNow(req));
   }
 
+  profile(req: ProfileRequest): Promise<ProfileResult> {
+    return this.exclusive(() => this.profileNow(req));
+  }
+
   private async generateNow(req: GenerateRequest, onEvent: (e: GenerateEvent) => void): Promise<void> {
     this.aborted = false;
     const ids = this.promptIds(req);
     this.checkFits(ids.length + req.maxTokens);
     const traceReq = req.trace;
     const session = this.model.session({ indexTopK: req.indexTopK, trace: !!traceReq });
-    const sampler = createSampler({ ...req.sampling, repetitionPenalty: req.sampling.repetitionPenalty });
-    const t0 = performance.now();
-    let r = await session.feed(ids);
-    onEvent({ kind: 'prefill', promptTokens: ids.length, ms: performance.now() - t0, tokens: ids.map((id) => ({ id, text: this.tokenizer.decode([id], { special: true }) })) });
+    // Sampling runs on the GPU in the same submit as the pass (src/gpu/shaders/sampling): 4 bytes per token
+    // come back, not a logits row. Draw n uses (seed, n), so a run is reproducible from its seed alone.
+    const settings = samplerSettings(req.sampling);
     const history = [...ids];
+    const t0 = performance.now();
+    let r = await session.feedAndSample(ids, { settings, history, step: 0 });
+    onEvent({ kind: 'prefill', promptTokens: ids.length, ms: performance.now() - t0, tokens: ids.map((id) => ({ id, text: this.tokenizer.decode([id], { special: true }) })) });
     const dec = this.tokenizer.createStreamDecoder();
     let firstAt = 0;
     let n = 0;
@@ -189,15 +198,15 @@ export class ModelRuntime {
         reason = 'aborted';
         break;
       }
-      const next = sampler.sample(r.logits[r.logits.length - 1], history);
+      const next = r.token;
       if (this.tokenizer.stopIds.has(next)) {
         reason = 'eos';
         break;
       }
       history.push(next);
       const stepStart = performance.now();
-      // Feed the chosen token now: its trace is the pass that reads it, and the logits give the next.
-      r = await session.feed([next]);
+      // Feed the chosen token now: its trace is the pass that reads it, and the same submit samples the next.
+      r = await session.feedAndSample([next], { settings, history, step: n + 1 });
       if (n === 0) firstAt = performance.now();
       const text = dec.push(next);
       const trace = traceReq && r.trace ? { ...toProtocolTrace(r.trace[0], traceReq), ms: performance.now() - stepStart } : undefined;
@@ -238,6 +247,41 @@ export class ModelRuntime {
     const candidates = cands(ps);
     const denseCandidates = cands(pd);
     return { position: ids.length, candidates, denseCandidates, klToDense: Math.max(0, kl), top1Agrees: candidates[0].id === denseCandidates[0].id, trace };
+  }
+
+  /** Prefill the prompt, then time `steps` greedy decode steps per layer; the mean per step. */
+  private async profileNow(req: ProfileRequest): Promise<ProfileResult> {
+    const steps = req.steps ?? 8;
+    if (!Number.isInteger(steps) || steps < 1) throw new SparseScopeError('bad-argument', `profile steps must be an integer ≥ 1, got ${steps}`);
+    const method = req.method ?? (this.model.ctx.info.hasTimestamps ? 'timestamp-query' : 'cpu-submit-wait');
+    if (method === 'timestamp-query' && !this.model.ctx.info.hasTimestamps) throw new SparseScopeError('bad-argument', 'this adapter has no timestamp-query');
+    const ids = this.promptIds({ prompt: req.prompt });
+    this.checkFits(ids.length + steps);
+    const session = this.model.session({ indexTopK: req.indexTopK });
+    let token = (await session.feedAndSample(ids, { settings: samplerSettings({ temperature: 0 }), history: ids, step: 0 })).token;
+    const runs: PassTiming[] = [];
+    for (let i = 0; i < steps; i++) {
+      const r = await session.profileStep(token, method);
+      runs.push(r.timing);
+      token = r.next;
+    }
+    const mean = (f: (t: PassTiming) => number) => runs.reduce((a, t) => a + f(t), 0) / runs.length;
+    return {
+      method,
+      indexTopK: session.topK,
+      position: ids.length,
+      steps,
+      layers: runs[0].layers.map((l, il) => ({
+        layer: il,
+        ms: mean((t) => t.layers[il].ms),
+        attentionMs: mean((t) => t.layers[il].attentionMs),
+        indexerMs: mean((t) => t.layers[il].indexerMs),
+        ffnMs: mean((t) => t.layers[il].ffnMs),
+      })),
+      embedMs: mean((t) => t.embedMs),
+      headMs: mean((t) => t.headMs),
+      totalMs: mean((t) => t.totalMs),
+    };
   }
 
   destroy(): void {

@@ -21,6 +21,7 @@ export function createWorkerEngine(): WorkerEngine {
     abort: () => remote.abort(),
     trace: (prompt, request, k) => remote.trace(prompt, request, k),
     step: (request) => remote.step(request),
+    profile: (request) => remote.profile(request),
     restart: () => remote.restart(),
     simulateDeviceLoss: () => remote.simulateDeviceLoss(),
     terminate: () => worker.terminate(),

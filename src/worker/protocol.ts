@@ -163,6 +163,53 @@ export interface StepResult {
   trace?: TokenTrace;
 }
 
+/**
+ * How per-layer times were measured: GPU timestamps written between the passes (adapter feature
+ * `timestamp-query`), or, without it, each part submitted alone and waited for on the CPU clock
+ * (includes submit/wake-up latency, so only comparable within one run).
+ */
+export type TimingMethod = 'timestamp-query' | 'cpu-submit-wait';
+
+/** One layer's share of a decode step, ms (mean over the profiled steps). */
+export interface LayerTiming {
+  layer: number;
+  /** The whole layer: attention block (with indexer and attention core) and FFN. */
+  ms: number;
+  /** The attention core over the cache: only the indexer's top-k rows when sparse, every row when dense. */
+  attentionMs: number;
+  /** The DSA lightning indexer (projections, index-key cache, scores, top-k); 0 without an indexer. With top-k 0 the keys and scores are still computed (no top-k). */
+  indexerMs: number;
+  ffnMs: number;
+}
+
+/** Speed view: time decode steps layer by layer. Only computed when asked (it costs extra passes). */
+export interface ProfileRequest {
+  /** Raw context text (no chat template), prefilled before the timed steps. */
+  prompt: string;
+  /** Indexer top-k for the run (0 = dense); default the file's. */
+  indexTopK?: number;
+  /** Decode steps to time (greedy continuation), default 8. */
+  steps?: number;
+  /** Force a method; default timestamp-query where the adapter has it. */
+  method?: TimingMethod;
+}
+
+export interface ProfileResult {
+  method: TimingMethod;
+  /** The top-k the run used (0 = dense). */
+  indexTopK: number;
+  /** Position of the first timed step (= prompt tokens). */
+  position: number;
+  steps: number;
+  /** One entry per layer, in order. */
+  layers: LayerTiming[];
+  /** Embedding and output head (final norm, logits), ms per step. */
+  embedMs: number;
+  headMs: number;
+  /** Whole step, ms (sum of the parts). */
+  totalMs: number;
+}
+
 export interface SelfTestResult {
   kernel: string;
   shape: [number, number];
@@ -193,4 +240,6 @@ export interface EngineApi {
   restart(): Promise<GpuInfo>;
   /** Optional (classroom): one step's next-token distribution under top-k vs dense. */
   step?(request: StepRequest): Promise<StepResult>;
+  /** Optional (Speed view): per-layer decode timing, with the method used. */
+  profile?(request: ProfileRequest): Promise<ProfileResult>;
 }

@@ -8,17 +8,18 @@
  */
 import { isMoeLayer, type ModelConfig } from '../../model/config.ts';
 import { createStorage, uploadStorage } from '../../gpu/buffers.ts';
-import { encodeRmsnorm } from '../../gpu/shaders/rmsnorm/rmsnorm.ts';
-import { encodeLayernorm } from '../../gpu/shaders/layernorm/layernorm.ts';
-import { encodeSwiglu } from '../../gpu/shaders/swiglu/swiglu.ts';
-import { encodeAccumulate } from '../../gpu/shaders/add/add.ts';
-import { encodeRope, yarnCorrDims, type RopeParams } from '../../gpu/shaders/rope/rope.ts';
+import { createRmsnorm } from '../../gpu/shaders/rmsnorm/rmsnorm.ts';
+import { createLayernorm } from '../../gpu/shaders/layernorm/layernorm.ts';
+import { createSwiglu } from '../../gpu/shaders/swiglu/swiglu.ts';
+import { createAccumulate } from '../../gpu/shaders/add/add.ts';
+import { createRope, yarnCorrDims, type RopeParams } from '../../gpu/shaders/rope/rope.ts';
+import type { PreparedDispatch } from '../../gpu/shaders/add/kernel-util.ts';
 import { createMatvec, createGatherMatvec, type PreparedKernel } from '../../gpu/shaders/matmul/matvec.ts';
 import { createMatmul } from '../../gpu/shaders/matmul/matmul.ts';
 import { createEmbedding } from '../../gpu/shaders/embedding/embedding.ts';
-import { createMlaAbsorbed, createMlaLegacy, encodeCopyRows, type PreparedAttention } from '../../gpu/shaders/mla/mla.ts';
+import { createMlaAbsorbed, createMlaLegacy, createCopyRows, type CopyRowsArgs, type PreparedAttention } from '../../gpu/shaders/mla/mla.ts';
 import { createIndexerScore, createTopk, type PreparedStepKernel } from '../../gpu/shaders/dsa/dsa.ts';
-import { encodeMoeRouter } from '../../gpu/shaders/moe-router/moe-router.ts';
+import { createMoeRouter } from '../../gpu/shaders/moe-router/moe-router.ts';
 import type { GpuTensor } from '../../gpu/shaders/common/tensor.ts';
 import type { GpuWeights } from './gpu-weights.ts';
 import type { LayerCache } from './kv-cache.ts';
@@ -49,6 +50,22 @@ export interface LayerTraceBuffers {
   expertWeights?: GPUBuffer; // f32 [m, k]
 }
 
+/**
+ * Which part of the pass a step belongs to, for per-layer timing: `attn` is the attention block's
+ * norm, projections, RoPE and cache writes; `indexer` the DSA lightning indexer (projections, scores,
+ * top-k); `attention` the attention core over the cache (sparse or dense); `ffn` the FFN block.
+ */
+export type StepPart = 'embed' | 'attn' | 'indexer' | 'attention' | 'ffn' | 'head';
+
+export interface GraphStep {
+  run: (enc: GPUCommandEncoder, pos: number) => void;
+  /** -1 for the embedding and the output head. */
+  layer: number;
+  part: StepPart;
+}
+
+type Disposable = PreparedKernel | PreparedAttention | PreparedStepKernel | PreparedDispatch<number> | PreparedDispatch;
+
 /** Above this many tokens a pass uses the tiled matmul (each weight block read once per tile of rows). */
 const MATMUL_MIN_ROWS = 8;
 
@@ -56,9 +73,10 @@ export class ForwardGraph {
   readonly ids: GPUBuffer; // u32 [m] token ids
   readonly logits: GPUBuffer; // f32 [m, V]
   readonly traces: LayerTraceBuffers[] = [];
-  private readonly steps: ((enc: GPUCommandEncoder, pos: number) => void)[] = [];
+  /** The pass in order, each step tagged with its layer and part (see StepPart). */
+  readonly steps: GraphStep[] = [];
   private readonly owned: GPUBuffer[] = [];
-  private readonly prepared: (PreparedKernel | PreparedAttention | PreparedStepKernel)[] = [];
+  private readonly prepared: Disposable[] = [];
 
   constructor(
     private readonly device: GPUDevice,
@@ -124,12 +142,23 @@ export class ForwardGraph {
     const sharedExperts = moe && !o.trace ? buf(m * k, 'experts') : undefined;
     const sharedWeights = moe && !o.trace ? buf(m * k, 'expert_weights') : undefined;
 
+    // Every step is recorded under the current tag (layer, part); set `tag` before pushing.
+    const tag: { layer: number; part: StepPart } = { layer: -1, part: 'embed' };
+    const push = (...runs: GraphStep['run'][]) => runs.forEach((run) => this.steps.push({ run, layer: tag.layer, part: tag.part }));
+    // Small kernels in their prepared form: uniform and bind group made here, none per step.
+    const copyRows = (a: CopyRowsArgs) => this.keep(createCopyRows(device, a));
+    const ropeAt = (a: Parameters<typeof createRope>[1]) => this.keep(createRope(device, a));
+    const accumulate = (a: Parameters<typeof createAccumulate>[1]) => this.keep(createAccumulate(device, a));
+    const swiglu = (a: Parameters<typeof createSwiglu>[1]) => this.keep(createSwiglu(device, a));
+
     const variant = { f16: !!o.f16 && device.features.has('shader-f16') };
     const gather = (a: Parameters<typeof createGatherMatvec>[1]) => this.keep(createGatherMatvec(device, a, variant));
     const mv = (t: GpuTensor, xIn: GPUBuffer, y: GPUBuffer): PreparedKernel =>
       this.keep(m >= MATMUL_MIN_ROWS ? createMatmul(device, { w: t, x: xIn, y, m }) : createMatvec(device, { w: t, x: xIn, y, m }, variant));
-    const rms = (xIn: GPUBuffer, weight: string, y: GPUBuffer, n: number) => (enc: GPUCommandEncoder) =>
-      encodeRmsnorm(device, enc, { x: xIn, weight: w.vector(weight), y, rows: m, n, eps: c.rmsEps });
+    const rms = (xIn: GPUBuffer, weight: string, y: GPUBuffer, n: number) => {
+      const k = this.keep(createRmsnorm(device, { x: xIn, weight: w.vector(weight), y, rows: m, n, eps: c.rmsEps }));
+      return (enc: GPUCommandEncoder) => k.encode(enc);
+    };
     const ropeParams = (neox: boolean): RopeParams => ({
       nDims: c.rope.dims,
       freqBase: c.rope.freqBase,
@@ -144,69 +173,83 @@ export class ForwardGraph {
 
     // h = token_embd[ids]                                                [m, E]
     const embed = this.keep(createEmbedding(device, { table: w.matrix('token_embd.weight'), ids: this.ids, out: h, tokens: m }));
-    this.steps.push((enc) => embed.encode(enc));
+    push((enc) => embed.encode(enc));
 
     for (let il = 0; il < c.layers; il++) {
       const p = `blk.${il}.`;
       const cache = caches[il];
+      tag.layer = il;
+      tag.part = 'attn';
       const tr: LayerTraceBuffers | undefined = o.trace ? { dense: buf(m * o.capacity, `${p}trace.dense`) } : undefined;
       if (tr) this.traces.push(tr);
 
       // x = RMSNorm(h) · attn_norm
-      this.steps.push(rms(h, `${p}attn_norm.weight`, x, E));
+      push(rms(h, `${p}attn_norm.weight`, x, E));
       // q: cq = RMSNorm(attn_q_a · x); q = attn_q_b · cq   (lite: q = attn_q · x)        [m, H·(nope+rope)]
       if (c.qLoraRank > 0) {
         const qaMv = mv(w.matrix(`${p}attn_q_a.weight`), x, qa!);
         const qbMv = mv(w.matrix(`${p}attn_q_b.weight`), cq!, q);
-        this.steps.push((enc) => qaMv.encode(enc), rms(qa!, `${p}attn_q_a_norm.weight`, cq!, c.qLoraRank), (enc) => qbMv.encode(enc));
+        push((enc) => qaMv.encode(enc), rms(qa!, `${p}attn_q_a_norm.weight`, cq!, c.qLoraRank), (enc) => qbMv.encode(enc));
       } else {
         const qMv = mv(w.matrix(`${p}attn_q.weight`), x, q);
-        this.steps.push((enc) => qMv.encode(enc));
+        push((enc) => qMv.encode(enc));
       }
       // rope on each head's last `rope` dims, then q_pe = q[:, :, nope:]                  [m, H, rope]
-      this.steps.push((enc, pos) => {
-        encodeRope(device, enc, { x: q, rows: m, heads: H, rowStride: H * K, headStride: K, offset: N, params: ropeNormal, pos0: pos });
-        encodeCopyRows(device, enc, { src: q, dst: qPe, rows: m * H, width: R, srcRow: K, srcOffset: N, dstRow0: 0 });
+      const qRope = ropeAt({ x: q, rows: m, heads: H, rowStride: H * K, headStride: K, offset: N, params: ropeNormal });
+      const qPeCopy = copyRows({ src: q, dst: qPe, rows: m * H, width: R, srcRow: K, srcOffset: N, dstRow0: 0 });
+      push((enc, pos) => {
+        qRope.encode(enc, pos);
+        qPeCopy.encode(enc, 0);
       });
       // [ckv | kpe] = attn_kv_a_mqa · x;  ckv = RMSNorm(ckv);  kpe = rope(kpe)
       const kvaMv = mv(w.matrix(`${p}attn_kv_a_mqa.weight`), x, kva);
-      this.steps.push((enc, pos) => {
+      const ckvCopy = copyRows({ src: kva, dst: ckvRaw, rows: m, width: L, srcRow: L + R, dstRow0: 0 });
+      const ckvNorm = rms(ckvRaw, `${p}attn_kv_a_norm.weight`, ckv, L);
+      const kpeCopy = copyRows({ src: kva, dst: kpe, rows: m, width: R, srcRow: L + R, srcOffset: L, dstRow0: 0 });
+      const kpeRope = ropeAt({ x: kpe, rows: m, heads: 1, rowStride: R, headStride: R, offset: 0, params: ropeNormal });
+      push((enc, pos) => {
         kvaMv.encode(enc);
-        encodeCopyRows(device, enc, { src: kva, dst: ckvRaw, rows: m, width: L, srcRow: L + R, dstRow0: 0 });
-        encodeRmsnorm(device, enc, { x: ckvRaw, weight: w.vector(`${p}attn_kv_a_norm.weight`), y: ckv, rows: m, n: L, eps: c.rmsEps });
-        encodeCopyRows(device, enc, { src: kva, dst: kpe, rows: m, width: R, srcRow: L + R, srcOffset: L, dstRow0: 0 });
-        encodeRope(device, enc, { x: kpe, rows: m, heads: 1, rowStride: R, headStride: R, offset: 0, params: ropeNormal, pos0: pos });
+        ckvCopy.encode(enc, 0);
+        ckvNorm(enc);
+        kpeCopy.encode(enc, 0);
+        kpeRope.encode(enc, pos);
       });
 
       if (c.mla === 'absorbed') {
         // caches: ckv[pos..], kpe[pos..]
-        this.steps.push((enc, pos) => {
-          encodeCopyRows(device, enc, { src: ckv, dst: cache.ckv!, rows: m, width: L, dstRow0: pos });
-          encodeCopyRows(device, enc, { src: kpe, dst: cache.kpe!, rows: m, width: R, dstRow0: pos });
+        const ckvAppend = copyRows({ src: ckv, dst: cache.ckv!, rows: m, width: L, dstRow0: 0 });
+        const kpeAppend = copyRows({ src: kpe, dst: cache.kpe!, rows: m, width: R, dstRow0: 0 });
+        push((enc, pos) => {
+          ckvAppend.encode(enc, pos);
+          kpeAppend.encode(enc, pos);
         });
         // q_lat_h = k_b_h · q_nope_h                                                          [m·H, kv_lora]
         const kb = gather({ w: w.matrix(`${p}attn_k_b.weight`), ids: headIds, x: qNope!, y: qLat!, slots: m * H, xDiv: 1 });
-        this.steps.push((enc) => {
-          encodeCopyRows(device, enc, { src: q, dst: qNope!, rows: m * H, width: N, srcRow: K, dstRow0: 0 });
+        const qNopeCopy = copyRows({ src: q, dst: qNope!, rows: m * H, width: N, srcRow: K, dstRow0: 0 });
+        push((enc) => {
+          qNopeCopy.encode(enc, 0);
           kb.encode(enc);
         });
       } else {
         // legacy: [knope_h | v_h] = attn_kv_b · ckv; k cache rows are [H, nope | rope] with kpe shared by the heads
         const kvbMv = mv(w.matrix(`${p}attn_kv_b.weight`), ckv, kvB!);
-        this.steps.push((enc, pos) => {
+        // kv_b [m, H, nope+v] is m·H rows of nope+v: one copy each for knope and v (cache rows pos·H…);
+        // kpe is one row per token shared by its H heads (source stride 0), so one copy per token.
+        const kAppend = copyRows({ src: kvB!, dst: cache.k!, rows: m * H, width: N, srcRow: N + Vd, dstRow: K, dstRow0: 0 });
+        const vAppend = copyRows({ src: kvB!, dst: cache.v!, rows: m * H, width: Vd, srcRow: N + Vd, srcOffset: N, dstRow: Vd, dstRow0: 0 });
+        const kpeAppends = Array.from({ length: m }, (_, r) => copyRows({ src: kpe, dst: cache.k!, rows: H, width: R, srcRow: 0, srcOffset: r * R, dstRow: K, dstRow0: 0, dstOffset: N }));
+        push((enc, pos) => {
           kvbMv.encode(enc);
-          for (let r = 0; r < m; r++) {
-            const src = r * H * (N + Vd);
-            encodeCopyRows(device, enc, { src: kvB!, dst: cache.k!, rows: H, width: N, srcRow: N + Vd, srcOffset: src, dstRow: K, dstRow0: (pos + r) * H });
-            encodeCopyRows(device, enc, { src: kvB!, dst: cache.v!, rows: H, width: Vd, srcRow: N + Vd, srcOffset: src + N, dstRow: Vd, dstRow0: (pos + r) * H });
-            encodeCopyRows(device, enc, { src: kpe, dst: cache.k!, rows: H, width: R, srcRow: 0, srcOffset: r * R, dstRow: K, dstRow0: (pos + r) * H, dstOffset: N });
-          }
+          kAppend.encode(enc, pos * H);
+          vAppend.encode(enc, pos * H);
+          kpeAppends.forEach((a, r) => a.encode(enc, (pos + r) * H));
         });
       }
 
       // DSA: index keys into the cache, scores over 0..pos, top-k positions
       let sparseIdx: GPUBuffer | undefined;
       if (ix) {
+        tag.part = 'indexer';
         const DI = ix.keyLength;
         const qIMv = mv(w.matrix(`${p}indexer.attn_q_b.weight`), cq!, qI!);
         const kIMv = mv(w.matrix(`${p}indexer.attn_k.weight`), x, kIraw!);
@@ -220,13 +263,17 @@ export class ForwardGraph {
           sparseIdx = tr ? (tr.chosen = this.own(createStorage(device, m * o.topK * 4, `${p}trace.chosen`))) : sharedChosen!;
           topk = this.keep(createTopk(device, { nq: m, k: o.topK, scores, scoreStride: o.capacity, idx: sparseIdx }));
         }
-        this.steps.push((enc, pos) => {
+        const qIRope = ropeAt({ x: qI!, rows: m, heads: ix.heads, rowStride: ix.heads * DI, headStride: DI, offset: 0, params: ropeNeox });
+        const kINorm = this.keep(createLayernorm(device, { x: kIraw!, weight: w.vector(`${p}indexer.k_norm.weight`), bias: w.vector(`${p}indexer.k_norm.bias`), y: kI!, rows: m, n: DI, eps: 1e-6 }));
+        const kIRope = ropeAt({ x: kI!, rows: m, heads: 1, rowStride: DI, headStride: DI, offset: 0, params: ropeNeox });
+        const kIAppend = copyRows({ src: kI!, dst: cache.kI!, rows: m, width: DI, dstRow0: 0 });
+        push((enc, pos) => {
           qIMv.encode(enc);
-          encodeRope(device, enc, { x: qI!, rows: m, heads: ix.heads, rowStride: ix.heads * DI, headStride: DI, offset: 0, params: ropeNeox, pos0: pos });
+          qIRope.encode(enc, pos);
           kIMv.encode(enc);
-          encodeLayernorm(device, enc, { x: kIraw!, weight: w.vector(`${p}indexer.k_norm.weight`), bias: w.vector(`${p}indexer.k_norm.bias`), y: kI!, rows: m, n: DI, eps: 1e-6 });
-          encodeRope(device, enc, { x: kI!, rows: m, heads: 1, rowStride: DI, headStride: DI, offset: 0, params: ropeNeox, pos0: pos });
-          encodeCopyRows(device, enc, { src: kI!, dst: cache.kI!, rows: m, width: DI, dstRow0: pos });
+          kINorm.encode(enc);
+          kIRope.encode(enc, pos);
+          kIAppend.encode(enc, pos);
           wIMv.encode(enc);
           score.encode(enc, { nKv: pos + m, qPos0: pos });
           topk?.encode(enc, { nKv: pos + m, qPos0: pos });
@@ -245,38 +292,44 @@ export class ForwardGraph {
       const attn = makeAttn(attnO, sp, tr && !sp ? tr.dense : undefined);
       // A sparse trace still shows what dense attention would have weighted: one extra dense pass.
       const denseForTrace = tr && sp ? makeAttn(denseScratch, undefined, tr.dense) : undefined;
-      this.steps.push((enc, pos) => {
+      tag.part = 'attention';
+      push((enc, pos) => {
         attn.encode(enc, { nKv: pos + m, qPos0: pos });
         denseForTrace?.encode(enc, { nKv: pos + m, qPos0: pos });
       });
+      tag.part = 'attn';
       if (c.mla === 'absorbed') {
         // o_h = v_b_h · o_lat_h                                                               [m·H, v]
         const vb = gather({ w: w.matrix(`${p}attn_v_b.weight`), ids: headIds, x: attnO, y: oHeads, slots: m * H, xDiv: 1 });
-        this.steps.push((enc) => vb.encode(enc));
+        push((enc) => vb.encode(enc));
       }
       // h += attn_output · concat_h(o_h)
       const outMv = mv(w.matrix(`${p}attn_output.weight`), c.mla === 'absorbed' ? oHeads : attnO, attnOut);
-      this.steps.push((enc) => {
+      const attnResidual = accumulate({ x: attnOut, y: h, rows: m, n: E });
+      push((enc) => {
         outMv.encode(enc);
-        encodeAccumulate(device, enc, { x: attnOut, y: h, rows: m, n: E });
+        attnResidual.encode(enc);
       });
 
       // FFN on x = RMSNorm(h) · ffn_norm
-      this.steps.push(rms(h, `${p}ffn_norm.weight`, x, E));
+      tag.part = 'ffn';
+      push(rms(h, `${p}ffn_norm.weight`, x, E));
       const swigluFfn = (gateName: string, upName: string, downName: string, width: number) => {
         const g = mv(w.matrix(gateName), x, gate);
         const u = mv(w.matrix(upName), x, up);
         const d = mv(w.matrix(downName), act, ffnOut);
+        const sw = swiglu({ gate, up, y: act, n: m * width });
+        const residual = accumulate({ x: ffnOut, y: h, rows: m, n: E });
         return (enc: GPUCommandEncoder) => {
           g.encode(enc);
           u.encode(enc);
-          encodeSwiglu(device, enc, { gate, up, y: act, n: m * width });
+          sw.encode(enc);
           d.encode(enc);
-          encodeAccumulate(device, enc, { x: ffnOut, y: h, rows: m, n: E });
+          residual.encode(enc);
         };
       };
       if (!isMoeLayer(c, il)) {
-        this.steps.push(swigluFfn(`${p}ffn_gate.weight`, `${p}ffn_up.weight`, `${p}ffn_down.weight`, c.ffn));
+        push(swigluFfn(`${p}ffn_gate.weight`, `${p}ffn_up.weight`, `${p}ffn_down.weight`, c.ffn));
       } else {
         const mo = moe!;
         const probs = tr ? (tr.probs = buf(m * X, `${p}trace.probs`)) : sharedProbs!;
@@ -288,9 +341,8 @@ export class ForwardGraph {
         const ux = gather({ w: w.matrix(`${p}ffn_up_exps.weight`), ids: experts, x, y: eUp!, slots: m * k, xDiv: k });
         const dx = gather({ w: w.matrix(`${p}ffn_down_exps.weight`), ids: experts, x: eAct!, y: eDown!, slots: m * k, xDiv: 1 });
         const shared = mo.shared > 0 ? swigluFfn(`${p}ffn_gate_shexp.weight`, `${p}ffn_up_shexp.weight`, `${p}ffn_down_shexp.weight`, sharedW) : undefined;
-        this.steps.push((enc) => {
-          routerMv.encode(enc);
-          encodeMoeRouter(device, enc, {
+        const router = this.keep(
+          createMoeRouter(device, {
             logits: rLogits!,
             bias,
             probs,
@@ -299,13 +351,19 @@ export class ForwardGraph {
             tokens: m,
             nExpert: X,
             options: { gating: mo.gating, topK: k, groupCount: Math.max(1, mo.groups), groupsUsed: Math.max(1, mo.groupsUsed), normalize: mo.weightsNorm, scale: mo.weightsScale },
-          });
+          }),
+        );
+        const eSwiglu = swiglu({ gate: eGate!, up: eUp!, y: eAct!, n: m * k * mo.ffx });
+        // h += Σ_j weight_j · expert_j(x)
+        const combine = accumulate({ x: eDown!, y: h, rows: m, n: E, terms: k, w: weights });
+        push((enc) => {
+          routerMv.encode(enc);
+          router.encode(enc);
           gx.encode(enc);
           ux.encode(enc);
-          encodeSwiglu(device, enc, { gate: eGate!, up: eUp!, y: eAct!, n: m * k * mo.ffx });
+          eSwiglu.encode(enc);
           dx.encode(enc);
-          // h += Σ_j weight_j · expert_j(x)
-          encodeAccumulate(device, enc, { x: eDown!, y: h, rows: m, n: E, terms: k, w: weights });
+          combine.encode(enc);
           shared?.(enc);
         });
       }
@@ -314,12 +372,14 @@ export class ForwardGraph {
     // logits = output · RMSNorm(h) · output_norm                          [m, V]
     const outW = w.matrix(c.tiedOutput ? 'token_embd.weight' : 'output.weight');
     const logitsMv = mv(outW, x, this.logits);
-    this.steps.push(rms(h, 'output_norm.weight', x, E), (enc) => logitsMv.encode(enc));
+    tag.layer = -1;
+    tag.part = 'head';
+    push(rms(h, 'output_norm.weight', x, E), (enc) => logitsMv.encode(enc));
   }
 
   /** Records the pass for tokens at positions pos..pos+m-1 (ids must already be in `ids`). */
   encode(enc: GPUCommandEncoder, pos: number): void {
-    for (const s of this.steps) s(enc, pos);
+    for (const s of this.steps) s.run(enc, pos);
   }
 
   destroy(): void {
@@ -332,7 +392,7 @@ export class ForwardGraph {
     return b;
   }
 
-  private keep<T extends PreparedKernel | PreparedAttention | PreparedStepKernel>(p: T): T {
+  private keep<T extends Disposable>(p: T): T {
     this.prepared.push(p);
     return p;
   }

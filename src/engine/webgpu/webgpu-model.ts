@@ -14,6 +14,9 @@ import { SparseScopeError } from '../../errors.ts';
 import { uploadWeights, type GpuWeights, type WeightProgress } from './gpu-weights.ts';
 import { allocateCaches, cacheBytes, destroyCaches, type LayerCache } from './kv-cache.ts';
 import { ForwardGraph, type GraphOptions } from './forward-graph.ts';
+import { createGpuSampler, samplerSettings, type GpuSampler, type SamplerSettings } from '../../gpu/shaders/sampling/sampling.ts';
+import { PassTimer, type PassTiming } from './pass-timer.ts';
+import type { TimingMethod } from '../../worker/protocol.ts';
 
 export interface LoadOptions {
   /** Cache rows to allocate; default min(file context, 4096). */
@@ -34,6 +37,8 @@ export interface SessionOptions {
 export class WebGpuModel {
   private readonly graphs = new Map<string, ForwardGraph>();
   private activeSession: WebGpuSession | undefined;
+  private gpuSampler: GpuSampler | undefined;
+  private readonly timers = new Map<ForwardGraph, PassTimer>();
 
   private constructor(
     readonly ctx: GpuContext,
@@ -75,7 +80,22 @@ export class WebGpuModel {
     return g;
   }
 
+  /** The model's GPU sampler (one per model: its buffers are sized by the vocabulary). */
+  sampler(): GpuSampler {
+    return (this.gpuSampler ??= createGpuSampler(this.ctx.device, this.config.vocab));
+  }
+
+  /** The timer of a graph (made on first use: its query set and buffers are reused). */
+  timer(g: ForwardGraph): PassTimer {
+    let t = this.timers.get(g);
+    if (!t) this.timers.set(g, (t = new PassTimer(this.ctx.device, g)));
+    return t;
+  }
+
   destroy(): void {
+    this.timers.forEach((t) => t.destroy());
+    this.timers.clear();
+    this.gpuSampler?.destroy();
     this.graphs.forEach((g) => g.destroy());
     this.graphs.clear();
     destroyCaches(this.caches);
@@ -89,8 +109,26 @@ export interface StepResult {
   trace?: TokenTrace[];
 }
 
+/** Sampling on the GPU after a pass: only the chosen id comes back. */
+export interface SampleRequest {
+  settings: SamplerSettings;
+  /** The tokens so far, including the ones being fed (the repetition penalty's window). */
+  history: readonly number[];
+  /** The draw's number (the generated token's index): the draw depends only on (seed, step). */
+  step: number;
+}
+
+export interface SampledResult {
+  token: number;
+  trace?: TokenTrace[];
+}
+
+const GREEDY = samplerSettings({ temperature: 0 });
+
 export class WebGpuSession {
   private pos = 0;
+  /** Host copy of a pass's ids, reused so a decode step allocates nothing it does not need. */
+  private readonly idsHost = new Uint32Array(64);
 
   constructor(
     private readonly model: WebGpuModel,
@@ -104,15 +142,7 @@ export class WebGpuSession {
 
   /** Feeds tokens at the next positions; returns logits for the token after the last (or each) one. */
   async feed(tokens: readonly number[], o: { allLogits?: boolean } = {}): Promise<StepResult> {
-    const { config: c, capacity } = this.model;
-    if (!this.model.isActive(this)) throw new SparseScopeError('bad-argument', 'this session was replaced by a newer one on the same model');
-    if (tokens.length === 0) throw new SparseScopeError('bad-argument', 'no tokens to feed');
-    if (this.pos + tokens.length > capacity) {
-      throw new SparseScopeError('context-overflow', `${this.pos + tokens.length} tokens do not fit the ${capacity}-token context`);
-    }
-    for (const t of tokens) {
-      if (!Number.isInteger(t) || t < 0 || t >= c.vocab) throw new SparseScopeError('bad-argument', `token id ${t} is outside the vocab (0..${c.vocab - 1})`);
-    }
+    this.check(tokens);
     const logits: Float32Array[] = [];
     const trace: TokenTrace[] = [];
     const step = this.model.prefillChunk;
@@ -126,27 +156,83 @@ export class WebGpuSession {
     return this.tracing ? { logits, trace } : { logits };
   }
 
-  private async pass(tokens: number[], want: 'all' | 'last' | 'none'): Promise<StepResult> {
+  /**
+   * Feeds tokens like feed(), then samples the next token on the GPU from the last position's logits,
+   * in the same submit: 4 bytes come back instead of a logits row (plus traces when the session traces).
+   */
+  async feedAndSample(tokens: readonly number[], sample: SampleRequest): Promise<SampledResult> {
+    this.check(tokens);
+    const trace: TokenTrace[] = [];
+    const chunk = this.model.prefillChunk;
+    let token = -1;
+    for (let start = 0; start < tokens.length; start += chunk) {
+      const part = tokens.slice(start, start + chunk);
+      const isLast = start + part.length === tokens.length;
+      const r = await this.pass(part, 'none', isLast ? sample : undefined);
+      if (r.token !== undefined) token = r.token;
+      if (r.trace) trace.push(...r.trace);
+    }
+    return this.tracing ? { token, trace } : { token };
+  }
+
+  /**
+   * One decode step of `token`, timed per layer (see PassTimer), then the greedy next token (sampled
+   * in a separate, untimed submit). Only for the Speed view: it costs extra passes or submits.
+   */
+  async profileStep(token: number, method: TimingMethod): Promise<{ next: number; timing: PassTiming }> {
+    this.check([token]);
+    const { device } = this.model.ctx;
+    const g = this.model.graph({ m: 1, topK: this.topK, trace: false, capacity: this.model.capacity });
+    this.idsHost[0] = token;
+    device.queue.writeBuffer(g.ids, 0, this.idsHost, 0, 1);
+    const timing = await this.model.timer(g).run(this.pos, method);
+    const sampler = this.model.sampler();
+    const enc = device.createCommandEncoder({ label: 'profile: greedy next' });
+    sampler.encode(enc, { logits: g.logits, history: [], step: 0, settings: GREEDY });
+    device.queue.submit([enc.finish()]);
+    const next = await sampler.readToken();
+    this.pos += 1;
+    return { next, timing };
+  }
+
+  private check(tokens: readonly number[]): void {
+    const { config: c, capacity } = this.model;
+    if (!this.model.isActive(this)) throw new SparseScopeError('bad-argument', 'this session was replaced by a newer one on the same model');
+    if (tokens.length === 0) throw new SparseScopeError('bad-argument', 'no tokens to feed');
+    if (this.pos + tokens.length > capacity) {
+      throw new SparseScopeError('context-overflow', `${this.pos + tokens.length} tokens do not fit the ${capacity}-token context`);
+    }
+    for (const t of tokens) {
+      if (!Number.isInteger(t) || t < 0 || t >= c.vocab) throw new SparseScopeError('bad-argument', `token id ${t} is outside the vocab (0..${c.vocab - 1})`);
+    }
+  }
+
+  private async pass(tokens: number[], want: 'all' | 'last' | 'none', sample?: SampleRequest): Promise<StepResult & { token?: number }> {
     const { device } = this.model.ctx;
     const c = this.model.config;
     const m = tokens.length;
     const g = this.model.graph({ m, topK: this.topK, trace: this.tracing, capacity: this.model.capacity });
-    device.queue.writeBuffer(g.ids, 0, Uint32Array.from(tokens));
+    const ids = m <= this.idsHost.length ? this.idsHost.subarray(0, m) : new Uint32Array(m);
+    ids.set(tokens);
+    device.queue.writeBuffer(g.ids, 0, ids);
     const enc = device.createCommandEncoder({ label: `forward m=${m} pos=${this.pos}` });
     g.encode(enc, this.pos);
-    device.queue.submit([enc.finish()]);
     const V = c.vocab;
+    const sampler = sample ? this.model.sampler() : undefined;
+    sampler?.encode(enc, { logits: g.logits, byteOffset: (m - 1) * V * 4, history: sample!.history, step: sample!.step, settings: sample!.settings });
+    device.queue.submit([enc.finish()]);
+    const token = sampler ? await sampler.readToken() : undefined;
     let logits: Float32Array[] = [];
     if (want !== 'none') {
       const first = want === 'all' ? 0 : m - 1;
       const flat = new Float32Array(await readBack(device, g.logits, (m - first) * V * 4, first * V * 4));
       logits = Array.from({ length: m - first }, (_, i) => flat.slice(i * V, (i + 1) * V));
-    } else {
+    } else if (!sampler) {
       await device.queue.onSubmittedWorkDone();
     }
     const trace = this.tracing ? await this.readTrace(g, tokens) : undefined;
     this.pos += m;
-    return trace ? { logits, trace } : { logits };
+    return { logits, ...(trace ? { trace } : {}), ...(token !== undefined ? { token } : {}) };
   }
 
   /** Per query token and layer: index scores and chosen positions, dense weights, router choices. */

@@ -2,6 +2,7 @@
 import type { StateCreator } from 'zustand';
 import type { Analysis, Classroom, ViewName } from './types.ts';
 import type { Store } from '../store.ts';
+import type { ProfileResult } from '../../worker/protocol.ts';
 
 export interface ViewSlice {
   view: ViewName;
@@ -9,11 +10,14 @@ export interface ViewSlice {
   hover?: number;
   analysis?: Analysis;
   classroom: Classroom;
+  /** Speed view: the last per-layer timing of sparse (classroom k) and dense decode steps. */
+  speed?: { sparse: ProfileResult; dense: ProfileResult };
   setView(v: ViewName): void;
   setLayer(l: number): void;
   setHover(position: number | undefined): void;
   setAnalysis(a: Analysis | undefined): void;
   patchClassroom(p: Partial<Classroom>): void;
+  setSpeed(s: ViewSlice['speed']): void;
 }
 
 export const DEFAULT_PROMPT = 'In the beginning the river went out of the garden to water the land, and the light of the stars';
@@ -27,4 +31,5 @@ export const createViewSlice: StateCreator<Store, [], [], ViewSlice> = (set) => 
   setHover: (hover) => set({ hover }),
   setAnalysis: (analysis) => set({ analysis }),
   patchClassroom: (p) => set((s) => ({ classroom: { ...s.classroom, ...p } })),
+  setSpeed: (speed) => set({ speed }),
 });

@@ -1,67 +1,113 @@
-/** Speed view: time per layer from the trace (when the engine reports it), sparse top-k vs dense on the same prompt. */
+/**
+ * Speed view: per-layer decode time, sparse (the classroom's top-k) against dense attention on the
+ * classroom prompt, from EngineApi.profile. Each layer's bar is split into the attention core, the
+ * lightning indexer, the FFN and the rest (norms, projections, cache writes); the caption names how
+ * the times were measured (GPU timestamps, or submit-and-wait on the CPU clock as a fallback).
+ */
 import { useState } from 'react';
 import { useStore } from '../store.ts';
 import { getEngine, report } from '../engine.ts';
-import type { TokenTrace } from '../../worker/protocol.ts';
+import type { LayerTiming, ProfileResult, TimingMethod } from '../../worker/protocol.ts';
 import { Explain } from './Explain.tsx';
 
-const perLayer = (rows: TokenTrace[]) => rows[0]?.layers.map((_, l) => rows.reduce((a, r) => a + (r.layers[l]?.ms ?? 0), 0) / rows.length) ?? [];
+const METHOD_LABEL: Record<TimingMethod, string> = {
+  // Browsers may round timestamps (Chrome: to 0.1 ms unless its WebGPU developer features are on).
+  'timestamp-query': 'GPU timestamps between passes (timestamp-query; a browser may round them to 0.1 ms)',
+  'cpu-submit-wait': 'no timestamp-query on this adapter: each part submitted alone and timed on the CPU clock (includes submit latency)',
+};
+
+const PARTS = [
+  { key: 'attentionMs', name: 'attention', color: '#21918c' },
+  { key: 'indexerMs', name: 'indexer', color: '#fde725' },
+  { key: 'ffnMs', name: 'FFN', color: '#3b528b' },
+] as const;
+
+const rest = (l: LayerTiming) => Math.max(0, l.ms - l.attentionMs - l.indexerMs - l.ffnMs);
+
+function LayerBar({ l, max, label }: { l: LayerTiming; max: number; label: string }) {
+  const segs = [...PARTS.map((p) => ({ name: p.name, color: p.color, v: l[p.key] })), { name: 'rest', color: '#c8ccd4', v: rest(l) }];
+  return (
+    <span className="bar-line">
+      <span className="bar-track" style={{ display: 'flex', overflow: 'hidden' }}>
+        {segs.map((s) => (
+          <span key={s.name} title={`${s.name}: ${s.v.toFixed(3)} ms`} style={{ width: `${(100 * s.v) / max}%`, background: s.color, height: '100%' }} />
+        ))}
+      </span>
+      <span className="bar-value">
+        {l.ms.toFixed(3)} ms {label} <small>(attn {l.attentionMs.toFixed(3)})</small>
+      </span>
+    </span>
+  );
+}
 
 export function SpeedView() {
-  const analysis = useStore((s) => s.analysis);
-  const [cmp, setCmp] = useState<{ sparse: number[]; dense: number[]; k: number } | undefined>();
+  const speed = useStore((s) => s.speed);
+  const ready = useStore((s) => s.model.status === 'ready');
   const [busy, setBusy] = useState(false);
   const measure = async () => {
     const s = useStore.getState();
-    const text = s.classroom.prompt + s.classroom.appended.map((t) => t.text).join('');
+    const engine = getEngine();
+    if (!engine.profile) return;
+    const prompt = s.classroom.prompt + s.classroom.appended.map((t) => t.text).join('');
     setBusy(true);
     try {
-      const k = s.classroom.k;
-      const sparse = await getEngine().trace(text, {}, k);
-      const dense = await getEngine().trace(text, {}, 0);
-      setCmp({ sparse: perLayer(sparse), dense: perLayer(dense), k });
+      const sparse: ProfileResult = await engine.profile({ prompt, indexTopK: s.classroom.k, steps: 8 });
+      const dense: ProfileResult = await engine.profile({ prompt, indexTopK: 0, steps: 8 });
+      s.setSpeed({ sparse, dense });
     } catch (e) {
       report(e);
     } finally {
       setBusy(false);
     }
   };
-  const current = analysis ? perLayer(analysis.rows) : [];
-  const hasTimes = current.some((x) => x > 0) || cmp;
-  const series = cmp ? [{ name: `sparse (k = ${cmp.k})`, v: cmp.sparse, cls: 'mla' }, { name: 'dense', v: cmp.dense, cls: 'mha' }] : [{ name: 'traced tokens', v: current, cls: 'mla' }];
-  const max = Math.max(1e-9, ...series.flatMap((s) => s.v));
+  const runs = speed ? [{ r: speed.sparse, label: `sparse k=${speed.sparse.indexTopK}` }, { r: speed.dense, label: 'dense' }] : [];
+  const max = Math.max(1e-9, ...runs.flatMap(({ r }) => r.layers.map((l) => l.ms)));
+  const sum = (r: ProfileResult, f: (l: LayerTiming) => number) => r.layers.reduce((a, l) => a + f(l), 0);
   return (
     <div className="view">
       <Explain topic="speed" />
       <div className="view-toolbar">
-        <button data-testid="speed-measure" disabled={busy || useStore.getState().model.status !== 'ready'} onClick={() => void measure()}>
-          {busy ? 'Measuring…' : 'Compare sparse vs dense on the classroom prompt'}
+        <button data-testid="speed-measure" disabled={busy || !ready} onClick={() => void measure()}>
+          {busy ? 'Measuring…' : 'Time decode steps per layer: sparse (classroom k) vs dense'}
         </button>
       </div>
-      {!hasTimes ? (
-        <p className="empty">The engine reports no per-layer times yet (they need timestamp queries). Trace a prompt or run the comparison.</p>
+      {!speed ? (
+        <p className="empty">Times 8 decode steps after the classroom prompt, layer by layer, once with the indexer's top-k and once dense.</p>
       ) : (
         <figure className="bars" data-testid="speed-bars">
           <figcaption>
-            <strong>Mean time per layer per token</strong> <span className="axes">ms, by layer</span>
+            <strong>Mean time per layer per decode step</strong> <span className="axes">ms, at position {speed.sparse.position}, {speed.sparse.steps} steps</span>
+            <br />
+            <small data-testid="speed-method">Measured with {METHOD_LABEL[speed.sparse.method]}.</small>
+            <br />
+            <small>
+              {PARTS.map((p) => (
+                <span key={p.name} style={{ marginRight: 12 }}>
+                  <span style={{ display: 'inline-block', width: 10, height: 10, background: p.color, marginRight: 4 }} />
+                  {p.name}
+                </span>
+              ))}
+              <span style={{ display: 'inline-block', width: 10, height: 10, background: '#c8ccd4', marginRight: 4 }} />
+              norms, projections, cache writes
+            </small>
           </figcaption>
-          {series[0].v.map((_, l) => (
-            <div key={l} className="bar-group">
-              <span className="bar-label">layer {l}</span>
+          {speed.sparse.layers.map((l, i) => (
+            <div key={i} className="bar-group">
+              <span className="bar-label">layer {i}</span>
               <span className="bar-stack">
-                {series.map((s) => (
-                  <span key={s.name} className="bar-line">
-                    <span className="bar-track">
-                      <span className={`bar ${s.cls}`} style={{ width: `${(100 * s.v[l]) / max}%` }} />
-                    </span>
-                    <span className="bar-value">
-                      {s.v[l].toFixed(3)} ms {series.length > 1 ? s.name : ''}
-                    </span>
-                  </span>
+                {runs.map(({ r, label }) => (
+                  <LayerBar key={label} l={r.layers[i]} max={max} label={label} />
                 ))}
               </span>
             </div>
           ))}
+          <p>
+            {runs.map(({ r, label }) => (
+              <span key={label} style={{ marginRight: 16 }}>
+                {label}: {r.totalMs.toFixed(2)} ms/step, attention {sum(r, (l) => l.attentionMs).toFixed(2)} ms, indexer {sum(r, (l) => l.indexerMs).toFixed(2)} ms
+              </span>
+            ))}
+          </p>
         </figure>
       )}
     </div>

@@ -7,7 +7,7 @@
  */
 import { uniformBuffer, type ParamLayout } from '../../params.ts';
 import { getPipeline, bindBuffers, encodeDispatch } from '../../pipelines.ts';
-import { assemble, grid1d } from './kernel-util.ts';
+import { assemble, grid1d, prepareDispatch, type PreparedDispatch } from './kernel-util.ts';
 import addSource from './add.wgsl?raw';
 import accSource from './accumulate.wgsl?raw';
 
@@ -35,6 +35,12 @@ export function encodeAdd(device: GPUDevice, enc: GPUCommandEncoder, a: { a: GPU
   encodeDispatch(enc, pipeline, bindBuffers(device, pipeline, [params, a.a, a.b, a.out], 'add'), grid1d(device, Math.ceil(a.n / WG)));
 }
 
+/** The prepared form of encodeAdd (uniform and bind group made once). */
+export function createAdd(device: GPUDevice, a: { a: GPUBuffer; b: GPUBuffer; out: GPUBuffer; n: number }): PreparedDispatch {
+  const pipeline = getPipeline(device, { kernel: 'add', variant: { wg: WG } }, addCode);
+  return prepareDispatch(device, { pipeline, layout: ADD_PARAMS, values: { n: a.n }, buffers: [a.a, a.b, a.out], grid: grid1d(device, Math.ceil(a.n / WG)), label: 'add' });
+}
+
 export interface AccumulateArgs {
   /** f32 [rows·terms, n]. */
   x: GPUBuffer;
@@ -52,14 +58,30 @@ export interface AccumulateArgs {
 
 const dummies = new WeakMap<GPUDevice, GPUBuffer>();
 
+function noWeights(device: GPUDevice): GPUBuffer {
+  let w = dummies.get(device);
+  if (!w) dummies.set(device, (w = device.createBuffer({ label: 'accumulate:no-w', size: 4, usage: GPUBufferUsage.STORAGE })));
+  return w;
+}
+
+/** The prepared form (uniform and bind group made once): the residual adds and the MoE combine of the forward graph. */
+export function createAccumulate(device: GPUDevice, a: AccumulateArgs): PreparedDispatch {
+  const useW = a.w !== undefined;
+  const pipeline = getPipeline(device, { kernel: 'accumulate', variant: { wg: WG, useW } }, () => accumulateCode(useW));
+  return prepareDispatch(device, {
+    pipeline,
+    layout: ACCUMULATE_PARAMS,
+    values: { rows: a.rows, n: a.n, terms: a.terms ?? 1, scale: a.scale ?? 1 },
+    buffers: [a.x, a.w ?? noWeights(device), a.y],
+    grid: grid1d(device, Math.ceil((a.rows * a.n) / WG)),
+    label: 'accumulate',
+  });
+}
+
 export function encodeAccumulate(device: GPUDevice, enc: GPUCommandEncoder, a: AccumulateArgs): void {
   const useW = a.w !== undefined;
   const pipeline = getPipeline(device, { kernel: 'accumulate', variant: { wg: WG, useW } }, () => accumulateCode(useW));
-  let w = a.w;
-  if (!w) {
-    w = dummies.get(device);
-    if (!w) dummies.set(device, (w = device.createBuffer({ label: 'accumulate:no-w', size: 4, usage: GPUBufferUsage.STORAGE })));
-  }
+  const w = a.w ?? noWeights(device);
   const params = uniformBuffer(device, ACCUMULATE_PARAMS, { rows: a.rows, n: a.n, terms: a.terms ?? 1, scale: a.scale ?? 1 }, 'accumulate:params');
   encodeDispatch(enc, pipeline, bindBuffers(device, pipeline, [params, a.x, w, a.y], 'accumulate'), grid1d(device, Math.ceil((a.rows * a.n) / WG)));
 }

@@ -5,7 +5,7 @@
  * workgroup limit, and prepared kernels (bind groups built once, encoded every step).
  */
 import { SparseScopeError } from '../../../errors.ts';
-import { wgslStruct, type ParamLayout } from '../../params.ts';
+import { wgslStruct, packParams, paramByteSize, type ParamLayout, type ParamValues } from '../../params.ts';
 
 export type ConstValue = boolean | number | { u32: number } | { f32: number };
 
@@ -66,4 +66,55 @@ export function encodeSteps(enc: GPUCommandEncoder, steps: Step[], label: string
 
 export function badArg(message: string): SparseScopeError {
   return new SparseScopeError('bad-argument', message);
+}
+
+/**
+ * A one-dispatch kernel built once (pipeline, uniform, bind group): the hot-path form of the small
+ * kernels (rmsnorm, layernorm, rope, copy-rows, accumulate, add, swiglu, moe-router). `step` holds the
+ * fields that change per step (rope's pos0, a cache copy's destination row): encode writes them into
+ * the uniform only when they changed, so a decode step allocates nothing. Like the other prepared
+ * kernels, encode each one once per submit (the write lands before the submit, in queue order).
+ */
+export interface PreparedDispatch<S = void> {
+  encode(enc: GPUCommandEncoder, step: S): void;
+  destroy(): void;
+}
+
+export function prepareDispatch<L extends ParamLayout, S = void>(
+  device: GPUDevice,
+  a: {
+    pipeline: GPUComputePipeline;
+    layout: L;
+    values: ParamValues<L>;
+    /** Storage buffers after the uniform, in binding order 1..n. */
+    buffers: GPUBuffer[];
+    grid: [number, number?, number?];
+    label: string;
+    /** The per-step fields (merged over `values`). */
+    perStep?: (step: S) => Partial<ParamValues<L>>;
+  },
+): PreparedDispatch<S> {
+  const params = device.createBuffer({ label: `${a.label}:params`, size: paramByteSize(a.layout), usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  const bindGroup = device.createBindGroup({
+    label: a.label,
+    layout: a.pipeline.getBindGroupLayout(0),
+    entries: [params, ...a.buffers].map((buffer, binding) => ({ binding, resource: { buffer } })),
+  });
+  const steps: Step[] = [{ pipeline: a.pipeline, bindGroup, grid: a.grid }];
+  let written: Uint32Array | undefined;
+  return {
+    encode(enc, step) {
+      const values = a.perStep ? { ...a.values, ...a.perStep(step) } : a.values;
+      const data = new Uint32Array(packParams(a.layout, values));
+      // Rewrite only when a per-step field moved (decode: rope's pos0 and the cache row, every step).
+      if (!written || data.some((v, i) => v !== written![i])) {
+        device.queue.writeBuffer(params, 0, data);
+        written = data;
+      }
+      encodeSteps(enc, steps, a.label);
+    },
+    destroy() {
+      params.destroy();
+    },
+  };
 }

@@ -1,7 +1,7 @@
 /** Dispatcher for layernorm.wgsl: y[rows, n] = LayerNorm(x[rows, n]) * weight[n] + bias[n] (indexer k_norm, eps 1e-6). */
 import { uniformBuffer, type ParamLayout } from '../../params.ts';
 import { getPipeline, bindBuffers, encodeDispatch } from '../../pipelines.ts';
-import { assemble, grid1d } from '../add/kernel-util.ts';
+import { assemble, grid1d, prepareDispatch, type PreparedDispatch } from '../add/kernel-util.ts';
 import source from './layernorm.wgsl?raw';
 
 export const LAYERNORM_PARAMS = [
@@ -26,6 +26,19 @@ export interface LayernormArgs {
   n: number;
   /** Default 1e-6 (DeepSeek-V3.2's indexer k_norm). */
   eps?: number;
+}
+
+/** The prepared form (uniform and bind group made once): the forward graph's hot path. */
+export function createLayernorm(device: GPUDevice, a: LayernormArgs): PreparedDispatch {
+  const pipeline = getPipeline(device, { kernel: 'layernorm', variant: { wg: WG } }, layernormCode);
+  return prepareDispatch(device, {
+    pipeline,
+    layout: LAYERNORM_PARAMS,
+    values: { rows: a.rows, n: a.n, eps: a.eps ?? 1e-6 },
+    buffers: [a.x, a.weight, a.bias, a.y],
+    grid: grid1d(device, a.rows),
+    label: 'layernorm',
+  });
 }
 
 export function encodeLayernorm(device: GPUDevice, enc: GPUCommandEncoder, a: LayernormArgs): void {

@@ -14,7 +14,7 @@
  */
 import { uniformBuffer, type ParamLayout } from '../../params.ts';
 import { getPipeline, bindBuffers, encodeDispatch } from '../../pipelines.ts';
-import { assemble, grid1d } from '../add/kernel-util.ts';
+import { assemble, grid1d, prepareDispatch, type PreparedDispatch } from '../add/kernel-util.ts';
 import { createAttention, type PreparedAttention } from './attention.ts';
 import copySource from './copy-rows.wgsl?raw';
 
@@ -125,15 +125,31 @@ export interface CopyRowsArgs {
   dstOffset?: number;
 }
 
+function copyRowsValues(a: CopyRowsArgs) {
+  return { rows: a.rows, width: a.width, src_row: a.srcRow ?? a.width, src_off: a.srcOffset ?? 0, dst_row: a.dstRow ?? a.width, dst_row0: a.dstRow0, dst_off: a.dstOffset ?? 0 };
+}
+
+/**
+ * The prepared form (uniform and bind group made once). encode(enc, dstRow0) rewrites only the
+ * destination row, which moves every step for the cache appends; pass a.dstRow0 for fixed copies.
+ */
+export function createCopyRows(device: GPUDevice, a: CopyRowsArgs): PreparedDispatch<number> {
+  const pipeline = getPipeline(device, { kernel: 'copy-rows', variant: { wg: COPY_WG } }, copyRowsCode);
+  return prepareDispatch(device, {
+    pipeline,
+    layout: COPY_ROWS_PARAMS,
+    values: copyRowsValues(a),
+    buffers: [a.src, a.dst],
+    grid: grid1d(device, Math.ceil((a.rows * a.width) / COPY_WG)),
+    label: 'copy-rows',
+    perStep: (dstRow0: number) => ({ dst_row0: dstRow0 }),
+  });
+}
+
 /** dst[(dstRow0 + r)·dstRow + dstOffset + i] = src[r·srcRow + srcOffset + i] for r < rows, i < width. */
 export function encodeCopyRows(device: GPUDevice, enc: GPUCommandEncoder, a: CopyRowsArgs): void {
   const pipeline = getPipeline(device, { kernel: 'copy-rows', variant: { wg: COPY_WG } }, copyRowsCode);
-  const params = uniformBuffer(
-    device,
-    COPY_ROWS_PARAMS,
-    { rows: a.rows, width: a.width, src_row: a.srcRow ?? a.width, src_off: a.srcOffset ?? 0, dst_row: a.dstRow ?? a.width, dst_row0: a.dstRow0, dst_off: a.dstOffset ?? 0 },
-    'copy-rows:params',
-  );
+  const params = uniformBuffer(device, COPY_ROWS_PARAMS, copyRowsValues(a), 'copy-rows:params');
   encodeDispatch(enc, pipeline, bindBuffers(device, pipeline, [params, a.src, a.dst], 'copy-rows'), grid1d(device, Math.ceil((a.rows * a.width) / COPY_WG)));
 }
 

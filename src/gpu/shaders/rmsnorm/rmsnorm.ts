@@ -1,6 +1,7 @@
 /** Dispatcher for rmsnorm.wgsl: y[rows, n] = RMSNorm(x[rows, n]) * weight[n]. */
 import { wgslStruct, uniformBuffer, type ParamLayout } from '../../params.ts';
 import { getPipeline, bindBuffers, encodeDispatch } from '../../pipelines.ts';
+import { prepareDispatch, type PreparedDispatch } from '../add/kernel-util.ts';
 import source from './rmsnorm.wgsl?raw';
 
 export const RMSNORM_PARAMS = [
@@ -13,6 +14,21 @@ const WG = 256;
 
 export function rmsnormCode(): string {
   return source.replace('{{PARAMS}}', wgslStruct('Params', RMSNORM_PARAMS));
+}
+
+export interface RmsnormArgs {
+  x: GPUBuffer; // [rows, n] f32
+  weight: GPUBuffer; // [n] f32
+  y: GPUBuffer; // out [rows, n] f32
+  rows: number;
+  n: number;
+  eps: number;
+}
+
+/** The prepared form (uniform and bind group made once): the forward graph's hot path. */
+export function createRmsnorm(device: GPUDevice, args: RmsnormArgs): PreparedDispatch {
+  const pipeline = getPipeline(device, { kernel: 'rmsnorm', variant: { wg: WG } }, rmsnormCode);
+  return prepareDispatch(device, { pipeline, layout: RMSNORM_PARAMS, values: { n: args.n, eps: args.eps }, buffers: [args.x, args.weight, args.y], grid: [args.rows], label: 'rmsnorm' });
 }
 
 export function encodeRmsnorm(

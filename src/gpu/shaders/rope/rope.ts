@@ -8,7 +8,7 @@
  */
 import { uniformBuffer, type ParamLayout } from '../../params.ts';
 import { getPipeline, bindBuffers, encodeDispatch } from '../../pipelines.ts';
-import { assemble, grid1d, badArg } from '../add/kernel-util.ts';
+import { assemble, grid1d, badArg, prepareDispatch, type PreparedDispatch } from '../add/kernel-util.ts';
 import { ropeThetaScale, type RopeParams } from './rope.ref.ts';
 import source from './rope.wgsl?raw';
 
@@ -51,7 +51,26 @@ export interface RopeArgs {
 
 const dummies = new WeakMap<GPUDevice, GPUBuffer>();
 
-export function encodeRope(device: GPUDevice, enc: GPUCommandEncoder, a: RopeArgs): void {
+function ropeValues(a: RopeArgs) {
+  const p = a.params;
+  return {
+    rows: a.rows,
+    heads: a.heads,
+    row_stride: a.rowStride,
+    head_stride: a.headStride,
+    offset: a.offset,
+    n_dims: p.nDims,
+    pos0: a.pos0 ?? 0,
+    theta_scale: ropeThetaScale(p.freqBase, p.nDims),
+    freq_scale: p.freqScale,
+    ext_factor: p.extFactor,
+    attn_factor: p.attnFactor,
+    corr0: p.corrDims[0],
+    corr1: p.corrDims[1],
+  };
+}
+
+function ropePipeline(device: GPUDevice, a: RopeArgs): { pipeline: GPUComputePipeline; pos: GPUBuffer } {
   const p = a.params;
   if (p.nDims % 2 !== 0 || p.nDims <= 0) throw badArg(`rope n_dims must be even and positive, got ${p.nDims}`);
   if (a.offset + p.nDims > a.headStride && a.heads > 1) throw badArg('rope slice runs past the head');
@@ -62,26 +81,31 @@ export function encodeRope(device: GPUDevice, enc: GPUCommandEncoder, a: RopeArg
     pos = dummies.get(device);
     if (!pos) dummies.set(device, (pos = device.createBuffer({ label: 'rope:no-positions', size: 4, usage: GPUBufferUsage.STORAGE })));
   }
-  const params = uniformBuffer(
-    device,
-    ROPE_PARAMS,
-    {
-      rows: a.rows,
-      heads: a.heads,
-      row_stride: a.rowStride,
-      head_stride: a.headStride,
-      offset: a.offset,
-      n_dims: p.nDims,
-      pos0: a.pos0 ?? 0,
-      theta_scale: ropeThetaScale(p.freqBase, p.nDims),
-      freq_scale: p.freqScale,
-      ext_factor: p.extFactor,
-      attn_factor: p.attnFactor,
-      corr0: p.corrDims[0],
-      corr1: p.corrDims[1],
-    },
-    'rope:params',
-  );
+  return { pipeline, pos };
+}
+
+/**
+ * The prepared form (uniform and bind group made once): encode(enc, pos0) rewrites only pos0, the
+ * position of row 0, which moves every decode step.
+ */
+export function createRope(device: GPUDevice, a: Omit<RopeArgs, 'pos0'>): PreparedDispatch<number> {
+  const { pipeline, pos } = ropePipeline(device, a);
+  const threads = a.rows * a.heads * (a.params.nDims / 2);
+  return prepareDispatch(device, {
+    pipeline,
+    layout: ROPE_PARAMS,
+    values: ropeValues(a),
+    buffers: [a.x, pos],
+    grid: grid1d(device, Math.ceil(threads / WG)),
+    label: 'rope',
+    perStep: (pos0: number) => ({ pos0 }),
+  });
+}
+
+export function encodeRope(device: GPUDevice, enc: GPUCommandEncoder, a: RopeArgs): void {
+  const p = a.params;
+  const { pipeline, pos } = ropePipeline(device, a);
+  const params = uniformBuffer(device, ROPE_PARAMS, ropeValues(a), 'rope:params');
   const threads = a.rows * a.heads * (p.nDims / 2);
   encodeDispatch(enc, pipeline, bindBuffers(device, pipeline, [params, a.x, pos], 'rope'), grid1d(device, Math.ceil(threads / WG)));
 }
