@@ -22,6 +22,7 @@ function figures(r: BenchResult): Record<string, number> {
     'attention.sparseMs': r.attention.sparseMs,
     'attention.ratio': r.attention.ratio,
     ...Object.fromEntries(Object.entries(r.attention.parts).map(([k, v]) => [`attention.parts.${k}`, v])),
+    ...Object.fromEntries(Object.entries(r.overhead).filter(([, v]) => typeof v === 'number').map(([k, v]) => [`overhead.${k}`, v as number])),
     'model.fileBytes': r.model.fileBytes,
     'model.activeFraction': r.model.activeFraction,
     ...Object.fromEntries(Object.entries(r.model.weights).map(([k, v]) => [`model.weights.${k}`, v])),
@@ -30,7 +31,9 @@ function figures(r: BenchResult): Record<string, number> {
   };
   for (const m of r.matvec) Object.assign(f, { [`matvec.${m.type}.gbPerS`]: m.gbPerS, [`matvec.${m.type}.vsCopy`]: m.vsCopy });
   for (const e of r.engine.runs) {
-    for (const k of ['prefillSeconds', 'prefillTokPerS', 'decodeTokPerS', 'bytesPerToken', 'decodeGbPerS', 'decodeVsCopy'] as const) f[`engine.${e.context}.${e.topK}.${k}`] = e[k];
+    for (const k of ['prefillSeconds', 'prefillTokPerS', 'decodeTokPerS', 'bytesPerToken', 'decodeGbPerS', 'decodeVsCopy', 'overheadSeconds', 'overheadShare'] as const) f[`engine.${e.context}.${e.topK}.${k}`] = e[k];
+    // a decoded token issues work and reads its logits back at least once
+    for (const k of ['passes', 'submits', 'maps'] as const) f[`engine.${e.context}.${e.topK}.perToken.${k}`] = e.perToken[k];
   }
   for (const l of r.llama!.runs) Object.assign(f, { [`llama.${l.context}.prefillTokPerS`]: l.prefillTokPerS, [`llama.${l.context}.decodeTokPerS`]: l.decodeTokPerS });
   return f;
@@ -46,6 +49,9 @@ it('npm run bench -- --quick writes every figure as a finite positive number', a
   expect(stdout).toContain('| figure');
   const r = JSON.parse(readFileSync(out, 'utf8')) as BenchResult;
   expect(r.quick).toBe(true);
+  expect(r.size.name).toBe('quick');
+  // every timed figure says how it was timed
+  for (const m of [r.copy.method, ...r.matvec.map((x) => x.method), r.attention.method, r.overhead.method]) expect(['timestamp', 'cpu']).toContain(m);
   if (process.env.SPARSESCOPE_ADAPTER && process.env.SPARSESCOPE_ADAPTER !== 'system') expect(r.adapter.name.length).toBeGreaterThan(0);
   expect(r.matvec.map((m) => m.type)).toEqual(['Q4_K', 'Q8_0']);
   // dense and DSA at each context, llama.cpp at the same contexts

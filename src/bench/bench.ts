@@ -10,15 +10,22 @@ import { dirname, join } from 'node:path';
 import { requestGpu, type GpuContext } from '../gpu/device.ts';
 import { nodeGpu } from '../gpu/node/node-gpu.ts';
 import { measureCopy, measureMatvec, type CopyFigure, type MatvecFigure } from '../gpu/shaders/matmul/measure.ts';
-import { measureSparseVsDense, type MeasureResult } from '../gpu/shaders/mla/measure.ts';
+import { measureSparseVsDense, type MeasureResult, type MeasureOptions } from '../gpu/shaders/mla/measure.ts';
 import { writeFixture, type FixtureDims } from '../tools/fixture/fixture.ts';
 import { openGguf } from '../gguf/reader.ts';
 import { WebGpuModel } from '../engine/webgpu/webgpu-model.ts';
+import { rowBytes } from '../gpu/shaders/common/quant-types.ts';
 import { weightBytes, cacheReadBytes, type WeightBytes } from './bytes.ts';
 import { benchLlama, type LlamaFigures } from './llama.ts';
+import { countGpuWork, measureDispatchOverhead, overheadSeconds, type DispatchOverhead, type TokenCounts } from './overhead.ts';
+
+/** small: sized for a software adapter; large: for a hardware GPU (memory-bound, past its caches). */
+export type BenchSize = 'small' | 'large';
 
 export interface BenchOptions {
   quick: boolean;
+  /** default: small on a software adapter, large on a hardware one */
+  size?: BenchSize;
   /** skip llama.cpp */
   noLlama?: boolean;
   /** llama.cpp CPU threads (default 1: these machines are shared, and ggml's spinning barriers collapse when a core is taken) */
@@ -43,22 +50,31 @@ export interface EngineRun {
   decodeGbPerS: number;
   /** decodeGbPerS ÷ copy traffic GB/s on the same adapter */
   decodeVsCopy: number;
+  /** GPU work one decoded token issued (counted on one extra, untimed token) */
+  perToken: TokenCounts;
+  /** perToken priced at the measured empty-dispatch overheads: a lower bound on the time per token */
+  overheadSeconds: number;
+  /** overheadSeconds × decode tokens/s: the share of a token's time the overheads alone explain */
+  overheadShare: number;
 }
 
 export interface BenchResult {
   date: string;
   quick: boolean;
+  /** which sizes ran, and why */
+  size: { name: BenchSize | 'quick'; reason: string };
   adapter: { name: string; vendor: string; architecture: string; description: string; hasF16: boolean; hasSubgroups: boolean };
   copy: CopyFigure;
   matvec: (MatvecFigure & { vsCopy: number })[];
   attention: MeasureResult;
+  overhead: DispatchOverhead;
   model: { dims: Partial<FixtureDims>; qtype: string; fileBytes: number; weights: WeightBytes; activeFraction: number; /** null: reused from the cache dir */ generateSeconds: number | null };
   engine: { loadSeconds: number; runs: EngineRun[] };
   llama?: LlamaFigures & { fileBytes: number };
   notes: string[];
 }
 
-// Sized for a software adapter on a shared 2-core machine (the whole run < 10 min): embd 1024 with 3
+// Small: sized for a software adapter on a shared 2-core machine (the whole run < 10 min): embd 1024 with 3
 // layers took ~1 s per token there (prefill and decode alike), which puts 2 × (256 + 1K) prompt
 // tokens far past the budget. Q4_K rows need multiples of 256; narrower inputs fall back to Q8_0.
 const FULL_DIMS: Partial<FixtureDims> = {
@@ -71,6 +87,56 @@ const QUICK_DIMS: Partial<FixtureDims> = {
   ffn: 512, experts: 4, used: 2, shared: 1, ffx: 256, groups: 0, groupsUsed: 0,
   indexerHeads: 4, indexerKeyLength: 64, topK: 32, context: 512, merges: 160,
 };
+
+// Large: for a hardware GPU. The small model (4 MB) sits in an H200's 60 MB L2 and decode measured
+// per-pass overhead; here ~100 MB of active weights per token (Q4_K, ~190 MB file) must come from
+// memory. Generating it quantizes ~340 M values in JS (minutes, once: it is cached in bench-results/models).
+const LARGE_DIMS: Partial<FixtureDims> = {
+  embd: 2048, layers: 4, leadingDense: 1, heads: 16, qLora: 768, kvLora: 512, nope: 128, rope: 64, v: 128,
+  ffn: 6144, experts: 8, used: 2, shared: 1, ffx: 1536, groups: 0, groupsUsed: 0,
+  indexerHeads: 8, indexerKeyLength: 128, topK: 256, context: 8192, merges: 160,
+};
+
+const MiB = 2 ** 20;
+
+/** Everything that differs between the sizes. */
+interface Sizing {
+  dims: Partial<FixtureDims>;
+  contexts: number[];
+  decode: number;
+  /** matvec rows = columns */
+  kn: number;
+  copyBytes: number;
+  reps: number;
+  /** grow every timed batch to this long (hardware: far above submit cost and timestamp granularity) */
+  minSeconds: number;
+  /** distinct weight bytes the matvec batch rotates over (0: one matrix) */
+  matvecWorkingSet: number;
+  attention: Partial<MeasureOptions>;
+  overheadN: number;
+}
+
+function sizing(name: BenchSize | 'quick'): Sizing {
+  if (name === 'quick') {
+    return { dims: QUICK_DIMS, contexts: [32, 64], decode: 3, kn: 1024, copyBytes: 16 * MiB, reps: 4, minSeconds: 0, matvecWorkingSet: 0, attention: { context: 512, topK: 64, iters: 3, trials: 1 }, overheadN: 64 };
+  }
+  if (name === 'small') {
+    // today's sizes: a 4K attention step takes ~0.25 s dense on lavapipe, so few steps per batch
+    return { dims: FULL_DIMS, contexts: [256, 1024], decode: 8, kn: 4096, copyBytes: 64 * MiB, reps: 10, minSeconds: 0, matvecWorkingSet: 0, attention: { context: 4096, topK: 256, iters: 3, trials: 2 }, overheadN: 256 };
+  }
+  // large: every working set ≥ 512 MiB, far past any GPU's last-level cache (H200 L2 ~60 MB, MI300 256 MB)
+  const cachePerLayer = 4096 * (512 + 64 + 64) * 4; // ckv + kpe + index keys at 4K context, f32
+  return {
+    dims: LARGE_DIMS, contexts: [256, 1024, 4096], decode: 32, kn: 4096, copyBytes: 256 * MiB, reps: 16, minSeconds: 0.05, matvecWorkingSet: 512 * MiB,
+    attention: { context: 4096, topK: 256, iters: 64, trials: 3, minSeconds: 0.05, layers: Math.ceil((512 * MiB) / cachePerLayer) },
+    overheadN: 4096,
+  };
+}
+
+/** SwiftShader and llvmpipe (lavapipe) run shaders on the CPU; the same test matvec.ts uses. */
+export function isSoftwareAdapter(info: { name: string; description: string; device: string }): boolean {
+  return /llvmpipe|lavapipe|swiftshader/i.test(`${info.name} ${info.description} ${info.device}`);
+}
 
 /** Deterministic prompt ids inside the fixture's byte tokens (no BOS/EOS). */
 export function promptTokens(n: number): number[] {
@@ -88,33 +154,47 @@ const secs = (t0: number) => (performance.now() - t0) / 1000;
 export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const log = o.log ?? (() => {});
   const quick = o.quick;
-  const dims = quick ? QUICK_DIMS : FULL_DIMS;
-  const contexts = o.contexts ?? (quick ? [32, 64] : [256, 1024]);
-  const decode = o.decode ?? (quick ? 3 : 8);
-  const topK = dims.topK!;
   const notes: string[] = [];
   const ctx: GpuContext = await requestGpu(await nodeGpu());
   const dir = mkdtempSync(join(tmpdir(), 'sparsescope-bench-'));
   try {
     const { device, info } = ctx;
-    log(`adapter: ${info.name}`);
+    const software = isSoftwareAdapter(info);
+    const size: BenchResult['size'] = quick
+      ? { name: 'quick', reason: '--quick' }
+      : o.size
+        ? { name: o.size, reason: '--size' }
+        : { name: software ? 'small' : 'large', reason: software ? 'software adapter' : 'hardware adapter' };
+    const z = sizing(size.name);
+    const dims = z.dims;
+    const contexts = o.contexts ?? z.contexts;
+    const decode = o.decode ?? z.decode;
+    const topK = dims.topK!;
+    log(`adapter: ${info.name}; sizes: ${size.name} (${size.reason}); timestamps: ${info.hasTimestamps ? 'yes' : 'no'}`);
 
-    // 1. kernels: quantized matvec against plain copy bandwidth
-    const kn = quick ? 1024 : 4096;
-    const copy = await measureCopy(device, { bytes: quick ? 16 * 2 ** 20 : 64 * 2 ** 20, reps: quick ? 4 : 10 });
-    log(`copy: ${copy.gbPerS.toFixed(2)} GB/s traffic`);
+    // 1. kernels: quantized matvec against plain copy bandwidth, many per submit (batch-timing.ts)
+    const kn = z.kn;
+    const timing = { reps: z.reps, minSeconds: z.minSeconds };
+    const copy = await measureCopy(device, { bytes: z.copyBytes, ...timing });
+    log(`copy: ${copy.gbPerS.toFixed(2)} GB/s traffic (${copy.method})`);
     const matvec: BenchResult['matvec'] = [];
     for (const type of ['Q4_K', 'Q8_0'] as const) {
-      const m = await measureMatvec(device, { type, k: kn, n: kn, reps: quick ? 4 : 20 });
+      const one = rowBytes(type, kn) * kn;
+      const copies = Math.max(1, Math.ceil(z.matvecWorkingSet / one));
+      const m = await measureMatvec(device, { type, k: kn, n: kn, copies, reps: Math.max(2 * z.reps, copies), minSeconds: z.minSeconds });
       matvec.push({ ...m, vsCopy: m.gbPerS / copy.gbPerS });
-      log(`matvec ${type} ${kn}x${kn}: ${m.gbPerS.toFixed(2)} GB/s`);
+      log(`matvec ${type} ${kn}x${kn}: ${m.gbPerS.toFixed(2)} GB/s (${m.method}, ${copies} weight copies)`);
     }
 
-    // 2. attention: dense MLA against DSA (indexer score + top-k + sparse MLA), one layer, one token
-    const attention = await measureSparseVsDense(device, quick ? { context: 512, topK: 64, iters: 3, warmup: 1 } : { context: 4096, topK: 256 });
-    log(`attention: sparse/dense ${attention.ratio.toFixed(3)}`);
+    // 2. attention: dense MLA against DSA (indexer score + top-k + sparse MLA), one layer, per token
+    const attention = await measureSparseVsDense(device, z.attention);
+    log(`attention: sparse/dense ${attention.ratio.toFixed(3)} (${attention.method}, ${attention.reps} steps per batch)`);
 
-    // 3. the whole engine on a generated Q4_K deepseek32 model
+    // 3. what an empty dispatch, pass, submit and readback cost: decode's floor on this adapter
+    const overhead = await measureDispatchOverhead(device, z.overheadN);
+    log(`overhead: dispatch ${overhead.dispatchUs.toFixed(1)} µs, pass ${overhead.passUs.toFixed(1)} µs, submit ${overhead.submitUs.toFixed(1)} µs, round trip ${overhead.roundTripUs.toFixed(1)} µs`);
+
+    // 4. the whole engine on a generated Q4_K deepseek32 model
     const fixtureOptions = { arch: 'deepseek32', qtype: 'Q4_K', gating: 'sigmoid', dims, seed: 11 } as const;
     const key = createHash('sha256').update(JSON.stringify(fixtureOptions)).digest('hex').slice(0, 12);
     const path = join(o.cacheDir ?? dir, `bench-deepseek32-q4k-${key}.gguf`);
@@ -129,7 +209,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       generateSeconds = secs(t0);
       log(`model generated in ${generateSeconds.toFixed(1)} s: ${path}`);
     }
-    const maxCtx = Math.max(...contexts) + decode;
+    const maxCtx = Math.max(...contexts) + decode + 1; // + the counted token
     t0 = performance.now();
     const file = await openGguf({ kind: 'path', path });
     const model = await WebGpuModel.load(ctx, file, { contextSize: maxCtx });
@@ -159,14 +239,18 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
           t0 = performance.now();
           for (let i = 0; i < decode; i++) next = argmax((await s.feed([next])).logits[0]);
           const decodeSeconds = secs(t0);
+          // one more token, untimed, with the device wrapped to count what a token issues
+          const { counts: perToken } = await countGpuWork(device, () => s.feed([next]));
           let cache = 0;
           for (let i = 0; i < decode; i++) cache += cacheReadBytes(model.config, context + i, k);
           const bytesPerToken = wb.active + cache / decode;
           const decodeTokPerS = decode / decodeSeconds;
           const decodeGbPerS = (bytesPerToken * decodeTokPerS) / 1e9;
+          const over = overheadSeconds(perToken, overhead);
           runs.push({
             context, topK: k, prefillSeconds, prefillTokPerS: context / prefillSeconds, decodeTokPerS,
             bytesPerToken, decodeGbPerS, decodeVsCopy: decodeGbPerS / copy.gbPerS,
+            perToken, overheadSeconds: over, overheadShare: over * decodeTokPerS,
           });
           log(`engine ctx ${context} top-k ${k}: prefill ${(context / prefillSeconds).toFixed(1)} tok/s, decode ${decodeTokPerS.toFixed(2)} tok/s`);
         }
@@ -175,23 +259,25 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       model.destroy();
     }
 
-    // 4. llama.cpp, CPU, the same file and token counts
+    // 5. llama.cpp, CPU, the same file and token counts
     let llama: BenchResult['llama'];
     if (!o.noLlama) {
       const threads = o.threads ?? 1;
       llama = { ...(await benchLlama(path, { contexts, decode, tokens: promptTokens, threads })), fileBytes };
       for (const r of llama.runs) log(`llama.cpp ctx ${r.context}: prefill ${r.prefillTokPerS.toFixed(1)} tok/s, decode ${r.decodeTokPerS.toFixed(2)} tok/s`);
     }
-    if (/llvmpipe|lavapipe|swiftshader/i.test(`${info.name} ${info.description} ${info.device}`)) {
+    if (software) {
       notes.push('software adapter: absolute speeds are the CPU running shaders; compare ratios on this adapter only');
     }
     return {
       date: new Date().toISOString(),
       quick,
+      size,
       adapter: { name: info.name, vendor: info.vendor, architecture: info.architecture, description: info.description, hasF16: info.hasF16, hasSubgroups: info.hasSubgroups },
       copy,
       matvec,
       attention,
+      overhead,
       model: { dims, qtype: 'Q4_K', fileBytes, weights: wb, activeFraction: wb.active / wb.total, generateSeconds },
       engine: { loadSeconds, runs },
       llama,

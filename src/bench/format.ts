@@ -8,16 +8,22 @@ const ctxName = (n: number) => (n >= 1024 && n % 1024 === 0 ? `${n / 1024}K` : S
 export function formatTable(r: BenchResult): string {
   const rows: [string, string, string][] = [];
   const add = (what: string, value: string, note = '') => rows.push([what, value, note]);
-  add('copy bandwidth (read + write)', `${f(r.copy.gbPerS)} GB/s`, `${mb(r.copy.bytes)} buffer`);
+  const how = (m: string) => (m === 'timestamp' ? 'GPU timestamps' : 'CPU clock');
+  const c = r.copy;
+  add('copy bandwidth (read + write traffic)', `${f(c.gbPerS)} GB/s`, `${mb(c.bytes)} buffer, ${c.reps} copies per submit, ${how(c.method)}`);
   for (const m of r.matvec) {
-    add(`${m.type} matvec ${m.k}×${m.n}`, `${f(m.gbPerS)} GB/s = ${f(m.vsCopy)} × copy`, 'aim ≥ 0.70 × copy');
+    const set = m.copies > 1 ? `, ${m.copies} weight copies rotated (${mb(m.copies * m.bytes)})` : '';
+    add(`${m.type} matvec ${m.k}×${m.n} (bytes read + written)`, `${f(m.gbPerS)} GB/s = ${f(m.vsCopy)} × copy`, `aim ≥ 0.70 × copy; ${m.reps} per submit${set}, ${how(m.method)}`);
   }
   const a = r.attention;
+  const layers = a.options.layers > 1 ? `, ${a.options.layers} layer caches rotated` : '';
   add(
     `attention/token, ctx ${ctxName(a.options.context)}, top-k ${a.options.topK}`,
-    `dense ${f(a.denseMs)} ms, DSA ${f(a.sparseMs)} ms = ${f(a.ratio, 3)} × dense`,
-    `aim ≤ 0.35; parts: score ${f(a.parts.indexerScoreMs)} + top-k ${f(a.parts.topkMs)} + sparse MLA ${f(a.parts.sparseMlaMs)} ms`,
+    `dense ${f(a.denseMs, 3)} ms, DSA ${f(a.sparseMs, 3)} ms = ${f(a.ratio, 3)} × dense`,
+    `aim ≤ 0.35; parts: score ${f(a.parts.indexerScoreMs, 3)} + top-k ${f(a.parts.topkMs, 3)} + sparse MLA ${f(a.parts.sparseMlaMs, 3)} ms; ${a.reps} steps per submit${layers}, ${how(a.method)}`,
   );
+  const o = r.overhead;
+  add('overhead of empty work', `dispatch ${f(o.dispatchUs, 1)} µs in a pass, pass ${f(o.passUs, 1)} µs`, `${how(o.method)}; submit ${f(o.submitUs, 1)} µs, submit + wait + readback ${f(o.roundTripUs, 1)} µs (CPU clock)`);
   const w = r.model.weights;
   add('model (generated deepseek32, Q4_K)', `${mb(r.model.fileBytes)} file, ${mb(w.total)} weights`, `embd ${r.model.dims.embd}, ${r.model.dims.layers} layers, ${r.model.dims.experts} experts (${r.model.dims.used} + ${r.model.dims.shared} shared); ${r.model.generateSeconds === null ? 'cached' : `generated in ${f(r.model.generateSeconds, 1)} s`}`);
   add('active weight bytes / token', `${mb(w.active)} = ${f(r.model.activeFraction, 3)} of weights`, `routed experts ${mb(w.routedActive)} of ${mb(w.routedTotal)}`);
@@ -31,6 +37,12 @@ export function formatTable(r: BenchResult): string {
       `decode at ${ctxName(run.context)}, ${mode}`,
       `${f(run.decodeTokPerS)} tok/s; ${mb(run.bytesPerToken)}/tok → ${f(run.decodeGbPerS, 3)} GB/s = ${f(run.decodeVsCopy, 3)} × copy`,
       [run.topK ? `${f(run.decodeTokPerS / dense.decodeTokPerS)} × dense` : '', run.topK === 0 && ll ? `llama.cpp ${f(ll.decodeTokPerS)} tok/s (WebGPU ${f(run.decodeTokPerS / ll.decodeTokPerS)} ×)` : ''].filter(Boolean).join('; '),
+    );
+    const p = run.perToken;
+    add(
+      `  overhead per token at ${ctxName(run.context)}, ${mode}`,
+      `${p.dispatches} dispatches, ${p.passes} passes, ${p.submits} submits, ${p.maps} readbacks → ≥ ${f(run.overheadSeconds * 1000, 3)} ms`,
+      `= ${f(run.overheadShare)} of the measured ${f(1000 / run.decodeTokPerS, 3)} ms/token`,
     );
   }
   const head: [string, string, string] = ['figure', 'value', 'side by side / aim'];

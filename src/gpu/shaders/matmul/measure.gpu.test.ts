@@ -12,5 +12,18 @@ describe('bandwidth probes (small sizes: the real ones belong to the benchmark)'
     expect(mv.bytes).toBe(64 * 8 * 34 + 256 * 4 + 64 * 4);
     expect(mv.gbPerS).toBeGreaterThan(0);
     expect(copy.gbPerS).toBeCloseTo(2 * copy.copyGbPerS, 6);
+    // the method follows the device: GPU timestamps where it has them (the CPU clock if they misbehave)
+    expect(device.features.has('timestamp-query') ? ['timestamp', 'cpu'] : ['cpu']).toContain(mv.method);
+  });
+
+  it('rotates over weight copies and grows the batch to minSeconds', async () => {
+    const { device } = await testGpu();
+    device.pushErrorScope('validation');
+    const mv = await measureMatvec(device, { type: 'Q4_K', k: 256, n: 64, reps: 1, trials: 1, copies: 3, minSeconds: 0.02 });
+    expect(await device.popErrorScope()).toBeNull();
+    expect(mv.copies).toBe(3);
+    expect(mv.reps % 3).toBe(0);
+    expect(mv.reps).toBeGreaterThan(3); // one tiny matvec takes far less than 20 ms, even on a CPU
+    expect(mv.cpuSeconds * mv.reps).toBeGreaterThan(0.01);
   });
 });

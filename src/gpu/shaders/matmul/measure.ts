@@ -1,31 +1,41 @@
 /**
  * Bandwidth probes for the benchmark: the decode matvec is memory-bound, so its figure of merit is
- * bytes of weights read per second, compared with what a plain buffer copy achieves on the same
- * device. Software adapters are slow in absolute terms; the ratio is what carries across machines.
+ * bytes read per second, compared with what a plain buffer copy achieves on the same device. Software
+ * adapters are slow in absolute terms; the ratio is what carries across machines.
  *
- * Timing: `reps` dispatches (or copies) recorded in one command buffer after a warm-up submission
- * (which also compiles the pipeline), timed from submit to queue.onSubmittedWorkDone(); the best of
- * `trials` such submissions counts (machines shared with other work only ever make a run slower).
- * When the device has timestamp-query the matvec is also timed on the GPU clock (first pass start to
- * last pass end of the best trial), reported as `gpuSeconds`.
+ * Timing (../../batch-timing.ts): many matvecs (or copies) in one command buffer and one submit, timed
+ * on the GPU clock with timestamp-query where the device has it, else on the CPU clock over the whole
+ * batch; `method` says which. On a hardware GPU the working set must also outgrow the last-level cache
+ * (an H200 has ~60 MB of L2): a 4096×4096 Q8_0 matrix (17 MB) read 20 times in a row comes from L2 and
+ * "beat" a 64 MiB copy. So the matvec rotates over `copies` identical weight buffers (a GPU cannot tell
+ * they hold the same bytes) and the copy probe takes a buffer of `bytes` well past the cache.
  */
-import { createStorage, readBack } from '../../buffers.ts';
+import { createStorage } from '../../buffers.ts';
+import { timeBatch, type TimingMethod } from '../../batch-timing.ts';
 import { randomWeightBytes } from '../common/quant-testing.ts';
-import { uploadTensor, destroyTensor } from '../common/tensor.ts';
+import { uploadTensor, destroyTensor, type GpuTensor } from '../common/tensor.ts';
 import type { WeightType } from '../common/quant-types.ts';
 import { createMatvec, type MatvecVariant } from './matvec.ts';
+import type { PreparedKernel } from '../common/prepared.ts';
 
 export interface MatvecFigure {
   type: WeightType;
   k: number;
   n: number;
   variant: MatvecVariant;
+  /** products per timed batch (one submit) */
   reps: number;
-  /** Bytes one product reads: the weights plus x, plus y written. */
+  /** distinct weight buffers the batch rotates over (weights read per batch ≫ last-level cache) */
+  copies: number;
+  /** Bytes one product moves: the weights and x read, plus y written. */
   bytes: number;
-  /** Wall time per product. */
+  /** how `seconds` was measured: GPU timestamps around the batch, or the CPU clock over it */
+  method: TimingMethod;
+  /** per product, by `method` */
   seconds: number;
   gbPerS: number;
+  /** per product on the CPU clock (submit to done, over the batch) */
+  cpuSeconds: number;
   /** Per product on the GPU clock, when timestamp-query exists. */
   gpuSeconds?: number;
   gpuGbPerS?: number;
@@ -34,7 +44,10 @@ export interface MatvecFigure {
 export interface CopyFigure {
   /** Size of the copied buffer. */
   bytes: number;
+  /** copies per timed batch */
   reps: number;
+  method: TimingMethod;
+  /** per copy, by `method` */
   seconds: number;
   /** Memory traffic: each copy reads and writes `bytes`. */
   gbPerS: number;
@@ -42,85 +55,57 @@ export interface CopyFigure {
   copyGbPerS: number;
 }
 
-async function timeSubmit(device: GPUDevice, record: (enc: GPUCommandEncoder) => void): Promise<number> {
-  const enc = device.createCommandEncoder({ label: 'measure' });
-  record(enc);
-  const cmd = enc.finish();
-  const t0 = performance.now();
-  device.queue.submit([cmd]);
-  await device.queue.onSubmittedWorkDone();
-  return (performance.now() - t0) / 1000;
+/** Timing knobs shared by the probes: `minSeconds` grows the batch until it is long enough to time. */
+export interface ProbeTiming {
+  reps?: number;
+  trials?: number;
+  minSeconds?: number;
 }
 
 export async function measureMatvec(
   device: GPUDevice,
-  o: { type: WeightType; k?: number; n?: number; reps?: number; trials?: number; variant?: MatvecVariant; seed?: number },
+  o: { type: WeightType; k?: number; n?: number; variant?: MatvecVariant; seed?: number; copies?: number } & ProbeTiming,
 ): Promise<MatvecFigure> {
   const k = o.k ?? 4096;
   const n = o.n ?? 4096;
-  const reps = o.reps ?? 20;
   const variant = o.variant ?? {};
-  const w = uploadTensor(device, { name: `measure-${o.type}`, type: o.type, shape: [k, n] }, randomWeightBytes(o.type, n, k, o.seed ?? 1));
+  const copies = Math.max(1, o.copies ?? 1);
+  const bytesW = randomWeightBytes(o.type, n, k, o.seed ?? 1);
+  const ws: GpuTensor[] = [];
+  const mvs: PreparedKernel[] = [];
   const x = createStorage(device, k * 4, 'measure-x');
   const y = createStorage(device, n * 4, 'measure-y');
-  const mv = createMatvec(device, { w, x, y }, variant);
-  const timestamps = device.features.has('timestamp-query');
-  const query = timestamps ? device.createQuerySet({ type: 'timestamp', count: 2 }) : undefined;
-  const resolve = timestamps ? device.createBuffer({ size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }) : undefined;
   try {
-    await timeSubmit(device, (enc) => mv.encode(enc)); // warm-up: pipeline compile, first touch of the weights
-    let seconds = Infinity;
-    let gpuSeconds: number | undefined;
-    for (let trial = 0; trial < (o.trials ?? 3); trial++) {
-      const s =
-        (await timeSubmit(device, (enc) => {
-          for (let i = 0; i < reps; i++) {
-            const tw: GPUComputePassTimestampWrites | undefined =
-              query && (i === 0 || i === reps - 1)
-                ? { querySet: query, ...(i === 0 ? { beginningOfPassWriteIndex: 0 } : {}), ...(i === reps - 1 ? { endOfPassWriteIndex: 1 } : {}) }
-                : undefined;
-            mv.encode(enc, tw);
-          }
-          if (query && resolve) enc.resolveQuerySet(query, 0, 2, resolve, 0);
-        })) / reps;
-      if (s < seconds) {
-        seconds = s;
-        if (resolve) {
-          const t = new BigUint64Array(await readBack(device, resolve, 16));
-          gpuSeconds = Number(t[1] - t[0]) / 1e9 / reps;
-        }
-      }
+    for (let c = 0; c < copies; c++) {
+      ws.push(uploadTensor(device, { name: `measure-${o.type}#${c}`, type: o.type, shape: [k, n] }, bytesW));
+      mvs.push(createMatvec(device, { w: ws[c], x, y }, variant));
     }
-    const bytes = w.rows * w.rowBytes + k * 4 + n * 4;
-    const fig: MatvecFigure = { type: o.type, k, n, variant, reps, bytes, seconds, gbPerS: bytes / seconds / 1e9 };
-    if (gpuSeconds && gpuSeconds > 0) Object.assign(fig, { gpuSeconds, gpuGbPerS: bytes / gpuSeconds / 1e9 });
+    const t = await timeBatch(device, (enc, reps) => {
+      for (let i = 0; i < reps; i++) mvs[i % copies].encode(enc);
+    }, { reps: o.reps ?? 20, trials: o.trials, minSeconds: o.minSeconds, multipleOf: copies });
+    const bytes = ws[0].rows * ws[0].rowBytes + k * 4 + n * 4;
+    const fig: MatvecFigure = { type: o.type, k, n, variant, reps: t.reps, copies, bytes, method: t.method, seconds: t.seconds, gbPerS: bytes / t.seconds / 1e9, cpuSeconds: t.cpuSeconds };
+    if (t.method === 'timestamp') Object.assign(fig, { gpuSeconds: t.seconds, gpuGbPerS: bytes / t.seconds / 1e9 });
     return fig;
   } finally {
-    mv.destroy();
-    destroyTensor(w);
+    mvs.forEach((m) => m.destroy());
+    ws.forEach((w) => destroyTensor(w));
     x.destroy();
     y.destroy();
-    query?.destroy();
-    resolve?.destroy();
   }
 }
 
-export async function measureCopy(device: GPUDevice, o: { bytes?: number; reps?: number; trials?: number } = {}): Promise<CopyFigure> {
-  const bytes = Math.min(o.bytes ?? 64 * 2 ** 20, device.limits.maxBufferSize);
-  const reps = o.reps ?? 10;
+export async function measureCopy(device: GPUDevice, o: { bytes?: number } & ProbeTiming = {}): Promise<CopyFigure> {
+  // copyBufferToBuffer needs a multiple of 4 bytes
+  const bytes = Math.floor(Math.min(o.bytes ?? 64 * 2 ** 20, device.limits.maxBufferSize) / 4) * 4;
   const usage = GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST | GPUBufferUsage.STORAGE;
   const a = device.createBuffer({ label: 'measure-copy-a', size: bytes, usage });
   const b = device.createBuffer({ label: 'measure-copy-b', size: bytes, usage });
   try {
-    await timeSubmit(device, (enc) => enc.copyBufferToBuffer(a, 0, b, 0, bytes)); // first touch
-    let seconds = Infinity;
-    for (let trial = 0; trial < (o.trials ?? 3); trial++) {
-      const s = (await timeSubmit(device, (enc) => {
-        for (let i = 0; i < reps; i++) enc.copyBufferToBuffer(i % 2 ? b : a, 0, i % 2 ? a : b, 0, bytes);
-      })) / reps;
-      seconds = Math.min(seconds, s);
-    }
-    return { bytes, reps, seconds, gbPerS: (2 * bytes) / seconds / 1e9, copyGbPerS: bytes / seconds / 1e9 };
+    const t = await timeBatch(device, (enc, reps) => {
+      for (let i = 0; i < reps; i++) enc.copyBufferToBuffer(i % 2 ? b : a, 0, i % 2 ? a : b, 0, bytes);
+    }, { reps: o.reps ?? 10, trials: o.trials, minSeconds: o.minSeconds });
+    return { bytes, reps: t.reps, method: t.method, seconds: t.seconds, gbPerS: (2 * bytes) / t.seconds / 1e9, copyGbPerS: bytes / t.seconds / 1e9 };
   } finally {
     a.destroy();
     b.destroy();

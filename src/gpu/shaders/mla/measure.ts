@@ -1,13 +1,18 @@
 /**
  * Benchmark helper: time per decoded token of one layer's attention at a given context, dense MLA against
  * DSA (indexer score + top-k + sparse MLA over the chosen rows). Random inputs, DeepSeek-ish small dims by
- * default. Each variant is encoded as one step per submit and timed to onSubmittedWorkDone (median of
- * `iters`, after warm-up runs that also compile the pipelines). Takes the caller's device: it never creates one.
+ * default. Takes the caller's device: it never creates one.
+ *
+ * Timing (../../batch-timing.ts): `iters` steps (tokens' worth of one layer) recorded in one submit and
+ * divided, on the GPU clock where timestamp-query exists; one step per submit measured the submit and
+ * wake-up (0.4 ms on an H200 for either path), not the work. The steps rotate over `layers` separate
+ * caches, as a model's layers do, so on a hardware GPU the rows read come from memory, not from L2.
  */
 import { uploadStorage, createStorage } from '../../buffers.ts';
+import { timeBatch, type TimingMethod } from '../../batch-timing.ts';
 import { randomF32 } from '../../testing/test-gpu.ts';
 import { createMlaAbsorbed } from './mla.ts';
-import { createIndexerScore, createTopk } from '../dsa/dsa.ts';
+import { createIndexerScore, createTopk, type PreparedStepKernel } from '../dsa/dsa.ts';
 
 export interface MeasureOptions {
   context: number;
@@ -17,8 +22,16 @@ export interface MeasureOptions {
   indexerHeads: number;
   indexerDim: number;
   topK: number;
+  /** steps per timed batch (grown to `minSeconds`) */
   iters: number;
+  /** unused: the batch timer always runs one warm-up step first (kept so old option objects still type) */
   warmup: number;
+  /** timed batches; the best counts */
+  trials: number;
+  /** separate caches (ckv, kpe, index keys) the steps rotate over */
+  layers: number;
+  /** grow each batch until it takes this long on the CPU clock (0: exactly `iters`) */
+  minSeconds: number;
 }
 
 export const DEFAULT_MEASURE: MeasureOptions = {
@@ -29,34 +42,26 @@ export const DEFAULT_MEASURE: MeasureOptions = {
   indexerHeads: 4,
   indexerDim: 64,
   topK: 256,
-  iters: 7,
-  warmup: 2,
+  iters: 32,
+  warmup: 1,
+  trials: 3,
+  layers: 1,
+  minSeconds: 0,
 };
 
 export interface MeasureResult {
   options: MeasureOptions;
-  /** Median ms per token. */
+  /** how the times were measured (every figure the same way) */
+  method: TimingMethod;
+  /** steps per timed batch of the dense path (after growing to minSeconds) */
+  reps: number;
+  /** ms per token (one layer), best batch ÷ steps. */
   denseMs: number;
   sparseMs: number;
-  /** The sparse path's parts, each timed alone (median ms). */
+  /** The sparse path's parts, each timed alone (ms per step). */
   parts: { indexerScoreMs: number; topkMs: number; sparseMlaMs: number };
   /** sparseMs / denseMs */
   ratio: number;
-}
-
-async function timeIt(device: GPUDevice, record: (enc: GPUCommandEncoder) => void, iters: number, warmup: number): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < warmup + iters; i++) {
-    await device.queue.onSubmittedWorkDone();
-    const t0 = performance.now();
-    const enc = device.createCommandEncoder();
-    record(enc);
-    device.queue.submit([enc.finish()]);
-    await device.queue.onSubmittedWorkDone();
-    if (i >= warmup) times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
 }
 
 export async function measureSparseVsDense(device: GPUDevice, opts: Partial<MeasureOptions> = {}): Promise<MeasureResult> {
@@ -75,40 +80,56 @@ export async function measureSparseVsDense(device: GPUDevice, opts: Partial<Meas
   };
   const qLat = up(randomF32(H * L, 1), 'measure:qLat');
   const qPe = up(randomF32(H * R, 2), 'measure:qPe');
-  const ckv = up(randomF32(T * L, 3), 'measure:ckv');
-  const kpe = up(randomF32(T * R, 4), 'measure:kpe');
   const qI = up(randomF32(HI * DI, 5), 'measure:qI');
   const w = up(randomF32(HI, 6), 'measure:w');
-  const kI = up(randomF32(T * DI, 7), 'measure:kI');
   const out = make(H * L * 4, 'measure:out');
   const scores = make(T * 4, 'measure:scores');
   const idx = make(K * 4, 'measure:idx');
   const kqScale = 1 / Math.sqrt(L + R);
   const step = { nKv: T, qPos0: T - 1 };
-
-  const dense = createMlaAbsorbed(device, { heads: H, kvLora: L, rope: R, nq: 1, capacity: T, kqScale, qLat, qPe, ckv, kpe, out });
-  const sparse = createMlaAbsorbed(device, { heads: H, kvLora: L, rope: R, nq: 1, capacity: T, kqScale, qLat, qPe, ckv, kpe, out, sparse: { idx, k: K } });
-  const score = createIndexerScore(device, { heads: HI, dim: DI, nq: 1, qI, w, kI, scores, scoreStride: T, wScale: 1 / Math.sqrt(HI * DI) });
-  const topk = createTopk(device, { nq: 1, k: K, scores, scoreStride: T, idx });
+  const layers = Math.max(1, o.layers);
+  // one random fill per array, copied to every layer (the GPU cannot tell the copies apart)
+  const ckvData = randomF32(T * L, 3);
+  const kpeData = randomF32(T * R, 4);
+  const kIData = randomF32(T * DI, 7);
+  const kernels: { destroy(): void }[] = [];
+  const per: { dense: PreparedStepKernel; sparse: PreparedStepKernel; score: PreparedStepKernel; topk: PreparedStepKernel }[] = [];
   try {
-    const { iters, warmup } = o;
-    const denseMs = await timeIt(device, (e) => dense.encode(e, step), iters, warmup);
-    const sparseMs = await timeIt(
-      device,
-      (e) => {
-        score.encode(e, step);
-        topk.encode(e, step);
-        sparse.encode(e, step);
-      },
-      iters,
-      warmup,
-    );
-    const indexerScoreMs = await timeIt(device, (e) => score.encode(e, step), iters, warmup);
-    const topkMs = await timeIt(device, (e) => topk.encode(e, step), iters, warmup);
-    const sparseMlaMs = await timeIt(device, (e) => sparse.encode(e, step), iters, warmup);
-    return { options: o, denseMs, sparseMs, parts: { indexerScoreMs, topkMs, sparseMlaMs }, ratio: sparseMs / denseMs };
+    for (let l = 0; l < layers; l++) {
+      const ckv = up(ckvData, `measure:ckv#${l}`);
+      const kpe = up(kpeData, `measure:kpe#${l}`);
+      const kI = up(kIData, `measure:kI#${l}`);
+      const p = {
+        dense: createMlaAbsorbed(device, { heads: H, kvLora: L, rope: R, nq: 1, capacity: T, kqScale, qLat, qPe, ckv, kpe, out }),
+        sparse: createMlaAbsorbed(device, { heads: H, kvLora: L, rope: R, nq: 1, capacity: T, kqScale, qLat, qPe, ckv, kpe, out, sparse: { idx, k: K } }),
+        score: createIndexerScore(device, { heads: HI, dim: DI, nq: 1, qI, w, kI, scores, scoreStride: T, wScale: 1 / Math.sqrt(HI * DI) }),
+        topk: createTopk(device, { nq: 1, k: K, scores, scoreStride: T, idx }),
+      };
+      per.push(p);
+      kernels.push(p.dense, p.sparse, p.score, p.topk);
+    }
+    let reps = 0;
+    let method: TimingMethod = 'timestamp';
+    const ms = async (encode: (e: GPUCommandEncoder, p: (typeof per)[number]) => void) => {
+      const t = await timeBatch(device, (e, n) => {
+        for (let i = 0; i < n; i++) encode(e, per[i % layers]);
+      }, { reps: o.iters, trials: o.trials, minSeconds: o.minSeconds, multipleOf: layers });
+      reps ||= t.reps;
+      if (t.method === 'cpu') method = 'cpu';
+      return t.seconds * 1000;
+    };
+    const denseMs = await ms((e, p) => p.dense.encode(e, step));
+    const sparseMs = await ms((e, p) => {
+      p.score.encode(e, step);
+      p.topk.encode(e, step);
+      p.sparse.encode(e, step);
+    });
+    const indexerScoreMs = await ms((e, p) => p.score.encode(e, step));
+    const topkMs = await ms((e, p) => p.topk.encode(e, step));
+    const sparseMlaMs = await ms((e, p) => p.sparse.encode(e, step));
+    return { options: o, method, reps, denseMs, sparseMs, parts: { indexerScoreMs, topkMs, sparseMlaMs }, ratio: sparseMs / denseMs };
   } finally {
-    for (const k of [dense, sparse, score, topk]) k.destroy();
+    for (const k of kernels) k.destroy();
     for (const b of owned) b.destroy();
   }
 }
