@@ -77,9 +77,16 @@ describe('chat and views with the FakeEngine', () => {
 
   it("draws the indexer heatmap's outlined cells exactly at the trace's chosen positions, and the slider changes them", async () => {
     const page = await browser.newPage();
-    await openFake(page, '&view=classroom&k=6&layer=1');
+    const log = await openFake(page, '&view=classroom&k=6&layer=1');
     const heat = page.getByTestId('indexer-heatmap');
-    await heat.waitFor({ timeout: 30_000 });
+    await heat.waitFor({ timeout: 30_000 }).catch(async (e: Error) => {
+      // Say what the page held, so a failure here can be diagnosed from the CI log alone.
+      const state = await page.evaluate(() => {
+        const s = (window as unknown as { __sparsescope: Hook }).__sparsescope.state() as unknown as Record<string, unknown>;
+        return JSON.stringify({ model: s.model, error: s.error, classroom: s.classroom, analysisRows: (s.analysis as { rows?: unknown[] } | undefined)?.rows?.length });
+      });
+      throw new Error(`${e.message}\nstate: ${state}\nconsole:\n${log.join('\n')}`);
+    });
     const read = () =>
       page.evaluate(() => {
         const h = (window as unknown as { __sparsescope: Hook }).__sparsescope;

@@ -12,7 +12,8 @@ import { isSparseScopeError, SparseScopeError } from '../errors.ts';
 import { openGguf, type GgufFile } from '../gguf/reader.ts';
 import { typeName } from '../gguf/types.ts';
 import { readModelConfig } from '../model/config.ts';
-import { createSampler } from '../model/sampling.ts';
+// The GPU sampler's CPU twin: the same seed draws the same tokens here, in the page and on either backend.
+import { createReferenceSampler } from '../gpu/shaders/sampling/sampling.ref.ts';
 import { createTokenizer, type Tokenizer } from '../model/tokenizer/index.ts';
 import { BACKENDS, createBackend, type BackendKind } from './backend.ts';
 import type { TokenTrace } from '../model/reference/forward.ts';
@@ -140,7 +141,7 @@ async function run(argv: string[]): Promise<void> {
         const ids = promptIds(tok, prompt);
         const backend = await createBackend(backendKind(a), f, ids.length + maxTokens);
         try {
-        const sampler = createSampler({
+        const sampler = createReferenceSampler({
           temperature: num(a, 'temperature', { min: 0 }) ?? 0.8,
           seed: num(a, 'seed', { integer: true }) ?? 0,
           topK: num(a, 'top-k', { integer: true, min: 0 }),

@@ -71,7 +71,16 @@ export class InProcessEngine implements EngineApi {
     return { kernel: 'rmsnorm', shape: [rows, n], maxAbsError, ok: maxAbsError < 1e-4 };
   }
 
-  async load(source: ModelSource, onEvent: (e: LoadEvent) => void): Promise<ModelSummary> {
+  /** Loads run one after another, so the model installed last is the one asked for last. */
+  private loads: Promise<unknown> = Promise.resolve();
+
+  load(source: ModelSource, onEvent: (e: LoadEvent) => void): Promise<ModelSummary> {
+    const run = this.loads.then(() => this.loadNow(source, onEvent));
+    this.loads = run.catch(() => undefined);
+    return run;
+  }
+
+  private async loadNow(source: ModelSource, onEvent: (e: LoadEvent) => void): Promise<ModelSummary> {
     const ctx = this.gpu();
     // The new model is loaded before the old one is dropped: a bad file leaves the current model working.
     const runtime = await ModelRuntime.load(ctx, source, onEvent);

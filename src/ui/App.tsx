@@ -11,6 +11,16 @@ import { restoreConversations } from './actions/chat-actions.ts';
 import { installTestHook } from './lib/test-hook.ts';
 import { readUrlState, syncUrlState } from './lib/url-state.ts';
 
+let started = false;
+
+/** Starts the engine and loads the bundled model once per page, even when StrictMode runs effects twice. */
+function startOnce(): void {
+  if (started) return;
+  started = true;
+  void restoreConversations();
+  void startEngine().then((ok) => ok && loadBundled());
+}
+
 export function App() {
   const status = useStore((s) => s.status);
   const error = useStore((s) => s.error);
@@ -19,8 +29,7 @@ export function App() {
     installTestHook();
     readUrlState();
     const unsync = syncUrlState();
-    void restoreConversations();
-    void startEngine().then((ok) => ok && loadBundled());
+    startOnce();
     return unsync;
   }, []);
 

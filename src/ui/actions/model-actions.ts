@@ -10,6 +10,8 @@ import { cachedBlob, downloadToCache, freeStorage, nameOf } from '../models/mode
 export const BUNDLED_MODEL_URL = 'models/sparsescope-kjv-5m-q8_0.gguf';
 
 let download: AbortController | undefined;
+/** Numbers the loads; only the newest one's outcome reaches the store. */
+let loadSeq = 0;
 /** The last source that loaded, so a restarted engine (after a lost device) can load it again. */
 let lastSource: { source: ModelSource; label: string } | undefined;
 
@@ -30,15 +32,20 @@ export async function loadModel(source: ModelSource, label: string, quiet = fals
     return false;
   }
   const verdict = source.kind === 'blob' ? fitVerdict({ fileBytes: source.blob.size }, { limits: info?.limits, deviceMemoryGiB: deviceMemory() }) : undefined;
+  const my = ++loadSeq;
   setModel({ status: 'loading', label, verdict }, true);
+  // Traces of the old model are stale from now on. Cleared here, not when the load ends, so that a
+  // trace made as soon as the new model is ready (the classroom's) is never wiped by a later load's end.
+  setAnalysis(undefined);
   try {
     const summary = await getEngine().load(source, engineEvent);
+    if (my !== loadSeq) return false; // a newer load was asked for; its outcome is the one to show
     setModel({ status: 'ready', summary, progress: undefined });
     lastSource = { source, label };
-    setAnalysis(undefined);
     if (summary.indexTopK) patchClassroom({ k: Math.min(useStore.getState().classroom.k, summary.contextLength) });
     return true;
   } catch (e) {
+    if (my !== loadSeq) return false;
     const message = isSparseScopeError(e) || e instanceof Error ? e.message : String(e);
     setModel({ status: 'failed', message, progress: undefined });
     if (!quiet) report(e);

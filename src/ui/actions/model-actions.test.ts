@@ -1,0 +1,42 @@
+/**
+ * Overlapping loads (a second load asked for while the first is still running; React's StrictMode starts
+ * the page twice in development): the store must end with the newest load's model, and a trace made as
+ * soon as that model is ready must survive the older load finishing late.
+ */
+import { describe, expect, it, vi } from 'vitest';
+import type { ModelSummary } from '../../worker/protocol.ts';
+
+type Pending = { name: string; resolve(s: ModelSummary): void };
+const pending: Pending[] = [];
+
+vi.mock('../engine.ts', () => ({
+  getEngine: () => ({
+    load: (source: { name: string }) => new Promise<ModelSummary>((resolve) => pending.push({ name: source.name, resolve })),
+  }),
+  report: vi.fn(),
+}));
+
+const { loadModel } = await import('./model-actions.ts');
+const { useStore } = await import('../store.ts');
+
+const summary = (name: string): ModelSummary => ({ name, arch: 'deepseek32', fileBytes: 1, layers: 1, contextLength: 64, vocabSize: 8, backend: 'webgpu' });
+
+describe('loadModel with overlapping loads', () => {
+  it('keeps the newest load and a trace made after it, whichever load finishes last', async () => {
+    const first = loadModel({ kind: 'url', url: 'a', name: 'a' }, 'a');
+    const second = loadModel({ kind: 'url', url: 'b', name: 'b' }, 'b');
+    expect(pending.map((p) => p.name)).toEqual(['a', 'b']);
+
+    pending[1].resolve(summary('b'));
+    expect(await second).toBe(true);
+    expect(useStore.getState().model.summary?.name).toBe('b');
+    const trace = { source: 'classroom' as const, tokens: [], rows: [], k: 4 };
+    useStore.getState().setAnalysis(trace);
+
+    pending[0].resolve(summary('a'));
+    expect(await first).toBe(false);
+    expect(useStore.getState().model.status).toBe('ready');
+    expect(useStore.getState().model.summary?.name).toBe('b');
+    expect(useStore.getState().analysis).toBe(trace);
+  });
+});
