@@ -32,7 +32,7 @@ type Hook = {
   state(): {
     layer: number;
     analysis?: { source: string; k?: number; tokens: { id: number; text: string }[]; rows: Row[] };
-    conversation: { messages: { role: string; content: string; tokens?: unknown[]; status?: string }[] };
+    conversation: { messages: { role: string; content: string; tokens?: unknown[]; status?: string; stats?: { tokensPerSecond: number } }[] };
   };
 };
 
@@ -52,6 +52,8 @@ afterAll(async () => {
   server?.stop();
   if (dist) rmSync(dist, { recursive: true, force: true });
 });
+
+type SpeedRun = { method: string; indexTopK: number; layers: { ms: number }[] };
 
 const hookState = (page: Page) =>
   page.evaluate(() => {
@@ -116,6 +118,14 @@ describe('the bundled model, end to end', () => {
     const reply = after.messages.at(-1)!;
     console.log(`bundled model reply (${reply.tokens?.length} tokens): ${JSON.stringify(reply.content)}`);
     expect(reply.tokens!.length).toBeGreaterThanOrEqual(20);
+    // The reply's tok/s (the engine's clock) and the live meter's (the page's clock) measure the same decode span.
+    const meter = await page.evaluate(() => {
+      const m = (window as unknown as { __sparsescope: { state(): { metrics: { tokens: number; firstTokenAt: number; lastAt: number } } } }).__sparsescope.state().metrics;
+      return (m.tokens - 1) / ((m.lastAt - m.firstTokenAt) / 1000);
+    });
+    console.log(`decode speed: reply ${reply.stats!.tokensPerSecond.toFixed(3)} tok/s, live meter ${meter.toFixed(3)} tok/s`);
+    expect(reply.stats!.tokensPerSecond / meter).toBeGreaterThan(0.8);
+    expect(reply.stats!.tokensPerSecond / meter).toBeLessThan(1.25);
     await screenshot(page, 'chat', DOC_SCREENSHOTS);
 
     // Indexer view: the outlined cells are the trace's chosen positions, row for row, on every layer.
@@ -143,9 +153,6 @@ describe('the bundled model, end to end', () => {
     await page.getByTestId('tab-memory').click();
     await page.getByTestId('memory-v32').waitFor();
     await screenshot(page, 'memory', DOC_SCREENSHOTS);
-    await page.getByTestId('tab-speed').click();
-    await page.getByTestId('speed-measure').waitFor();
-    await screenshot(page, 'speed', DOC_SCREENSHOTS);
 
     // Classroom: the slider re-runs the step with another k; the trace follows it.
     await page.getByTestId('tab-classroom').click();
@@ -173,6 +180,22 @@ describe('the bundled model, end to end', () => {
     await page.getByTestId('step-result').waitFor({ timeout: 120_000 });
     expect(new URL(page.url()).searchParams.get('k')).toBe(String(CLASSROOM_K));
     await screenshot(page, 'classroom', DOC_SCREENSHOTS);
+
+    // Speed: per-layer decode times of the real engine, sparse at the classroom's k against dense.
+    await page.getByTestId('tab-speed').click();
+    const t1 = Date.now();
+    await page.getByTestId('speed-measure').click();
+    await page.getByTestId('speed-bars').waitFor({ timeout: 300_000 });
+    console.log(`speed view: two profiles of 8 decode steps in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
+    const speed = await page.evaluate(() => (window as unknown as { __sparsescope: { state(): { speed?: { sparse: SpeedRun; dense: SpeedRun } } } }).__sparsescope.state().speed);
+    expect(speed!.sparse.indexTopK).toBe(CLASSROOM_K);
+    expect(speed!.dense.indexTopK).toBe(0);
+    for (const run of [speed!.sparse, speed!.dense]) {
+      expect(run.layers.length).toBe(layers);
+      for (const l of run.layers) expect(l.ms).toBeGreaterThan(0);
+    }
+    expect(await page.getByTestId('speed-method').textContent()).toContain(speed!.sparse.method === 'timestamp-query' ? 'timestamp' : 'CPU clock');
+    await screenshot(page, 'speed', DOC_SCREENSHOTS);
     await page.getByTestId('tab-indexer').click();
 
     // Offline: the service worker has the app and the model; reload with the network off and chat again.

@@ -191,6 +191,7 @@ export class ModelRuntime {
     onEvent({ kind: 'prefill', promptTokens: ids.length, ms: performance.now() - t0, tokens: ids.map((id) => ({ id, text: this.tokenizer.decode([id], { special: true }) })) });
     const dec = this.tokenizer.createStreamDecoder();
     let firstAt = 0;
+    let lastAt = 0;
     let n = 0;
     let reason: 'eos' | 'max-tokens' | 'aborted' = 'max-tokens';
     while (n < req.maxTokens) {
@@ -207,7 +208,8 @@ export class ModelRuntime {
       const stepStart = performance.now();
       // Feed the chosen token now: its trace is the pass that reads it, and the same submit samples the next.
       r = await session.feedAndSample([next], { settings, history, step: n + 1 });
-      if (n === 0) firstAt = performance.now();
+      lastAt = performance.now();
+      if (n === 0) firstAt = lastAt;
       const text = dec.push(next);
       const trace = traceReq && r.trace ? { ...toProtocolTrace(r.trace[0], traceReq), ms: performance.now() - stepStart } : undefined;
       onEvent({ kind: 'token', id: next, text, index: n, trace });
@@ -216,8 +218,11 @@ export class ModelRuntime {
     }
     const tail = dec.flush();
     if (tail) onEvent({ kind: 'token', id: -1, text: tail, index: n });
-    const seconds = (performance.now() - t0) / 1000;
-    onEvent({ kind: 'done', reason, tokens: n, tokensPerSecond: n / Math.max(seconds, 1e-9), timeToFirstTokenMs: (firstAt || performance.now()) - t0 });
+    // Decode speed, as the page's live meter measures it: the tokens after the first over the time since
+    // the first (prefill is in the time to first token, not here).
+    const decodeSeconds = (lastAt - firstAt) / 1000;
+    const tokensPerSecond = n > 1 && decodeSeconds > 0 ? (n - 1) / decodeSeconds : 0;
+    onEvent({ kind: 'done', reason, tokens: n, tokensPerSecond, timeToFirstTokenMs: (firstAt || performance.now()) - t0 });
   }
 
   private async traceNow(prompt: string, req: TraceRequest, indexTopK?: number): Promise<TokenTrace[]> {

@@ -1,0 +1,77 @@
+/**
+ * The shipped model against llama.cpp on the same file: greedy 32-token continuations of fixed prompts,
+ * for any backend (the CPU reference, the WebGPU engine). Three prompts must continue exactly as
+ * llama.cpp does. On more prompts a continuation may depart from llama.cpp's, but only where the
+ * measured log-prob difference explains it: if ours and llama.cpp's log-probs differ by at most ε at
+ * a position, an argmax can differ there only when llama.cpp's top-two gap is ≤ 2ε (Q8_0 weights:
+ * llama.cpp also quantizes the activations to Q8_0, we keep them in f32; DESIGN.md §3); and the two
+ * tokens must be a near-tie by llama.cpp's own log-probs.
+ */
+import type { LlamaModel } from 'node-llama-cpp';
+import { openGguf } from '../../../gguf/reader.ts';
+import { createTokenizer, type Tokenizer } from '../../tokenizer/index.ts';
+import { compareLogProbs, llamaGreedy, llamaLogProbs } from './llama-ref.ts';
+
+export const BUNDLED_MODEL = 'public/models/sparsescope-kjv-5m-q8_0.gguf';
+export const GREEDY_TOKENS = 32;
+/** Continuations that must equal llama.cpp's token for token. */
+export const EXACT_PROMPTS = ['In the beginning', 'Thus saith the LORD', 'Honour thy father and thy mother'];
+/** Continuations that may depart from llama.cpp's, only at a near-tie the log-prob difference explains. */
+export const MORE_PROMPTS = ['And God said', 'The LORD is my shepherd', 'And it came to pass', 'For God so loved the world', 'The heavens declare the glory of God'];
+
+/** Two tokens whose llama.cpp log-probs are closer than this (≈ 10 % in probability) are a near-tie. */
+export const NEAR_TIE = 0.1;
+
+export interface GreedyBackend {
+  /** `n` greedy tokens after `prompt`. */
+  greedy(prompt: number[], n: number): Promise<number[]>;
+  /** Logits f32 [vocab] after each of `tokens` (one forward over the sequence). */
+  logits(tokens: number[]): Promise<Float32Array[]>;
+}
+
+export interface GreedyComparison {
+  prompt: string;
+  ours: number[];
+  theirs: number[];
+  /** Index of the first differing generated token, or -1. */
+  firstDiff: number;
+  /** max |Δ log p| over llama.cpp's own sequence (prompt + its continuation), every position and token. */
+  maxDelta: number;
+  /** At firstDiff: llama.cpp's log p(its token) − log p(ours), and the |Δ log p| bound ε at that position. */
+  gap?: number;
+  deltaThere?: number;
+  text: string;
+}
+
+export async function bundledTokenizer(): Promise<Tokenizer> {
+  const f = await openGguf({ kind: 'path', path: BUNDLED_MODEL });
+  try {
+    return createTokenizer(f.metadata);
+  } finally {
+    await f.close();
+  }
+}
+
+export async function compareGreedy(ll: LlamaModel, tok: Tokenizer, backend: GreedyBackend, prompt: string): Promise<GreedyComparison> {
+  // As llama.cpp and the CLI make prompt ids: BOS when the file asks for it.
+  const ids = tok.encode(prompt, { addSpecial: true, parseSpecial: true });
+  const theirs = await llamaGreedy(ll, ids, GREEDY_TOKENS);
+  const ours = await backend.greedy(ids, GREEDY_TOKENS);
+  const firstDiff = theirs.findIndex((t, i) => t !== ours[i]);
+  // Both sides on llama.cpp's sequence; row i is the distribution of token i + 1.
+  const seq = [...ids, ...theirs.slice(0, -1)];
+  const theirLp = await llamaLogProbs(ll, seq);
+  const cmp = compareLogProbs(await backend.logits(seq), theirLp);
+  const out: GreedyComparison = { prompt, ours, theirs, firstDiff, maxDelta: cmp.max, text: tok.decode(theirs) };
+  if (firstDiff >= 0) {
+    const row = ids.length - 1 + firstDiff;
+    out.gap = theirLp[row][theirs[firstDiff]] - theirLp[row][ours[firstDiff]];
+    out.deltaThere = cmp.perPosition[row];
+  }
+  return out;
+}
+
+export function describeComparison(c: GreedyComparison, backend: string): string {
+  const where = c.firstDiff < 0 ? 'identical' : `first difference at token ${c.firstDiff}: llama.cpp's top-two gap ${c.gap!.toFixed(4)} ≤ 2ε = ${(2 * c.deltaThere!).toFixed(4)}`;
+  return `${backend} vs llama.cpp, "${c.prompt}": greedy ${GREEDY_TOKENS} ${where}; max |Δ log p| ${c.maxDelta.toFixed(4)} — ${JSON.stringify(c.text.slice(0, 60))}`;
+}
