@@ -72,7 +72,8 @@ export interface Sampler {
   sample(logits: ArrayLike<number>, history?: readonly number[]): number;
 }
 
-export function createSampler(options: SamplingOptions = {}): Sampler {
+/** The settings with their defaults filled in, each checked; both samplers (this one and the GPU's) take them. */
+export function samplingDefaults(options: SamplingOptions = {}) {
   const o = {
     temperature: options.temperature ?? 0.8,
     topK: options.topK ?? 40,
@@ -86,6 +87,11 @@ export function createSampler(options: SamplingOptions = {}): Sampler {
   if (!(o.minP >= 0 && o.minP < 1)) throw new SparseScopeError('bad-argument', `min-p must be in [0, 1), got ${o.minP}`);
   if (!(o.repetitionPenalty > 0)) throw new SparseScopeError('bad-argument', `repetition penalty must be > 0, got ${o.repetitionPenalty}`);
   if (!Number.isInteger(o.topK) || o.topK < 0) throw new SparseScopeError('bad-argument', `top-k must be an integer ≥ 0, got ${o.topK}`);
+  return o;
+}
+
+export function createSampler(options: SamplingOptions = {}): Sampler {
+  const o = samplingDefaults(options);
   const rng: Prng = createPrng(options.seed ?? 0);
   return {
     sample(logits, history = []) {

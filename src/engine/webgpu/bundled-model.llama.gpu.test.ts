@@ -4,34 +4,22 @@
  * prompts, any departure is a near-tie explained by the measured log-prob difference
  * (src/model/reference/testing/bundled-greedy.ts).
  */
-import type { Llama, LlamaModel } from 'node-llama-cpp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openGguf } from '../../gguf/reader.ts';
 import { testGpu } from '../../gpu/testing/test-gpu.ts';
 import { samplerSettings } from '../../gpu/shaders/sampling/sampling.ts';
-import type { Tokenizer } from '../../model/tokenizer/index.ts';
-import { createLlama } from '../../model/reference/testing/llama-ref.ts';
-import { BUNDLED_MODEL, EXACT_PROMPTS, MORE_PROMPTS, NEAR_TIE, bundledTokenizer, compareGreedy, describeComparison, type GreedyBackend } from '../../model/reference/testing/bundled-greedy.ts';
+import { BUNDLED_MODEL, bundledModelSuite } from '../../model/reference/testing/bundled-greedy.ts';
 import { WebGpuModel } from './webgpu-model.ts';
 
-let llama: Llama;
-let ll: LlamaModel;
-let tok: Tokenizer;
-let model: WebGpuModel;
-let gpu: GreedyBackend;
-
-beforeAll(async () => {
-  llama = await createLlama();
-  ll = await llama.loadModel({ modelPath: BUNDLED_MODEL });
-  tok = await bundledTokenizer();
+bundledModelSuite('WebGPU', async () => {
   const file = await openGguf({ kind: 'path', path: BUNDLED_MODEL });
+  let model: WebGpuModel;
   try {
     model = await WebGpuModel.load(await testGpu(), file, { contextSize: 128 });
   } finally {
     await file.close();
   }
   const settings = samplerSettings({ temperature: 0 });
-  gpu = {
+  return {
     greedy: async (prompt, n) => {
       const s = model.session();
       const history = [...prompt];
@@ -45,29 +33,6 @@ beforeAll(async () => {
       return out;
     },
     logits: async (tokens) => (await model.session().feed(tokens, { allLogits: true })).logits,
+    close: () => model.destroy(),
   };
-});
-afterAll(async () => {
-  model?.destroy();
-  await ll?.dispose();
-  await llama?.dispose();
-});
-
-describe('the bundled model on WebGPU = llama.cpp', () => {
-  for (const prompt of EXACT_PROMPTS) {
-    it(`"${prompt}": the greedy continuation is identical`, async () => {
-      const c = await compareGreedy(ll, tok, gpu, prompt);
-      console.log(describeComparison(c, 'WebGPU'));
-      expect(c.ours).toEqual(c.theirs);
-    });
-  }
-  it('more prompts: any departure is at a near-tie the log-prob difference explains', async () => {
-    for (const prompt of MORE_PROMPTS) {
-      const c = await compareGreedy(ll, tok, gpu, prompt);
-      console.log(describeComparison(c, 'WebGPU'));
-      if (c.firstDiff < 0) continue;
-      expect(c.gap!).toBeLessThan(NEAR_TIE);
-      expect(c.gap!).toBeLessThanOrEqual(2 * c.deltaThere!);
-    }
-  });
 });

@@ -16,6 +16,7 @@
  * Only exp() may differ in the last bits between WGSL and Math.exp.
  */
 import { SparseScopeError } from '../../../errors.ts';
+import { samplingDefaults } from '../../../model/sampling.ts';
 
 /** Tokens one selection workgroup sorts (bitonic, in workgroup memory). */
 export const SELECT_CHUNK = 1024;
@@ -46,23 +47,9 @@ export interface SamplerSettings {
 
 /** createSampler's defaults and argument checks, so both samplers accept exactly the same settings. */
 export function samplerSettings(o: Partial<SamplerSettings> = {}): SamplerSettings {
-  const s: SamplerSettings = {
-    temperature: o.temperature ?? 0.8,
-    topK: o.topK ?? 40,
-    topP: o.topP ?? 0.95,
-    minP: o.minP ?? 0.05,
-    repetitionPenalty: o.repetitionPenalty ?? 1,
-    penaltyLastN: o.penaltyLastN ?? 64,
-    seed: Math.floor(o.seed ?? 0) >>> 0,
-  };
-  const bad = (m: string) => new SparseScopeError('bad-argument', m);
-  if (!(s.temperature >= 0)) throw bad(`temperature must be ≥ 0, got ${s.temperature}`);
-  if (!(s.topP > 0 && s.topP <= 1)) throw bad(`top-p must be in (0, 1], got ${s.topP}`);
-  if (!(s.minP >= 0 && s.minP < 1)) throw bad(`min-p must be in [0, 1), got ${s.minP}`);
-  if (!(s.repetitionPenalty > 0)) throw bad(`repetition penalty must be > 0, got ${s.repetitionPenalty}`);
-  if (!Number.isInteger(s.topK) || s.topK < 0) throw bad(`top-k must be an integer ≥ 0, got ${s.topK}`);
+  const s: SamplerSettings = { ...samplingDefaults(o), seed: Math.floor(o.seed ?? 0) >>> 0 };
   if (!Number.isInteger(s.penaltyLastN) || s.penaltyLastN < 0 || s.penaltyLastN > MAX_PENALTY_LAST_N) {
-    throw bad(`penalty window must be an integer in [0, ${MAX_PENALTY_LAST_N}], got ${s.penaltyLastN}`);
+    throw new SparseScopeError('bad-argument', `penalty window must be an integer in [0, ${MAX_PENALTY_LAST_N}], got ${s.penaltyLastN}`);
   }
   return s;
 }

@@ -7,10 +7,11 @@
  * llama.cpp also quantizes the activations to Q8_0, we keep them in f32; DESIGN.md §3); and the two
  * tokens must be a near-tie by llama.cpp's own log-probs.
  */
-import type { LlamaModel } from 'node-llama-cpp';
+import type { Llama, LlamaModel } from 'node-llama-cpp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openGguf } from '../../../gguf/reader.ts';
 import { createTokenizer, type Tokenizer } from '../../tokenizer/index.ts';
-import { compareLogProbs, llamaGreedy, llamaLogProbs } from './llama-ref.ts';
+import { compareLogProbs, createLlama, llamaGreedy, llamaLogProbs } from './llama-ref.ts';
 
 export const BUNDLED_MODEL = 'public/models/sparsescope-kjv-5m-q8_0.gguf';
 export const GREEDY_TOKENS = 32;
@@ -74,4 +75,47 @@ export async function compareGreedy(ll: LlamaModel, tok: Tokenizer, backend: Gre
 export function describeComparison(c: GreedyComparison, backend: string): string {
   const where = c.firstDiff < 0 ? 'identical' : `first difference at token ${c.firstDiff}: llama.cpp's top-two gap ${c.gap!.toFixed(4)} ≤ 2ε = ${(2 * c.deltaThere!).toFixed(4)}`;
   return `${backend} vs llama.cpp, "${c.prompt}": greedy ${GREEDY_TOKENS} ${where}; max |Δ log p| ${c.maxDelta.toFixed(4)} — ${JSON.stringify(c.text.slice(0, 60))}`;
+}
+
+/**
+ * The whole check as a vitest suite for one backend: `open` makes the backend (and says how to close it).
+ * EXACT_PROMPTS must be identical; on MORE_PROMPTS any departure must be a near-tie explained by ε.
+ */
+export function bundledModelSuite(backendName: string, open: () => Promise<GreedyBackend & { close(): void }>): void {
+  let llama: Llama;
+  let ll: LlamaModel;
+  let tok: Tokenizer;
+  let backend: GreedyBackend & { close(): void };
+  beforeAll(async () => {
+    llama = await createLlama();
+    ll = await llama.loadModel({ modelPath: BUNDLED_MODEL });
+    tok = await bundledTokenizer();
+    backend = await open();
+  });
+  afterAll(async () => {
+    backend?.close();
+    await ll?.dispose();
+    await llama?.dispose();
+  });
+
+  describe(`the bundled model on ${backendName} = llama.cpp`, () => {
+    for (const prompt of EXACT_PROMPTS) {
+      it(`"${prompt}": the greedy continuation is identical`, async () => {
+        const c = await compareGreedy(ll, tok, backend, prompt);
+        console.log(describeComparison(c, backendName));
+        expect(c.ours).toEqual(c.theirs);
+      });
+    }
+    it('more prompts: any departure is at a near-tie the log-prob difference explains', async () => {
+      for (const prompt of MORE_PROMPTS) {
+        const c = await compareGreedy(ll, tok, backend, prompt);
+        console.log(describeComparison(c, backendName));
+        if (c.firstDiff < 0) continue;
+        // A near-tie: llama.cpp itself rates the two tokens within NEAR_TIE nats of each other …
+        expect(c.gap!).toBeLessThan(NEAR_TIE);
+        // … and the log-prob difference measured at that position accounts for the swap.
+        expect(c.gap!).toBeLessThanOrEqual(2 * c.deltaThere!);
+      }
+    });
+  });
 }
