@@ -231,6 +231,10 @@ describe('the bundled model, end to end', () => {
     expect(await page.getByTestId('user-message').count()).toBe(2);
     expect(await page.getByTestId('assistant-message').count()).toBe(2);
     expect(await page.getByTestId('user-message').first().textContent()).toContain('In the beginning');
+    // The engine keeps the model it had when a new file fails, and the page says so: chat goes on.
+    await expect.poll(() => page.getByTestId('model-status').getAttribute('data-status'), { timeout: 10_000 }).toBe('ready');
+    expect(await page.getByTestId('model-status').textContent()).toMatch(/SparseScope KJV/);
+    expect(await page.getByTestId('chat-input').getAttribute('placeholder')).toMatch(/^Ask something/);
     await screenshot(page, 'models', DOC_SCREENSHOTS);
     await page.close();
   }, 600_000);

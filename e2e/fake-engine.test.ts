@@ -155,6 +155,7 @@ describe('chat and views with the FakeEngine', () => {
     const banner = page.getByTestId('error-banner');
     await banner.waitFor({ timeout: 10_000 });
     expect(await banner.textContent()).toMatch(/not a GGUF file/);
+    await expect.poll(() => page.getByTestId('model-status').getAttribute('data-status'), { timeout: 10_000 }).toBe('ready');
     expect(await page.getByTestId('user-message').count()).toBe(1);
     expect(await page.getByTestId('assistant-message').count()).toBe(1);
     await screenshot(page, 'fake-corrupt-file');

@@ -6,12 +6,12 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { ModelSummary } from '../../worker/protocol.ts';
 
-type Pending = { name: string; resolve(s: ModelSummary): void };
+type Pending = { name: string; resolve(s: ModelSummary): void; reject(e: Error): void };
 const pending: Pending[] = [];
 
 vi.mock('../engine.ts', () => ({
   getEngine: () => ({
-    load: (source: { name: string }) => new Promise<ModelSummary>((resolve) => pending.push({ name: source.name, resolve })),
+    load: (source: { name: string }) => new Promise<ModelSummary>((resolve, reject) => pending.push({ name: source.name, resolve, reject })),
   }),
   report: vi.fn(),
 }));
@@ -35,6 +35,18 @@ describe('loadModel with overlapping loads', () => {
 
     pending[0].resolve(summary('a'));
     expect(await first).toBe(false);
+    expect(useStore.getState().model.status).toBe('ready');
+    expect(useStore.getState().model.summary?.name).toBe('b');
+    expect(useStore.getState().analysis).toBe(trace);
+  });
+
+  it('after a failed load shows the model the engine still holds, with its trace', async () => {
+    expect(useStore.getState().model.summary?.name).toBe('b');
+    const trace = useStore.getState().analysis;
+    const broken = loadModel({ kind: 'url', url: 'c', name: 'broken.gguf' }, 'broken.gguf');
+    expect(useStore.getState().model.status).toBe('loading');
+    pending.at(-1)!.reject(new Error('broken.gguf is truncated'));
+    expect(await broken).toBe(false);
     expect(useStore.getState().model.status).toBe('ready');
     expect(useStore.getState().model.summary?.name).toBe('b');
     expect(useStore.getState().analysis).toBe(trace);

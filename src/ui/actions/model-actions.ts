@@ -3,6 +3,7 @@ import { SparseScopeError, isSparseScopeError } from '../../errors.ts';
 import type { ModelSource } from '../../worker/protocol.ts';
 import { getEngine, report } from '../engine.ts';
 import { useStore } from '../store.ts';
+import type { ModelState } from '../state/types.ts';
 import { fitVerdict } from '../models/verdict.ts';
 import { cachedBlob, downloadToCache, freeStorage, nameOf } from '../models/model-cache.ts';
 
@@ -22,10 +23,22 @@ export function startupModelUrl(): string {
 }
 
 /**
+ * After a failed download or load. The engine drops its model only once a new one has loaded, so a
+ * bad file leaves the model it had working: show that one again (the error is in the banner). Without
+ * one, or after a lost device, the status says what failed.
+ */
+function showFailure(previous: ModelState, label: string, message: string): void {
+  const { setModel, status } = useStore.getState();
+  if (previous.status === 'ready' && status !== 'lost') setModel(previous, true);
+  else setModel({ status: 'failed', label, message }, true);
+}
+
+/**
  * Loads through the engine. `quiet` (the automatic start-up load) reports failure in the model status
  * only, so a build without a model, or without a model engine yet, still opens on a clean page.
+ * `previous`: the model state before this attempt began (a download passes its own).
  */
-export async function loadModel(source: ModelSource, label: string, quiet = false): Promise<boolean> {
+export async function loadModel(source: ModelSource, label: string, quiet = false, previous = useStore.getState().model): Promise<boolean> {
   const { setModel, engineEvent, info, setAnalysis, patchClassroom } = useStore.getState();
   if (useStore.getState().generating) {
     useStore.getState().showError('bad-argument', 'Stop the running generation before loading another model.');
@@ -34,20 +47,18 @@ export async function loadModel(source: ModelSource, label: string, quiet = fals
   const verdict = source.kind === 'blob' ? fitVerdict({ fileBytes: source.blob.size }, { limits: info?.limits, deviceMemoryGiB: deviceMemory() }) : undefined;
   const my = ++loadSeq;
   setModel({ status: 'loading', label, verdict }, true);
-  // Traces of the old model are stale from now on. Cleared here, not when the load ends, so that a
-  // trace made as soon as the new model is ready (the classroom's) is never wiped by a later load's end.
-  setAnalysis(undefined);
   try {
     const summary = await getEngine().load(source, engineEvent);
     if (my !== loadSeq) return false; // a newer load was asked for; its outcome is the one to show
     setModel({ status: 'ready', summary, progress: undefined });
     lastSource = { source, label };
+    // The old model's traces are stale; the views trace the new one from here on.
+    setAnalysis(undefined);
     if (summary.indexTopK) patchClassroom({ k: Math.min(useStore.getState().classroom.k, summary.contextLength) });
     return true;
   } catch (e) {
     if (my !== loadSeq) return false;
-    const message = isSparseScopeError(e) || e instanceof Error ? e.message : String(e);
-    setModel({ status: 'failed', message, progress: undefined });
+    showFailure(previous, label, isSparseScopeError(e) || e instanceof Error ? e.message : String(e));
     if (!quiet) report(e);
     return false;
   }
@@ -81,6 +92,7 @@ export async function loadUrl(url: string): Promise<boolean> {
     return false;
   }
   const name = nameOf(parsed.href);
+  const previous = useStore.getState().model;
   try {
     let blob = await cachedBlob(parsed.href);
     if (!blob) {
@@ -96,9 +108,9 @@ export async function loadUrl(url: string): Promise<boolean> {
         download.signal,
       );
     }
-    return await loadModel({ kind: 'blob', blob, name }, name);
+    return await loadModel({ kind: 'blob', blob, name }, name, false, previous);
   } catch (e) {
-    setModel({ status: 'failed', message: e instanceof Error ? e.message : String(e), progress: undefined });
+    showFailure(previous, name, e instanceof Error ? e.message : String(e));
     report(e);
     return false;
   } finally {

@@ -36,8 +36,8 @@ export class FakeEngine implements WorkerEngine {
   simulateDeviceLoss = () => this.gpu.simulateDeviceLoss();
   terminate = () => this.gpu.terminate();
 
+  // As the real engine: the loaded model stays until a new one has loaded, so a bad file leaves it working.
   async load(source: ModelSource, onEvent: (e: LoadEvent) => void): Promise<ModelSummary> {
-    this.model = undefined;
     let name = 'fake-dsa-4L (test double)';
     let fileBytes = 18_874_368;
     if (source.kind === 'blob') {
