@@ -26,23 +26,23 @@ for (const name of only ?? REQUIRED) {
     failed = true;
   } else console.log(`=== GPU suite on ${name}: passed ===`);
 }
-// The comparison with llama.cpp runs once, on lavapipe (the fastest software adapter).
+// The comparison with llama.cpp and the adapter-independent engine tests run once, on lavapipe (the fastest software adapter).
 const llamaAdapter = installed.find((a) => a.name === 'lavapipe');
 if (!only || only.includes('lavapipe')) {
-  console.log('\n=== WebGPU engine vs llama.cpp on lavapipe ===');
+  console.log('\n=== once on lavapipe: WebGPU engine vs llama.cpp, engine protocol, bench smoke run ===');
   if (!llamaAdapter) {
     console.error('FAIL: lavapipe is not installed (run: npm run setup:test).');
     failed = true;
   } else {
     const filtered = process.argv.length > 2 ? ['--passWithNoTests'] : [];
-    const res = spawnSync('npx', ['vitest', 'run', '--project', 'gpu-llama', ...filtered, ...process.argv.slice(2)], {
+    const res = spawnSync('npx', ['vitest', 'run', '--project', 'gpu-once', ...filtered, ...process.argv.slice(2)], {
       stdio: 'inherit',
       env: { ...process.env, ...adapterEnv(llamaAdapter), SPARSESCOPE_ADAPTER: 'lavapipe' },
     });
     if (res.status !== 0) {
-      console.error(`FAIL: WebGPU vs llama.cpp exited with ${res.status ?? res.signal}`);
+      console.error(`FAIL: the once-on-lavapipe tests exited with ${res.status ?? res.signal}`);
       failed = true;
-    } else console.log('=== WebGPU engine vs llama.cpp: passed ===');
+    } else console.log('=== once on lavapipe: passed ===');
   }
 }
 process.exit(failed ? 1 : 0);

@@ -1,7 +1,9 @@
 /**
- * Overlapping loads (a second load asked for while the first is still running; React's StrictMode starts
- * the page twice in development): the store must end with the newest load's model, and a trace made as
- * soon as that model is ready must survive the older load finishing late.
+ * loadModel against a stub engine whose loads we finish by hand. Overlapping loads (a second load asked
+ * for while the first is still running; React's StrictMode starts the page twice in development): the
+ * store must end with the newest load's model, and a trace made as soon as that model is ready must
+ * survive the older load finishing late. A failed load: the engine still holds its model, so the page
+ * must show that one as ready, not "failed".
  */
 import { describe, expect, it, vi } from 'vitest';
 import type { ModelSummary } from '../../worker/protocol.ts';
@@ -21,7 +23,7 @@ const { useStore } = await import('../store.ts');
 
 const summary = (name: string): ModelSummary => ({ name, arch: 'deepseek32', fileBytes: 1, layers: 1, contextLength: 64, vocabSize: 8, backend: 'webgpu' });
 
-describe('loadModel with overlapping loads', () => {
+describe('loadModel', () => {
   it('keeps the newest load and a trace made after it, whichever load finishes last', async () => {
     const first = loadModel({ kind: 'url', url: 'a', name: 'a' }, 'a');
     const second = loadModel({ kind: 'url', url: 'b', name: 'b' }, 'b');

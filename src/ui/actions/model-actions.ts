@@ -39,7 +39,7 @@ function showFailure(previous: ModelState, label: string, message: string): void
  * `previous`: the model state before this attempt began (a download passes its own).
  */
 export async function loadModel(source: ModelSource, label: string, quiet = false, previous = useStore.getState().model): Promise<boolean> {
-  const { setModel, engineEvent, info, setAnalysis, patchClassroom } = useStore.getState();
+  const { setModel, engineEvent, info, setAnalysis, setSpeed, patchClassroom } = useStore.getState();
   if (useStore.getState().generating) {
     useStore.getState().showError('bad-argument', 'Stop the running generation before loading another model.');
     return false;
@@ -52,8 +52,9 @@ export async function loadModel(source: ModelSource, label: string, quiet = fals
     if (my !== loadSeq) return false; // a newer load was asked for; its outcome is the one to show
     setModel({ status: 'ready', summary, progress: undefined });
     lastSource = { source, label };
-    // The old model's traces are stale; the views trace the new one from here on.
+    // The old model's traces and timings are stale; the views measure the new one from here on.
     setAnalysis(undefined);
+    setSpeed(undefined);
     if (summary.indexTopK) patchClassroom({ k: Math.min(useStore.getState().classroom.k, summary.contextLength) });
     return true;
   } catch (e) {

@@ -44,6 +44,8 @@ export function SpeedView() {
   const speed = useStore((s) => s.speed);
   const ready = useStore((s) => s.model.status === 'ready');
   const [busy, setBusy] = useState(false);
+  // Optional in the protocol: an engine without it (the FakeEngine test double) gets a disabled button, not a silent one.
+  const canProfile = getEngine().profile !== undefined;
   const measure = async () => {
     const s = useStore.getState();
     const engine = getEngine();
@@ -67,7 +69,7 @@ export function SpeedView() {
     <div className="view">
       <Explain topic="speed" />
       <div className="view-toolbar">
-        <button data-testid="speed-measure" disabled={busy || !ready} onClick={() => void measure()}>
+        <button data-testid="speed-measure" disabled={busy || !ready || !canProfile} title={canProfile ? undefined : 'this engine does not time its layers'} onClick={() => void measure()}>
           {busy ? 'Measuring…' : 'Time decode steps per layer: sparse (classroom k) vs dense'}
         </button>
       </div>

@@ -1,6 +1,8 @@
 /**
  * The engine behind the Worker protocol, in-process: load with progress, streamed greedy generation
  * equal to the CPU reference, traces, the classroom step, and bad input that leaves the engine usable.
+ * Run once, on lavapipe: this is protocol and scheduling code over WebGpuModel, whose numerics
+ * webgpu-model.gpu.test.ts checks on every adapter.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
