@@ -210,6 +210,11 @@ describe('the bundled model, end to end', () => {
       await page.reload();
       await waitReady(page, log);
       expect(await page.getByTestId('user-message').count()).toBe(1);
+      // The reply was saved once it had finished: whole, with its status and stats, not mid-stream.
+      const restored = page.getByTestId('assistant-message').first();
+      expect(await restored.getAttribute('data-status')).toBe('done');
+      expect(await restored.textContent()).toContain(reply.content.trim().split('\n').at(-1));
+      expect(await restored.textContent()).toMatch(/tok\/s/);
       await page.getByText('Sampling settings').click();
       await page.getByTestId('setting-maxTokens').fill('4');
       await chat(page, 'And God called the light Day');

@@ -131,6 +131,18 @@ describe('chat and views with the FakeEngine', () => {
     expect(await page.getByTestId('user-message').last().textContent()).toContain('Remember the river');
     expect(await page.getByTestId('assistant-message').last().textContent()).toBe(before);
     await page.close();
+
+    // Closed in the middle of a reply: the question is already saved, so it survives the reload.
+    const slow = await browser.newPage();
+    await openFake(slow, '&fakeDelay=300');
+    await slow.getByText(/^Conversations/).click();
+    await slow.getByTestId('new-conversation').click();
+    await ask(slow, 'Keep my question');
+    await expect.poll(async () => (await slow.getByTestId('assistant-message').last().textContent())?.length ?? 0, { timeout: 10_000 }).toBeGreaterThan(12);
+    await slow.reload();
+    await slow.getByTestId('user-message').last().waitFor({ timeout: 30_000 });
+    expect(await slow.getByTestId('user-message').last().textContent()).toContain('Keep my question');
+    await slow.close();
   });
 
   it('shows a corrupt dropped file, a failing URL and a too-long prompt in error-banner and keeps the conversation', async () => {

@@ -28,7 +28,9 @@ export async function listConversations(): Promise<{ id: string; title: string; 
 }
 
 export async function loadConversation(id: string): Promise<Conversation | undefined> {
-  return (await (await open()).get('conversations', id)) as Conversation | undefined;
+  const c = (await (await open()).get('conversations', id)) as Conversation | undefined;
+  // A reply saved while it was still streaming (the page closed mid-generation) never finished.
+  return c && { ...c, messages: c.messages.map((m) => (m.status === 'streaming' ? { ...m, status: 'interrupted' } : m)) };
 }
 
 export async function lastConversation(): Promise<Conversation | undefined> {
