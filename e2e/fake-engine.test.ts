@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
-import { launchBrowser, screenshot, startServer, watchConsole, type Server } from './harness.ts';
+import { launchBrowser, openFakePage, screenshot, startServer, type Server } from './harness.ts';
 
 let server: Server;
 let browser: BrowserContext;
@@ -28,17 +28,7 @@ type Hook = {
   };
 };
 
-async function openFake(page: Page, extra = ''): Promise<string[]> {
-  const log = watchConsole(page);
-  await page.goto(`${server.url}?engine=fake&fakeDelay=25${extra}`);
-  await expect
-    .poll(() => page.getByTestId('model-status').getAttribute('data-status'), { timeout: 90_000 })
-    .toBe('ready')
-    .catch((e) => {
-      throw new Error(`${e.message}\nconsole:\n${log.join('\n')}`);
-    });
-  return log;
-}
+const openFake = (page: Page, extra = '') => openFakePage(page, server.url, extra);
 
 async function ask(page: Page, text: string): Promise<void> {
   await page.getByTestId('chat-input').fill(text);

@@ -3,10 +3,13 @@
  * through playwright-core (never a downloaded browser).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer, type RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 export const CHROMIUM = process.env.SPARSESCOPE_CHROMIUM ?? '/usr/bin/chromium';
 export const SCREENSHOTS = join(process.cwd(), 'e2e', 'screenshots');
@@ -94,4 +97,27 @@ export function watchConsole(page: Page): string[] {
   });
   page.on('pageerror', (e) => lines.push(`[pageerror] ${e.message}`));
   return lines;
+}
+
+/**
+ * A second local HTTP server for model files: another port than the app's, so the page fetches them
+ * cross-origin, as it would from a model hub. `url` has no trailing slash.
+ */
+export async function serveFiles(handler: RequestListener): Promise<{ url: string; close(): void }> {
+  const files = createServer(handler);
+  await new Promise<void>((resolve) => files.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(files.address() as AddressInfo).port}`, close: () => files.close() };
+}
+
+/** Opens the page with the FakeEngine test double and waits for its model; returns the console log. */
+export async function openFakePage(page: Page, appUrl: string, extra = ''): Promise<string[]> {
+  const log = watchConsole(page);
+  await page.goto(`${appUrl}?engine=fake&fakeDelay=25${extra}`);
+  await expect
+    .poll(() => page.getByTestId('model-status').getAttribute('data-status'), { timeout: 90_000 })
+    .toBe('ready')
+    .catch((e: Error) => {
+      throw new Error(`${e.message}\nconsole:\n${log.join('\n')}`);
+    });
+  return log;
 }

@@ -5,12 +5,11 @@
  * imported back, and a file that is not an export refused in error-banner. The files come from a local
  * server on another port (so the page fetches cross-origin, as from a model hub) that streams slowly.
  */
-import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
-import { launchBrowser, screenshot, startServer, watchConsole, type Server } from './harness.ts';
+import { launchBrowser, openFakePage, screenshot, serveFiles, startServer, type Server } from './harness.ts';
 
 const SLOW_BYTES = 8 * 1024 * 1024;
 const SMALL_BYTES = 256 * 1024;
@@ -18,7 +17,7 @@ const CHUNK = 64 * 1024;
 
 let server: Server;
 let browser: BrowserContext;
-let files: HttpServer;
+let files: Awaited<ReturnType<typeof serveFiles>>;
 let filesUrl: string;
 const requests: string[] = [];
 
@@ -47,14 +46,13 @@ function stream(res: ServerResponse, body: Buffer, everyMs: number): void {
 }
 
 beforeAll(async () => {
-  files = createServer((req: IncomingMessage, res: ServerResponse) => {
+  files = await serveFiles((req: IncomingMessage, res: ServerResponse) => {
     requests.push(req.url ?? '');
     if (req.url === '/slow.gguf') return stream(res, ggufLike(SLOW_BYTES), 40); // ~1.6 MB/s: ~5 s
     if (req.url === '/small.gguf') return stream(res, ggufLike(SMALL_BYTES), 5);
     res.writeHead(404, { 'access-control-allow-origin': '*' }).end('not found');
   });
-  await new Promise<void>((resolve) => files.listen(0, '127.0.0.1', resolve));
-  filesUrl = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
+  filesUrl = files.url;
   server = await startServer();
   browser = await launchBrowser();
 });
@@ -64,12 +62,7 @@ afterAll(async () => {
   files?.close();
 });
 
-async function openFake(page: Page): Promise<string[]> {
-  const log = watchConsole(page);
-  await page.goto(`${server.url}?engine=fake&fakeDelay=25`);
-  await expect.poll(() => page.getByTestId('model-status').getAttribute('data-status'), { timeout: 90_000 }).toBe('ready');
-  return log;
-}
+const openFake = (page: Page) => openFakePage(page, server.url);
 
 async function loadUrl(page: Page, url: string): Promise<void> {
   await page.getByTestId('model-url-input').fill(url);

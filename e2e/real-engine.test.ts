@@ -3,18 +3,17 @@
  * CORS from 127.0.0.1) loads through `?model=<url>` into the Worker's WebGPU engine on chromium's
  * SwiftShader, a reply streams, and the indexer heatmap shows the positions the engine picked.
  */
-import { createServer, type Server as HttpServer } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext } from 'playwright-core';
 import { writeFixture } from '../src/tools/fixture/fixture.ts';
-import { launchBrowser, screenshot, startServer, watchConsole, type Server } from './harness.ts';
+import { launchBrowser, screenshot, serveFiles, startServer, watchConsole, type Server } from './harness.ts';
 
 let server: Server;
 let browser: BrowserContext;
-let files: HttpServer;
+let files: Awaited<ReturnType<typeof serveFiles>>;
 let modelUrl: string;
 let dir: string;
 
@@ -23,7 +22,7 @@ beforeAll(async () => {
   const path = join(dir, 'fixture.gguf');
   await writeFixture(path, { arch: 'deepseek32', gating: 'sigmoid', dims: { topK: 4 }, seed: 5 });
   const bytes = readFileSync(path);
-  files = createServer((req, res) => {
+  files = await serveFiles((req, res) => {
     res.setHeader('Access-Control-Allow-Origin', '*');
     res.setHeader('Access-Control-Allow-Headers', 'Range');
     res.setHeader('Access-Control-Expose-Headers', 'Content-Length, Content-Range, Accept-Ranges');
@@ -39,9 +38,7 @@ beforeAll(async () => {
     res.writeHead(200, { 'Content-Length': bytes.length });
     res.end(bytes);
   });
-  await new Promise<void>((r) => files.listen(0, '127.0.0.1', r));
-  const addr = files.address() as { port: number };
-  modelUrl = `http://127.0.0.1:${addr.port}/fixture.gguf`;
+  modelUrl = `${files.url}/fixture.gguf`;
   server = await startServer();
   browser = await launchBrowser();
 });
