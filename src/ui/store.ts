@@ -71,7 +71,8 @@ export const useStore = create<Store>()((set, get, api) => ({
         return;
       }
       case 'ready':
-        set({ model: { ...s.model, status: 'ready', summary: e.model, progress: undefined, message: undefined } });
+        // loadModel makes the model ready when its load call returns, and only for the newest load: an
+        // older load's event must not show its model (actions/model-actions.ts).
         return;
       case 'prefill':
         set({ analysis: { source: 'chat', tokens: e.tokens ?? [], rows: [] } });

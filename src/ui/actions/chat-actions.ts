@@ -7,8 +7,6 @@ import * as db from '../lib/db.ts';
 
 const get = useStore.getState;
 let regenerations = 0;
-/** How long a finished generation waits for its 'done' event before saving anyway. */
-const EVENTS_GRACE_MS = 5_000;
 
 export async function persist(): Promise<void> {
   const c = get().conversation;
@@ -62,19 +60,12 @@ async function generate(seedOffset: number): Promise<boolean> {
   s.addMessage({ id: newId(), role: 'assistant', content: '', tokens: [], status: 'streaming' });
   useStore.setState({ metrics: { startedAt: performance.now(), firstTokenAt: 0, lastAt: 0, tokens: 0 } });
   s.setGenerating(true);
-  let sawDone: () => void = () => {};
-  const done = new Promise<void>((resolve) => (sawDone = resolve));
   try {
+    // Resolves after the 'done' event has been delivered (src/worker/client.ts), so the reply saved below is whole.
     await getEngine().generate(
       { messages, maxTokens, sampling: { ...sampling, seed: sampling.seed + seedOffset }, trace: traceChat ? { indexer: true, dense: true, router: true } : undefined },
-      (e) => {
-        get().engineEvent(e);
-        if (e.kind === 'done') sawDone();
-      },
+      (e) => get().engineEvent(e),
     );
-    // The Worker's events come on their own channel (a comlink proxy), so the call's reply can arrive
-    // before the last of them: wait for 'done' before saving, or the reply is kept half-streamed.
-    await Promise.race([done, new Promise((r) => setTimeout(r, EVENTS_GRACE_MS))]);
     return true;
   } catch (e) {
     const last = get().conversation.messages.at(-1);

@@ -6,14 +6,25 @@
  * must show that one as ready, not "failed".
  */
 import { describe, expect, it, vi } from 'vitest';
-import type { ModelSummary } from '../../worker/protocol.ts';
+import type { LoadEvent, ModelSummary } from '../../worker/protocol.ts';
 
 type Pending = { name: string; resolve(s: ModelSummary): void; reject(e: Error): void };
 const pending: Pending[] = [];
 
 vi.mock('../engine.ts', () => ({
   getEngine: () => ({
-    load: (source: { name: string }) => new Promise<ModelSummary>((resolve, reject) => pending.push({ name: source.name, resolve, reject })),
+    // As the engine does: the 'ready' event first, then the call returns.
+    load: (source: { name: string }, onEvent: (e: LoadEvent) => void) =>
+      new Promise<ModelSummary>((resolve, reject) =>
+        pending.push({
+          name: source.name,
+          resolve: (s) => {
+            onEvent({ kind: 'ready', model: s });
+            resolve(s);
+          },
+          reject,
+        }),
+      ),
   }),
   report: vi.fn(),
 }));
