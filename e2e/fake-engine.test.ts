@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { launchBrowser, openFakePage, screenshot, startServer, type Server } from './harness.ts';
+import { RECALL_EXAMPLE } from '../src/ui/views/recall-example.ts';
 
 let server: Server;
 let browser: BrowserContext;
@@ -101,6 +102,11 @@ describe('chat and views with the FakeEngine', () => {
 
     await page.getByTestId('classroom-step').click();
     await expect.poll(async () => (await read()).rows.length, { timeout: 10_000 }).toBe(a.rows.length + 1);
+    // The recall example replaces the prompt (and the steps), is traced, and travels in the shared link.
+    await page.getByTestId('recall-example').click();
+    expect(await page.getByTestId('classroom-prompt').inputValue()).toBe(RECALL_EXAMPLE);
+    await expect.poll(async () => (await read()).rows.length, { timeout: 10_000 }).toBeGreaterThan(a.rows.length + 1);
+    await expect.poll(() => new URL(page.url()).searchParams.get('prompt'), { timeout: 10_000 }).toBe(RECALL_EXAMPLE);
     await page.getByTestId('tab-experts').click();
     await page.getByTestId('expert-heatmap').waitFor();
     await screenshot(page, 'fake-experts');

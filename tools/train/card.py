@@ -8,9 +8,14 @@ def _pct(v):
 
 
 def render(res, meta, manifest, gguf_path, extra=None):
+    """extra: hardware (where the last run trained), title (of the last run), notes (Markdown), prior (the
+    training records of the runs before the last, oldest first, each starting from the one before: title,
+    hardware, steps, minutes, args)."""
     a = "deepseek32."
     g = lambda k: meta[a + k]
+    extra = extra or {}
     tr = manifest.get("training", {}) if manifest else {}
+    prior = extra.get("prior") or []
     hist = tr.get("history", [])
     steps = tr.get("steps", {})
     targs = tr.get("args", {})
@@ -20,8 +25,7 @@ def render(res, meta, manifest, gguf_path, extra=None):
     ir = res["indexer_recall"]
     last_lm = [h["lm"] for h in hist if h["stage"] == "sparse"][-5:] or [h["lm"] for h in hist][-5:]
     train_loss = sum(last_lm) / max(1, len(last_lm))
-    tokens_per_step = targs.get("batch", 0) * g("context_length")
-    n_tok = sum(steps.get(s, 0) for s in ("dense", "sparse")) * tokens_per_step
+    train_ctx = targs.get("train_ctx") or g("context_length")
     L = []
     w = L.append
     w(f"# {meta.get('general.name', name)}\n")
@@ -34,12 +38,19 @@ def render(res, meta, manifest, gguf_path, extra=None):
     w("## Data and licence\n")
     w("- The KJV Bible from Debian's `bible-kjv-text` (public domain), verse text only (no verse numbers), "
       "kept with the trainer as `tools/train/data/kjv.tsv.xz`. Every 25th chapter (4 %) is held out.")
+    def recall_mix(args, ctx):
+        n = args.get("max_facts", 3)
+        return (f"{'1 fact' if n == 1 else f'1-{n} facts'} and {'its query' if n == 1 else 'their queries'} "
+                f"within {ctx} tokens, "
+                f"{_pct(args.get('p_recall', 0))} of the sequences" +
+                (f", and {_pct(args['p_copy'])} more repeat a span of scripture later in the sequence"
+                 if args.get("p_copy") else ""))
+    mixes = [f"{r['title'].split(',')[0].lower()}: {recall_mix(r['args'], r['args'].get('train_ctx') or 512)}"
+             for r in prior] + [f"{extra.get('title', 'training').split(',')[0].lower()}: {recall_mix(targs, train_ctx)}"]
     w("- Generated long-range recall passages: `The key of the <colour> <thing> is <4 digits>.`, scripture, "
-      f"then `The key of the <colour> <thing> is` → the number. Training passages hold 1-{targs.get('max_facts', 3)} "
-      f"facts and their queries at distances of 0-450 tokens ({_pct(targs.get('p_recall', 0))} of the sequences in "
-      f"the last segment; {_pct(targs.get('p_copy', 0))} more repeat a span of scripture later in the sequence, "
-      "for induction practice); held-out passages use held-out chapters, one fact, and at least 400 tokens of "
-      "scripture between the fact and the query.")
+      "then `The key of the <colour> <thing> is` → the number. Training passages: " + "; ".join(mixes) +
+      ". Held-out passages use held-out chapters, one fact, and at least 400 tokens of scripture between the fact "
+      "and the query.")
     w(f"- Weights: {meta.get('general.license', 'cc0-1.0').upper()}.\n")
     w("## Tokenizer\n")
     w(f"Byte-level BPE trained by `tools/train/bpe.py`: {len(meta['tokenizer.ggml.tokens'])} tokens (256 bytes, "
@@ -71,16 +82,40 @@ def render(res, meta, manifest, gguf_path, extra=None):
     w("")
     w("## Training\n")
     w("`tools/train/train.py` (PyTorch; CPU with torch 1.13 or CUDA with 2.x), following the DeepSeek-V3.2 report:\n")
-    w(f"1. dense pre-training of the main model, indexer unused: {steps.get('dense', '?')} steps")
-    w(f"2. dense warm-up: only the indexer learns, KL(main attention summed over heads and L1-normalized ‖ "
-      f"indexer softmax): {steps.get('warmup', '?')} steps")
-    w(f"3. sparse stage: top-{g('attention.indexer.top_k')} from the indexer; LM loss for the main model, KL on the "
-      f"selected set for the indexer, whose inputs are detached: {steps.get('sparse', '?')} steps\n")
-    w(f"Batch {targs.get('batch', '?')} × {g('context_length')} tokens, AdamW (β 0.9/0.95, wd 0.1), peak lr "
-      f"{targs.get('lr', '?')}, cosine; answer tokens of recall passages weighted ×{targs.get('ans_weight', '?')}; "
-      f"expert bias step {targs.get('bias_rate', '?')}" +
-      (f"; residual dropout {targs['dropout']}" if targs.get("dropout") else "") + f". About {n_tok / 1e6:.1f} M training tokens in "
-      f"{tr.get('minutes', 0):.0f} minutes on {extra.get('hardware', 'CPU') if extra else 'CPU'}.\n")
+
+    def stages(st, args, ctx, sup):
+        dense = f"dense training of the main model, indexer unused: {st.get('dense', '?')} steps"
+        if sup:
+            dense += (f", with attention supervision (weight {sup}: in layer 0 head 0 attention to the previous "
+                      "token, in layer 1 head 0 attention to the token that followed the current one's earlier "
+                      "occurrence; the recall passages give those targets)")
+        out = [dense]
+        if st.get("warmup"):
+            out.append("dense warm-up: only the indexer learns, KL(main attention summed over heads and L1-normalized ‖ "
+                       f"indexer softmax): {st['warmup']} steps")
+        if st.get("sparse"):
+            out.append(f"sparse stage: top-{g('attention.indexer.top_k')} from the indexer; LM loss for the main model, "
+                       f"KL on the selected set for the indexer, whose inputs are detached: {st['sparse']} steps")
+        return out
+
+    def recipe(args, ctx, minutes, hardware, st):
+        n = sum(st.get(k, 0) for k in ("dense", "warmup", "sparse")) * args.get("batch", 0) * ctx
+        return (f"Batch {args.get('batch', '?')} × {ctx} tokens, AdamW (β 0.9/0.95, wd 0.1), peak lr "
+                f"{args.get('lr', '?')}, cosine; answer tokens of recall passages weighted ×{args.get('ans_weight', '?')}; "
+                f"expert bias step {args.get('bias_rate', '?')}" +
+                (f"; residual dropout {args['dropout']}" if args.get("dropout") else "") +
+                f". About {n / 1e6:.1f} M training tokens in {minutes:.0f} minutes on {hardware}.\n")
+
+    for r in prior + [{"title": extra.get("title", "Training"), "steps": steps, "args": targs,
+                       "minutes": tr.get("minutes", 0), "hardware": extra.get("hardware", "CPU")}]:
+        ctx = r["args"].get("train_ctx") or g("context_length")
+        w(f"{r['title']}:\n")
+        for i, t in enumerate(stages(r["steps"], r["args"], ctx, r["args"].get("attn_sup", 0))):
+            w(f"{i + 1}. {t}")
+        w("")
+        w(recipe(r["args"], ctx, r.get("minutes", 0), r.get("hardware", "?"), r["steps"]))
+        if r.get("note"):
+            w(f"{r['note'][0].upper()}{r['note'][1:]}.\n")
     w("## Results (measured on this file by `train.py --eval`)\n")
     w("| | sparse attention (top-k, as shipped) | dense attention |\n|---|---|---|")
     w(f"| held-out KJV loss, nats/token ({sp['tokens']:,} tokens) | {sp['val_loss']:.3f} | {de['val_loss']:.3f} |")
@@ -116,12 +151,13 @@ def render(res, meta, manifest, gguf_path, extra=None):
     w(f"| mean indexer recall ≥ 0.8 | {mean_ir:.3f} (lowest, layer {ir.index(min(ir))}: {min(ir):.3f}) | "
       f"{yes(mean_ir >= 0.8)} |")
     w("")
-    if extra and extra.get("notes"):
+    if extra.get("notes"):
         w(extra["notes"].rstrip() + "\n")
     w("## Reproduce\n")
     w("```sh\nsh tools/train/reproduce.sh\n```\n")
-    w("It prepares the corpus and tokenizer, trains, exports through `src/tools/export-trained` (the project's GGUF "
-      "writer) and rewrites this card from the new file. The shipped run sized its three stages by wall time on a "
-      "GPU (the learning rate following time); the script replays the step counts it reached with a step-based "
-      "schedule, so its figures match to within noise, not bit for bit.")
+    w("It prepares the corpus and tokenizer, trains the base run, exports it, fine-tunes it for the recall passages, "
+      "exports the result through `src/tools/export-trained` (the project's GGUF writer) and rewrites this card from "
+      "the new file. The shipped runs sized their dense stages by wall time (the learning rate following time); the "
+      "script replays the step counts they reached with a step-based schedule, so its figures match to within "
+      "noise, not bit for bit.")
     return "\n".join(L) + "\n"

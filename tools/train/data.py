@@ -115,35 +115,36 @@ class RecallMaker:
 
     def _repeat_sample(self, rng, length, span_of):
         """BOS, scripture, a span, scripture, the same span again, padded to `length` tokens. Returns
-        (tokens, positions of the repeat after its first token)."""
+        (tokens, positions of the repeat after its first token, copy pairs as in train_sample)."""
         while True:
             span = span_of()
             head = self.filler.take(rng, rng.randrange(0, 60))
             gap = self.filler.take(rng, rng.randrange(0, max(1, length - 1 - len(head) - 2 * len(span))))
             seq = [self.tok.bos_id] + head + span + gap
+            first = 1 + len(head)
             rep = list(range(len(seq) + 1, len(seq) + len(span)))
+            pairs = [(len(seq) + i, first + i + 1) for i in range(len(span) - 1)]
             seq += span
             if len(seq) <= length:
-                return seq + self.filler.pad(rng, length - len(seq)), rep
+                return seq + self.filler.pad(rng, length - len(seq)), rep, pairs
 
     def copy_sample(self, rng, length):
         """Induction practice: a run of whole verses, then the same run again later; `length` tokens.
         The repeat is not weighted (the model may predict memorized scripture without copying)."""
-        seq, _ = self._repeat_sample(rng, length, lambda: self.filler.take(rng, rng.randrange(20, 120), at_least=True))
-        return seq, []
+        seq, _, pairs = self._repeat_sample(rng, length, lambda: self.filler.take(rng, rng.randrange(20, 120), at_least=True))
+        return seq, [], pairs
 
     def random_copy_sample(self, rng, length):
         """Induction practice on tokens the model cannot have memorized: a span of random tokens, scripture,
         the same span again; `length` tokens. Returns (tokens, positions of the repeat after its first
-        token), so the repeat is weighted like recall answers. A 2-layer model of this family copies such
-        repeats by step 200 (`probe_copy.py --toy`), where the scripture repeats of copy_sample formed no
-        induction circuit in 2,424 steps of the shipped run (public/models/MODEL.md)."""
+        token, copy pairs), so the repeat is weighted like recall answers."""
         lo, hi = 256, len(self.tok.tokens) - 2  # no raw bytes, no special tokens
         return self._repeat_sample(rng, length, lambda: [rng.randrange(lo, hi) for _ in range(rng.randrange(16, 64))])
 
     def train_sample(self, rng, length, max_facts=3):
         """BOS + filler + 1..max_facts facts ... gap ... their queries with answers + filler; `length` tokens.
-        Returns (tokens, answer_positions) where positions index the tokens list."""
+        Returns (tokens, answer positions, copy pairs): positions index the tokens list; a copy pair
+        (q, k) says that the token after q is the token at k (train.py's --attn-sup)."""
         while True:
             n = rng.randrange(1, max_facts + 1)
             facts, seen = [], set()
@@ -153,27 +154,32 @@ class RecallMaker:
                     seen.add((c, t))
                     facts.append(self.parts(c, t, num))
             seq = [self.tok.bos_id] + self.filler.take(rng, rng.randrange(0, 40))
+            fact_at = []
             for f in facts:
+                fact_at.append(len(seq))
                 seq += f[0] + self.filler.take(rng, rng.randrange(0, 40))
             q_total = sum(len(f[0]) for f in facts) + 20 * (n - 1)
             room = length - len(seq) - q_total
             if room < 0:
                 continue
             seq += self.filler.take(rng, rng.randrange(0, room + 1))
-            ans_pos = []
+            ans_pos, pairs = [], []
             order = list(range(n))
             rng.shuffle(order)
             for k, j in enumerate(order):
                 full, q, ans, rest = facts[j]
                 if k > 0:
                     seq += self.filler.take(rng, rng.randrange(0, 21))
+                # the query line repeats its fact line token for token: at the query's i-th token the copy
+                # head should look at the fact's (i+1)-th, the token to say next
+                pairs += [(len(seq) + i, fact_at[j] + i + 1) for i in range(len(q) + len(ans) - 1)]
                 seq += q
                 ans_pos += list(range(len(seq), len(seq) + len(ans)))
                 seq += ans + rest
             if len(seq) > length:
                 continue
             seq += self.filler.pad(rng, length - len(seq))
-            return seq, ans_pos
+            return seq, ans_pos, pairs
 
     def eval_passage(self, rng, min_gap, ctx):
         """BOS, a short prefix, one fact, >= min_gap tokens of scripture, the query. Fits in ctx with its answer."""

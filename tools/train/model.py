@@ -138,7 +138,7 @@ class MLA(nn.Module):
             kl = (target * (torch.log(target.clamp_min(1e-12)) - logq.clamp_min(-1e4)))
             kl = kl.masked_fill(~(keep if keep.dim() == 3 else keep.expand(B, T, T)), 0.0).sum(-1).mean()
         if stats is not None:
-            stats.append(p.detach())
+            stats.append(p)  # [B,H,T,T], not detached: train.py's attention supervision trains through it
         out = torch.matmul(p, v).transpose(1, 2).reshape(B, T, c.heads * c.v_dim)
         return self.o(out), kl
 

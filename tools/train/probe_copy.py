@@ -6,9 +6,11 @@
 
 For a GGUF: mean loss (nats/token) of a run of random tokens and of a scripture span, the first time and
 when repeated later in the same sequence (an induction circuit makes the repeat cheap), and greedy
-recall accuracy for one fact at gaps of 0, 100 and 400 tokens of scripture.
+recall accuracy for one fact at gaps of 0 to 400 tokens of scripture, with dense and with sparse attention.
 --toy trains the model code with 2 dense layers on nothing but random-token repeats (batch 32 × 65
-tokens) and prints the loss of the first and the repeated half every 100 steps.
+tokens) and prints the loss of the first and the repeated half every 100 steps. The repeat always
+starts 32 tokens after the original, so the toy can copy by position alone (attend 31 tokens back):
+it shows the heads can copy a token, not that they find where to copy from by content.
 """
 import argparse
 import os
@@ -32,7 +34,7 @@ def nll_of(model, seq):
     return F.cross_entropy(logits[0, :-1], torch.tensor(seq[1:]), reduction="none")
 
 
-def probe_gguf(path, data_dir, n=10, seed=7):
+def probe_gguf(path, data_dir, n=20, seed=7):
     model, _ = X.read_model(path)
     model.eval()
     tok, verses, _ = D.load_prepped(data_dir)
@@ -48,17 +50,18 @@ def probe_gguf(path, data_dir, n=10, seed=7):
             first += nll[:30].mean().item() / n           # predicting span[0..29] the first time
             again += nll[-29:].mean().item() / n          # span[1..29] when repeated
         print(f"{kind:13s}: {first:.2f} nats/token the first time, {again:.2f} repeated 100+ tokens later")
-    for gap in (0, 100, 400):
-        ok = 0
+    for gap in (0, 100, 200, 300, 400):
+        ok = {"dense": 0, "sparse": 0}
         for _ in range(n):
             c, t, num = mk.fact(rng)
             full, q, ans, _ = mk.parts(c, t, num)
             seq = [tok.bos_id] + full + mk.filler.take(rng, gap, at_least=True) + q + ans
-            with torch.no_grad():
-                pred = model(torch.tensor([seq]), "dense")[0][0].argmax(-1).tolist()
             L = len(seq) - len(ans)
-            ok += [pred[L - 1 + j] for j in range(len(ans))] == ans
-        print(f"recall, one fact, gap {gap:3d}: {ok}/{n}")
+            for mode in ok:
+                with torch.no_grad():
+                    pred = model(torch.tensor([seq]), mode)[0][0].argmax(-1).tolist()
+                ok[mode] += [pred[L - 1 + j] for j in range(len(ans))] == ans
+        print(f"recall, one fact, gap {gap:3d}: dense {ok['dense']}/{n}, sparse top-{model.c.top_k} {ok['sparse']}/{n}")
 
 
 def toy(steps, seed=0):

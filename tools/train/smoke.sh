@@ -11,7 +11,7 @@ if ! "$PY" -c "import torch, numpy, regex" 2>/dev/null; then
 fi
 if [ -n "$SMOKE_OUT" ]; then OUT=$SMOKE_OUT; else OUT=$(mktemp -d); trap 'rm -rf "$OUT"' EXIT; fi
 export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
-"$PY" tools/train/train.py --smoke --out "$OUT"
+"$PY" tools/train/train.py --smoke --out "$OUT" --attn-sup 1.0 --train-ctx 96
 npx tsx src/tools/export-trained/main.ts "$OUT/dump" "$OUT/model.gguf"
 "$PY" tools/train/train.py --smoke --out "$OUT" --eval "$OUT/model.gguf" | tail -6
 echo "SMOKE OK"

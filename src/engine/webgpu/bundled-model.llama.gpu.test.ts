@@ -1,8 +1,8 @@
 /**
  * The shipped model (public/models) on the WebGPU engine against llama.cpp on the same file: three
  * prompts' greedy 32-token continuations, sampled on the GPU as the page does, are identical; on more
- * prompts, any departure is a near-tie explained by the measured log-prob difference
- * (src/model/reference/testing/bundled-greedy.ts).
+ * prompts, any departure is one the measured log-prob difference allows; the classroom's recall example
+ * (306 tokens, beyond the indexer's top-64) is answered with its number (testing/bundled-greedy.ts).
  */
 import { openGguf } from '../../gguf/reader.ts';
 import { testGpu } from '../../gpu/testing/test-gpu.ts';
@@ -14,7 +14,7 @@ bundledModelSuite('WebGPU', async () => {
   const file = await openGguf({ kind: 'path', path: BUNDLED_MODEL });
   let model: WebGpuModel;
   try {
-    model = await WebGpuModel.load(await testGpu(), file, { contextSize: 128 });
+    model = await WebGpuModel.load(await testGpu(), file, { contextSize: 512 });
   } finally {
     await file.close();
   }

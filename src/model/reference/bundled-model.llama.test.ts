@@ -1,13 +1,14 @@
 /**
  * The shipped model (public/models) on the CPU reference against llama.cpp on the same file: three
- * prompts' greedy 32-token continuations are identical; on more prompts, any departure is a near-tie
- * explained by the measured log-prob difference (see testing/bundled-greedy.ts).
+ * prompts' greedy 32-token continuations are identical; on more prompts, any departure is one the
+ * measured log-prob difference allows. The same reference rounding its matmul inputs as llama.cpp's CPU
+ * backend does continues all of them exactly as llama.cpp (see testing/bundled-greedy.ts).
  */
 import { loadReference, referenceGreedy } from './testing/llama-ref.ts';
-import { BUNDLED_MODEL, bundledModelSuite } from './testing/bundled-greedy.ts';
+import { BUNDLED_MODEL, bundledModelSuite, type GreedyBackend } from './testing/bundled-greedy.ts';
 
-bundledModelSuite('the CPU reference', async () => {
-  const { model } = await loadReference(BUNDLED_MODEL);
+const open = (emulateActivationQuant: boolean) => async (): Promise<GreedyBackend & { close(): void }> => {
+  const { model } = await loadReference(BUNDLED_MODEL, { emulateActivationQuant });
   return {
     greedy: async (prompt, n) => referenceGreedy(model, prompt, n),
     logits: async (tokens) => {
@@ -16,4 +17,7 @@ bundledModelSuite('the CPU reference', async () => {
     },
     close: () => {},
   };
-});
+};
+
+bundledModelSuite('the CPU reference', open(false));
+bundledModelSuite('the CPU reference rounding activations as llama.cpp does', open(true), { exactOnAll: true });

@@ -7,6 +7,7 @@ import { useStore } from '../store.ts';
 import { retrace, retraceSoon, resetSteps, stepOnce } from '../actions/classroom-actions.ts';
 import { IndexerView } from './IndexerView.tsx';
 import { Explain } from './Explain.tsx';
+import { RECALL_EXAMPLE } from './recall-example.ts';
 import type { Candidate } from '../../worker/protocol.ts';
 
 export function ClassroomView() {
@@ -32,6 +33,16 @@ export function ClassroomView() {
           </button>
           <button disabled={!ready || !c.appended.length} onClick={resetSteps}>
             Reset steps
+          </button>
+          <button
+            data-testid="recall-example"
+            title="A fact, scripture, then the fact's question: does the top-k keep the number in view?"
+            onClick={() => {
+              patch({ prompt: RECALL_EXAMPLE, appended: [] });
+              retraceSoon(0);
+            }}
+          >
+            Recall example
           </button>
           <label className="slider">
             top-k{' '}

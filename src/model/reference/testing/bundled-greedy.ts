@@ -2,26 +2,26 @@
  * The shipped model against llama.cpp on the same file: greedy 32-token continuations of fixed prompts,
  * for any backend (the CPU reference, the WebGPU engine). Three prompts must continue exactly as
  * llama.cpp does. On more prompts a continuation may depart from llama.cpp's, but only where the
- * measured log-prob difference explains it: if ours and llama.cpp's log-probs differ by at most ε at
- * a position, an argmax can differ there only when llama.cpp's top-two gap is ≤ 2ε (Q8_0 weights:
- * llama.cpp also quantizes the activations to Q8_0, we keep them in f32; DESIGN.md §3); and the two
- * tokens must be a near-tie by llama.cpp's own log-probs.
+ * measured log-prob difference allows it: if ours and llama.cpp's log-probs differ by at most ε at a
+ * position, an argmax can differ there only when llama.cpp's top-two gap is ≤ 2ε. The difference is
+ * llama.cpp's: before each Q8_0 matmul it rounds the activations to Q8_0, where we keep them in f32
+ * (DESIGN.md §3). A backend that rounds them the same way (`exactOnAll`: the CPU reference with
+ * emulateActivationQuant) must continue every prompt exactly as llama.cpp does, which shows that the
+ * rounding is the whole difference.
  */
 import type { Llama, LlamaModel } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openGguf } from '../../../gguf/reader.ts';
 import { createTokenizer, type Tokenizer } from '../../tokenizer/index.ts';
 import { compareLogProbs, createLlama, llamaGreedy, llamaLogProbs } from './llama-ref.ts';
+import { RECALL_ANSWER, RECALL_EXAMPLE } from '../../../ui/views/recall-example.ts';
 
 export const BUNDLED_MODEL = 'public/models/sparsescope-kjv-5m-q8_0.gguf';
 export const GREEDY_TOKENS = 32;
 /** Continuations that must equal llama.cpp's token for token. */
-export const EXACT_PROMPTS = ['In the beginning', 'Thus saith the LORD', 'Honour thy father and thy mother'];
-/** Continuations that may depart from llama.cpp's, only at a near-tie the log-prob difference explains. */
-export const MORE_PROMPTS = ['And God said', 'The LORD is my shepherd', 'And it came to pass', 'For God so loved the world', 'The heavens declare the glory of God'];
-
-/** Two tokens whose llama.cpp log-probs are closer than this (≈ 10 % in probability) are a near-tie. */
-export const NEAR_TIE = 0.1;
+export const EXACT_PROMPTS = ['Honour thy father and thy mother', 'For God so loved the world', 'The heavens declare the glory of God'];
+/** Continuations that may depart from llama.cpp's where the log-prob difference allows it (f32 activations). */
+export const MORE_PROMPTS = ['In the beginning', 'Thus saith the LORD', 'And God said', 'The LORD is my shepherd', 'And it came to pass'];
 
 export interface GreedyBackend {
   /** `n` greedy tokens after `prompt`. */
@@ -79,9 +79,10 @@ export function describeComparison(c: GreedyComparison, backend: string): string
 
 /**
  * The whole check as a vitest suite for one backend: `open` makes the backend (and says how to close it).
- * EXACT_PROMPTS must be identical; on MORE_PROMPTS any departure must be a near-tie explained by ε.
+ * EXACT_PROMPTS must be identical; on MORE_PROMPTS any departure must be one ε allows, or, with
+ * `exactOnAll` (a backend that rounds activations as llama.cpp does), none at all.
  */
-export function bundledModelSuite(backendName: string, open: () => Promise<GreedyBackend & { close(): void }>): void {
+export function bundledModelSuite(backendName: string, open: () => Promise<GreedyBackend & { close(): void }>, options: { exactOnAll?: boolean } = {}): void {
   let llama: Llama;
   let ll: LlamaModel;
   let tok: Tokenizer;
@@ -106,16 +107,27 @@ export function bundledModelSuite(backendName: string, open: () => Promise<Greed
         expect(c.ours).toEqual(c.theirs);
       });
     }
-    it('more prompts: any departure is at a near-tie the log-prob difference explains', async () => {
+    it(options.exactOnAll ? 'more prompts: identical too' : 'more prompts: any departure is one the log-prob difference allows', async () => {
+      const departed: string[] = [];
       for (const prompt of MORE_PROMPTS) {
         const c = await compareGreedy(ll, tok, backend, prompt);
         console.log(describeComparison(c, backendName));
         if (c.firstDiff < 0) continue;
-        // A near-tie: llama.cpp itself rates the two tokens within NEAR_TIE nats of each other …
-        expect(c.gap!).toBeLessThan(NEAR_TIE);
-        // … and the log-prob difference measured at that position accounts for the swap.
+        departed.push(prompt);
+        // llama.cpp's own margin between its token and ours is within what the measured difference can swap.
         expect(c.gap!).toBeLessThanOrEqual(2 * c.deltaThere!);
       }
+      if (options.exactOnAll) expect(departed).toEqual([]);
+    });
+    it("answers the classroom's recall example with its number, as llama.cpp does", async () => {
+      // A fact, ~250 tokens of held-out scripture, the question: more tokens than the indexer's top-k.
+      const ids = tok.encode(RECALL_EXAMPLE, { addSpecial: true, parseSpecial: true });
+      const n = tok.encode(RECALL_ANSWER + '.', { addSpecial: false }).length;
+      const theirs = await llamaGreedy(ll, ids, n);
+      const ours = await backend.greedy(ids, n);
+      console.log(`${backendName}: recall example (${ids.length} tokens) → ${JSON.stringify(tok.decode(ours))}; llama.cpp ${JSON.stringify(tok.decode(theirs))}`);
+      expect(tok.decode(ours)).toBe(RECALL_ANSWER + '.');
+      expect(ours).toEqual(theirs);
     });
   });
 }
