@@ -83,7 +83,7 @@ def render(res, meta, manifest, gguf_path, extra=None):
     w("## Training\n")
     w("`tools/train/train.py` (PyTorch; CPU with torch 1.13 or CUDA with 2.x), following the DeepSeek-V3.2 report:\n")
 
-    def stages(st, args, ctx, sup):
+    def stages(st, sup):
         dense = f"dense training of the main model, indexer unused: {st.get('dense', '?')} steps"
         if sup:
             dense += (f", with attention supervision (weight {sup}: in layer 0 head 0 attention to the previous "
@@ -110,7 +110,7 @@ def render(res, meta, manifest, gguf_path, extra=None):
                        "minutes": tr.get("minutes", 0), "hardware": extra.get("hardware", "CPU")}]:
         ctx = r["args"].get("train_ctx") or g("context_length")
         w(f"{r['title']}:\n")
-        for i, t in enumerate(stages(r["steps"], r["args"], ctx, r["args"].get("attn_sup", 0))):
+        for i, t in enumerate(stages(r["steps"], r["args"].get("attn_sup", 0))):
             w(f"{i + 1}. {t}")
         w("")
         w(recipe(r["args"], ctx, r.get("minutes", 0), r.get("hardware", "?"), r["steps"]))
@@ -157,7 +157,7 @@ def render(res, meta, manifest, gguf_path, extra=None):
     w("```sh\nsh tools/train/reproduce.sh\n```\n")
     w("It prepares the corpus and tokenizer, trains the base run, exports it, fine-tunes it for the recall passages, "
       "exports the result through `src/tools/export-trained` (the project's GGUF writer) and rewrites this card from "
-      "the new file. The shipped runs sized their dense stages by wall time (the learning rate following time); the "
+      "the new file. The base run and fine-tune 1 were sized by wall time (the learning rate following time); the "
       "script replays the step counts they reached with a step-based schedule, so its figures match to within "
       "noise, not bit for bit.")
     return "\n".join(L) + "\n"
