@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { ReferenceModel } from '../src/model/reference/forward.ts';
 import { loadReference } from '../src/model/reference/testing/llama-ref.ts';
-import { DOC_SCREENSHOTS, launchBrowser, screenshot, startPreview, watchConsole, type Server } from './harness.ts';
+import { ask, DOC_SCREENSHOTS, launchBrowser, screenshot, startPreview, watchConsole, type Server } from './harness.ts';
 
 const MODEL = join(process.cwd(), 'public', 'models', 'sparsescope-kjv-5m-q8_0.gguf');
 // ~80 tokens, so the indexer's top-64 really selects (with fewer visible tokens it keeps them all)
@@ -72,8 +72,7 @@ async function waitReady(page: Page, log: string[]): Promise<void> {
 }
 
 async function chat(page: Page, text: string): Promise<void> {
-  await page.getByTestId('chat-input').fill(text);
-  await page.getByTestId('send').click();
+  await ask(page, text);
   await expect.poll(() => page.getByTestId('assistant-message').last().getAttribute('data-status'), { timeout: 240_000 }).toBe('done');
 }
 

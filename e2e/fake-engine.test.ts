@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
-import { launchBrowser, openFakePage, screenshot, startServer, type Server } from './harness.ts';
+import { ask, launchBrowser, openFakePage, screenshot, startServer, type Server } from './harness.ts';
 import { RECALL_EXAMPLE } from '../src/ui/views/recall-example.ts';
 
 let server: Server;
@@ -31,9 +31,12 @@ type Hook = {
 
 const openFake = (page: Page, extra = '') => openFakePage(page, server.url, extra);
 
-async function ask(page: Page, text: string): Promise<void> {
-  await page.getByTestId('chat-input').fill(text);
-  await page.getByTestId('send').click();
+/** Starts a new conversation, asks `text` and waits until the reply is streaming (more than 12 characters). */
+async function askInNewConversation(page: Page, text: string, timeout: number): Promise<void> {
+  await page.getByText(/^Conversations/).click();
+  await page.getByTestId('new-conversation').click();
+  await ask(page, text);
+  await expect.poll(async () => (await page.getByTestId('assistant-message').last().textContent())?.length ?? 0, { timeout }).toBeGreaterThan(12);
 }
 
 describe('chat and views with the FakeEngine', () => {
@@ -131,10 +134,7 @@ describe('chat and views with the FakeEngine', () => {
     // Closed in the middle of a reply: the question is already saved, so it survives the reload.
     const slow = await browser.newPage();
     await openFake(slow, '&fakeDelay=300');
-    await slow.getByText(/^Conversations/).click();
-    await slow.getByTestId('new-conversation').click();
-    await ask(slow, 'Keep my question');
-    await expect.poll(async () => (await slow.getByTestId('assistant-message').last().textContent())?.length ?? 0, { timeout: 10_000 }).toBeGreaterThan(12);
+    await askInNewConversation(slow, 'Keep my question', 10_000);
     await slow.reload();
     await slow.getByTestId('user-message').last().waitFor({ timeout: 30_000 });
     expect(await slow.getByTestId('user-message').last().textContent()).toContain('Keep my question');
@@ -204,10 +204,7 @@ describe('chat and views with the FakeEngine', () => {
   it('keeps the conversation when the device is lost mid-generation, and chats again after a restart', async () => {
     const page = await browser.newPage();
     await openFake(page, '&fakeDelay=200');
-    await page.getByText(/^Conversations/).click();
-    await page.getByTestId('new-conversation').click();
-    await ask(page, 'Tell me a long story');
-    await expect.poll(async () => (await page.getByTestId('assistant-message').last().textContent())?.length ?? 0, { timeout: 15_000 }).toBeGreaterThan(12);
+    await askInNewConversation(page, 'Tell me a long story', 15_000);
     await page.evaluate(() => (window as unknown as { __sparsescope: { simulateDeviceLoss(): Promise<void> } }).__sparsescope.simulateDeviceLoss());
     const banner = page.getByTestId('error-banner');
     await expect.poll(() => banner.textContent(), { timeout: 15_000 }).toMatch(/device lost/i);

@@ -121,3 +121,9 @@ export async function openFakePage(page: Page, appUrl: string, extra = ''): Prom
     });
   return log;
 }
+
+/** Types `text` into the chat composer and sends it. */
+export async function ask(page: Page, text: string): Promise<void> {
+  await page.getByTestId('chat-input').fill(text);
+  await page.getByTestId('send').click();
+}

@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
-import { launchBrowser, openFakePage, screenshot, serveFiles, startServer, type Server } from './harness.ts';
+import { ask, launchBrowser, openFakePage, screenshot, serveFiles, startServer, type Server } from './harness.ts';
 
 const SLOW_BYTES = 8 * 1024 * 1024;
 const SMALL_BYTES = 256 * 1024;
@@ -125,8 +125,7 @@ describe('remote models and saved conversations (FakeEngine)', () => {
     await openFake(page);
     await page.getByText(/^Conversations/).click();
     await page.getByTestId('new-conversation').click();
-    await page.getByTestId('chat-input').fill('Export me please');
-    await page.getByTestId('send').click();
+    await ask(page, 'Export me please');
     await expect.poll(() => page.getByTestId('assistant-message').last().getAttribute('data-status'), { timeout: 30_000 }).toBe('done');
     const reply = await page.getByTestId('assistant-message').last().textContent();
 

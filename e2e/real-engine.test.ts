@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext } from 'playwright-core';
 import { writeFixture } from '../src/tools/fixture/fixture.ts';
-import { launchBrowser, screenshot, serveFiles, startServer, watchConsole, type Server } from './harness.ts';
+import { ask, launchBrowser, screenshot, serveFiles, startServer, watchConsole, type Server } from './harness.ts';
 
 let server: Server;
 let browser: BrowserContext;
@@ -60,8 +60,7 @@ describe('the page with the real WebGPU engine', () => {
       .catch(async (e) => {
         throw new Error(`${e.message}\nstatus: ${await page.getByTestId('model-status').textContent()}\nconsole:\n${log.join('\n')}`);
       });
-    await page.getByTestId('chat-input').fill('The experts');
-    await page.getByTestId('send').click();
+    await ask(page, 'The experts');
     const reply = page.getByTestId('assistant-message').last();
     await expect.poll(() => reply.getAttribute('data-status'), { timeout: 240_000 }).toMatch(/done/);
     const text = (await reply.textContent()) ?? '';
