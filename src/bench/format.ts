@@ -27,7 +27,7 @@ export function formatTable(r: BenchResult): string {
   const w = r.model.weights;
   add('model (generated deepseek32, Q4_K)', `${mb(r.model.fileBytes)} file, ${mb(w.total)} weights`, `embd ${r.model.dims.embd}, ${r.model.dims.layers} layers, ${r.model.dims.experts} experts (${r.model.dims.used} + ${r.model.dims.shared} shared); ${r.model.generateSeconds === null ? 'cached' : `generated in ${f(r.model.generateSeconds, 1)} s`}`);
   add('active weight bytes / token', `${mb(w.active)} = ${f(r.model.activeFraction, 3)} of weights`, `routed experts ${mb(w.routedActive)} of ${mb(w.routedTotal)}`);
-  add('load (open + upload), WebGPU', `${f(r.engine.loadSeconds)} s`, r.llama ? `llama.cpp ${f(r.llama.loadSeconds)} s` : '');
+  add('load (open + upload), WebGPU', `${f(r.engine.loadSeconds)} s`, r.llama ? `llama.cpp ${f(r.llama.loadSeconds)} s (ggml CPU variant ${r.llama.cpuVariant ?? 'unknown'})` : '');
   for (const run of r.engine.runs) {
     const mode = run.topK ? `DSA top-k ${run.topK}` : 'dense';
     const ll = r.llama?.runs.find((x) => x.context === run.context);

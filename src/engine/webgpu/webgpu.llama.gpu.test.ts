@@ -6,22 +6,22 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Llama } from 'node-llama-cpp';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFixture, type FixtureOptions } from '../../tools/fixture/fixture.ts';
 import { openGguf } from '../../gguf/reader.ts';
 import { testGpu } from '../../gpu/testing/test-gpu.ts';
-import { compareLogProbs, createLlama, llamaGreedy, llamaLogProbs } from '../../model/reference/testing/llama-ref.ts';
+import { compareLogProbs, createLlama, llamaGreedy, llamaLogProbs, type LlamaCpp } from '../../model/reference/testing/llama-ref.ts';
 import { WebGpuModel } from './webgpu-model.ts';
 
-let llama: Llama;
+let llama: LlamaCpp;
 let dir: string;
 beforeAll(async () => {
   llama = await createLlama();
   dir = mkdtempSync(join(tmpdir(), 'sparsescope-webgpu-llama-'));
 });
 afterAll(async () => {
-  await llama?.dispose();
+  await llama?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -39,7 +39,7 @@ describe('WebGPU engine = llama.cpp on F32 fixtures', () => {
     it(name, async () => {
       const path = join(dir, `${name.replace(/\W+/g, '-')}.gguf`);
       const fx = await writeFixture(path, o);
-      const ll = await llama.loadModel({ modelPath: path });
+      const ll = await llama.loadModel(path);
       const file = await openGguf({ kind: 'path', path });
       const model = await WebGpuModel.load(await testGpu(), file, { contextSize: n + 40 });
       await file.close();

@@ -1,18 +1,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Llama, LlamaModel } from 'node-llama-cpp';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFixture, type Fixture, type FixtureOptions } from '../../tools/fixture/fixture.ts';
 import type { GgmlTypeName } from '../../gguf/types.ts';
-import { compareLogProbs, createLlama, llamaGreedy, llamaLogProbs, llamaLogProbsSequential, loadReference, referenceGreedy } from './testing/llama-ref.ts';
+import { compareLogProbs, createLlama, llamaGreedy, llamaLogProbs, llamaLogProbsSequential, loadReference, referenceGreedy, type LlamaCpp, type LlamaCppModel } from './testing/llama-ref.ts';
 import type { ReferenceModel } from './forward.ts';
 
 /**
  * The CPU reference against llama.cpp (node-llama-cpp 3.21.1, CPU, F32 KV cache, no flash
  * attention) on the same random-weight GGUF files. llama.cpp's answers are the expectations.
  */
-let llama: Llama;
+let llama: LlamaCpp;
 let dir: string;
 
 beforeAll(async () => {
@@ -20,21 +20,21 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sparsescope-ref-'));
 });
 afterAll(async () => {
-  await llama?.dispose();
+  await llama?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function both(name: string, o: FixtureOptions): Promise<{ fx: Fixture; ll: LlamaModel; ref: ReferenceModel }> {
+async function both(name: string, o: FixtureOptions): Promise<{ fx: Fixture; ll: LlamaCppModel; ref: ReferenceModel }> {
   const path = join(dir, `${name}.gguf`);
   const fx = await writeFixture(path, o);
   const { model: ref } = await loadReference(path);
-  const ll = await llama.loadModel({ modelPath: path });
+  const ll = await llama.loadModel(path);
   return { fx, ll, ref };
 }
 
 /** BOS + llama.cpp's tokens for a sentence, then a fixed pseudo-random tail up to n tokens. */
-function promptTokens(fx: Fixture, ll: LlamaModel, n: number): number[] {
-  const text = Array.from(ll.tokenize('The router sent each token to the experts; the indexer chose a few.'), Number);
+async function promptTokens(fx: Fixture, ll: LlamaCppModel, n: number): Promise<number[]> {
+  const text = await ll.tokenize('The router sent each token to the experts; the indexer chose a few.');
   const out = [fx.bos, ...text].slice(0, n);
   for (let i = out.length; i < n; i++) out.push((i * 37 + 11) % (fx.config.vocab - 2));
   return out;
@@ -59,7 +59,7 @@ describe('F32 fixtures: log-softmax and greedy generation match llama.cpp', () =
     it(name, async () => {
       const { fx, ll, ref } = await both(name.replace(/\W+/g, '-'), o);
       try {
-        const tokens = promptTokens(fx, ll, n);
+        const tokens = await promptTokens(fx, ll, n);
         const theirs = await llamaLogProbs(ll, tokens);
         const ours = ref.forward(tokens).logits;
         const d = compareLogProbs(ours, theirs);
@@ -85,7 +85,7 @@ describe('codec exactness: token_embd stored quantized, everything else F32', ()
       // logits depend on our codec reproducing llama.cpp's dequantized row bit for bit
       const { fx, ll, ref } = await both(`embd-${t}`, { arch: 'deepseek2', embdType: t, seed: 30, dims: { embd: 256, layers: 2, leadingDense: 1, experts: 4 } });
       try {
-        const tokens = promptTokens(fx, ll, 8);
+        const tokens = await promptTokens(fx, ll, 8);
         const d = compareLogProbs(ref.forward(tokens).logits, await llamaLogProbs(ll, tokens));
         console.log(`token_embd ${t}: max |Δ log p| = ${d.max.toExponential(2)}, mean = ${d.mean.toExponential(2)}`);
         expect(d.max).toBeLessThanOrEqual(1e-4);
@@ -121,9 +121,9 @@ describe('quantized fixtures: the gap to llama.cpp is its activation quantizatio
       const dims = { embd: 256, qLora: 256, kvLora: 256, nope: 32, rope: 16, v: 64, ffn: 256, ffx: 64, experts: 4, used: 2, layers: moe ? 2 : 1, leadingDense: 1 };
       const path = join(dir, `q-${name.replace(/\W+/g, '-')}.gguf`);
       const fx = await writeFixture(path, { arch: 'deepseek2', qtype: t, gating: 'sigmoid', seed: 40, dims });
-      const ll = await llama.loadModel({ modelPath: path });
+      const ll = await llama.loadModel(path);
       try {
-        const tokens = promptTokens(fx, ll, 24);
+        const tokens = await promptTokens(fx, ll, 24);
         const batch = await llamaLogProbs(ll, tokens);
         const seq = await llamaLogProbsSequential(ll, tokens);
         const self = compareLogProbs(seq.map((r) => Float32Array.from(r)), batch);

@@ -9,11 +9,11 @@
  * emulateActivationQuant) must continue every prompt exactly as llama.cpp does, which shows that the
  * rounding is the whole difference.
  */
-import type { Llama, LlamaModel } from 'node-llama-cpp';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openGguf } from '../../../gguf/reader.ts';
 import { createTokenizer, type Tokenizer } from '../../tokenizer/index.ts';
-import { compareLogProbs, createLlama, llamaGreedy, llamaLogProbs } from './llama-ref.ts';
+import { compareLogProbs, createLlama, llamaGreedy, llamaLogProbs, type LlamaCpp, type LlamaCppModel } from './llama-ref.ts';
 import { RECALL_ANSWER, RECALL_EXAMPLE } from '../../../ui/views/recall-example.ts';
 
 export const BUNDLED_MODEL = 'public/models/sparsescope-kjv-5m-q8_0.gguf';
@@ -53,7 +53,7 @@ export async function bundledTokenizer(): Promise<Tokenizer> {
   }
 }
 
-export async function compareGreedy(ll: LlamaModel, tok: Tokenizer, backend: GreedyBackend, prompt: string): Promise<GreedyComparison> {
+export async function compareGreedy(ll: LlamaCppModel, tok: Tokenizer, backend: GreedyBackend, prompt: string): Promise<GreedyComparison> {
   // As llama.cpp and the CLI make prompt ids: BOS when the file asks for it.
   const ids = tok.encode(prompt, { addSpecial: true, parseSpecial: true });
   const theirs = await llamaGreedy(ll, ids, GREEDY_TOKENS);
@@ -83,20 +83,20 @@ export function describeComparison(c: GreedyComparison, backend: string): string
  * `exactOnAll` (a backend that rounds activations as llama.cpp does), none at all.
  */
 export function bundledModelSuite(backendName: string, open: () => Promise<GreedyBackend & { close(): void }>, options: { exactOnAll?: boolean } = {}): void {
-  let llama: Llama;
-  let ll: LlamaModel;
+  let llama: LlamaCpp;
+  let ll: LlamaCppModel;
   let tok: Tokenizer;
   let backend: GreedyBackend & { close(): void };
   beforeAll(async () => {
     llama = await createLlama();
-    ll = await llama.loadModel({ modelPath: BUNDLED_MODEL });
+    ll = await llama.loadModel(BUNDLED_MODEL);
     tok = await bundledTokenizer();
     backend = await open();
   });
   afterAll(async () => {
     backend?.close();
     await ll?.dispose();
-    await llama?.dispose();
+    await llama?.close();
   });
 
   describe(`the bundled model on ${backendName} = llama.cpp`, () => {

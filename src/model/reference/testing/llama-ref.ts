@@ -1,73 +1,34 @@
 /**
- * Test helpers: llama.cpp (node-llama-cpp, CPU, F32 KV cache, no flash attention — DESIGN.md §3) and
- * our reference on the same GGUF file.
+ * Test helpers: llama.cpp (node-llama-cpp, CPU, F32 KV cache, no flash attention, in a child process:
+ * ../llama-cpp/, docs/llama-cpp-reference.md) and our reference on the same GGUF file.
  */
-import { getLlama, type Llama, type LlamaModel } from 'node-llama-cpp';
 import { openGguf } from '../../../gguf/reader.ts';
 import { ReferenceModel } from '../forward.ts';
+import { LlamaCpp, type LlamaCppModel } from '../llama-cpp/client.ts';
 import { loadReferenceModelData } from '../weights.ts';
 
-export async function createLlama(): Promise<Llama> {
-  return getLlama({ gpu: false, build: 'never', skipDownload: true, logLevel: 'error' as never, logger: () => {} });
-}
+export type { LlamaCpp, LlamaCppModel };
 
-async function withContext<T>(model: LlamaModel, n: number, fn: (seq: ReturnType<Awaited<ReturnType<LlamaModel['createContext']>>['getSequence']>) => Promise<T>): Promise<T> {
-  const ctx = await model.createContext({
-    contextSize: Math.max(64, n),
-    batchSize: Math.max(64, n),
-    flashAttention: false,
-    threads: 1,
-    experimentalKvCacheKeyType: 'F32',
-    experimentalKvCacheValueType: 'F32',
-  } as never);
-  try {
-    return await fn(ctx.getSequence());
-  } finally {
-    await ctx.dispose();
-  }
+/** llama.cpp in its own process, on the reference build (no AMX variant); close() it after use. */
+export async function createLlama(): Promise<LlamaCpp> {
+  const ll = await LlamaCpp.start();
+  console.log(`llama.cpp reference: ggml CPU variant ${ll.cpuVariant ?? 'unknown'} (left out: ${ll.build.excluded.join(', ') || 'none'})`);
+  return ll;
 }
 
 /** llama.cpp's log-probabilities at every position (one prefill batch). */
-export async function llamaLogProbs(model: LlamaModel, tokens: number[]): Promise<Float64Array[]> {
-  return withContext(model, tokens.length + 8, async (seq) => {
-    const res = await seq.controlledEvaluate(tokens.map((t) => [t, { generateNext: { probabilities: true, options: { temperature: 0 } } }]) as never);
-    return (res as unknown as { next: { probabilities: Map<number, number> } }[]).map((r) => {
-      const lp = new Float64Array(r.next.probabilities.size);
-      for (const [t, p] of r.next.probabilities) lp[t] = Math.log(p);
-      return lp;
-    });
-  });
+export function llamaLogProbs(model: LlamaCppModel, tokens: number[]): Promise<Float64Array[]> {
+  return model.logProbs(tokens);
 }
 
 /** llama.cpp's log-probabilities, feeding one token per evaluation (decode path instead of prefill). */
-export async function llamaLogProbsSequential(model: LlamaModel, tokens: number[]): Promise<Float64Array[]> {
-  return withContext(model, tokens.length + 8, async (seq) => {
-    const out: Float64Array[] = [];
-    for (const t of tokens) {
-      const res = await seq.controlledEvaluate([[t, { generateNext: { probabilities: true, options: { temperature: 0 } } }]] as never);
-      const p = (res as unknown as { next: { probabilities: Map<number, number> } }[])[0].next.probabilities;
-      const lp = new Float64Array(p.size);
-      for (const [id, pr] of p) lp[id] = Math.log(pr);
-      out.push(lp);
-    }
-    return out;
-  });
+export function llamaLogProbsSequential(model: LlamaCppModel, tokens: number[]): Promise<Float64Array[]> {
+  return model.logProbsSequential(tokens);
 }
 
 /** llama.cpp's greedy continuation of `prompt` (n new tokens, stopping at none). */
-export async function llamaGreedy(model: LlamaModel, prompt: number[], n: number): Promise<number[]> {
-  return withContext(model, prompt.length + n + 8, async (seq) => {
-    const out: number[] = [];
-    let input = prompt;
-    for (let i = 0; i < n; i++) {
-      const res = await seq.controlledEvaluate(input.map((t, j) => (j === input.length - 1 ? [t, { generateNext: { token: true, options: { temperature: 0 } } }] : t)) as never);
-      const next = (res as unknown as ({ next?: { token?: number } } | undefined)[])[input.length - 1]?.next?.token;
-      if (next === undefined || next === null) throw new Error('llama.cpp returned no token');
-      out.push(Number(next));
-      input = [Number(next)];
-    }
-    return out;
-  });
+export function llamaGreedy(model: LlamaCppModel, prompt: number[], n: number): Promise<number[]> {
+  return model.greedy(prompt, n);
 }
 
 export async function loadReference(path: string, options: { emulateActivationQuant?: boolean } = {}): Promise<{ model: ReferenceModel }> {
