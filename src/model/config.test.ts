@@ -88,3 +88,24 @@ describe('checkTensors', () => {
     expect(codeOf(() => checkTensors(c, bad))).toBe('wrong-shape: tensor "blk.1.attn_k_b.weight": expected ne [32, 64, 4], found [64, 32, 4]');
   });
 });
+
+describe('counts are bounded before anything is sized by them', () => {
+  it('a hostile block_count is refused by the config reader and, within bounds, by the tensor check', () => {
+    const { m, tensors } = meta({ arch: 'deepseek32', gating: 'sigmoid' });
+    // 2^31 - 1 was accepted and the load then allocated per layer until V8 aborted
+    for (const v of [2147483647, 2 ** 32 - 1, 18446744073709551615n]) {
+      expect(codeOf(() => readModelConfig({ ...m, 'deepseek32.block_count': v }, tensors))).toMatch(/^bad-metadata: metadata key "deepseek32\.block_count" (must be an integer in 1\.\.16777216|is out of range)/);
+    }
+    const c = readModelConfig({ ...m, 'deepseek32.block_count': 1 << 24 }, tensors);
+    expect(codeOf(() => checkTensors(c, tensors))).toBe('bad-metadata: metadata key "deepseek32.block_count" (16777216) does not match the file\'s tensors, which hold 3 layers (blk.0 .. blk.2)');
+    const fewer = readModelConfig({ ...m, 'deepseek32.block_count': 2 }, tensors);
+    expect(codeOf(() => checkTensors(fewer, tensors))).toMatch(/^bad-metadata: .*\(2\) does not match .* 3 layers/);
+  });
+
+  it('every other count has the same bound', () => {
+    const { m, tensors } = meta({ arch: 'deepseek32', gating: 'sigmoid' });
+    for (const k of ['context_length', 'expert_count', 'attention.head_count', 'attention.indexer.top_k', 'attention.kv_lora_rank']) {
+      expect(codeOf(() => readModelConfig({ ...m, [`deepseek32.${k}`]: 2147483647 }, tensors)), k).toMatch(new RegExp(`^bad-metadata: metadata key "deepseek32\\.${k.replace(/\./g, '\\.')}" must be an integer in \\d+\\.\\.16777216, found 2147483647`));
+    }
+  });
+});

@@ -117,6 +117,9 @@ function describe(v: unknown): string {
   return `${typeof v} ${String(v)}`;
 }
 
+/** Upper bound of every count key (2^24); block_count is also checked against the file's tensors (weights-spec.ts). */
+const MAX_COUNT = 1 << 24;
+
 /** Reads `${arch}.${suffix}` with type checks; a per-layer array must hold one value (uniform). */
 class Reader {
   constructor(
@@ -135,7 +138,11 @@ class Reader {
     if (v === undefined && required) throw new SparseScopeError('missing-metadata', `metadata key "${k}" is required for ${this.arch} models but absent`);
     return v;
   }
-  count(suffix: string, fallback?: number, { min = 0, perLayer = false } = {}): number {
+  /**
+   * A count. `max` bounds what any real model holds (DeepSeek-V3: 61 layers, 256 experts, 129,280
+   * vocab, 163,840 context), so a hostile value is refused here, before anything is sized by it.
+   */
+  count(suffix: string, fallback?: number, { min = 0, max = MAX_COUNT, perLayer = false } = {}): number {
     const k = this.key(suffix);
     let v = this.raw(suffix, fallback === undefined);
     if (v === undefined) return fallback!;
@@ -145,7 +152,7 @@ class Reader {
       v = distinct[0];
     }
     const n = asNumber(k, v);
-    if (!Number.isInteger(n) || n < min) bad(k, `must be an integer ≥ ${min}, found ${n}`);
+    if (!Number.isInteger(n) || n < min || n > max) bad(k, `must be an integer in ${min}..${max}, found ${n}`);
     return n;
   }
   float(suffix: string, fallback?: number): number {

@@ -85,6 +85,16 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
  * found. Returns the specs of the tensors present (optional ones only when the file has them).
  */
 export function checkTensors(c: ModelConfig, tensors: readonly TensorShapeInfo[]): TensorSpec[] {
+  // block_count sizes every per-layer list (these specs first): it must match the layers the file
+  // holds, before anything is built from it (a hostile 2^31 - 1 would otherwise exhaust memory)
+  let fileLayers = 0;
+  for (const t of tensors) {
+    const m = /^blk\.(\d+)\./.exec(t.name);
+    if (m) fileLayers = Math.max(fileLayers, Number(m[1]) + 1);
+  }
+  if (c.layers !== fileLayers) {
+    throw new SparseScopeError('bad-metadata', `metadata key "${c.arch}.block_count" (${c.layers}) does not match the file's tensors, which hold ${fileLayers} layers${fileLayers ? ` (blk.0 .. blk.${fileLayers - 1})` : ''}`);
+  }
   const byName = new Map(tensors.map((t) => [t.name, t]));
   const present: TensorSpec[] = [];
   for (const spec of expectedTensors(c)) {
