@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'missing-metadata'
   | 'bad-metadata'
   | 'tokenizer'
+  | 'template'
   | 'context-overflow'
   | 'no-webgpu'
   | 'no-adapter'

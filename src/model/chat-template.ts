@@ -1,4 +1,5 @@
-import { Template } from '@huggingface/jinja';
+import { isSparseScopeError } from '../errors.ts';
+import { renderTemplateBounded } from './template-sandbox.ts';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant' | (string & {});
@@ -18,6 +19,8 @@ export interface ChatPrompt {
   source: 'file' | 'fallback';
   /** Why the file's template was not used, for the UI to show; absent when it was. */
   warning?: string;
+  /** The typed error of a template that failed or ran past its bounds (template-sandbox.ts). */
+  error?: { code: string; message: string };
 }
 
 /**
@@ -37,7 +40,8 @@ export function renderChatPrompt(template: string | undefined, messages: readonl
     return { text: fallbackPrompt(messages, addGenerationPrompt, bosToken), source: 'fallback', warning: 'The model file has no chat template; using a plain "User:/Assistant:" format.' };
   }
   try {
-    const text = new Template(template).render({
+    // the template is code from the file: run with bounds on steps, time and sizes
+    const text = renderTemplateBounded(template, {
       messages: messages.map((m) => ({ role: m.role, content: m.content })),
       add_generation_prompt: addGenerationPrompt,
       bos_token: bosToken,
@@ -45,8 +49,13 @@ export function renderChatPrompt(template: string | undefined, messages: readonl
     });
     return { text, source: 'file' };
   } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
-    return { text: fallbackPrompt(messages, addGenerationPrompt, bosToken), source: 'fallback', warning: `The model's chat template failed (${why}); using a plain "User:/Assistant:" format.` };
+    const error = isSparseScopeError(e) ? { code: e.code, message: e.message } : { code: 'template', message: e instanceof Error ? e.message : String(e) };
+    return {
+      text: fallbackPrompt(messages, addGenerationPrompt, bosToken),
+      source: 'fallback',
+      warning: `The model's chat template failed (${error.message}); using a plain "User:/Assistant:" format.`,
+      error,
+    };
   }
 }
 
