@@ -2,7 +2,9 @@
 //   - Debian `chromium` (the e2e browser, and the SwiftShader Vulkan driver inside it),
 //   - `libvulkan1` and the libraries lavapipe links against (bookworm's own packages),
 //   - Mesa 25's lavapipe from bookworm-backports, unpacked into .cache/lavapipe with a private apt
-//     configuration (the system's apt state is untouched; Debian 12's own Mesa 22 is too old for Dawn).
+//     configuration (the system's apt state is untouched; Debian 12's own Mesa 22 is too old for Dawn),
+//   - Debian's PyTorch (`python3-torch`, with numpy, regex and OpenBLAS) for the training smoke test
+//     (src/tools/export-trained/train-smoke.test.ts runs tools/train/smoke.sh, and fails without torch).
 // The backports archive address is derived from the machine's own apt sources, never typed in here.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
@@ -13,6 +15,9 @@ const SYSTEM_PACKAGES = [
   'chromium', 'libvulkan1', 'libllvm15', 'libdrm2', 'libdrm-amdgpu1', 'libelf1', 'libexpat1', 'libwayland-client0',
   'libx11-xcb1', 'libxcb-dri3-0', 'libxcb-present0', 'libxcb-randr0', 'libxcb-shm0', 'libxcb-sync1',
   'libxcb-xfixes0', 'libxcb1', 'libxshmfence1', 'libzstd1', 'zlib1g',
+  // tools/train/smoke.sh: torch 1.13 from bookworm (~155 MB of .debs with its dependencies, ~690 MB
+  // installed); libopenblas0-pthread replaces the reference BLAS that torch would otherwise link.
+  'python3-torch', 'python3-numpy', 'python3-regex', 'libopenblas0-pthread',
 ];
 const LAVAPIPE_PACKAGE = 'mesa-vulkan-drivers';
 const LAVAPIPE_SUITE = 'bookworm-backports';
@@ -98,11 +103,11 @@ function main() {
   const missing = missingSystemPackages();
   const needLavapipe = !existsSync(lavapipeIcd);
   if (missing.length === 0 && !needLavapipe && existsSync(swiftshaderIcd)) {
-    log('chromium, Vulkan loader, SwiftShader and lavapipe are present');
+    log('chromium, Vulkan loader, SwiftShader, lavapipe and PyTorch are present');
     return;
   }
   if (!isRoot || !isDebian12()) {
-    console.error('[setup] The GPU and browser tests need system packages that are missing and cannot be installed from here.');
+    console.error('[setup] The GPU, browser and training tests need system packages that are missing and cannot be installed from here.');
     console.error('[setup] On Debian 12, as root, run:');
     if (missing.length) console.error(`    apt-get update && apt-get install -y ${missing.join(' ')}`);
     if (needLavapipe) console.error('    node scripts/setup-test-env.mjs   # unpacks Mesa 25 lavapipe from bookworm-backports into .cache/lavapipe');
