@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'bad-metadata'
   | 'tokenizer'
   | 'template'
+  | 'non-finite'
   | 'context-overflow'
   | 'no-webgpu'
   | 'no-adapter'

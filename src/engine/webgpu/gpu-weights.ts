@@ -5,7 +5,8 @@
  * Matrices in a type the kernels don't read in place are dequantized to F32 on the way, and reported.
  */
 import type { GgufFile } from '../../gguf/reader.ts';
-import { typeName } from '../../gguf/types.ts';
+import { assertFiniteTensor } from '../../gguf/codecs/finite.ts';
+import { blockLayout, GgmlType, typeName } from '../../gguf/types.ts';
 import type { TensorSpec as ModelTensorSpec } from '../../model/weights-spec.ts';
 import { uploadStorage } from '../../gpu/buffers.ts';
 import { uploadTensor, uploadTensorFrom, destroyTensor, type GpuTensor } from '../../gpu/shaders/common/tensor.ts';
@@ -57,17 +58,25 @@ export async function uploadWeights(
       // The spec's shape, not the file's: ggml may store a {E} vector as {E, 1}.
       if (shape.length === 1) {
         const v = await file.readF32(info.name);
+        assertFiniteTensor(info.name, GgmlType.F32, new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
         vectors.set(info.name, uploadStorage(device, v, info.name));
         bytes += v.byteLength;
       } else {
         const type = weightTypeFromGgml(info.type);
         let t: GpuTensor;
         if (type) {
-          t = await uploadTensorFrom(device, { name: info.name, type, shape }, (off, len) => file.readBytes(info, off, len));
+          // rows arrive whole, so each chunk starts on a block: check the scales as they stream past
+          const { bytesPerBlock } = blockLayout(info.type); // a value (float types) or a block
+          t = await uploadTensorFrom(device, { name: info.name, type, shape }, async (off, len) => {
+            const b = await file.readBytes(info, off, len);
+            assertFiniteTensor(info.name, info.type, b, off / bytesPerBlock);
+            return b;
+          });
         } else {
           // e.g. Q4_1, Q5_0, Q2_K: correct everywhere, at 32 bits a weight.
           converted.push(`${info.name} (${typeName(info.type)})`);
           const f32 = await file.readF32(info.name);
+          assertFiniteTensor(info.name, GgmlType.F32, new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength));
           t = uploadTensor(device, { name: info.name, type: 'F32', shape }, new Uint8Array(f32.buffer));
         }
         matrices.set(info.name, t);

@@ -2,6 +2,8 @@
  * Where the reference gets its weights: by GGUF tensor name, dequantized to f32 (ne order). Tests
  * hand in random in-memory weights; the CLI loads them from a GGUF file.
  */
+import { assertFiniteTensor } from '../../gguf/codecs/finite.ts';
+import { GgmlType } from '../../gguf/types.ts';
 import { SparseScopeError } from '../../errors.ts';
 import type { GgufFile } from '../../gguf/reader.ts';
 import { readModelConfig, type ModelConfig } from '../config.ts';
@@ -43,7 +45,12 @@ export async function loadReferenceModelData(file: GgufFile, options: { emulateA
   const config = readModelConfig(file.metadata, file.tensors);
   const present = checkTensors(config, file.tensors);
   const map = new Map<string, Float32Array>();
-  for (const spec of present) map.set(spec.name, await file.readF32(spec.name));
+  for (const spec of present) {
+    const values = await file.readF32(spec.name);
+    // dequantized values are finite exactly when the file's are: one NaN would poison every logit
+    assertFiniteTensor(spec.name, GgmlType.F32, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+    map.set(spec.name, values);
+  }
   const weights = weightsFromMap(map);
   if (options.emulateActivationQuant) {
     const types = new Map(file.tensors.map((t) => [t.name, t.type]));
