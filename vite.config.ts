@@ -6,8 +6,8 @@ export default defineConfig({
   plugins: [
     react(),
     // Offline: the built app precaches itself and the bundled model (public/models/*.gguf), so the page,
-    // the engine and a model all work with the network off after the first visit. Off in `npm start`
-    // (dev), where a service worker would only serve stale modules.
+    // the engine and a model all work with the network off after the first visit (`npm start` serves this
+    // build). Off in `npm run dev`, where a service worker would only serve stale modules.
     VitePWA({
       registerType: 'autoUpdate',
       injectRegister: false,

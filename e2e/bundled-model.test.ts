@@ -1,19 +1,17 @@
 /**
  * The issue's whole flow on the shipped model (public/models), with the REAL engine in chromium's
- * SwiftShader WebGPU, served as users get it (production build + service worker, `vite preview`):
+ * SwiftShader WebGPU, served as users get it by `npm start` (production build + service worker):
  * the bundled model loads → a reply of ≥ 20 tokens streams → the indexer heatmap outlines exactly the
  * positions in the engine's trace, which equal the CPU reference's top-k run here in Node → the top-k
  * slider changes the trace → reload with the network off and chat again → a dropped corrupt file shows in
  * error-banner and the conversation stays. Screenshots of every view go to docs/screenshots (README).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { ReferenceModel } from '../src/model/reference/forward.ts';
 import { loadReference } from '../src/model/reference/testing/llama-ref.ts';
-import { ask, DOC_SCREENSHOTS, launchBrowser, screenshot, startPreview, watchConsole, type Server } from './harness.ts';
+import { ask, DOC_SCREENSHOTS, launchBrowser, screenshot, startNpmStart, watchConsole, type Server } from './harness.ts';
 
 const MODEL = join(process.cwd(), 'public', 'models', 'sparsescope-kjv-5m-q8_0.gguf');
 // ~80 tokens, so the indexer's top-64 really selects (with fewer visible tokens it keeps them all)
@@ -38,19 +36,16 @@ type Hook = {
 
 let server: Server;
 let browser: BrowserContext;
-let dist: string;
 let reference: ReferenceModel;
 
 beforeAll(async () => {
-  dist = mkdtempSync(join(tmpdir(), 'sparsescope-dist-'));
-  server = await startPreview(dist);
+  server = await startNpmStart(); // builds dist/ only if the sources changed since the last `npm start`
   browser = await launchBrowser();
   reference = (await loadReference(MODEL)).model;
 });
 afterAll(async () => {
   await browser?.close();
-  server?.stop();
-  if (dist) rmSync(dist, { recursive: true, force: true });
+  await server?.stop();
 });
 
 type SpeedRun = { method: string; indexTopK: number; layers: { ms: number }[] };

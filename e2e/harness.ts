@@ -1,8 +1,8 @@
 /**
- * e2e plumbing: serve the app exactly as `npm start` does, and drive Debian's chromium with WebGPU
- * through playwright-core (never a downloaded browser).
+ * e2e plumbing: serve the app (`npm start`, the production build users get, or `npm run dev`), and drive
+ * Debian's chromium with WebGPU through playwright-core (never a downloaded browser).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, mkdirSync } from 'node:fs';
@@ -18,47 +18,50 @@ export const DOC_SCREENSHOTS = join(process.cwd(), 'docs', 'screenshots');
 
 export interface Server {
   url: string;
-  stop(): void;
-}
-
-/** Runs `npm start` on a free port and resolves with the URL it prints. */
-export function startServer(): Promise<Server> {
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  return serve('npm', ['start', '--', '--port', String(port), '--strictPort'], 'npm start');
+  /** Everything the server printed so far (colours stripped). */
+  output(): string;
+  /** Ends the server's whole process group (SIGTERM, SIGKILL after 5 s); resolves once its leader exited. */
+  stop(): Promise<void>;
 }
 
 /**
- * The production build (`vite build` into `outDir`) served by `vite preview`: the only way to get the
- * service worker, which precaches the app and the bundled model for offline use.
+ * The dev server (`npm run dev`: Vite with hot reload, no service worker) on a free port; resolves with
+ * the URL it prints. For the tests that need neither the production build nor offline.
  */
-export function startPreview(outDir: string): Promise<Server> {
-  // NODE_ENV: vitest sets it to 'test', and Vite then builds with import.meta.env.PROD false (no service worker)
-  const env = { ...process.env, NO_COLOR: '1', NODE_ENV: 'production' };
-  const built = spawnSync('npx', ['vite', 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], { encoding: 'utf8', env });
-  if (built.status !== 0) throw new Error(`vite build failed (${built.status}):\n${built.stdout}\n${built.stderr}`);
+export function startServer(): Promise<Server> {
   const port = 20000 + Math.floor(Math.random() * 20000);
-  return serve('npx', ['vite', 'preview', '--outDir', outDir, '--port', String(port), '--strictPort'], 'vite preview');
+  return serve('npm', ['run', 'dev', '--', '--port', String(port), '--strictPort'], {}, 'npm run dev', 60_000);
 }
 
-function serve(command: string, args: string[], what: string): Promise<Server> {
+/**
+ * `npm start` exactly as a user runs it (scripts/start.mjs: the production build with its service worker,
+ * rebuilt only when the sources changed, served by `vite preview`), on a free port given through PORT;
+ * resolves with the URL it prints. It forces NODE_ENV=production itself, whatever vitest set.
+ */
+export function startNpmStart(): Promise<Server> {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  return serve('npm', ['start'], { PORT: String(port) }, 'npm start', 180_000);
+}
+
+function serve(command: string, args: string[], env: Record<string, string>, what: string, timeoutMs: number): Promise<Server> {
   const child: ChildProcess = spawn(command, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
-    detached: true,
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    detached: true, // its own process group, so stop() ends npm, node and anything they started
   });
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => {
       killGroup(child);
-      reject(new Error(`${what} printed no URL in 60 s:\n${out}`));
-    }, 60_000);
+      reject(new Error(`${what} printed no URL in ${timeoutMs / 1000} s:\n${out}`));
+    }, timeoutMs);
     const onData = (d: Buffer) => {
       // eslint-disable-next-line no-control-regex -- strip ANSI colours from vite's banner
       out += d.toString().replace(/\x1b\[[0-9;]*m/g, '');
       const m = /Local:\s+(http:\/\/\S+)/.exec(out);
       if (m) {
         clearTimeout(timer);
-        resolve({ url: m[1], stop: () => killGroup(child) });
+        resolve({ url: m[1], output: () => out, stop: () => stopGroup(child) });
       }
     };
     child.stdout!.on('data', onData);
@@ -67,12 +70,27 @@ function serve(command: string, args: string[], what: string): Promise<Server> {
   });
 }
 
-function killGroup(child: ChildProcess): void {
+function killGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): void {
   try {
-    process.kill(-child.pid!, 'SIGTERM');
+    process.kill(-child.pid!, signal);
   } catch {
-    child.kill('SIGTERM');
+    child.kill(signal);
   }
+}
+
+function stopGroup(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    killGroup(child); // the leader is gone; its group may not be
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    const hard = setTimeout(() => killGroup(child, 'SIGKILL'), 5_000);
+    child.once('exit', () => {
+      clearTimeout(hard);
+      resolve();
+    });
+    killGroup(child);
+  });
 }
 
 export async function launchBrowser(opts: { webgpu?: boolean } = {}): Promise<BrowserContext> {

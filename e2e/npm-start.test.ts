@@ -1,0 +1,111 @@
+/**
+ * `npm start` serves what users get: spawned exactly as a user runs it (PORT in the environment, the URL
+ * read from what it prints), the page loads the bundled model on the REAL engine (chromium's SwiftShader
+ * WebGPU), a short greedy reply streams; then with the network off the page reloads from the service
+ * worker, loads the model again from its cache and answers again. The dev server could not do this
+ * (net::ERR_INTERNET_DISCONNECTED on reload): `npm start` used to be `vite`.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { ask, launchBrowser, screenshot, startNpmStart, watchConsole, type Server } from './harness.ts';
+
+// SwiftShader decodes ~1.6 tok/s: a couple of tokens are enough to see a reply stream.
+const MAX_TOKENS = 3;
+
+type Msg = { role: string; content: string; status?: string; tokens?: unknown[] };
+const lastMessage = (page: Page) =>
+  page.evaluate(() => {
+    const m = (window as unknown as { __sparsescope: { state(): { conversation: { messages: Msg[] } } } }).__sparsescope.state().conversation.messages.at(-1);
+    return m && { role: m.role, content: m.content, status: m.status, tokens: m.tokens?.length ?? 0 };
+  });
+
+let server: Server;
+let browser: BrowserContext;
+
+beforeAll(async () => {
+  const t0 = Date.now();
+  server = await startNpmStart();
+  console.log(`npm start printed ${server.url} after ${((Date.now() - t0) / 1000).toFixed(1)} s:\n${server.output().trim()}`);
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function waitReady(page: Page, log: string[]): Promise<number> {
+  const t0 = Date.now();
+  await expect
+    .poll(() => page.getByTestId('model-status').getAttribute('data-status'), { timeout: 180_000 })
+    .toBe('ready')
+    .catch(async (e) => {
+      throw new Error(`${e.message}\nstatus: ${await page.getByTestId('model-status').textContent()}\nconsole:\n${log.join('\n')}`);
+    });
+  expect(await page.getByTestId('model-status').textContent()).toMatch(/SparseScope KJV/);
+  return (Date.now() - t0) / 1000;
+}
+
+/** Greedy, MAX_TOKENS at most; asks `text` and follows the reply until done, proving it streamed. */
+async function chatGreedy(page: Page, text: string): Promise<string> {
+  await page.getByText('Sampling settings').click();
+  await page.getByTestId('setting-temperature').fill('0');
+  await page.getByTestId('setting-maxTokens').fill(String(MAX_TOKENS));
+  const t0 = Date.now();
+  await ask(page, text);
+  const seen: string[] = [];
+  let m = await lastMessage(page);
+  while (Date.now() - t0 < 240_000) {
+    m = await lastMessage(page);
+    if (m?.role === 'assistant') seen.push(`${m.status}:${m.tokens}`);
+    if (m?.role === 'assistant' && m.status !== 'streaming') break;
+    await page.waitForTimeout(100);
+  }
+  console.log(`reply in ${((Date.now() - t0) / 1000).toFixed(1)} s (${m!.tokens} tokens): ${JSON.stringify(m!.content)}`);
+  expect(m!.status).toBe('done');
+  expect(m!.tokens).toBeGreaterThanOrEqual(1);
+  expect(m!.tokens).toBeLessThanOrEqual(MAX_TOKENS);
+  expect(m!.content.length).toBeGreaterThan(0);
+  // Streamed: the page showed the reply while it was still being generated.
+  expect(seen.some((s) => /^streaming:[1-9]/.test(s)), seen.join(' ')).toBe(true);
+  return m!.content;
+}
+
+describe('npm start', () => {
+  it('serves the production build: the bundled model chats, and again offline after a reload', async () => {
+    expect(server.output()).toMatch(/\[start\] (built dist\/ in|dist\/ is up to date)/);
+    const page = await browser.newPage();
+    const log = watchConsole(page);
+    await page.goto(server.url);
+    console.log(`bundled model ready (online) in ${(await waitReady(page, log)).toFixed(1)} s`);
+    const first = await chatGreedy(page, 'And God said');
+
+    // The service worker (production build only) has precached the app and the model.
+    const swState = () =>
+      page.evaluate(async () => JSON.stringify((await navigator.serviceWorker.getRegistrations()).map((r) => r.active?.state ?? r.installing?.state ?? r.waiting?.state ?? 'none')));
+    await expect.poll(swState, { timeout: 90_000 }).toBe('["activated"]');
+    await expect
+      .poll(() => page.evaluate(async () => (await Promise.all((await caches.keys()).map(async (k) => (await (await caches.open(k)).keys()).map((r) => r.url)))).flat().some((u) => new URL(u).pathname.endsWith('.gguf'))), { timeout: 60_000 })
+      .toBe(true);
+
+    await browser.setOffline(true);
+    try {
+      // Really offline: what the service worker does not hold cannot be fetched.
+      const probe = await page.evaluate((u) => fetch(`${u}not-precached-${Date.now()}`).then((r) => `status ${r.status}`, (e: Error) => `failed: ${e.message}`), server.url);
+      expect(probe).toMatch(/^failed/);
+      await page.reload();
+      console.log(`bundled model ready (offline, from the cache) in ${(await waitReady(page, log)).toFixed(1)} s`);
+      expect(await page.getByTestId('user-message').count()).toBe(1);
+      expect(await page.getByTestId('assistant-message').first().textContent()).toContain(first.trim().split('\n').at(-1));
+      await chatGreedy(page, 'And God called the light Day');
+      expect(await page.getByTestId('assistant-message').count()).toBe(2);
+      await screenshot(page, 'npm-start-offline');
+    } finally {
+      await browser.setOffline(false);
+    }
+    await page.close();
+
+    // The server's whole process group ends: nothing answers on its port any more.
+    await server.stop();
+    await expect(fetch(server.url)).rejects.toThrow();
+  }, 600_000);
+});
