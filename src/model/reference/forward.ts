@@ -10,7 +10,8 @@
  */
 import { SparseScopeError } from '../../errors.ts';
 import { isMoeLayer, type ModelConfig } from '../config.ts';
-import { dot, layerNorm, rmsNorm, ropeCache, ropeNeox, ropeNormal, softmaxInPlace, topK } from './math.ts';
+import { indexerTopK } from './indexer-topk.ts';
+import { dot, layerNorm, rmsNorm, ropeCache, ropeNeox, ropeNormal, softmaxInPlace } from './math.ts';
 import { moeFfn, swiglu } from './moe.ts';
 import { linear, type ReferenceWeights } from './weights.ts';
 
@@ -190,7 +191,8 @@ export class ReferenceSession {
     let chosen: number[] | null = null;
     if (c.indexer) {
       const scores = this.indexerScores(il, x, cq!, rope); // [pos+1]
-      if (this.topK > 0) chosen = topK(scores, this.topK).sort((a, b) => a - b);
+      // llama.cpp's top-k, ties in its (std::partial_sort) order; ascending
+      if (this.topK > 0) chosen = indexerTopK(scores, this.topK);
       if (lt) lt.indexer = { scores: Array.from(scores), chosen: chosen ?? Array.from({ length: pos + 1 }, (_, s) => s) };
     }
     const visible = chosen ?? Array.from({ length: pos + 1 }, (_, s) => s);

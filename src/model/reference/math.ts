@@ -123,7 +123,7 @@ export function dot(a: Float32Array, aOff: number, b: Float32Array, bOff: number
 
 /**
  * Indices of the k largest values, larger first; equal values go to the earlier index.
- * (ggml's top_k uses std::partial_sort, whose tie order is unspecified.)
+ * (Used for MoE routing. The DSA indexer's top-k follows llama.cpp's tie order instead: indexer-topk.ts.)
  */
 export function topK(values: ArrayLike<number>, k: number, candidates?: readonly number[]): number[] {
   const idx = candidates ? [...candidates] : Array.from({ length: values.length }, (_, i) => i);

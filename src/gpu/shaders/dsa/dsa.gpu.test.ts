@@ -62,6 +62,10 @@ describe('top-k kernel', () => {
     { name: 'distinct random scores, n 1000, k 37', n: 1000, k: 37, gen: (n) => randomF32(n, 7, 5) },
     { name: 'many ties (5 levels), n 777, k 100', n: 777, k: 100, gen: (n) => randomF32(n, 8).map((x) => Math.round(x * 2)) },
     { name: 'all scores equal, n 500, k 64: the first 64', n: 500, k: 64, gen: (n) => new Float32Array(n).fill(0.25) },
+    // ReLU-style rows (the indexer's exact zeros): which zeros are kept is llama.cpp's heap order
+    { name: 'exact zeros at the boundary, n 40, k 9 (odd)', n: 40, k: 9, gen: (n) => randomF32(n, 15).map((x) => Math.max(0, x)) },
+    { name: 'exact zeros at the boundary, n 64, k 8 (even)', n: 64, k: 8, gen: (n) => randomF32(n, 16).map((x) => (x > 0.85 ? x : 0)) },
+    { name: 'exact zeros and -0 at the boundary, n 5000, k 2048', n: 5000, k: 2048, gen: (n) => randomF32(n, 17).map((x, i) => (x > 0.3 ? x : i % 2 ? -0 : 0)) },
     { name: 'k > visible (n 10, k 32): all, padded', n: 10, k: 32, gen: (n) => randomF32(n, 9) },
     { name: 'k = n exactly', n: 300, k: 300, gen: (n) => randomF32(n, 10) },
     { name: 'negative, -0/+0 and -inf scores, n 257', n: 257, k: 40, gen: (n) => randomF32(n, 11).map((x, i) => (i % 7 === 0 ? -0 : i % 11 === 0 ? 0 : i % 13 === 0 ? -Infinity : -Math.abs(x))) },
@@ -78,6 +82,19 @@ describe('top-k kernel', () => {
   it('a causal block of 6 queries (prefill), each over its own visible prefix', async () => {
     const [nq, stride, nKv, qPos0, k] = [6, 64, 60, 54, 50];
     const scores = randomF32(nq * stride, 13).map((x) => Math.round(x * 4));
+    const got = await runTopk(scores, stride, nq, nKv, qPos0, k);
+    expectTopk(scores, stride, nq, nKv, qPos0, k, got);
+  });
+
+  it('a causal block of 40 queries with exact zeros, k 9: ties at the boundary in most rows', async () => {
+    const [nq, stride, nKv, qPos0, k] = [40, 48, 40, 0, 9];
+    const scores = randomF32(nq * stride, 18).map((x) => (x > 0.6 ? x : 0));
+    let ties = 0;
+    for (let q = 0; q < nq; q++) {
+      const row = [...scores.subarray(q * stride, q * stride + q + 1)].sort((a, b) => b - a);
+      if (row.length > k && row[k - 1] === row[k]) ties++;
+    }
+    expect(ties).toBeGreaterThan(20);
     const got = await runTopk(scores, stride, nq, nKv, qPos0, k);
     expectTopk(scores, stride, nq, nKv, qPos0, k, got);
   });

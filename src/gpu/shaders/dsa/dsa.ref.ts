@@ -1,4 +1,6 @@
 /** CPU references for the DSA indexer score and top-k kernels. */
+import { indexerTopK } from '../../../model/reference/indexer-topk.ts';
+
 export const NO_POSITION = 0xffffffff;
 /** The indexer's score for positions a query cannot see: -FLT_MAX (WGSL has no -inf constant). */
 export const NOT_VISIBLE = -3.4028234663852886e38;
@@ -28,9 +30,11 @@ export function indexerScoreRef(
   return out;
 }
 
-/** Top-k of scores[0..n) by a full sort (score descending, then position ascending), returned ascending and padded to k. */
+/**
+ * Top-k of scores[0..n) as llama.cpp takes it (ties in its std::partial_sort order, the CPU
+ * reference's rule: indexerTopK), returned ascending and padded to k.
+ */
 export function topkRef(scores: ArrayLike<number>, n: number, k: number): number[] {
-  const order = [...Array(n).keys()].sort((a, b) => scores[b] - scores[a] || a - b);
-  const chosen = order.slice(0, Math.min(k, n)).sort((a, b) => a - b);
+  const chosen = indexerTopK(scores, k, n);
   return [...chosen, ...Array(k - chosen.length).fill(NO_POSITION)];
 }

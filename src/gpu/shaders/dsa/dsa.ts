@@ -2,7 +2,8 @@
  * DSA lightning indexer on the GPU (DESIGN §2):
  *   createIndexerScore: scores[q, s] = wScale · Σ_h w[q, h] · ReLU(qI[q, h] · kI[s]), causal (NOT_VISIBLE = -FLT_MAX beyond)
  *     qI f32 [nq, H_I, D_I] (after RoPE), w f32 [nq, H_I], kI f32 [capacity, D_I], scores f32 [nq, scoreStride]
- *   createTopk: per query the exact top-k visible positions (ties to the earlier position), ascending,
+ *   createTopk: per query the exact top-k visible positions (among equal scores, the ones llama.cpp keeps:
+ *     its std::partial_sort order, src/model/reference/indexer-topk.ts), ascending,
  *     idx u32 [nq, k], padded with NO_POSITION (0xFFFFFFFF) when fewer than k are visible. Feeds mla's `sparse`.
  * Query q has position qPos0 + q and sees s < nKv, s <= qPos0 + q (decode: nq 1, qPos0 nKv - 1).
  */
