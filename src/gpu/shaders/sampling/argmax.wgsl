@@ -1,6 +1,7 @@
 // Greedy argmax over work f32 [n], ties to the lowest index, in two passes:
 //   FINAL false: grid (ceil(n / SPAN)): each workgroup's best (key, id) of its SPAN-slice → part [groups] vec2<u32>
-//   FINAL true:  one workgroup: the best of the n partials → out[0] = token id
+//   FINAL true:  one workgroup: the best of the n partials → out[0] = token id, out[1] = 1 if its logit
+//                is NaN or ±Inf (a +NaN/+Inf sorts first, so a poisoned vocabulary shows in the winner)
 // Threads stride over their slice, then a shared-memory tree (compare by key, then id).
 
 {{PARAMS}}
@@ -54,6 +55,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   if (lid == 0u) {
     if (FINAL) {
       out[0] = bi[0];
+      out[1] = select(0u, 1u, non_finite(work[bi[0]]));
     } else {
       part_out[wid.x] = vec2<u32>(bk[0], bi[0]);
     }

@@ -24,3 +24,8 @@ fn sample_uniform(seed: u32, step: u32) -> f32 {
   let h = pcg_hash(pcg_hash(seed ^ 0x9e3779b9u) ^ step);
   return f32(pcg_hash(h) >> 8u) * (1.0 / 16777216.0);
 }
+
+// NaN or ±Inf: the exponent bits all set.
+fn non_finite(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7f800000u) == 0x7f800000u;
+}

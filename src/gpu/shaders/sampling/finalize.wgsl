@@ -75,4 +75,5 @@ fn main() {
     }
   }
   out[0] = chosen;
+  out[1] = select(0u, 1u, non_finite(v0));
 }

@@ -72,4 +72,39 @@ describe('GPU sampler = CPU reference (same token id)', () => {
     sampler.destroy();
     buf.destroy();
   });
+
+  it('NaN or Inf logits: both samplers stop with a typed non-finite error, finite ones still sample', async () => {
+    const { device } = await testGpu();
+    const V = 5000;
+    const cases: [string, (l: Float32Array) => void][] = [
+      ['all NaN', (l) => l.fill(Number.NaN)],
+      ['one +NaN', (l) => (l[77] = Number.NaN)],
+      ['one +Inf', (l) => (l[4000] = Number.POSITIVE_INFINITY)],
+    ];
+    const sampler = createGpuSampler(device, V);
+    for (const [name, poison] of cases) {
+      const logits = randomF32(V, 5);
+      poison(logits);
+      const buf = uploadStorage(device, logits, 'logits');
+      for (const o of [{ temperature: 0 }, { temperature: 0.8, topK: 40, seed: 3 }]) {
+        const s = samplerSettings(o);
+        const enc = device.createCommandEncoder();
+        sampler.encode(enc, { logits: buf, history: [], step: 0, settings: s });
+        device.queue.submit([enc.finish()]);
+        await expect(sampler.readToken(), `${name} T=${o.temperature}`).rejects.toMatchObject({ code: 'non-finite' });
+        expect(() => sampleRef(logits, [], s, 0), `${name} T=${o.temperature} (CPU)`).toThrow(/logits are NaN or ±Inf/);
+      }
+      buf.destroy();
+    }
+    // a -Inf logit is a legitimate "never" (e.g. a masked token): still samples
+    const logits = randomF32(V, 6);
+    logits[10] = Number.NEGATIVE_INFINITY;
+    const buf = uploadStorage(device, logits, 'logits');
+    const enc = device.createCommandEncoder();
+    sampler.encode(enc, { logits: buf, history: [], step: 0, settings: samplerSettings({ temperature: 0 }) });
+    device.queue.submit([enc.finish()]);
+    expect(await sampler.readToken()).toBe(sampleRef(logits, [], samplerSettings({ temperature: 0 }), 0));
+    sampler.destroy();
+    buf.destroy();
+  });
 });

@@ -112,14 +112,27 @@ export function partialSumsRef(v: Float32Array, v0: number): Float32Array {
   return out;
 }
 
+/**
+ * The best candidate, if its logit is finite; else a 'non-finite' error. A +NaN or +Inf sorts first
+ * (f32Key), so a poisoned vocabulary shows here: the GPU sampler flags the same case (out[1]).
+ */
+function finiteWinner(v: Float32Array, best: number): number {
+  if (!Number.isFinite(v[best])) throw nonFiniteLogits(best, v[best]);
+  return best;
+}
+
+export function nonFiniteLogits(token: number, value?: number): SparseScopeError {
+  return new SparseScopeError('non-finite', `the logits are NaN or ±Inf (the best token, ${token}, has ${value === undefined ? 'a non-finite logit' : String(value)}): the model's numbers overflowed or its weights are corrupt; generation stopped`);
+}
+
 /** One token from logits f32 [V], the sampler's `step`-th draw. `recent`: the tokens the penalty looks at. */
 export function sampleRef(logits: Float32Array, recent: readonly number[], s: SamplerSettings, step: number): number {
   const v = penalizeRef(logits, recent.slice(Math.max(0, recent.length - s.penaltyLastN)), s.penaltyLastN > 0 ? s.repetitionPenalty : 1);
   const V = v.length;
-  if (s.temperature === 0) return topCandidates(v, 1)[0];
+  if (s.temperature === 0) return finiteWinner(v, topCandidates(v, 1)[0]);
   const n = Math.min(CANDIDATES, V);
   const cand = topCandidates(v, n);
-  const v0 = v[cand[0]];
+  const v0 = v[finiteWinner(v, cand[0])];
   const e = (i: number) => f(Math.exp(f(v[cand[i]] - v0))); // exp(v_i - v0): probability × Z at T = 1
   const k = s.topK > 0 ? Math.min(s.topK, n) : n;
   let keep = k;

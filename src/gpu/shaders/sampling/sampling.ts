@@ -5,20 +5,20 @@
  *   copy          logits row → work f32 [V]                         (the caller's logits stay untouched)
  *   penalty.wgsl  repetition penalty on work, recent u32 [≤ 256]    (skipped when off)
  *   greedy (temperature 0):
- *     argmax.wgsl  ceil(V / 4096) partial bests, then one workgroup → out u32 [1]
+ *     argmax.wgsl  ceil(V / 4096) partial bests, then one workgroup → out u32 [2] (token, non-finite flag)
  *   sampled:
  *     select.wgsl  rounds of "sort 1024 pairs, keep the best 256" until one workgroup is left
  *                  → cand vec2<u32> [256] (key, id), best first (exact top-256 in sampling order)
  *     zsum.wgsl    only with top-p on and top-k off: ceil(V / 4096) partial Σ exp(v - v0)
- *     finalize.wgsl top-k / top-p / min-p / temperature / draw in one thread → out u32 [1]
- *   copy          out → a persistent staging buffer (4 bytes), read by readToken()
+ *     finalize.wgsl top-k / top-p / min-p / temperature / draw in one thread → out u32 [2]
+ *   copy          out → a persistent staging buffer (8 bytes), read by readToken()
  * Every buffer and bind group is made here; encode() only writes the per-token uniform and recent tokens.
  */
 import { packParams, uniformBuffer, type ParamLayout } from '../../params.ts';
 import { getPipeline, bindBuffers } from '../../pipelines.ts';
 import { createStorage } from '../../buffers.ts';
 import { assemble, badArg, checkGroups, encodeSteps, type Step } from '../add/kernel-util.ts';
-import { CANDIDATES, MAX_PENALTY_LAST_N, REDUCE_SPAN, REDUCE_WG, SELECT_CHUNK, type SamplerSettings } from './sampling.ref.ts';
+import { CANDIDATES, MAX_PENALTY_LAST_N, nonFiniteLogits, REDUCE_SPAN, REDUCE_WG, SELECT_CHUNK, type SamplerSettings } from './sampling.ref.ts';
 import commonSource from './common.wgsl?raw';
 import penaltySource from './penalty.wgsl?raw';
 import argmaxSource from './argmax.wgsl?raw';
@@ -67,7 +67,7 @@ export interface SampleArgs {
 
 export interface GpuSampler {
   readonly vocab: number;
-  /** Records the sampling passes and the 4-byte copy to the staging buffer. Once per submit. */
+  /** Records the sampling passes and the 8-byte copy (token, non-finite flag) to the staging buffer. Once per submit. */
   encode(enc: GPUCommandEncoder, a: SampleArgs): void;
   /** After the submit: the chosen token id. */
   readToken(): Promise<number>;
@@ -83,8 +83,8 @@ export function createGpuSampler(device: GPUDevice, vocab: number): GpuSampler {
 
   const work = storage(V * 4, 'sample:work'); //                         f32 [V]
   const recent = storage(MAX_PENALTY_LAST_N * 4, 'sample:recent'); //    u32 [≤ 256]
-  const out = storage(4, 'sample:out'); //                                u32 [1]
-  const staging = own(device.createBuffer({ label: 'sample:staging', size: 4, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ }));
+  const out = storage(8, 'sample:out'); //                                u32 [2]: token, non-finite flag
+  const staging = own(device.createBuffer({ label: 'sample:staging', size: 8, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ }));
   const params = own(uniformBuffer(device, SAMPLE_PARAMS, { vocab: V, n_recent: 0, penalty: 1, temperature: 1, top_k: 0, top_p: 1, min_p: 0, seed: 0, step: 0, n_cand: 1, n_part: 1 }, 'sample:params'));
   const nCand = Math.min(CANDIDATES, V);
   const groups = Math.ceil(V / REDUCE_SPAN);
@@ -171,12 +171,13 @@ export function createGpuSampler(device: GPUDevice, vocab: number): GpuSampler {
       if (!sampled) steps.push(...greedySteps);
       else steps.push(...selectSteps, ...(fullZ ? [zsumStep] : []), finalizeStep);
       encodeSteps(enc, steps, sampled ? 'sample' : 'sample-greedy');
-      enc.copyBufferToBuffer(out, 0, staging, 0, 4);
+      enc.copyBufferToBuffer(out, 0, staging, 0, 8);
     },
     async readToken() {
       await staging.mapAsync(GPUMapMode.READ);
-      const id = new Uint32Array(staging.getMappedRange(0, 4))[0];
+      const [id, nonFinite] = new Uint32Array(staging.getMappedRange(0, 8));
       staging.unmap();
+      if (nonFinite) throw nonFiniteLogits(id);
       return id;
     },
     destroy() {
