@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every figure measured side by side in one run on one WebGPU adapter (plus llama.cpp
  * on the CPU, same file), reported as ratios where the adapter's absolute speed does not carry over
- * (DESIGN.md §4). No thresholds here: the aims are printed next to the figures, never asserted.
+ * (docs/webgpu-without-a-gpu.md, docs/measurements.md). No thresholds here: the aims are printed next to the figures, never asserted.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';

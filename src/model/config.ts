@@ -4,7 +4,7 @@
  * read this object, never the metadata.
  *
  * Semantics follow llama.cpp (src/llama-model.cpp, src/models/deepseek2.cpp / deepseek32.cpp,
- * src/llama-context.cpp for the YaRN factors), which is our reference; see DESIGN.md §2.
+ * src/llama-context.cpp for the YaRN factors), which is our reference; see docs/gguf.md and docs/model-math.md.
  */
 import { SparseScopeError } from '../errors.ts';
 

@@ -1,6 +1,6 @@
 /**
  * The tensors a model of a given config must carry, with their ne-order shapes (fastest first), as
- * llama.cpp's load_arch_tensors creates them (DESIGN.md §2). Used to check a file before loading and
+ * llama.cpp's load_arch_tensors creates them (docs/gguf.md). Used to check a file before loading and
  * by the fixture generator to write one.
  */
 import { SparseScopeError } from '../errors.ts';

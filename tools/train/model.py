@@ -1,6 +1,6 @@
 """A small DeepSeek-V3.2-style model (GGUF arch `deepseek32`) in PyTorch (1.13 CPU .. 2.x CUDA).
 
-Math as llama.cpp computes it (see /work/shared/DESIGN.md section 2): MLA with q_lora and kv_lora
+Math as llama.cpp computes it (see docs/model-math.md): MLA with q_lora and kv_lora
 (expanded for training; exported absorbed), adjacent-pair RoPE for MLA, NeoX RoPE on the first
 `rope` dims of the DSA indexer heads, sigmoid-gated MoE with a selection bias, tied output.
 """

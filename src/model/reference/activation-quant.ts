@@ -2,7 +2,7 @@
  * Optional emulation of llama.cpp's CPU matmul inputs: ggml converts the activations to the weight
  * type's `vec_dot_type` before the dot products (Q8_0 for Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 weights, Q8_K for
  * K-quants, F16 for F16, BF16 for BF16). Rounding our f32 input the same way makes a quantized
- * model comparable to llama.cpp at ~1e-4 instead of ~1e-1 (DESIGN.md §3). Only for tests/diagnosis.
+ * model comparable to llama.cpp at ~1e-4 instead of ~1e-1 (docs/llama-cpp-reference.md). Only for tests/diagnosis.
  */
 import { GgmlType } from '../../gguf/types.ts';
 import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from '../../gguf/codecs/index.ts';

@@ -1,7 +1,7 @@
 /**
  * The CPU reference forward pass for deepseek2 / deepseek32, in Float32 storage, one token at a
  * time with its own caches (so generation costs O(T) per token), reading like the math of
- * DESIGN.md §2. Every other engine is tested against this; this is tested against llama.cpp.
+ * docs/model-math.md. Every other engine is tested against this; this is tested against llama.cpp.
  *
  * Per layer:   h += Attn(RMSNorm(h));   h += FFN(RMSNorm(h))
  * Attn (MLA):  absorbed — MQA over the shared latent (cache: ckv [kv_lora] + kpe [rope] per token);

@@ -98,7 +98,7 @@ describe('codec exactness: token_embd stored quantized, everything else F32', ()
 
 /**
  * Whole quantized models: llama.cpp's CPU matmuls also quantize the activations (Q8_0 for Q8_0
- * weights, Q8_K for K-quants; DESIGN.md §3), which our f32-activation reference does not, so the
+ * weights, Q8_K for K-quants; docs/llama-cpp-reference.md), which our f32-activation reference does not, so the
  * plain comparison only holds to a tolerance. With the same input rounding emulated
  * (activation-quant.ts) every position matches llama.cpp to float-summation noise (≤ 1e-4): the
  * activation quantization, and nothing else, explains the gap. One wrinkle: with K-quant weights

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cacheBytes, DEEPSEEK_V32, formatBytes } from './memory-model.ts';
 
 describe('memory model', () => {
-  it("matches DESIGN §2's per-token figures for DeepSeek-V3.2", () => {
+  it("matches docs/model-math.md's per-token figures for DeepSeek-V3.2", () => {
     const c = cacheBytes(DEEPSEEK_V32, 1, 1);
     expect(c.perTokenLayer.mla).toBe(576);
     expect(c.perTokenLayer.mha).toBe(40960);

@@ -1,7 +1,7 @@
 /**
  * KV-cache bytes from a model's sizes: what MLA (one shared latent + one rotary key per token per layer)
  * and DSA's index keys cost, against the same model with plain multi-head attention and with GQA.
- * Pure, so the Memory view and its unit test agree on the arithmetic (DESIGN §2).
+ * Pure, so the Memory view and its unit test agree on the arithmetic (docs/model-math.md).
  */
 import type { ModelShape } from '../../worker/protocol.ts';
 
@@ -16,7 +16,7 @@ export interface CacheBytes {
   gqaGroups: number;
 }
 
-/** DeepSeek-V3.2's sizes, from its published config (DESIGN §2). */
+/** DeepSeek-V3.2's sizes, from its published config (docs/model-math.md). */
 export const DEEPSEEK_V32: ModelShape = {
   layers: 61,
   embedding: 7168,

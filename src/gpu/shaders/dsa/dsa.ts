@@ -1,5 +1,5 @@
 /**
- * DSA lightning indexer on the GPU (DESIGN §2):
+ * DSA lightning indexer on the GPU (docs/model-math.md):
  *   createIndexerScore: scores[q, s] = wScale · Σ_h w[q, h] · ReLU(qI[q, h] · kI[s]), causal (NOT_VISIBLE = -FLT_MAX beyond)
  *     qI f32 [nq, H_I, D_I] (after RoPE), w f32 [nq, H_I], kI f32 [capacity, D_I], scores f32 [nq, scoreStride]
  *   createTopk: per query the exact top-k visible positions (among equal scores, the ones llama.cpp keeps:

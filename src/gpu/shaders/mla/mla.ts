@@ -1,5 +1,5 @@
 /**
- * MLA attention on the GPU (DESIGN §2), built on the split-K core in attention.ts.
+ * MLA attention on the GPU (docs/model-math.md), built on the split-K core in attention.ts.
  *
  * Absorbed (MQA over the shared latent cache), per layer:
  *   qLat  f32 [nq, H, kvLora]   q_nope already through attn_k_b

@@ -5,7 +5,7 @@
  * measured log-prob difference allows it: if ours and llama.cpp's log-probs differ by at most ε at a
  * position, an argmax can differ there only when llama.cpp's top-two gap is ≤ 2ε. The difference is
  * llama.cpp's: before each Q8_0 matmul it rounds the activations to Q8_0, where we keep them in f32
- * (DESIGN.md §3). A backend that rounds them the same way (`exactOnAll`: the CPU reference with
+ * (docs/llama-cpp-reference.md). A backend that rounds them the same way (`exactOnAll`: the CPU reference with
  * emulateActivationQuant) must continue every prompt exactly as llama.cpp does, which shows that the
  * rounding is the whole difference.
  */
