@@ -2,6 +2,24 @@ import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 import { VitePWA } from 'vite-plugin-pwa';
 
+// The production page's Content-Security-Policy (sent by `npm start`; the service worker's precache keeps
+// the header for offline loads). No inline scripts and no eval: a chat template or a model's output can
+// never become script. 'wasm-unsafe-eval' allows WebAssembly only; workers and the service worker come
+// from this origin (blob: for module workers some browsers create); connect-src is open because models
+// load by URL from other origins and the playground talks to remote OpenAI-compatible servers.
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "worker-src 'self' blob:",
+  "style-src 'self'",
+  "img-src 'self' data: blob:",
+  'connect-src * data: blob:',
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
 export default defineConfig({
   plugins: [
     react(),
@@ -32,7 +50,7 @@ export default defineConfig({
     }),
   ],
   server: { host: '127.0.0.1', port: 5173, strictPort: false },
-  preview: { host: '127.0.0.1', port: 4173 },
+  preview: { host: '127.0.0.1', port: 4173, headers: { 'Content-Security-Policy': CONTENT_SECURITY_POLICY } },
   worker: { format: 'es' },
   build: { target: 'es2022' },
 });

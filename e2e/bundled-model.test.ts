@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { ReferenceModel } from '../src/model/reference/forward.ts';
 import { loadReference } from '../src/model/reference/testing/llama-ref.ts';
-import { ask, DOC_SCREENSHOTS, launchBrowser, screenshot, startNpmStart, watchConsole, type Server } from './harness.ts';
+import { ask, DOC_SCREENSHOTS, launchBrowser, screenshot, startNpmStart, watchConsole, watchCspViolations, type Server } from './harness.ts';
 
 const MODEL = join(process.cwd(), 'public', 'models', 'sparsescope-kjv-5m-q8_0.gguf');
 // ~80 tokens, so the indexer's top-64 really selects (with fewer visible tokens it keeps them all)
@@ -98,6 +98,7 @@ describe('the bundled model, end to end', () => {
   it('chats, shows the engine’s picks, follows the slider, works offline and survives a corrupt file', async () => {
     const page = await browser.newPage();
     const log = watchConsole(page);
+    const cspViolations = await watchCspViolations(page); // every view, under npm start's policy
     // The classroom prompt comes from the shareable URL, so the classroom's first trace is already the short one.
     await page.goto(`${server.url}?prompt=${encodeURIComponent(CLASSROOM_PROMPT)}`);
     await waitReady(page, log);
@@ -235,6 +236,7 @@ describe('the bundled model, end to end', () => {
     expect(await page.getByTestId('model-status').textContent()).toMatch(/SparseScope KJV/);
     expect(await page.getByTestId('chat-input').getAttribute('placeholder')).toMatch(/^Ask something/);
     await screenshot(page, 'models', DOC_SCREENSHOTS);
+    expect(await cspViolations()).toEqual([]);
     await page.close();
   }, 600_000);
 });

@@ -108,6 +108,20 @@ export async function screenshot(page: Page, name: string, dir = SCREENSHOTS): P
 }
 
 /** Collects page errors and console errors so a test can print them when it fails. */
+/**
+ * Records every Content-Security-Policy violation the page reports (a `securitypolicyviolation` event,
+ * from an init script, which the policy does not govern); returns a reader. Under `npm start`'s policy
+ * (vite.config.ts) there must be none.
+ */
+export async function watchCspViolations(page: Page): Promise<() => Promise<string[]>> {
+  await page.addInitScript(() => {
+    const w = window as unknown as { __cspViolations: string[] };
+    w.__cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => w.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  return () => page.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations);
+}
+
 export function watchConsole(page: Page): string[] {
   const lines: string[] = [];
   page.on('console', (m) => {

@@ -7,7 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
-import { ask, launchBrowser, screenshot, startNpmStart, watchConsole, type Server } from './harness.ts';
+import { CONTENT_SECURITY_POLICY } from '../vite.config.ts';
+import { ask, launchBrowser, screenshot, startNpmStart, watchConsole, watchCspViolations, type Server } from './harness.ts';
 
 // SwiftShader decodes ~1.6 tok/s: a couple of tokens are enough to see a reply stream.
 const MAX_TOKENS = 3;
@@ -75,9 +76,14 @@ describe('npm start', () => {
     expect(server.output()).toMatch(/\[start\] (built dist\/ in|dist\/ is up to date)/);
     const page = await browser.newPage();
     const log = watchConsole(page);
-    await page.goto(server.url);
+    const cspViolations = await watchCspViolations(page);
+    const response = await page.goto(server.url);
+    // the strict policy is on: no inline script, no eval (vite.config.ts)
+    expect(response?.headers()['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
+    expect(CONTENT_SECURITY_POLICY).not.toMatch(/unsafe-inline|'unsafe-eval'/);
     console.log(`bundled model ready (online) in ${(await waitReady(page, log)).toFixed(1)} s`);
     const first = await chatGreedy(page, 'And God said');
+    expect(await cspViolations()).toEqual([]);
 
     // The service worker (production build only) has precached the app and the model.
     const swState = () =>
@@ -98,6 +104,7 @@ describe('npm start', () => {
       expect(await page.getByTestId('assistant-message').first().textContent()).toContain(first.trim().split('\n').at(-1));
       await chatGreedy(page, 'And God called the light Day');
       expect(await page.getByTestId('assistant-message').count()).toBe(2);
+      expect(await cspViolations()).toEqual([]);
       await screenshot(page, 'npm-start-offline');
     } finally {
       await browser.setOffline(false);
