@@ -53,4 +53,26 @@ describe('cli', () => {
     expect(m.code).not.toBe(0);
     expect(m.stderr).toMatch(/--tokens/);
   });
+
+  it("chat-prompt: the file's template, the fallback without one, and a runaway template refused with a typed error", async () => {
+    const messages = JSON.stringify([{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }]);
+    const withTemplate = (t: string) => {
+      const p = join(dir, `t-${Math.random().toString(36).slice(2)}.gguf`);
+      return writeFixture(p, { arch: 'deepseek32', gating: 'sigmoid', dims: { topK: 4 }, seed: 2, metadata: { 'tokenizer.chat_template': { type: 'string', value: t } } }).then(() => p);
+    };
+    const good = await cli('chat-prompt', await withTemplate("{% for m in messages %}[{{ m.role }}]{{ m.content }}{% endfor %}{% if add_generation_prompt %}[assistant]{% endif %}"), '--messages', messages);
+    expect([good.code, good.stdout]).toEqual([0, '[system]Be brief.[user]Hi[assistant]']);
+    expect(good.stderr).toMatch(/file's tokenizer\.chat_template/);
+    const none = await cli('chat-prompt', path, '--messages', messages);
+    expect(none.code).toBe(0);
+    expect(none.stdout).toMatch(/User: Hi\nAssistant:$/);
+    expect(none.stderr).toMatch(/^template: fallback/);
+    // loops "forever" (10^10 iterations): stopped by the sandbox's bounds, well within 15 s
+    const runaway = await cli('chat-prompt', await withTemplate('{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}'), '--messages', messages);
+    expect(runaway.code).not.toBe(0);
+    expect(runaway.stdout).toBe('');
+    expect(runaway.stderr).toMatch(/^error \[template\]: the chat template (ran more than|ran longer than|built a string)/);
+    const bad = await cli('chat-prompt', path, '--messages', '{"role":"user"}');
+    expect([bad.code !== 0, bad.stderr]).toEqual([true, expect.stringMatching(/--messages must be a JSON array/)]);
+  });
 });

@@ -6,11 +6,15 @@
  *   generate <gguf> --prompt <text> [--max-tokens N] [--temperature T] [--seed S] [--top-k K] [--top-p P]
  *            [--min-p P] [--repeat-penalty R] [--backend ...] [--index-top-k N] [--json]
  *   trace    <gguf> --prompt <text> [--index-top-k N]  → {"tokens":[...],"trace":[...]}
+ *   chat-prompt <gguf> --messages '[{"role":"user","content":"Hi"}]'   → the rendered prompt (stdout),
+ *            which template rendered it (stderr); a template that fails or runs past its bounds is a
+ *            typed 'template' error with a non-zero exit
  * stdout carries only the JSON or the generated text; errors go to stderr with a non-zero exit.
  */
 import { isSparseScopeError, SparseScopeError } from '../errors.ts';
 import { openGguf, type GgufFile } from '../gguf/reader.ts';
 import { typeName } from '../gguf/types.ts';
+import { renderChatPrompt, type ChatMessage } from '../model/chat-template.ts';
 import { readModelConfig } from '../model/config.ts';
 // The GPU sampler's CPU twin: the same seed draws the same tokens here, in the page and on either backend.
 import { createReferenceSampler } from '../gpu/shaders/sampling/sampling.ref.ts';
@@ -23,7 +27,8 @@ const USAGE = `usage: npm run --silent cli -- <command>
   tokenize <gguf> <text>
   logits   <gguf> --tokens 1,2,3 [--backend cpu|webgpu] [--index-top-k N]
   generate <gguf> --prompt <text> [--max-tokens N] [--temperature T] [--seed S] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--backend cpu|webgpu] [--index-top-k N] [--json]
-  trace    <gguf> --prompt <text> [--index-top-k N]`;
+  trace    <gguf> --prompt <text> [--index-top-k N]
+  chat-prompt <gguf> --messages '<json: [{"role", "content"}]>'`;
 
 interface Args {
   positional: string[];
@@ -90,6 +95,21 @@ function promptIds(tok: Tokenizer, text: string): number[] {
 
 const write = (s: string) => process.stdout.write(s);
 
+/** --messages: a JSON array of {role, content} strings. */
+function chatMessages(json: string | undefined): ChatMessage[] {
+  if (json === undefined) throw new SparseScopeError('bad-argument', `chat-prompt needs --messages '[{"role":"user","content":"Hi"}]'`);
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch (e) {
+    throw new SparseScopeError('bad-argument', `--messages is not JSON: ${(e as Error).message}`);
+  }
+  if (!Array.isArray(v) || !v.every((m) => typeof m === 'object' && m !== null && typeof m.role === 'string' && typeof m.content === 'string')) {
+    throw new SparseScopeError('bad-argument', '--messages must be a JSON array of {"role": string, "content": string}');
+  }
+  return v.map((m: ChatMessage) => ({ role: m.role, content: m.content }));
+}
+
 async function run(argv: string[]): Promise<void> {
   const a = parseArgs(argv);
   const cmd = a.positional[0];
@@ -98,13 +118,24 @@ async function run(argv: string[]): Promise<void> {
     if (cmd === undefined) process.exitCode = 2;
     return;
   }
-  if (!['inspect', 'tokenize', 'logits', 'generate', 'trace'].includes(cmd)) throw new SparseScopeError('bad-argument', `unknown command "${cmd}"\n${USAGE}`);
+  if (!['inspect', 'tokenize', 'logits', 'generate', 'trace', 'chat-prompt'].includes(cmd)) throw new SparseScopeError('bad-argument', `unknown command "${cmd}"\n${USAGE}`);
   const f = await openGguf({ kind: 'path', path: needGguf(a) });
   try {
     switch (cmd) {
       case 'inspect': {
         const config = readModelConfig(f.metadata, f.tensors);
         write(`${JSON.stringify({ arch: config.arch, config, tensors: f.tensors.map((t) => ({ name: t.name, type: typeName(t.type), shape: t.shape })) })}\n`);
+        return;
+      }
+      case 'chat-prompt': {
+        const messages = chatMessages(str(a, 'messages'));
+        const tok = tokenizerOf(f);
+        const template = typeof f.metadata['tokenizer.chat_template'] === 'string' ? (f.metadata['tokenizer.chat_template'] as string) : undefined;
+        const r = renderChatPrompt(template, messages, { bosToken: tok.bos === null ? undefined : tok.tokenText(tok.bos), eosToken: tok.eos === null ? undefined : tok.tokenText(tok.eos) });
+        // the file's template failed: refuse, as the page warns (it falls back so the chat goes on)
+        if (r.error) throw new SparseScopeError('template', `${r.error.message} (the page would fall back to a plain format)`);
+        process.stderr.write(r.source === 'file' ? "template: the file's tokenizer.chat_template\n" : `template: fallback (${r.warning})\n`);
+        write(r.text);
         return;
       }
       case 'tokenize': {

@@ -93,4 +93,18 @@ describe('InProcessEngine with a model', () => {
     await engine.generate({ prompt: 'The experts', maxTokens: 3, sampling: greedy }, (e) => again.push(e));
     expect(again.at(-1)!.kind).toBe('done');
   });
+
+  it('a chat template that runs away: the reply streams in the fallback format and the prefill event names the template error', async () => {
+    const loop = join(dir, 'loop.gguf');
+    await writeFixture(loop, { arch: 'deepseek32', gating: 'sigmoid', dims: { topK: 4 }, seed: 9, metadata: { 'tokenizer.chat_template': { type: 'string', value: '{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}' } } });
+    await engine.load({ kind: 'path', path: loop }, () => {});
+    const out: GenerateEvent[] = [];
+    await engine.generate({ messages: [{ role: 'user', content: 'Hi' }], maxTokens: 3, sampling: greedy }, (e) => out.push(e));
+    const prefill = out.find((e) => e.kind === 'prefill') as Extract<GenerateEvent, { kind: 'prefill' }>;
+    expect(prefill.templateError?.code).toBe('template');
+    expect(prefill.templateError?.message).toMatch(/chat template failed .*(steps|ms)/);
+    expect(prefill.tokens!.map((t) => t.text).join('')).toMatch(/User: Hi\nAssistant:$/);
+    expect(out.at(-1)!.kind).toBe('done');
+    await engine.load({ kind: 'path', path }, () => {}); // back to the shared model for the other tests
+  });
 });

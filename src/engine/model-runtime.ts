@@ -141,17 +141,20 @@ export class ModelRuntime {
     return result;
   }
 
-  private promptIds(req: { prompt?: string; messages?: GenerateRequest['messages'] }): number[] {
+  /** The prompt's ids; `templateError` when the file's chat template failed and the fallback format was used. */
+  private promptIds(req: { prompt?: string; messages?: GenerateRequest['messages'] }): { ids: number[]; templateError?: { code: 'template'; message: string } } {
     const tok = this.tokenizer;
     let ids: number[];
+    let templateError: { code: 'template'; message: string } | undefined;
     if (req.messages?.length) {
-      const text = renderChatPrompt(this.template, req.messages, { bosToken: tok.bos === null ? undefined : tok.tokenText(tok.bos), eosToken: tok.eos === null ? undefined : tok.tokenText(tok.eos) }).text;
-      ids = tok.encode(text, { addSpecial: false, parseSpecial: true });
+      const r = renderChatPrompt(this.template, req.messages, { bosToken: tok.bos === null ? undefined : tok.tokenText(tok.bos), eosToken: tok.eos === null ? undefined : tok.tokenText(tok.eos) });
+      if (r.error) templateError = { code: 'template', message: r.warning ?? r.error.message };
+      ids = tok.encode(r.text, { addSpecial: false, parseSpecial: true });
     } else {
       ids = tok.encode(req.prompt ?? '', { addSpecial: true, parseSpecial: true });
     }
     if (ids.length === 0) throw new SparseScopeError('bad-argument', 'the prompt is empty');
-    return ids;
+    return { ids, templateError };
   }
 
   private checkFits(n: number): void {
@@ -178,7 +181,7 @@ export class ModelRuntime {
 
   private async generateNow(req: GenerateRequest, onEvent: (e: GenerateEvent) => void): Promise<void> {
     this.aborted = false;
-    const ids = this.promptIds(req);
+    const { ids, templateError } = this.promptIds(req);
     this.checkFits(ids.length + req.maxTokens);
     const traceReq = req.trace;
     const session = this.model.session({ indexTopK: req.indexTopK, trace: !!traceReq });
@@ -188,7 +191,7 @@ export class ModelRuntime {
     const history = [...ids];
     const t0 = performance.now();
     let r = await session.feedAndSample(ids, { settings, history, step: 0 });
-    onEvent({ kind: 'prefill', promptTokens: ids.length, ms: performance.now() - t0, tokens: ids.map((id) => ({ id, text: this.tokenizer.decode([id], { special: true }) })) });
+    onEvent({ kind: 'prefill', promptTokens: ids.length, ms: performance.now() - t0, tokens: ids.map((id) => ({ id, text: this.tokenizer.decode([id], { special: true }) })), ...(templateError ? { templateError } : {}) });
     const dec = this.tokenizer.createStreamDecoder();
     let firstAt = 0;
     let lastAt = 0;
@@ -226,14 +229,14 @@ export class ModelRuntime {
   }
 
   private async traceNow(prompt: string, req: TraceRequest, indexTopK?: number): Promise<TokenTrace[]> {
-    const ids = this.promptIds({ prompt });
+    const { ids } = this.promptIds({ prompt });
     this.checkFits(ids.length);
     const r = await this.model.session({ indexTopK, trace: true }).feed(ids);
     return r.trace!.map((t) => toProtocolTrace(t, req, this.tokenizer.decode([t.token], { special: true })));
   }
 
   private async stepNow(req: StepRequest): Promise<StepResult> {
-    const ids = [...this.promptIds({ prompt: req.prompt }), ...(req.appended ?? [])];
+    const ids = [...this.promptIds({ prompt: req.prompt }).ids, ...(req.appended ?? [])];
     this.checkFits(ids.length);
     const sparse = await this.model.session({ indexTopK: req.indexTopK, trace: !!req.trace }).feed(ids);
     const sparseLogits = sparse.logits[0];
@@ -260,7 +263,7 @@ export class ModelRuntime {
     if (!Number.isInteger(steps) || steps < 1) throw new SparseScopeError('bad-argument', `profile steps must be an integer ≥ 1, got ${steps}`);
     const method = req.method ?? (this.model.ctx.info.hasTimestamps ? 'timestamp-query' : 'cpu-submit-wait');
     if (method === 'timestamp-query' && !this.model.ctx.info.hasTimestamps) throw new SparseScopeError('bad-argument', 'this adapter has no timestamp-query');
-    const ids = this.promptIds({ prompt: req.prompt });
+    const { ids } = this.promptIds({ prompt: req.prompt });
     this.checkFits(ids.length + steps);
     const session = this.model.session({ indexTopK: req.indexTopK });
     let token = (await session.feedAndSample(ids, { settings: samplerSettings({ temperature: 0 }), history: ids, step: 0 })).token;

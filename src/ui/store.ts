@@ -75,7 +75,8 @@ export const useStore = create<Store>()((set, get, api) => ({
         // older load's event must not show its model (actions/model-actions.ts).
         return;
       case 'prefill':
-        set({ analysis: { source: 'chat', tokens: e.tokens ?? [], rows: [] } });
+        // a broken template does not stop the chat (the fallback format answers), but the banner says so
+        set({ analysis: { source: 'chat', tokens: e.tokens ?? [], rows: [] }, ...(e.templateError ? { error: e.templateError } : {}) });
         return;
       case 'token': {
         const now = performance.now();

@@ -93,7 +93,15 @@ export interface GenerateRequest {
 }
 
 export type GenerateEvent =
-  | { kind: 'prefill'; promptTokens: number; ms: number; /** Optional: the rendered prompt's tokens, for the views' axes. */ tokens?: TokenText[] }
+  | {
+      kind: 'prefill';
+      promptTokens: number;
+      ms: number;
+      /** Optional: the rendered prompt's tokens, for the views' axes. */
+      tokens?: TokenText[];
+      /** The file's chat template failed or ran past its bounds: the reply uses a plain fallback format. */
+      templateError?: { code: 'template'; message: string };
+    }
   | { kind: 'token'; id: number; text: string; index: number; trace?: TokenTrace }
   /** tokensPerSecond: decode speed, (tokens − 1) over the time from the first token to the last; prefill is in timeToFirstTokenMs. */
   | { kind: 'done'; reason: 'eos' | 'max-tokens' | 'aborted'; tokens: number; tokensPerSecond: number; timeToFirstTokenMs: number };
