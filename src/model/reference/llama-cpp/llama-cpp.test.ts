@@ -59,9 +59,9 @@ describe('llama.cpp reference build', () => {
     const m = await ll.loadModel(BUNDLED);
     // sent just before the abort: answered first or rejected with it, depending on the child's timing
     const pending = m.tokenize('x'.repeat(10)).then(() => 'answered', (e: unknown) => e);
-    const err = await ll.call('abort', { message: 'test: GGML_ASSERT(simulated) failed' }).then(() => null, (e: unknown) => e);
+    const err = await ll.call('abort', { message: 'GGML_ABORT(simulated for the test)' }).then(() => null, (e: unknown) => e);
     expect(err).toBeInstanceOf(LlamaCppAborted);
-    expect((err as Error).message).toMatch(/killed by SIGABRT during (tokenize, )?abort .*: GGML_ASSERT\(simulated\)/);
+    expect((err as Error).message).toMatch(/killed by SIGABRT during (tokenize, )?abort .*: GGML_ABORT\(simulated for the test\)/);
     const first = await pending;
     if (first !== 'answered') expect(first).toBe(err);
     await expect(m.greedy([1, 2], 2)).rejects.toBeInstanceOf(LlamaCppAborted);
