@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { ReferenceModel } from '../src/model/reference/forward.ts';
 import { loadReference } from '../src/model/reference/testing/llama-ref.ts';
-import { ask, DOC_SCREENSHOTS, launchBrowser, screenshot, startNpmStart, watchConsole, watchCspViolations, type Server } from './harness.ts';
+import { ask, DOC_SCREENSHOTS, launchBrowser, screenshot, startNpmStart, watchConsole, watchCspViolations, waitForOfflineCache, type Server } from './harness.ts';
 
 const MODEL = join(process.cwd(), 'public', 'models', 'sparsescope-kjv-5m-q8_0.gguf');
 // ~80 tokens, so the indexer's top-64 really selects (with fewer visible tokens it keeps them all)
@@ -194,12 +194,7 @@ describe('the bundled model, end to end', () => {
     await page.getByTestId('tab-indexer').click();
 
     // Offline: the service worker has the app and the model; reload with the network off and chat again.
-    const swState = () =>
-      page.evaluate(async () => JSON.stringify((await navigator.serviceWorker.getRegistrations()).map((r) => r.active?.state ?? r.installing?.state ?? r.waiting?.state ?? 'none')));
-    await expect.poll(swState, { timeout: 90_000 }).toBe('["activated"]');
-    await expect
-      .poll(() => page.evaluate(async () => (await Promise.all((await caches.keys()).map(async (k) => (await (await caches.open(k)).keys()).map((r) => r.url)))).flat().some((u) => new URL(u).pathname.endsWith('.gguf'))), { timeout: 60_000 })
-      .toBe(true);
+    await waitForOfflineCache(page);
     await browser.setOffline(true);
     try {
       await page.reload();

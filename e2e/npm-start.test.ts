@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { CONTENT_SECURITY_POLICY } from '../vite.config.ts';
-import { ask, launchBrowser, screenshot, startNpmStart, watchConsole, watchCspViolations, type Server } from './harness.ts';
+import { ask, launchBrowser, screenshot, startNpmStart, watchConsole, watchCspViolations, waitForOfflineCache, type Server } from './harness.ts';
 
 // SwiftShader decodes ~1.6 tok/s: a couple of tokens are enough to see a reply stream.
 const MAX_TOKENS = 3;
@@ -86,12 +86,7 @@ describe('npm start', () => {
     expect(await cspViolations()).toEqual([]);
 
     // The service worker (production build only) has precached the app and the model.
-    const swState = () =>
-      page.evaluate(async () => JSON.stringify((await navigator.serviceWorker.getRegistrations()).map((r) => r.active?.state ?? r.installing?.state ?? r.waiting?.state ?? 'none')));
-    await expect.poll(swState, { timeout: 90_000 }).toBe('["activated"]');
-    await expect
-      .poll(() => page.evaluate(async () => (await Promise.all((await caches.keys()).map(async (k) => (await (await caches.open(k)).keys()).map((r) => r.url)))).flat().some((u) => new URL(u).pathname.endsWith('.gguf'))), { timeout: 60_000 })
-      .toBe(true);
+    await waitForOfflineCache(page);
 
     await browser.setOffline(true);
     try {

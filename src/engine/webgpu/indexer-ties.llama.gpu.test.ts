@@ -4,35 +4,24 @@
  * (its std::partial_sort order, src/model/reference/indexer-topk.ts). Log-softmax within 1e-3 at every
  * position and 32-token greedy continuations identical; llama.cpp's answers are the expectations.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeFixture } from '../../tools/fixture/fixture.ts';
 import { openGguf } from '../../gguf/reader.ts';
 import { testGpu } from '../../gpu/testing/test-gpu.ts';
-import { compareLogProbs, createLlama, llamaGreedy, llamaLogProbs, type LlamaCpp } from '../../model/reference/testing/llama-ref.ts';
+import { compareLogProbs, llamaSuite, llamaGreedy, llamaLogProbs } from '../../model/reference/testing/llama-ref.ts';
 import { boundaryTies, TIE_CASES, tieTokens } from '../../model/reference/testing/indexer-ties.ts';
 import { WebGpuModel } from './webgpu-model.ts';
 
-let llama: LlamaCpp;
-let dir: string;
-beforeAll(async () => {
-  llama = await createLlama();
-  dir = mkdtempSync(join(tmpdir(), 'sparsescope-webgpu-ties-'));
-});
-afterAll(async () => {
-  await llama?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const suite = llamaSuite('webgpu-ties');
 
 describe('indexer ties at the top-k boundary: WebGPU engine = llama.cpp', () => {
   for (const { name, fixture, k, n } of TIE_CASES) {
     it(name, async () => {
-      const path = join(dir, `${name.replace(/\W+/g, '-')}.gguf`);
+      const path = join(suite.dir, `${name.replace(/\W+/g, '-')}.gguf`);
       const fx = await writeFixture(path, fixture);
-      const ll = await llama.loadModel(path);
+      const ll = await suite.llama.loadModel(path);
       const file = await openGguf({ kind: 'path', path });
       const model = await WebGpuModel.load(await testGpu(), file, { contextSize: n + 40 });
       await file.close();

@@ -3,27 +3,16 @@
  * attention) on the F32 fixtures: log-softmax at every position within 1e-3, and 32-token greedy
  * continuations identical. llama.cpp's answers are the expectations.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeFixture, type FixtureOptions } from '../../tools/fixture/fixture.ts';
 import { openGguf } from '../../gguf/reader.ts';
 import { testGpu } from '../../gpu/testing/test-gpu.ts';
-import { compareLogProbs, createLlama, llamaGreedy, llamaLogProbs, type LlamaCpp } from '../../model/reference/testing/llama-ref.ts';
+import { compareLogProbs, llamaSuite, llamaGreedy, llamaLogProbs } from '../../model/reference/testing/llama-ref.ts';
 import { WebGpuModel } from './webgpu-model.ts';
 
-let llama: LlamaCpp;
-let dir: string;
-beforeAll(async () => {
-  llama = await createLlama();
-  dir = mkdtempSync(join(tmpdir(), 'sparsescope-webgpu-llama-'));
-});
-afterAll(async () => {
-  await llama?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const suite = llamaSuite('webgpu-llama');
 
 const CASES: [string, FixtureOptions, number][] = [
   ['deepseek2 absorbed MLA', { arch: 'deepseek2', seed: 11 }, 40],
@@ -37,9 +26,9 @@ const CASES: [string, FixtureOptions, number][] = [
 describe('WebGPU engine = llama.cpp on F32 fixtures', () => {
   for (const [name, o, n] of CASES) {
     it(name, async () => {
-      const path = join(dir, `${name.replace(/\W+/g, '-')}.gguf`);
+      const path = join(suite.dir, `${name.replace(/\W+/g, '-')}.gguf`);
       const fx = await writeFixture(path, o);
-      const ll = await llama.loadModel(path);
+      const ll = await suite.llama.loadModel(path);
       const file = await openGguf({ kind: 'path', path });
       const model = await WebGpuModel.load(await testGpu(), file, { contextSize: n + 40 });
       await file.close();

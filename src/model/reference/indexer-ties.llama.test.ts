@@ -1,10 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeFixture } from '../../tools/fixture/fixture.ts';
-import { compareLogProbs, createLlama, llamaGreedy, llamaLogProbs, loadReference, referenceGreedy, type LlamaCpp } from './testing/llama-ref.ts';
+import { compareLogProbs, llamaSuite, llamaGreedy, llamaLogProbs, loadReference, referenceGreedy } from './testing/llama-ref.ts';
 import { boundaryTies, TIE_CASES, tieTokens } from './testing/indexer-ties.ts';
 
 /**
@@ -12,25 +10,15 @@ import { boundaryTies, TIE_CASES, tieTokens } from './testing/indexer-ties.ts';
  * zeros from ReLU) at the top-k boundary: which of the tied positions are kept is llama.cpp's
  * std::partial_sort order (indexer-topk.ts), and a different choice moves the logits by nats.
  */
-let llama: LlamaCpp;
-let dir: string;
-
-beforeAll(async () => {
-  llama = await createLlama();
-  dir = mkdtempSync(join(tmpdir(), 'sparsescope-ties-'));
-});
-afterAll(async () => {
-  await llama?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const suite = llamaSuite('ties');
 
 describe('indexer ties at the top-k boundary: CPU reference = llama.cpp', () => {
   for (const { name, fixture, k, n } of TIE_CASES) {
     it(name, async () => {
-      const path = join(dir, `${name.replace(/\W+/g, '-')}.gguf`);
+      const path = join(suite.dir, `${name.replace(/\W+/g, '-')}.gguf`);
       const fx = await writeFixture(path, fixture);
       const { model: ref } = await loadReference(path);
-      const ll = await llama.loadModel(path);
+      const ll = await suite.llama.loadModel(path);
       try {
         const tokens = tieTokens(fx.bos, fx.config.vocab, n);
         const { logits, trace } = ref.forward(tokens, { trace: true });

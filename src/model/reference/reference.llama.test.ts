@@ -1,34 +1,22 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeFixture, type Fixture, type FixtureOptions } from '../../tools/fixture/fixture.ts';
 import type { GgmlTypeName } from '../../gguf/types.ts';
-import { compareLogProbs, createLlama, llamaGreedy, llamaLogProbs, llamaLogProbsSequential, loadReference, referenceGreedy, type LlamaCpp, type LlamaCppModel } from './testing/llama-ref.ts';
+import { compareLogProbs, llamaSuite, llamaGreedy, llamaLogProbs, llamaLogProbsSequential, loadReference, referenceGreedy, type LlamaCppModel } from './testing/llama-ref.ts';
 import type { ReferenceModel } from './forward.ts';
 
 /**
  * The CPU reference against llama.cpp (node-llama-cpp 3.21.1, CPU, F32 KV cache, no flash
  * attention) on the same random-weight GGUF files. llama.cpp's answers are the expectations.
  */
-let llama: LlamaCpp;
-let dir: string;
-
-beforeAll(async () => {
-  llama = await createLlama();
-  dir = mkdtempSync(join(tmpdir(), 'sparsescope-ref-'));
-});
-afterAll(async () => {
-  await llama?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const suite = llamaSuite('ref');
 
 async function both(name: string, o: FixtureOptions): Promise<{ fx: Fixture; ll: LlamaCppModel; ref: ReferenceModel }> {
-  const path = join(dir, `${name}.gguf`);
+  const path = join(suite.dir, `${name}.gguf`);
   const fx = await writeFixture(path, o);
   const { model: ref } = await loadReference(path);
-  const ll = await llama.loadModel(path);
+  const ll = await suite.llama.loadModel(path);
   return { fx, ll, ref };
 }
 
@@ -119,9 +107,9 @@ describe('quantized fixtures: the gap to llama.cpp is its activation quantizatio
   for (const [name, t, moe, meanTol] of QUANT_CASES) {
     it(name, async () => {
       const dims = { embd: 256, qLora: 256, kvLora: 256, nope: 32, rope: 16, v: 64, ffn: 256, ffx: 64, experts: 4, used: 2, layers: moe ? 2 : 1, leadingDense: 1 };
-      const path = join(dir, `q-${name.replace(/\W+/g, '-')}.gguf`);
+      const path = join(suite.dir, `q-${name.replace(/\W+/g, '-')}.gguf`);
       const fx = await writeFixture(path, { arch: 'deepseek2', qtype: t, gating: 'sigmoid', seed: 40, dims });
-      const ll = await llama.loadModel(path);
+      const ll = await suite.llama.loadModel(path);
       try {
         const tokens = await promptTokens(fx, ll, 24);
         const batch = await llamaLogProbs(ll, tokens);

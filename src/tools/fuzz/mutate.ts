@@ -5,6 +5,7 @@
  * tensor infos shuffled, duplicated or overlapping.
  */
 import { serializeGguf, type GgufSpec } from '../../gguf/writer.ts';
+import { createPrng } from '../../model/random.ts';
 import { concat } from '../../gguf/test-fixtures.ts';
 import type { GgufValue, GgufValueType } from '../../gguf/value-types.ts';
 import { headerFields, type HeaderField } from './header-fields.ts';
@@ -36,18 +37,6 @@ export interface Mutation {
   bytes: Uint8Array;
 }
 
-/** mulberry32: small, fast, deterministic */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export class Mutator {
   private readonly fields: HeaderField[];
   private readonly headerEnd: number;
@@ -67,7 +56,7 @@ export class Mutator {
 
   /** Case `i` of `seed`. */
   mutation(seed: number, i: number): Mutation {
-    const r = rng(seed * 1_000_003 + i);
+    const r = createPrng(seed * 1_000_003 + i).next;
     const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)];
     // hostile templates run up to their time bound each: one case in 100 is enough to cover them
     const kinds = ['truncate', 'bitflip', 'field', 'field', 'field', 'count-key', 'value-type', 'tokenizer', 'field', 'tensor-infos'] as const;

@@ -2,6 +2,10 @@
  * Test helpers: llama.cpp (node-llama-cpp, CPU, F32 KV cache, no flash attention, in a child process:
  * ../llama-cpp/, docs/llama-cpp-reference.md) and our reference on the same GGUF file.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { openGguf } from '../../../gguf/reader.ts';
 import { ReferenceModel } from '../forward.ts';
 import { LlamaCpp, type LlamaCppModel } from '../llama-cpp/client.ts';
@@ -14,6 +18,33 @@ export async function createLlama(): Promise<LlamaCpp> {
   const ll = await LlamaCpp.start();
   console.log(`llama.cpp reference: ggml CPU variant ${ll.cpuVariant ?? 'unknown'} (left out: ${ll.build.excluded.join(', ') || 'none'})`);
   return ll;
+}
+
+/**
+ * A llama.cpp comparison suite's setup: llama.cpp started before the file's tests and a temporary
+ * folder for its fixtures, both gone after them. `llama` and `dir` are valid inside tests.
+ */
+export function llamaSuite(prefix: string): { readonly llama: LlamaCpp; readonly dir: string } {
+  let llama: LlamaCpp | undefined;
+  let dir: string | undefined;
+  beforeAll(async () => {
+    llama = await createLlama();
+    dir = mkdtempSync(join(tmpdir(), `sparsescope-${prefix}-`));
+  });
+  afterAll(async () => {
+    await llama?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    get llama() {
+      if (!llama) throw new Error('llamaSuite: llama.cpp is started in beforeAll');
+      return llama;
+    },
+    get dir() {
+      if (!dir) throw new Error('llamaSuite: the folder is made in beforeAll');
+      return dir;
+    },
+  };
 }
 
 /** llama.cpp's log-probabilities at every position (one prefill batch). */
