@@ -12,6 +12,7 @@ import { openGguf } from '../../gguf/reader.ts';
 import { testGpu } from '../../gpu/testing/test-gpu.ts';
 import { compareLogProbs, llamaSuite, llamaGreedy, llamaLogProbs } from '../../model/reference/testing/llama-ref.ts';
 import { boundaryTies, TIE_CASES, tieTokens } from '../../model/reference/testing/indexer-ties.ts';
+import { webGpuGreedy } from './testing/greedy.ts';
 import { WebGpuModel } from './webgpu-model.ts';
 
 const suite = llamaSuite('webgpu-ties');
@@ -32,15 +33,7 @@ describe('indexer ties at the top-k boundary: WebGPU engine = llama.cpp', () => 
         const cmp = compareLogProbs(ours, await llamaLogProbs(ll, tokens));
 
         const prompt = tokens.slice(0, 8);
-        const s = model.session();
-        let logits = (await s.feed(prompt)).logits[0];
-        const gen: number[] = [];
-        for (let i = 0; i < 32; i++) {
-          let best = 0;
-          for (let v = 1; v < logits.length; v++) if (logits[v] > logits[best]) best = v;
-          gen.push(best);
-          if (i < 31) logits = (await s.feed([best])).logits[0];
-        }
+        const gen = await webGpuGreedy(model, prompt, 32);
         const theirs = await llamaGreedy(ll, prompt, 32);
         console.log(`ties ${name}: ${ties} (query, layer) rows tie at the top-${k} boundary; WebGPU vs llama.cpp max |Δ log-softmax| ${cmp.max.toExponential(2)}, mean ${cmp.mean.toExponential(2)}; greedy 32: ${gen.every((t, i) => t === theirs[i]) ? 'identical' : 'DIFFERENT'}`);
         expect(ties).toBeGreaterThan(0); // else the fixture no longer tests tie-breaking

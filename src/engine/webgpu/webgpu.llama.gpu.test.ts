@@ -10,6 +10,7 @@ import { writeFixture, type FixtureOptions } from '../../tools/fixture/fixture.t
 import { openGguf } from '../../gguf/reader.ts';
 import { testGpu } from '../../gpu/testing/test-gpu.ts';
 import { compareLogProbs, llamaSuite, llamaGreedy, llamaLogProbs } from '../../model/reference/testing/llama-ref.ts';
+import { webGpuGreedy } from './testing/greedy.ts';
 import { WebGpuModel } from './webgpu-model.ts';
 
 const suite = llamaSuite('webgpu-llama');
@@ -40,15 +41,7 @@ describe('WebGPU engine = llama.cpp on F32 fixtures', () => {
         expect(cmp.max).toBeLessThan(1e-3);
 
         const prompt = tokens.slice(0, 8);
-        const s = model.session();
-        let logits = (await s.feed(prompt)).logits[0];
-        const gen: number[] = [];
-        for (let i = 0; i < 32; i++) {
-          let best = 0;
-          for (let v = 1; v < logits.length; v++) if (logits[v] > logits[best]) best = v;
-          gen.push(best);
-          if (i < 31) logits = (await s.feed([best])).logits[0];
-        }
+        const gen = await webGpuGreedy(model, prompt, 32);
         expect(gen).toEqual(await llamaGreedy(ll, prompt, 32));
       } finally {
         model.destroy();
