@@ -15,6 +15,10 @@
 import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The project's cache folder (.cache/ at the repository root, whatever the caller's working directory). */
+const CACHE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../.cache/llama-cpp');
 
 /** CPU variants never loaded by the reference: AMX, whose buffer type aborts deepseek32 graphs. */
 export const EXCLUDED_CPU_VARIANTS: readonly string[] = ['sapphirerapids'];
@@ -53,7 +57,7 @@ export function prepareReferenceBuild(o: { exclude?: readonly string[]; cacheRoo
   const src = packageDir(packageName);
   const version = (JSON.parse(readFileSync(join(src, 'package.json'), 'utf8')) as { version: string }).version;
   const tag = exclude.length ? `without-${[...exclude].sort().join('-')}` : 'all-variants';
-  const dest = resolve(o.cacheRoot ?? '.cache/llama-cpp', `${packageName.split('/')[1]}-${version}-${tag}`);
+  const dest = resolve(o.cacheRoot ?? CACHE_ROOT, `${packageName.split('/')[1]}-${version}-${tag}`);
   const variantsOf = (dir: string) => listFiles(dir).map((f) => VARIANT_RE.exec(f.split('/').pop()!)?.[1]).filter((v): v is string => !!v);
   if (!existsSync(join(dest, 'package.json'))) {
     const tmp = `${dest}.tmp-${process.pid}`;
