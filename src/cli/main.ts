@@ -14,7 +14,7 @@
 import { isSparseScopeError, SparseScopeError } from '../errors.ts';
 import { openGguf, type GgufFile } from '../gguf/reader.ts';
 import { typeName } from '../gguf/types.ts';
-import { renderChatPrompt, type ChatMessage } from '../model/chat-template.ts';
+import { renderChatPrompt, specialTokenTexts, type ChatMessage } from '../model/chat-template.ts';
 import { readModelConfig } from '../model/config.ts';
 // The GPU sampler's CPU twin: the same seed draws the same tokens here, in the page and on either backend.
 import { createReferenceSampler } from '../gpu/shaders/sampling/sampling.ref.ts';
@@ -131,7 +131,7 @@ async function run(argv: string[]): Promise<void> {
         const messages = chatMessages(str(a, 'messages'));
         const tok = tokenizerOf(f);
         const template = typeof f.metadata['tokenizer.chat_template'] === 'string' ? (f.metadata['tokenizer.chat_template'] as string) : undefined;
-        const r = renderChatPrompt(template, messages, { bosToken: tok.bos === null ? undefined : tok.tokenText(tok.bos), eosToken: tok.eos === null ? undefined : tok.tokenText(tok.eos) });
+        const r = renderChatPrompt(template, messages, specialTokenTexts(tok));
         // the file's template failed: refuse, as the page warns (it falls back so the chat goes on)
         if (r.error) throw new SparseScopeError('template', `${r.error.message} (the page would fall back to a plain format)`);
         process.stderr.write(r.source === 'file' ? "template: the file's tokenizer.chat_template\n" : `template: fallback (${r.warning})\n`);

@@ -7,7 +7,7 @@ import { openGguf, type GgufSource } from '../gguf/reader.ts';
 import { readModelConfig, type ModelConfig } from '../model/config.ts';
 import { checkTensors } from '../model/weights-spec.ts';
 import { createTokenizer, type Tokenizer } from '../model/tokenizer/index.ts';
-import { renderChatPrompt } from '../model/chat-template.ts';
+import { renderChatPrompt, specialTokenTexts } from '../model/chat-template.ts';
 import { samplerSettings } from '../gpu/shaders/sampling/sampling.ts';
 import type { TokenTrace as RefTokenTrace } from '../model/reference/forward.ts';
 import type { GpuContext } from '../gpu/device.ts';
@@ -26,6 +26,7 @@ import type {
   ProfileResult,
   StepRequest,
   StepResult,
+  TemplateError,
   TokenTrace,
   TraceRequest,
 } from '../worker/protocol.ts';
@@ -142,12 +143,12 @@ export class ModelRuntime {
   }
 
   /** The prompt's ids; `templateError` when the file's chat template failed and the fallback format was used. */
-  private promptIds(req: { prompt?: string; messages?: GenerateRequest['messages'] }): { ids: number[]; templateError?: { code: 'template'; message: string } } {
+  private promptIds(req: { prompt?: string; messages?: GenerateRequest['messages'] }): { ids: number[]; templateError?: TemplateError } {
     const tok = this.tokenizer;
     let ids: number[];
-    let templateError: { code: 'template'; message: string } | undefined;
+    let templateError: TemplateError | undefined;
     if (req.messages?.length) {
-      const r = renderChatPrompt(this.template, req.messages, { bosToken: tok.bos === null ? undefined : tok.tokenText(tok.bos), eosToken: tok.eos === null ? undefined : tok.tokenText(tok.eos) });
+      const r = renderChatPrompt(this.template, req.messages, specialTokenTexts(tok));
       if (r.error) templateError = { code: 'template', message: r.warning ?? r.error.message };
       ids = tok.encode(r.text, { addSpecial: false, parseSpecial: true });
     } else {

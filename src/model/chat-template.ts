@@ -1,5 +1,6 @@
 import { isSparseScopeError } from '../errors.ts';
 import { renderTemplateBounded } from './template-sandbox.ts';
+import type { Tokenizer } from './tokenizer/index.ts';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant' | (string & {});
@@ -11,6 +12,11 @@ export interface ChatPromptOptions {
   addGenerationPrompt?: boolean;
   bosToken?: string;
   eosToken?: string;
+}
+
+/** The BOS/EOS texts a template sees, from the file's tokenizer. */
+export function specialTokenTexts(tok: Pick<Tokenizer, 'bos' | 'eos' | 'tokenText'>): Pick<ChatPromptOptions, 'bosToken' | 'eosToken'> {
+  return { bosToken: tok.bos === null ? undefined : tok.tokenText(tok.bos), eosToken: tok.eos === null ? undefined : tok.tokenText(tok.eos) };
 }
 
 export interface ChatPrompt {

@@ -92,6 +92,12 @@ export interface GenerateRequest {
   trace?: TraceRequest;
 }
 
+/** A chat template that failed or ran past its bounds; the reply used a plain fallback format. */
+export interface TemplateError {
+  code: 'template';
+  message: string;
+}
+
 export type GenerateEvent =
   | {
       kind: 'prefill';
@@ -100,7 +106,7 @@ export type GenerateEvent =
       /** Optional: the rendered prompt's tokens, for the views' axes. */
       tokens?: TokenText[];
       /** The file's chat template failed or ran past its bounds: the reply uses a plain fallback format. */
-      templateError?: { code: 'template'; message: string };
+      templateError?: TemplateError;
     }
   | { kind: 'token'; id: number; text: string; index: number; trace?: TokenTrace }
   /** tokensPerSecond: decode speed, (tokens − 1) over the time from the first token to the last; prefill is in timeToFirstTokenMs. */

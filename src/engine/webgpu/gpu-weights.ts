@@ -5,8 +5,8 @@
  * Matrices in a type the kernels don't read in place are dequantized to F32 on the way, and reported.
  */
 import type { GgufFile } from '../../gguf/reader.ts';
-import { assertFiniteTensor } from '../../gguf/codecs/finite.ts';
-import { blockLayout, GgmlType, typeName } from '../../gguf/types.ts';
+import { assertFiniteTensor, assertFiniteValues } from '../../gguf/codecs/finite.ts';
+import { blockLayout, typeName } from '../../gguf/types.ts';
 import type { TensorSpec as ModelTensorSpec } from '../../model/weights-spec.ts';
 import { uploadStorage } from '../../gpu/buffers.ts';
 import { uploadTensor, uploadTensorFrom, destroyTensor, type GpuTensor } from '../../gpu/shaders/common/tensor.ts';
@@ -58,7 +58,7 @@ export async function uploadWeights(
       // The spec's shape, not the file's: ggml may store a {E} vector as {E, 1}.
       if (shape.length === 1) {
         const v = await file.readF32(info.name);
-        assertFiniteTensor(info.name, GgmlType.F32, new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+        assertFiniteValues(info.name, v);
         vectors.set(info.name, uploadStorage(device, v, info.name));
         bytes += v.byteLength;
       } else {
@@ -76,7 +76,7 @@ export async function uploadWeights(
           // e.g. Q4_1, Q5_0, Q2_K: correct everywhere, at 32 bits a weight.
           converted.push(`${info.name} (${typeName(info.type)})`);
           const f32 = await file.readF32(info.name);
-          assertFiniteTensor(info.name, GgmlType.F32, new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength));
+          assertFiniteValues(info.name, f32);
           t = uploadTensor(device, { name: info.name, type: 'F32', shape }, new Uint8Array(f32.buffer));
         }
         matrices.set(info.name, t);

@@ -44,6 +44,17 @@ export function firstNonFinite(type: number, bytes: Uint8Array): number {
   return -1;
 }
 
+/** Throws 'non-finite' naming the tensor if the (dequantized) values hold a NaN or ±Inf. */
+export function assertFiniteValues(name: string, values: Float32Array): void {
+  const i = values.findIndex((x) => !Number.isFinite(x));
+  if (i >= 0) throw nonFinite(name, `value ${i}`);
+}
+
+function nonFinite(name: string, where: string): SparseScopeError {
+  const layer = /^blk\.(\d+)\./.exec(name)?.[1];
+  return new SparseScopeError('non-finite', `tensor "${name}"${layer !== undefined ? ` (layer ${layer})` : ''} holds NaN or ±Inf: ${where}; the file is corrupt (a flipped bit?) and cannot give meaningful output`);
+}
+
 /**
  * Throws 'non-finite' naming the tensor and where, if `bytes` (of type `type`, starting at
  * `firstIndex` values/blocks into the tensor) hold a NaN or ±Inf.
@@ -52,9 +63,5 @@ export function assertFiniteTensor(name: string, type: number, bytes: Uint8Array
   const i = firstNonFinite(type, bytes);
   if (i < 0) return;
   const float = type === GgmlType.F32 || type === GgmlType.F16 || type === GgmlType.BF16;
-  const layer = /^blk\.(\d+)\./.exec(name)?.[1];
-  throw new SparseScopeError(
-    'non-finite',
-    `tensor "${name}"${layer !== undefined ? ` (layer ${layer})` : ''} holds NaN or ±Inf: ${float ? `value ${firstIndex + i}` : `the scale of ${typeName(type)} block ${firstIndex + i}`}; the file is corrupt (a flipped bit?) and cannot give meaningful output`,
-  );
+  throw nonFinite(name, float ? `value ${firstIndex + i}` : `the scale of ${typeName(type)} block ${firstIndex + i}`);
 }

@@ -2,8 +2,7 @@
  * Where the reference gets its weights: by GGUF tensor name, dequantized to f32 (ne order). Tests
  * hand in random in-memory weights; the CLI loads them from a GGUF file.
  */
-import { assertFiniteTensor } from '../../gguf/codecs/finite.ts';
-import { GgmlType } from '../../gguf/types.ts';
+import { assertFiniteValues } from '../../gguf/codecs/finite.ts';
 import { SparseScopeError } from '../../errors.ts';
 import type { GgufFile } from '../../gguf/reader.ts';
 import { readModelConfig, type ModelConfig } from '../config.ts';
@@ -48,7 +47,7 @@ export async function loadReferenceModelData(file: GgufFile, options: { emulateA
   for (const spec of present) {
     const values = await file.readF32(spec.name);
     // dequantized values are finite exactly when the file's are: one NaN would poison every logit
-    assertFiniteTensor(spec.name, GgmlType.F32, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+    assertFiniteValues(spec.name, values);
     map.set(spec.name, values);
   }
   const weights = weightsFromMap(map);
