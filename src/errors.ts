@@ -28,7 +28,13 @@ export type ErrorCode =
   | 'aborted'
   | 'network'
   | 'bad-argument'
-  | 'not-implemented';
+  | 'not-implemented'
+  /** a split GGUF set with a missing, extra, duplicate or mismatched part */
+  | 'split-part'
+  /** the model needs more memory than the host or device has (the message gives both figures) */
+  | 'out-of-memory'
+  /** browser storage (Cache Storage) full, or a cached model changed since it was stored */
+  | 'storage';
 
 export class SparseScopeError extends Error {
   override readonly name = 'SparseScopeError';
