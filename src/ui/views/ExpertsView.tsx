@@ -1,4 +1,5 @@
 /** Experts view: tokens × experts for the selected MoE layer (colour = gate weight), the shared expert, and the load histogram. */
+import { useEffect, useRef } from 'react';
 import { useStore } from '../store.ts';
 import { Heatmap } from './Heatmap.tsx';
 import { LayerSelect } from './LayerSelect.tsx';
@@ -8,6 +9,17 @@ export function ExpertsView() {
   const analysis = useStore((s) => s.analysis);
   const layer = useStore((s) => s.layer);
   const shape = useStore((s) => s.model.summary?.shape);
+  const setLayer = useStore((s) => s.setLayer);
+  // The first layers of DeepSeek models are dense: opening on one would show no heatmap. On opening (and on
+  // each new trace) a dense selection moves to the first MoE layer; the user may still pick a dense one after.
+  const jumpedFor = useRef<unknown>(undefined);
+  useEffect(() => {
+    const first = analysis?.rows[0]?.layers;
+    if (!first || jumpedFor.current === analysis) return;
+    jumpedFor.current = analysis;
+    const firstMoe = first.findIndex((l) => l.routerProbs !== undefined);
+    if (firstMoe >= 0 && first[Math.min(layer, first.length - 1)]?.routerProbs === undefined) setLayer(firstMoe);
+  }, [analysis, layer, setLayer]);
   if (!analysis?.rows.length) {
     return (
       <div className="view">
