@@ -13,9 +13,11 @@ export interface TensorInfo {
   type: number;
   /** ne order, fastest-varying first */
   shape: number[];
-  /** absolute byte offset in the file */
+  /** absolute byte offset in the file (of a split set: in its part) */
   offset: number;
   byteLength: number;
+  /** of a split set: the 0-based part (split.no) whose file holds the bytes; absent for a whole file */
+  part?: number;
 }
 
 export function validateLayout(label: string, raw: RawTensorInfo[], alignment: number, dataOffset: number, fileSize: number): TensorInfo[] {

@@ -1,9 +1,28 @@
 /** Node only: writes serializeGguf's chunks to `path`, one chunk at a time (no big concatenation). */
 import { open } from 'node:fs/promises';
-import { serializeGguf, type GgufSpec } from './writer.ts';
+import { splitPartName } from './split.ts';
+import { serializeGguf, splitGgufSpec, type GgufSpec } from './writer.ts';
 
 export async function writeGgufFile(path: string, spec: GgufSpec): Promise<number> {
-  const chunks = serializeGguf(spec);
+  return writeChunks(path, serializeGguf(spec));
+}
+
+/**
+ * Writes `spec` as a split set `<prefix>-00001-of-0000N.gguf` … (see splitGgufSpec); returns the
+ * parts' paths in order (part 1 first: the one to open).
+ */
+export async function writeSplitGguf(prefix: string, spec: GgufSpec, parts: number): Promise<string[]> {
+  const specs = splitGgufSpec(spec, parts);
+  const paths: string[] = [];
+  for (const [i, s] of specs.entries()) {
+    const path = splitPartName(prefix, i + 1, parts);
+    await writeChunks(path, serializeGguf(s));
+    paths.push(path);
+  }
+  return paths;
+}
+
+async function writeChunks(path: string, chunks: Uint8Array[]): Promise<number> {
   const h = await open(path, 'w');
   let written = 0;
   try {

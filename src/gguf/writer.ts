@@ -220,6 +220,31 @@ export function quantizedTensor(name: string, type: number, shape: number[], val
   return { name, type, shape, data: quantize(type, values) };
 }
 
+/**
+ * A spec as the `parts` files of a split set, as llama.cpp's gguf-split --split-max-tensors writes
+ * it: tensors in order, ceil(n / parts) per part; part 1 keeps all metadata, every part gets
+ * split.no (u16, 0-based), split.count (u16) and split.tensors.count (i32).
+ * Returns each part's spec (serialize each with serializeGguf).
+ */
+export function splitGgufSpec(spec: GgufSpec, parts: number): GgufSpec[] {
+  const n = spec.tensors.length;
+  if (!Number.isInteger(parts) || parts < 1 || parts > Math.min(n, 0xffff)) throw bad(`a ${n}-tensor file cannot be split into ${parts} parts`);
+  const list = entries(spec).filter((e) => !e.key.startsWith('split.'));
+  const per = Math.ceil(n / parts);
+  return Array.from({ length: parts }, (_, i) => {
+    const keys: GgufMetadataEntry[] = [
+      { key: 'split.no', type: 'u16', value: i },
+      { key: 'split.count', type: 'u16', value: parts },
+      { key: 'split.tensors.count', type: 'i32', value: n },
+    ];
+    const tensors = spec.tensors.slice(i * per, (i + 1) * per);
+    if (tensors.length === 0) throw bad(`a ${n}-tensor file split ${per} tensors a part leaves part ${i + 1} of ${parts} empty`);
+    // part 1: the file's metadata then the split keys (gguf-split's order); the others: split keys only
+    const meta = i === 0 ? [...list, ...keys] : keys;
+    return { metadata: meta, tensors, alignment: spec.alignment };
+  });
+}
+
 /** Total bytes of serializeGguf's chunks. */
 export function chunksByteLength(chunks: Uint8Array[]): number {
   return chunks.reduce((s, c) => s + c.length, 0);
