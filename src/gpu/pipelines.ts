@@ -3,6 +3,7 @@
  * change its WGSL (workgroup size, f16 or f32, subgroups). The label carries the variant so GPU
  * errors and captures name the exact shader.
  */
+import { recordInPass } from './pass-scope.ts';
 export interface PipelineKey {
   kernel: string;
   variant: Record<string, string | number | boolean>;
@@ -39,16 +40,16 @@ export function bindBuffers(device: GPUDevice, pipeline: GPUComputePipeline, buf
   });
 }
 
-/** Encodes one dispatch in its own pass. */
+/** Encodes one dispatch: in its own pass, or in the encoder's shared one inside `inOnePass`. */
 export function encodeDispatch(
   enc: GPUCommandEncoder,
   pipeline: GPUComputePipeline,
   bindGroup: GPUBindGroup,
   workgroups: [number, number?, number?],
 ): void {
-  const pass = enc.beginComputePass({ label: pipeline.label });
-  pass.setPipeline(pipeline);
-  pass.setBindGroup(0, bindGroup);
-  pass.dispatchWorkgroups(workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1);
-  pass.end();
+  recordInPass(enc, pipeline.label, (pass) => {
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1);
+  });
 }

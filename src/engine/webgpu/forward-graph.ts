@@ -8,6 +8,7 @@
  */
 import { isMoeLayer, type ModelConfig } from '../../model/config.ts';
 import { createStorage, uploadStorage } from '../../gpu/buffers.ts';
+import { inOnePass } from '../../gpu/pass-scope.ts';
 import { createRmsnorm } from '../../gpu/shaders/rmsnorm/rmsnorm.ts';
 import { createLayernorm } from '../../gpu/shaders/layernorm/layernorm.ts';
 import { createSwiglu } from '../../gpu/shaders/swiglu/swiglu.ts';
@@ -377,9 +378,15 @@ export class ForwardGraph {
     push(rms(h, 'output_norm.weight', x, E), (enc) => logitsMv.encode(enc));
   }
 
-  /** Records the pass for tokens at positions pos..pos+m-1 (ids must already be in `ids`). */
+  /**
+   * Records the pass for tokens at positions pos..pos+m-1 (ids must already be in `ids`), every kernel in
+   * one compute pass (src/gpu/pass-scope.ts; a trace's clears split it). The pass timer runs the steps
+   * one by one instead, to put timestamps between them.
+   */
   encode(enc: GPUCommandEncoder, pos: number): void {
-    for (const s of this.steps) s.run(enc, pos);
+    inOnePass(enc, `forward m=${this.o.m}`, () => {
+      for (const s of this.steps) s.run(enc, pos);
+    });
   }
 
   destroy(): void {

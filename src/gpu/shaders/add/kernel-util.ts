@@ -6,6 +6,7 @@
  */
 import { SparseScopeError } from '../../../errors.ts';
 import { wgslStruct, packParams, paramByteSize, type ParamLayout, type ParamValues } from '../../params.ts';
+import { recordInPass } from '../../pass-scope.ts';
 
 export type ConstValue = boolean | number | { u32: number } | { f32: number };
 
@@ -53,15 +54,18 @@ export interface Step {
   grid: [number, number?, number?];
 }
 
-/** Records the steps in one compute pass (dispatches in a pass run in order, storage writes visible to the next). */
+/**
+ * Records the steps in one compute pass (dispatches in a pass run in order, storage writes visible to the
+ * next): the encoder's shared pass inside `inOnePass` (src/gpu/pass-scope.ts), else a pass of their own.
+ */
 export function encodeSteps(enc: GPUCommandEncoder, steps: Step[], label: string): void {
-  const pass = enc.beginComputePass({ label });
-  for (const s of steps) {
-    pass.setPipeline(s.pipeline);
-    pass.setBindGroup(0, s.bindGroup);
-    pass.dispatchWorkgroups(s.grid[0], s.grid[1] ?? 1, s.grid[2] ?? 1);
-  }
-  pass.end();
+  recordInPass(enc, label, (pass) => {
+    for (const s of steps) {
+      pass.setPipeline(s.pipeline);
+      pass.setBindGroup(0, s.bindGroup);
+      pass.dispatchWorkgroups(s.grid[0], s.grid[1] ?? 1, s.grid[2] ?? 1);
+    }
+  });
 }
 
 export function badArg(message: string): SparseScopeError {

@@ -1,6 +1,6 @@
 /**
  * A prepared kernel: pipeline, bind groups and uniform buffers made once, so encoding a step
- * allocates nothing. One compute pass per encode, one dispatch per tensor part.
+ * allocates nothing. One compute pass per encode (or the encoder's shared pass, src/gpu/pass-scope.ts), one dispatch per tensor part.
  */
 export interface PreparedKernel {
   /** Records the dispatches in one compute pass (with optional timestamp writes for that pass). */
@@ -15,16 +15,23 @@ export interface PreparedStep {
   params: GPUBuffer;
 }
 
+import { recordInPass } from '../../pass-scope.ts';
+
 export function preparedKernel(pipeline: GPUComputePipeline, steps: PreparedStep[]): PreparedKernel {
   return {
     encode(enc, timestampWrites) {
-      const pass = enc.beginComputePass({ label: pipeline.label, timestampWrites });
-      pass.setPipeline(pipeline);
-      for (const s of steps) {
-        pass.setBindGroup(0, s.bg);
-        pass.dispatchWorkgroups(s.grid[0], s.grid[1]);
-      }
-      pass.end();
+      recordInPass(
+        enc,
+        pipeline.label,
+        (pass) => {
+          pass.setPipeline(pipeline);
+          for (const s of steps) {
+            pass.setBindGroup(0, s.bg);
+            pass.dispatchWorkgroups(s.grid[0], s.grid[1]);
+          }
+        },
+        timestampWrites,
+      );
     },
     destroy() {
       steps.forEach((s) => s.params.destroy());

@@ -10,6 +10,7 @@
 import { uniformBuffer, packParams, type ParamLayout } from '../../params.ts';
 import { getPipeline, bindBuffers } from '../../pipelines.ts';
 import { createStorage } from '../../buffers.ts';
+import { leavePass } from '../../pass-scope.ts';
 import { assemble, badArg, checkGroups, encodeSteps, type Step } from '../add/kernel-util.ts';
 import partialSource from './attn-partial.wgsl?raw';
 import combineSource from './attn-combine.wgsl?raw';
@@ -182,7 +183,10 @@ export function createAttention(device: GPUDevice, a: AttentionArgs): PreparedAt
         { pipeline: combine, bindGroup: bgCombine, grid: [a.heads, a.nq] },
       ];
       if (weights && bgWeights) {
-        if (a.sparse) enc.clearBuffer(a.weights!, 0, a.nq * a.capacity * 4);
+        if (a.sparse) {
+          leavePass(enc); // a clear is an encoder command, not a dispatch (trace runs only)
+          enc.clearBuffer(a.weights!, 0, a.nq * a.capacity * 4);
+        }
         steps.push({ pipeline: weights, bindGroup: bgWeights, grid: [Math.ceil(maxCand / WG), a.nq] });
       }
       encodeSteps(enc, steps, 'attention');

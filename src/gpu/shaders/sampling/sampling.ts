@@ -17,6 +17,7 @@
 import { packParams, uniformBuffer, type ParamLayout } from '../../params.ts';
 import { getPipeline, bindBuffers } from '../../pipelines.ts';
 import { createStorage } from '../../buffers.ts';
+import { leavePass } from '../../pass-scope.ts';
 import { assemble, badArg, checkGroups, encodeSteps, type Step } from '../add/kernel-util.ts';
 import { CANDIDATES, MAX_PENALTY_LAST_N, nonFiniteLogits, REDUCE_SPAN, REDUCE_WG, SELECT_CHUNK, type SamplerSettings } from './sampling.ref.ts';
 import commonSource from './common.wgsl?raw';
@@ -166,11 +167,13 @@ export function createGpuSampler(device: GPUDevice, vocab: number): GpuSampler {
           n_part: groups,
         }),
       );
+      leavePass(enc); // copies are encoder commands: the forward's shared pass ends here
       enc.copyBufferToBuffer(a.logits, offset, work, 0, V * 4);
       const steps: Step[] = window.length ? [penaltyStep] : [];
       if (!sampled) steps.push(...greedySteps);
       else steps.push(...selectSteps, ...(fullZ ? [zsumStep] : []), finalizeStep);
       encodeSteps(enc, steps, sampled ? 'sample' : 'sample-greedy');
+      leavePass(enc);
       enc.copyBufferToBuffer(out, 0, staging, 0, 8);
     },
     async readToken() {
