@@ -15,7 +15,7 @@ const messages = [
 describe('renderChatPrompt', () => {
   it('renders the file template with BOS/EOS and the generation prompt', () => {
     const r = renderChatPrompt(DEEPSEEK_LIKE, messages, { bosToken: '<s>', eosToken: '</s>' });
-    expect(r).toEqual({ source: 'file', text: '<s>Be brief.<｜User｜>Hi<｜Assistant｜>Hello!</s><｜User｜>2+2?<｜Assistant｜>' });
+    expect(r).toMatchObject({ source: 'file', thinking: false, text: '<s>Be brief.<｜User｜>Hi<｜Assistant｜>Hello!</s><｜User｜>2+2?<｜Assistant｜>' });
     expect(renderChatPrompt(DEEPSEEK_LIKE, messages, { addGenerationPrompt: false }).text.endsWith('2+2?')).toBe(true);
   });
 
@@ -33,5 +33,14 @@ describe('renderChatPrompt', () => {
     const throwing = renderChatPrompt("{{ raise_exception('nope') }}", messages);
     expect(throwing.source).toBe('fallback');
     expect(throwing.text.endsWith('Assistant:')).toBe(true);
+  });
+
+  it('a template gets the thinking switch when asked, and earlier answers without their reasoning', () => {
+    // the shape of DeepSeek-V3.1's generation prompt and Qwen3's switch
+    const t = "{% for m in messages %}[{{ m.role }}]{{ m.content }}{% if m.reasoning_content %}({{ m.reasoning_content }}){% endif %}{% endfor %}{% if thinking %}<think>{% elif enable_thinking is defined %}</think>{% endif %}";
+    const m = [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: '<think>r</think>a' }, { role: 'user', content: 'Q' }];
+    expect(renderChatPrompt(t, m, { thinking: true })).toMatchObject({ source: 'file', thinking: true, text: '[user]Hi[assistant]a(r)[user]Q<think>' });
+    expect(renderChatPrompt(t, m, { thinking: false })).toMatchObject({ thinking: false, text: '[user]Hi[assistant]a(r)[user]Q</think>' });
+    expect(renderChatPrompt(t, m).text).toBe('[user]Hi[assistant]a(r)[user]Q');
   });
 });
