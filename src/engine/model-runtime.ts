@@ -7,7 +7,7 @@ import { openGguf, type GgufSource } from '../gguf/reader.ts';
 import { readModelConfig, type ModelConfig } from '../model/config.ts';
 import { checkTensors } from '../model/weights-spec.ts';
 import { createTokenizer, type Tokenizer } from '../model/tokenizer/index.ts';
-import { renderChatPrompt, specialTokenTexts } from '../model/chat-template.ts';
+import { chatOptionsFor, describeChatFormat, familyOf, renderChatPrompt } from '../model/chat-template.ts';
 import { samplerSettings } from '../gpu/shaders/sampling/sampling.ts';
 import type { TokenTrace as RefTokenTrace } from '../model/reference/forward.ts';
 import type { GpuContext } from '../gpu/device.ts';
@@ -121,6 +121,7 @@ export class ModelRuntime {
         backend: 'webgpu',
         shape: shapeOf(config),
         indexTopK: config.indexer?.topK,
+        chatFormat: describeChatFormat(typeof file.metadata['tokenizer.chat_template'] === 'string' ? (file.metadata['tokenizer.chat_template'] as string) : undefined, familyOf(tokenizer, { arch: config.arch, name: config.name ?? name })),
       };
       const template = typeof file.metadata['tokenizer.chat_template'] === 'string' ? (file.metadata['tokenizer.chat_template'] as string) : undefined;
       onEvent({ kind: 'ready', model: summary });
@@ -143,12 +144,12 @@ export class ModelRuntime {
   }
 
   /** The prompt's ids; `templateError` when the file's chat template failed and the fallback format was used. */
-  private promptIds(req: { prompt?: string; messages?: GenerateRequest['messages'] }): { ids: number[]; templateError?: TemplateError } {
+  private promptIds(req: { prompt?: string; messages?: GenerateRequest['messages']; thinking?: boolean }): { ids: number[]; templateError?: TemplateError } {
     const tok = this.tokenizer;
     let ids: number[];
     let templateError: TemplateError | undefined;
     if (req.messages?.length) {
-      const r = renderChatPrompt(this.template, req.messages, specialTokenTexts(tok));
+      const r = renderChatPrompt(this.template, req.messages, { ...chatOptionsFor(tok, this.summary), thinking: req.thinking });
       if (r.error) templateError = { code: 'template', message: r.warning ?? r.error.message };
       ids = tok.encode(r.text, { addSpecial: false, parseSpecial: true });
     } else {

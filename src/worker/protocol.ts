@@ -42,6 +42,17 @@ export interface ModelSummary {
   shape?: ModelShape;
   /** Optional: the file's indexer top-k (DSA models), the classroom slider's default. */
   indexTopK?: number;
+  /** Optional: the chat format the engine renders conversations with, and whether it has a thinking mode. */
+  chatFormat?: ChatFormatInfo;
+}
+
+/** Which chat format renders this model's conversations (docs/chat-formats.md). */
+export interface ChatFormatInfo {
+  /** 'file' (the GGUF's Jinja template), a family ('deepseek-v3', 'deepseek-v3.1', 'deepseek-v3.2', 'deepseek-v2') or 'fallback'. */
+  format: string;
+  label: string;
+  /** The format has a thinking mode (`<think>`…`</think>`): GenerateRequest.thinking switches it. */
+  thinking: boolean;
 }
 
 /** Architecture sizes a UI needs (cache bytes, axes); every field straight from the GGUF metadata. */
@@ -90,6 +101,8 @@ export interface GenerateRequest {
   indexTopK?: number;
   /** Which traces to read back from the GPU for each generated token; nothing when absent. */
   trace?: TraceRequest;
+  /** Optional: thinking mode for chat formats that have one (the reply starts with its reasoning); default off. */
+  thinking?: boolean;
 }
 
 /** A chat template that failed or ran past its bounds; the reply used a plain fallback format. */
