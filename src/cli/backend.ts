@@ -6,8 +6,7 @@
 import { SparseScopeError } from '../errors.ts';
 import type { GgufFile } from '../gguf/reader.ts';
 import type { ModelConfig } from '../model/config.ts';
-import { ReferenceModel, type TokenTrace } from '../model/reference/forward.ts';
-import { loadReferenceModelData } from '../model/reference/weights.ts';
+import type { TokenTrace } from '../model/reference/forward.ts';
 
 export type BackendKind = 'cpu' | 'webgpu';
 export const BACKENDS: readonly BackendKind[] = ['cpu', 'webgpu'];
@@ -32,22 +31,14 @@ export interface Backend {
 export async function createBackend(kind: BackendKind, file: GgufFile, contextSize?: number): Promise<Backend> {
   switch (kind) {
     case 'cpu': {
-      const { config, weights } = await loadReferenceModelData(file);
-      const model = new ReferenceModel(config, weights);
+      // The CPU twin of WebGpuModel (src/engine/cpu): the reference forward behind the same session surface.
+      const { CpuModel } = await import('../engine/cpu/cpu-model.ts');
+      const model = await CpuModel.load(file, { contextSize });
       return {
         kind,
-        config,
-        session: (o) => {
-          const s = model.session(o);
-          return {
-            async feed(tokens, fo = {}) {
-              const steps = tokens.map((t) => s.step(t));
-              const logits = fo.allLogits ? steps.map((r) => r.logits) : [steps[steps.length - 1].logits];
-              return o?.trace ? { logits, trace: steps.map((r) => r.trace!) } : { logits };
-            },
-          };
-        },
-        close() {},
+        config: model.config,
+        session: (o) => model.session(o),
+        close: () => model.destroy(),
       };
     }
     case 'webgpu': {

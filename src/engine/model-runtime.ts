@@ -1,19 +1,23 @@
 /**
- * A loaded model behind the engine protocol: the GPU model, its tokenizer and chat template, and the
- * generate / trace / classroom-step operations in protocol terms. The engine (in-process-engine.ts)
- * owns one of these at a time.
+ * A loaded model behind the engine protocol: the model (WebGPU or CPU, through RuntimeModel), its
+ * tokenizer and chat template, and the generate / trace / classroom-step operations in protocol terms.
+ * The engines (in-process-engine.ts on the GPU, cpu/cpu-engine.ts on the CPU) own one of these at a time.
  */
-import { openGguf, type GgufSource } from '../gguf/reader.ts';
+import { openGguf, type GgufFile, type GgufSource } from '../gguf/reader.ts';
 import { readModelConfig, type ModelConfig } from '../model/config.ts';
 import { checkTensors } from '../model/weights-spec.ts';
 import { createTokenizer, type Tokenizer } from '../model/tokenizer/index.ts';
 import { chatOptionsFor, describeChatFormat, familyOf, renderChatPrompt } from '../model/chat-template.ts';
 import { samplerSettings } from '../gpu/shaders/sampling/sampling.ts';
+import { sampleRef } from '../gpu/shaders/sampling/sampling.ref.ts';
 import type { TokenTrace as RefTokenTrace } from '../model/reference/forward.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import { SparseScopeError } from '../errors.ts';
 import { WebGpuModel } from './webgpu/webgpu-model.ts';
 import type { PassTiming } from './webgpu/pass-timer.ts';
+import { CpuModel } from './cpu/cpu-model.ts';
+import type { RuntimeModel, RuntimeSession, SampleRequest } from './runtime-model.ts';
+import { tokenLogprob } from './token-logprobs.ts';
 import type {
   Candidate,
   GenerateEvent,
@@ -33,6 +37,20 @@ import type {
 
 /** Cache rows allocated at load; the UI refuses prompts that would not fit. */
 const DEFAULT_CONTEXT = 2048;
+
+/** WebGpuModel as a RuntimeModel (its sessions already have the session surface). */
+function gpuRuntimeModel(model: WebGpuModel): RuntimeModel {
+  return {
+    backend: 'webgpu',
+    config: model.config,
+    capacity: model.capacity,
+    hasTimestamps: model.ctx.info.hasTimestamps,
+    session: (o) => model.session(o),
+    destroy: () => model.destroy(),
+  };
+}
+
+type ModelLoader = (file: GgufFile, onProgress: (p: { loadedBytes: number; totalBytes: number; tensor: string }) => void) => Promise<{ model: RuntimeModel; gpu?: WebGpuModel }>;
 
 function ggufSource(source: ModelSource): GgufSource {
   if (source.kind === 'url') return { kind: 'url', url: source.url };
@@ -81,13 +99,28 @@ export class ModelRuntime {
   private aborted = false;
 
   private constructor(
-    readonly model: WebGpuModel,
+    readonly model: RuntimeModel,
+    /** The same model when it is on the GPU: the Speed view's profile needs its passes. */
+    private readonly gpu: WebGpuModel | undefined,
     readonly tokenizer: Tokenizer,
     readonly template: string | undefined,
     readonly summary: ModelSummary,
   ) {}
 
-  static async load(ctx: GpuContext, source: ModelSource, onEvent: (e: LoadEvent) => void): Promise<ModelRuntime> {
+  /** The model on the GPU of `ctx`. */
+  static load(ctx: GpuContext, source: ModelSource, onEvent: (e: LoadEvent) => void): Promise<ModelRuntime> {
+    return ModelRuntime.open(source, onEvent, async (file, onProgress) => {
+      const gpu = await WebGpuModel.load(ctx, file, { contextSize: DEFAULT_CONTEXT, onProgress });
+      return { model: gpuRuntimeModel(gpu), gpu };
+    });
+  }
+
+  /** The model on the CPU (the reference forward; weights as f32). */
+  static loadCpu(source: ModelSource, onEvent: (e: LoadEvent) => void): Promise<ModelRuntime> {
+    return ModelRuntime.open(source, onEvent, async (file, onProgress) => ({ model: await CpuModel.load(file, { contextSize: DEFAULT_CONTEXT, onProgress }) }));
+  }
+
+  private static async open(source: ModelSource, onEvent: (e: LoadEvent) => void, loadModel: ModelLoader): Promise<ModelRuntime> {
     const file = await openGguf(ggufSource(source));
     try {
       const config = readModelConfig(file.metadata, file.tensors);
@@ -106,10 +139,7 @@ export class ModelRuntime {
         contextLength: config.contextLength,
         shape: shapeOf(config),
       });
-      const model = await WebGpuModel.load(ctx, file, {
-        contextSize: DEFAULT_CONTEXT,
-        onProgress: (p) => onEvent({ kind: 'progress', loadedBytes: p.loadedBytes, totalBytes: p.totalBytes, tensor: p.tensor }),
-      });
+      const { model, gpu } = await loadModel(file, (p) => onEvent({ kind: 'progress', loadedBytes: p.loadedBytes, totalBytes: p.totalBytes, tensor: p.tensor }));
       const name = source.kind === 'path' ? source.path.split('/').pop()! : (source.name ?? 'model.gguf');
       const summary: ModelSummary = {
         name: config.name ?? name,
@@ -118,14 +148,14 @@ export class ModelRuntime {
         layers: config.layers,
         contextLength: model.capacity,
         vocabSize: config.vocab,
-        backend: 'webgpu',
+        backend: model.backend,
         shape: shapeOf(config),
         indexTopK: config.indexer?.topK,
         chatFormat: describeChatFormat(typeof file.metadata['tokenizer.chat_template'] === 'string' ? (file.metadata['tokenizer.chat_template'] as string) : undefined, familyOf(tokenizer, { arch: config.arch, name: config.name ?? name })),
       };
       const template = typeof file.metadata['tokenizer.chat_template'] === 'string' ? (file.metadata['tokenizer.chat_template'] as string) : undefined;
       onEvent({ kind: 'ready', model: summary });
-      return new ModelRuntime(model, tokenizer, template, summary);
+      return new ModelRuntime(model, gpu, tokenizer, template, summary);
     } finally {
       await file.close();
     }
@@ -192,7 +222,11 @@ export class ModelRuntime {
     const settings = samplerSettings(req.sampling);
     const history = [...ids];
     const t0 = performance.now();
-    let r = await session.feedAndSample(ids, { settings, history, step: 0 });
+    const wantLogprobs = req.logprobs !== undefined;
+    if (wantLogprobs && !(Number.isInteger(req.logprobs) && req.logprobs! >= 0 && req.logprobs! <= 20)) {
+      throw new SparseScopeError('bad-argument', `logprobs must be an integer in [0, 20] (alternatives per token), got ${req.logprobs}`);
+    }
+    let r = await this.feedSample(session, ids, { settings, history, step: 0 }, wantLogprobs);
     onEvent({ kind: 'prefill', promptTokens: ids.length, ms: performance.now() - t0, tokens: ids.map((id) => ({ id, text: this.tokenizer.decode([id], { special: true }) })), ...(templateError ? { templateError } : {}) });
     const dec = this.tokenizer.createStreamDecoder();
     let firstAt = 0;
@@ -212,12 +246,13 @@ export class ModelRuntime {
       history.push(next);
       const stepStart = performance.now();
       // Feed the chosen token now: its trace is the pass that reads it, and the same submit samples the next.
-      r = await session.feedAndSample([next], { settings, history, step: n + 1 });
+      const logprob = wantLogprobs && r.logits ? tokenLogprob(r.logits, next, req.logprobs!, (id) => this.tokenizer.decode([id], { special: true })) : undefined;
+      r = await this.feedSample(session, [next], { settings, history, step: n + 1 }, wantLogprobs);
       lastAt = performance.now();
       if (n === 0) firstAt = lastAt;
       const text = dec.push(next);
       const trace = traceReq && r.trace ? { ...toProtocolTrace(r.trace[0], traceReq), ms: performance.now() - stepStart } : undefined;
-      onEvent({ kind: 'token', id: next, text, index: n, trace });
+      onEvent({ kind: 'token', id: next, text, index: n, trace, ...(logprob ? { logprob } : {}) });
       n++;
       if (session.position >= this.model.capacity) break;
     }
@@ -228,6 +263,17 @@ export class ModelRuntime {
     const decodeSeconds = (lastAt - firstAt) / 1000;
     const tokensPerSecond = n > 1 && decodeSeconds > 0 ? (n - 1) / decodeSeconds : 0;
     onEvent({ kind: 'done', reason, tokens: n, tokensPerSecond, timeToFirstTokenMs: (firstAt || performance.now()) - t0 });
+  }
+
+  /**
+   * feedAndSample, but with the sampled position's logits on the host when `wantLogits` (logprobs): the
+   * GPU then reads the row back and the token is drawn by the sampler's CPU twin (same draw, see
+   * sampling.ref.ts); the CPU backend has the logits anyway.
+   */
+  private async feedSample(session: RuntimeSession, tokens: readonly number[], sample: SampleRequest, wantLogits: boolean): Promise<{ token: number; logits?: Float32Array; trace?: RefTokenTrace[] }> {
+    if (!wantLogits || this.model.backend === 'cpu') return session.feedAndSample(tokens, sample);
+    const r = await session.feed(tokens);
+    return { token: sampleRef(r.logits[0], sample.history, sample.settings, sample.step), logits: r.logits[0], trace: r.trace };
   }
 
   private async traceNow(prompt: string, req: TraceRequest, indexTopK?: number): Promise<TokenTrace[]> {
@@ -263,11 +309,13 @@ export class ModelRuntime {
   private async profileNow(req: ProfileRequest): Promise<ProfileResult> {
     const steps = req.steps ?? 8;
     if (!Number.isInteger(steps) || steps < 1) throw new SparseScopeError('bad-argument', `profile steps must be an integer ≥ 1, got ${steps}`);
-    const method = req.method ?? (this.model.ctx.info.hasTimestamps ? 'timestamp-query' : 'cpu-submit-wait');
-    if (method === 'timestamp-query' && !this.model.ctx.info.hasTimestamps) throw new SparseScopeError('bad-argument', 'this adapter has no timestamp-query');
+    const gpu = this.gpu;
+    if (!gpu) throw new SparseScopeError('not-implemented', 'per-layer profiling times GPU passes: load the model on the WebGPU backend');
+    const method = req.method ?? (this.model.hasTimestamps ? 'timestamp-query' : 'cpu-submit-wait');
+    if (method === 'timestamp-query' && !this.model.hasTimestamps) throw new SparseScopeError('bad-argument', 'this adapter has no timestamp-query');
     const { ids } = this.promptIds({ prompt: req.prompt });
     this.checkFits(ids.length + steps);
-    const session = this.model.session({ indexTopK: req.indexTopK });
+    const session = gpu.session({ indexTopK: req.indexTopK });
     let token = (await session.feedAndSample(ids, { settings: samplerSettings({ temperature: 0 }), history: ids, step: 0 })).token;
     const runs: PassTiming[] = [];
     for (let i = 0; i < steps; i++) {

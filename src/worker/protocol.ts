@@ -103,6 +103,17 @@ export interface GenerateRequest {
   trace?: TraceRequest;
   /** Optional: thinking mode for chat formats that have one (the reply starts with its reasoning); default off. */
   thinking?: boolean;
+  /**
+   * Optional: give each token event its log-probability and this many most likely alternatives (0–20).
+   * On the GPU this reads each logits row back and samples with the sampler's CPU twin (same draws).
+   */
+  logprobs?: number;
+}
+
+/** A generated token's log-probability (natural log, raw model distribution) and the top alternatives. */
+export interface TokenLogprob {
+  logprob: number;
+  top: { id: number; text: string; logprob: number }[];
 }
 
 /** A chat template that failed or ran past its bounds; the reply used a plain fallback format. */
@@ -121,7 +132,7 @@ export type GenerateEvent =
       /** The file's chat template failed or ran past its bounds: the reply uses a plain fallback format. */
       templateError?: TemplateError;
     }
-  | { kind: 'token'; id: number; text: string; index: number; trace?: TokenTrace }
+  | { kind: 'token'; id: number; text: string; index: number; trace?: TokenTrace; logprob?: TokenLogprob }
   /** tokensPerSecond: decode speed, (tokens − 1) over the time from the first token to the last; prefill is in timeToFirstTokenMs. */
   | { kind: 'done'; reason: 'eos' | 'max-tokens' | 'aborted'; tokens: number; tokensPerSecond: number; timeToFirstTokenMs: number };
 

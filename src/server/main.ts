@@ -1,0 +1,4 @@
+/** The package's bin entry (bin/sparsescope.mjs runs the built copy of this file). */
+import { main } from './cli.ts';
+
+await main(process.argv.slice(2));
