@@ -6,15 +6,15 @@
  *   generate <gguf> --prompt <text> [--max-tokens N] [--temperature T] [--seed S] [--top-k K] [--top-p P]
  *            [--min-p P] [--repeat-penalty R] [--backend ...] [--index-top-k N] [--json]
  *   trace    <gguf> --prompt <text> [--index-top-k N]  → {"tokens":[...],"trace":[...]}
- *   chat-prompt <gguf> --messages '[{"role":"user","content":"Hi"}]'   → the rendered prompt (stdout),
- *            which template rendered it (stderr); a template that fails or runs past its bounds is a
- *            typed 'template' error with a non-zero exit
+ *   chat-prompt <gguf> --messages '[{"role":"user","content":"Hi"}]' [--thinking]   → the rendered prompt
+ *            (stdout), which template or family format rendered it (stderr); a template that fails or
+ *            runs past its bounds is a typed 'template' error with a non-zero exit
  * stdout carries only the JSON or the generated text; errors go to stderr with a non-zero exit.
  */
 import { isSparseScopeError, SparseScopeError } from '../errors.ts';
 import { openGguf, type GgufFile } from '../gguf/reader.ts';
 import { typeName } from '../gguf/types.ts';
-import { renderChatPrompt, specialTokenTexts, type ChatMessage } from '../model/chat-template.ts';
+import { chatOptionsFor, renderChatPrompt, type ChatMessage } from '../model/chat-template.ts';
 import { readModelConfig } from '../model/config.ts';
 // The GPU sampler's CPU twin: the same seed draws the same tokens here, in the page and on either backend.
 import { createReferenceSampler } from '../gpu/shaders/sampling/sampling.ref.ts';
@@ -28,14 +28,14 @@ const USAGE = `usage: npm run --silent cli -- <command>
   logits   <gguf> --tokens 1,2,3 [--backend cpu|webgpu] [--index-top-k N]
   generate <gguf> --prompt <text> [--max-tokens N] [--temperature T] [--seed S] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--backend cpu|webgpu] [--index-top-k N] [--json]
   trace    <gguf> --prompt <text> [--index-top-k N]
-  chat-prompt <gguf> --messages '<json: [{"role", "content"}]>'`;
+  chat-prompt <gguf> --messages '<json: [{"role", "content"}]>' [--thinking]`;
 
 interface Args {
   positional: string[];
   flags: Map<string, string | true>;
 }
 
-const BOOLEAN_FLAGS = new Set(['json', 'help']);
+const BOOLEAN_FLAGS = new Set(['json', 'help', 'thinking']);
 
 export function parseArgs(argv: string[]): Args {
   const positional: string[] = [];
@@ -131,10 +131,14 @@ async function run(argv: string[]): Promise<void> {
         const messages = chatMessages(str(a, 'messages'));
         const tok = tokenizerOf(f);
         const template = typeof f.metadata['tokenizer.chat_template'] === 'string' ? (f.metadata['tokenizer.chat_template'] as string) : undefined;
-        const r = renderChatPrompt(template, messages, specialTokenTexts(tok));
+        const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+        const model = { arch: text(f.metadata['general.architecture']), name: text(f.metadata['general.name']) ?? text(f.metadata['general.basename']) };
+        const r = renderChatPrompt(template, messages, { ...chatOptionsFor(tok, model), thinking: a.flags.has('thinking') });
         // the file's template failed: refuse, as the page warns (it falls back so the chat goes on)
-        if (r.error) throw new SparseScopeError('template', `${r.error.message} (the page would fall back to a plain format)`);
-        process.stderr.write(r.source === 'file' ? "template: the file's tokenizer.chat_template\n" : `template: fallback (${r.warning})\n`);
+        if (r.error) throw new SparseScopeError('template', `${r.error.message} (the page would fall back to the ${r.label} format)`);
+        const mode = r.thinking ? ', thinking' : '';
+        if (r.source === 'file') process.stderr.write(`template: the file's tokenizer.chat_template${mode}\n`);
+        else process.stderr.write(`template: ${r.source}${mode} (${r.warning ?? `no template in the file; ${r.label} format from ${r.reason}`})\n`);
         write(r.text);
         return;
       }
