@@ -1,6 +1,7 @@
 /**
  * npm run --silent cli -- <command> ...
- *   inspect  <gguf>                                   → {"arch","config","tensors":[{name,type,shape}]}
+ *   inspect  <gguf> [--context N] [--binding-limit B] [--max-buffer B] [--gpu-memory B]
+ *            → {"arch","config","fileBytes","parts"?,"memory","tensors":[{name,type,shape}]} (memory: src/model/memory-plan.ts)
  *   tokenize <gguf> <text>                            → [ids]
  *   logits   <gguf> --tokens 1,2,3 [--backend cpu|webgpu] [--index-top-k N]   → {"logits":[[...],...]}
  *   generate <gguf> --prompt <text> [--max-tokens N] [--temperature T] [--seed S] [--top-k K] [--top-p P]
@@ -16,6 +17,7 @@ import { openGguf, type GgufFile } from '../gguf/reader.ts';
 import { typeName } from '../gguf/types.ts';
 import { chatOptionsFor, renderChatPrompt, type ChatMessage } from '../model/chat-template.ts';
 import { readModelConfig } from '../model/config.ts';
+import { BASELINE_LIMITS, planMemory, type MemoryPlanOptions } from '../model/memory-plan.ts';
 // The GPU sampler's CPU twin: the same seed draws the same tokens here, in the page and on either backend.
 import { createReferenceSampler } from '../gpu/shaders/sampling/sampling.ref.ts';
 import { createTokenizer, type Tokenizer } from '../model/tokenizer/index.ts';
@@ -23,7 +25,7 @@ import { BACKENDS, createBackend, type BackendKind } from './backend.ts';
 import type { TokenTrace } from '../model/reference/forward.ts';
 
 const USAGE = `usage: npm run --silent cli -- <command>
-  inspect  <gguf>
+  inspect  <gguf> [--context N] [--binding-limit BYTES] [--max-buffer BYTES] [--gpu-memory BYTES]
   tokenize <gguf> <text>
   logits   <gguf> --tokens 1,2,3 [--backend cpu|webgpu] [--index-top-k N]
   generate <gguf> --prompt <text> [--max-tokens N] [--temperature T] [--seed S] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--backend cpu|webgpu] [--index-top-k N] [--json]
@@ -110,6 +112,22 @@ function chatMessages(json: string | undefined): ChatMessage[] {
   return v.map((m: ChatMessage) => ({ role: m.role, content: m.content }));
 }
 
+/** inspect's plan: --context N, and a device as --binding-limit / --max-buffer / --gpu-memory (bytes). */
+function inspectPlanOptions(a: Args): MemoryPlanOptions {
+  const bytes = (name: string, fallback?: number): number | undefined => {
+    const v = str(a, name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n <= 0) throw new SparseScopeError('bad-argument', `--${name} must be a positive integer, got "${v}"`);
+    return n;
+  };
+  const binding = bytes('binding-limit', BASELINE_LIMITS.maxStorageBufferBindingSize)!;
+  return {
+    context: bytes('context'),
+    limits: { maxStorageBufferBindingSize: binding, maxBufferSize: bytes('max-buffer', Math.max(binding, BASELINE_LIMITS.maxBufferSize))!, memoryBytes: bytes('gpu-memory') },
+  };
+}
+
 async function run(argv: string[]): Promise<void> {
   const a = parseArgs(argv);
   const cmd = a.positional[0];
@@ -123,8 +141,11 @@ async function run(argv: string[]): Promise<void> {
   try {
     switch (cmd) {
       case 'inspect': {
+        // header and tensor infos only: no tensor byte is read (a 10 GB file answers at once)
         const config = readModelConfig(f.metadata, f.tensors);
-        write(`${JSON.stringify({ arch: config.arch, config, tensors: f.tensors.map((t) => ({ name: t.name, type: typeName(t.type), shape: t.shape })) })}\n`);
+        const memory = planMemory(config, f.tensors, inspectPlanOptions(a));
+        const parts = f.parts.length > 1 ? { parts: f.parts } : {};
+        write(`${JSON.stringify({ arch: config.arch, config, fileBytes: f.fileSize, ...parts, memory, tensors: f.tensors.map((t) => ({ name: t.name, type: typeName(t.type), shape: t.shape })) })}\n`);
         return;
       }
       case 'chat-prompt': {

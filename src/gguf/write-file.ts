@@ -1,7 +1,7 @@
 /** Node only: writes serializeGguf's chunks to `path`, one chunk at a time (no big concatenation). */
-import { open } from 'node:fs/promises';
+import { open, truncate } from 'node:fs/promises';
 import { splitPartName } from './split.ts';
-import { serializeGguf, splitGgufSpec, type GgufSpec } from './writer.ts';
+import { serializeGguf, serializeGgufHeader, splitGgufSpec, type GgufSpec, type GgufTensorInfoSpec } from './writer.ts';
 
 export async function writeGgufFile(path: string, spec: GgufSpec): Promise<number> {
   return writeChunks(path, serializeGguf(spec));
@@ -38,4 +38,16 @@ async function writeChunks(path: string, chunks: Uint8Array[]): Promise<number> 
     await h.close();
   }
   return written;
+}
+
+/**
+ * A sparse GGUF: the header of `spec` written, the data section left as a hole up to the file's
+ * full size (no disk used for it). Reading a tensor gives zeros; tests use it to prove a code path
+ * reads no tensor data (a 10 GB file inspected in a blink). Returns the file's size.
+ */
+export async function writeSparseGguf(path: string, spec: { metadata: GgufSpec['metadata']; tensors: GgufTensorInfoSpec[]; alignment?: number }): Promise<number> {
+  const { header, fileSize } = serializeGgufHeader(spec);
+  await writeChunks(path, [header]);
+  await truncate(path, fileSize);
+  return fileSize;
 }

@@ -171,8 +171,8 @@ function writeMetadata(out: Bytes, list: GgufMetadataEntry[], tensorCount: numbe
   }
 }
 
-/** name, n_dims, ne[], type, data offset (relative, aligned) per tensor. */
-function writeTensorInfos(out: Bytes, tensors: GgufTensorSpec[], alignment: number): void {
+/** name, n_dims, ne[], type, data offset (relative, aligned) per tensor; returns the data section's size. */
+function writeTensorInfos(out: Bytes, tensors: (GgufTensorInfoSpec & { data?: Uint8Array })[], alignment: number): number {
   let rel = 0;
   const names = new Set<string>();
   for (const t of tensors) {
@@ -183,7 +183,7 @@ function writeTensorInfos(out: Bytes, tensors: GgufTensorSpec[], alignment: numb
     if (!isKnownType(t.type)) throw new SparseScopeError('unsupported-quant', `tensor "${t.name}": unknown ggml type id ${t.type}; known: ${knownTypeNames().join(', ')}`);
     if (t.shape.length > 4 || t.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) throw bad(`tensor "${t.name}": shape [${t.shape.join(', ')}] must be 0-4 non-negative integers`);
     const len = tensorByteLength(t.type, t.shape);
-    if (t.data.length !== len) {
+    if (t.data !== undefined && t.data.length !== len) {
       throw bad(`tensor "${t.name}" (${typeName(t.type)} [${t.shape.join(', ')}]) needs ${len} bytes of data, got ${t.data.length}`);
     }
     out.str(t.name);
@@ -193,6 +193,29 @@ function writeTensorInfos(out: Bytes, tensors: GgufTensorSpec[], alignment: numb
     out.u64(rel);
     rel += Math.ceil(len / alignment) * alignment;
   }
+  return rel;
+}
+
+/** A tensor's info without its bytes (for a header-only file: see serializeGgufHeader). */
+export interface GgufTensorInfoSpec {
+  name: string;
+  type: number;
+  shape: number[];
+}
+
+/**
+ * Only the header (padded to the alignment) of the file `spec` describes, and that file's full size:
+ * write the header, then extend the file to `fileSize` (ftruncate) for a sparse file whose data are
+ * holes, e.g. a 10 GB real-shaped model for tests that must never read tensor data.
+ */
+export function serializeGgufHeader(spec: { metadata: GgufSpec['metadata']; tensors: GgufTensorInfoSpec[]; alignment?: number }): { header: Uint8Array; fileSize: number } {
+  const alignment = spec.alignment ?? 32;
+  const head = new Bytes();
+  writeMetadata(head, entries({ ...spec, tensors: [] }), spec.tensors.length);
+  const dataBytes = writeTensorInfos(head, spec.tensors, alignment);
+  const header = new Uint8Array(Math.ceil(head.length / alignment) * alignment);
+  header.set(head.bytes());
+  return { header, fileSize: header.length + dataBytes };
 }
 
 /** The file as chunks: [header incl. padding, tensor 0 data, padding, tensor 1 data, padding, ...]. */
