@@ -6,6 +6,23 @@
  * that rounding cannot flip it.
  */
 import { logSoftmax } from './llama-ref.ts';
+import type { TwinName, TwinShrink } from '../../../tools/fixture/twins.ts';
+
+/** narrow bodies with the real head dims (nope 128, rope 64, v 128, kv_lora 512) */
+const NARROW = { embd: 256, heads: 2, ffn: 512 };
+
+/** The default suite's twins: each file tens of MB, all of them ~15 s on the CPU reference. */
+export const SMALL_TWINS: [TwinName, TwinShrink][] = [
+  ['youtu-llm-2b', { layers: 2, vocab: 1024, dims: { ...NARROW, qLora: 256 } }],
+  ['youtu-llm-2b', { layers: 2, vocab: 1024, mix: 'Q4_K_M', dims: { ...NARROW, qLora: 256 } }],
+  // 27 layers: llama.cpp reads a file without q_lora_rank as lite only at that count; ffx 384 is not
+  // whole 256-blocks, so the expert FFNs take the mix's fallbacks as V2-Lite's 1408 does
+  ['deepseek-v2-lite-chat', { experts: 4, vocab: 1024, mix: 'Q4_K_M', dims: { ...NARROW, ffx: 384 } }],
+  ['moonlight-16b-a3b', { experts: 4, vocab: 1024, mix: 'Q2_K', dims: { ...NARROW, ffx: 384 } }],
+  // 8 experts: llama.cpp's 8-expert rules (attn_output Q5_K, indexer.attn_k Q8_0) fire
+  ['deepseek-v3.2', { layers: 4, experts: 8, vocab: 1024, mix: 'Q4_K_M', dims: { ...NARROW, heads: 4, qLora: 256, ffx: 256, indexerHeads: 4, topK: 8 } }],
+  ['deepseek-v3', { layers: 4, experts: 16, vocab: 1024, mix: 'Q2_K', dims: { ...NARROW, heads: 4, qLora: 256, ffx: 256 } }],
+];
 
 /** Where llama.cpp's top-2 gap (nats) exceeds this, the argmax must be the same. */
 export const DECISIVE_GAP = 0.25;
