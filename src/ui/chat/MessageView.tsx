@@ -1,11 +1,25 @@
-/** One chat message: plain text, sanitized markdown, or token by token (hover shows what the indexer picked). */
+/**
+ * One chat message: plain text, sanitized markdown, or token by token (hover shows what the indexer picked).
+ * A reply's reasoning (`<think>`…`</think>`) shows as a collapsed section above the answer; the message
+ * keeps it, and the next prompt drops it (src/model/chat-formats/).
+ */
+import { splitReasoning } from '../../model/chat-formats/reasoning.ts';
 import { useStore } from '../store.ts';
 import type { Message } from '../state/types.ts';
 import { renderMarkdown } from './markdown.ts';
+import { useThinkingSetting } from './reasoning-settings.ts';
+import { ReasoningView } from './reasoning-view.tsx';
 
 export function MessageView({ m }: { m: Message }) {
   const render = useStore((s) => s.render);
   const isAssistant = m.role === 'assistant';
+  const streaming = m.status === 'streaming';
+  // in thinking mode the prompt ends with <think>: the streaming reply starts inside its reasoning
+  const formatThinks = useStore((s) => !!s.model.summary?.chatFormat?.thinking);
+  const thinkingOn = useThinkingSetting((s) => s.thinking);
+  const startsInside = formatThinks && thinkingOn && streaming;
+  const split = isAssistant ? splitReasoning(m.content, { streaming, startsInside }) : undefined;
+  const body = split ? split.answer : m.content;
   return (
     <div className={`msg ${m.role}`} data-testid={isAssistant ? 'assistant-message' : 'user-message'} data-status={m.status}>
       <div className="msg-role">
@@ -19,7 +33,14 @@ export function MessageView({ m }: { m: Message }) {
           </span>
         )}
       </div>
-      {isAssistant && render === 'tokens' && m.tokens ? <Tokens m={m} /> : isAssistant && render === 'markdown' && m.status !== 'streaming' ? <div className="msg-body md" dangerouslySetInnerHTML={{ __html: renderMarkdown(m.content) }} /> : <div className="msg-body text">{m.content}</div>}
+      {isAssistant && render === 'tokens' && m.tokens ? (
+        <Tokens m={m} />
+      ) : (
+        <>
+          {split && <ReasoningView split={split} />}
+          {isAssistant && render === 'markdown' && !streaming ? <div className="msg-body md" dangerouslySetInnerHTML={{ __html: renderMarkdown(body) }} /> : <div className="msg-body text">{body}</div>}
+        </>
+      )}
     </div>
   );
 }

@@ -1,6 +1,7 @@
 /** Sampling settings, passed to the engine with each generation. */
 import { useStore } from '../store.ts';
 import type { Settings } from '../state/types.ts';
+import { useThinkingSetting } from './reasoning-settings.ts';
 
 const FIELDS: { key: keyof Settings; label: string; min: number; max: number; step: number; hint: string }[] = [
   { key: 'temperature', label: 'temperature', min: 0, max: 2, step: 0.05, hint: '0 = always the most likely token' },
@@ -13,6 +14,9 @@ const FIELDS: { key: keyof Settings; label: string; min: number; max: number; st
 export function SettingsPanel() {
   const settings = useStore((s) => s.settings);
   const setSettings = useStore((s) => s.setSettings);
+  const chatFormat = useStore((s) => s.model.summary?.chatFormat);
+  const thinking = useThinkingSetting((s) => s.thinking);
+  const setThinking = useThinkingSetting((s) => s.setThinking);
   return (
     <details className="settings">
       <summary>Sampling settings</summary>
@@ -38,6 +42,12 @@ export function SettingsPanel() {
           <span>trace tokens</span>
           <input type="checkbox" checked={settings.traceChat} onChange={(e) => setSettings({ traceChat: e.target.checked })} />
         </label>
+        {chatFormat?.thinking && (
+          <label title={`${chatFormat.label}: the reply starts with its reasoning (<think>…</think>), shown collapsed above the answer`}>
+            <span>thinking mode</span>
+            <input data-testid="setting-thinking" type="checkbox" checked={thinking} onChange={(e) => setThinking(e.target.checked)} />
+          </label>
+        )}
       </div>
     </details>
   );

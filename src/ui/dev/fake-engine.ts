@@ -57,7 +57,7 @@ export class FakeEngine implements WorkerEngine {
       if (this.lost) throw new SparseScopeError('device-lost', 'The GPU device was lost while loading.');
       onEvent({ kind: 'progress', loadedBytes: (fileBytes * i) / 4, totalBytes: fileBytes, tensor: `blk.${i - 1}.attn_kv_a_mqa.weight` });
     }
-    this.model = { name, arch: 'deepseek32', fileBytes, layers: FAKE_SHAPE.layers, contextLength: FAKE_SHAPE.contextLength, vocabSize: 4096, backend: 'webgpu', shape: FAKE_SHAPE, indexTopK: FAKE_SHAPE.indexerTopK };
+    this.model = { name, arch: 'deepseek32', fileBytes, layers: FAKE_SHAPE.layers, contextLength: FAKE_SHAPE.contextLength, vocabSize: 4096, backend: 'webgpu', shape: FAKE_SHAPE, indexTopK: FAKE_SHAPE.indexerTopK, chatFormat: { format: 'deepseek-v3.2', label: 'DeepSeek-V3.2', thinking: true } };
     onEvent({ kind: 'ready', model: this.model });
     return this.model;
   }
@@ -90,6 +90,9 @@ export class FakeEngine implements WorkerEngine {
     let reason: 'eos' | 'max-tokens' | 'aborted' = 'max-tokens';
     // A marker prompt makes the double emit raw HTML, so tests can prove the page never renders it.
     const forced = rendered.includes('<html-test>') ? ['<img src=x onerror="window.__xss=1"><b>raw</b>'] : [];
+    // Another makes it reason first, as DeepSeek's thinking models do, with the tags cut across tokens
+    // (in thinking mode the prompt already opened <think>, so the reply only closes it).
+    const reasoning = rendered.includes('<think-test>') ? [...(req.thinking ? [] : ['<th', 'ink>']), 'Two', ' and two', ' make four.', '</th', 'ink>', 'It is', ' 4.'] : [];
     while (n < req.maxTokens) {
       await sleep(this.delay);
       if (this.lost) throw new SparseScopeError('device-lost', 'GPU device lost during generation: restart the engine.');
@@ -98,7 +101,8 @@ export class FakeEngine implements WorkerEngine {
         break;
       }
       let tok: TokenText;
-      if (forced.length) tok = { id: 1, text: ' ' + forced.shift()! };
+      if (reasoning.length) tok = { id: 1, text: reasoning.shift()! };
+      else if (forced.length) tok = { id: 1, text: ' ' + forced.shift()! };
       else {
         const id = sample(nextDistribution(ctx, req.indexTopK ?? FAKE_SHAPE.indexerTopK!), s.temperature, s.topK, s.topP, rand);
         if (id === EOS && n >= 24) {
