@@ -30,6 +30,7 @@ function figures(r: BenchResult): Record<string, number> {
     'llama.loadSeconds': r.llama!.loadSeconds,
   };
   for (const m of r.matvec) Object.assign(f, { [`matvec.${m.type}.gbPerS`]: m.gbPerS, [`matvec.${m.type}.vsCopy`]: m.vsCopy });
+  for (const m of r.matvecVariants) Object.assign(f, { [`matvec.${m.type}.${m.variantName}.gbPerS`]: m.gbPerS });
   for (const e of r.engine.runs) {
     for (const k of ['prefillSeconds', 'prefillTokPerS', 'decodeTokPerS', 'bytesPerToken', 'decodeGbPerS', 'decodeVsCopy', 'overheadSeconds', 'overheadShare'] as const) f[`engine.${e.context}.${e.topK}.${k}`] = e[k];
     // a decoded token issues work and reads its logits back at least once
@@ -54,6 +55,9 @@ it('npm run bench -- --quick writes every figure as a finite positive number', a
   for (const m of [r.copy.method, ...r.matvec.map((x) => x.method), r.attention.method, r.overhead.method]) expect(['timestamp', 'cpu']).toContain(m);
   if (process.env.SPARSESCOPE_ADAPTER && process.env.SPARSESCOPE_ADAPTER !== 'system') expect(r.adapter.name.length).toBeGreaterThan(0);
   expect(r.matvec.map((m) => m.type)).toEqual(['Q4_K', 'Q8_0']);
+  // both matvec variants side by side, exactly one per type marked as the engine's
+  for (const type of ['Q4_K', 'Q8_0']) expect(r.matvecVariants.filter((m) => m.type === type && m.engine).length).toBe(1);
+  expect(r.matvecVariants.length).toBe(4);
   // dense and DSA at each context, llama.cpp at the same contexts
   const contexts = [...new Set(r.engine.runs.map((e) => e.context))];
   expect(contexts.length).toBeGreaterThanOrEqual(2);

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { requestGpu, type GpuContext } from '../gpu/device.ts';
 import { nodeGpu } from '../gpu/node/node-gpu.ts';
 import { measureCopy, measureMatvec, type CopyFigure, type MatvecFigure } from '../gpu/shaders/matmul/measure.ts';
+import { preferredMatvecVariant, type MatvecVariant } from '../gpu/shaders/matmul/matvec.ts';
 import { measureSparseVsDense, type MeasureResult, type MeasureOptions } from '../gpu/shaders/mla/measure.ts';
 import { writeFixture, type FixtureDims } from '../tools/fixture/fixture.ts';
 import { openGguf } from '../gguf/reader.ts';
@@ -63,9 +64,12 @@ export interface BenchResult {
   quick: boolean;
   /** which sizes ran, and why */
   size: { name: BenchSize | 'quick'; reason: string };
-  adapter: { name: string; vendor: string; architecture: string; description: string; hasF16: boolean; hasSubgroups: boolean };
+  adapter: { name: string; vendor: string; architecture: string; description: string; hasF16: boolean; hasSubgroups: boolean; software: boolean };
   copy: CopyFigure;
+  /** The matvec variant the engine runs on this adapter, per weight type. */
   matvec: (MatvecFigure & { vsCopy: number })[];
+  /** Every matvec variant, side by side on the same matrix; `engine` marks the one the engine runs. */
+  matvecVariants: (MatvecFigure & { vsCopy: number; variantName: string; engine: boolean })[];
   attention: MeasureResult;
   overhead: DispatchOverhead;
   model: { dims: Partial<FixtureDims>; qtype: string; fileBytes: number; weights: WeightBytes; activeFraction: number; /** null: reused from the cache dir */ generateSeconds: number | null };
@@ -133,11 +137,6 @@ function sizing(name: BenchSize | 'quick'): Sizing {
   };
 }
 
-/** SwiftShader and llvmpipe (lavapipe) run shaders on the CPU; the same test matvec.ts uses. */
-export function isSoftwareAdapter(info: { name: string; description: string; device: string }): boolean {
-  return /llvmpipe|lavapipe|swiftshader/i.test(`${info.name} ${info.description} ${info.device}`);
-}
-
 /** Deterministic prompt ids inside the fixture's byte tokens (no BOS/EOS). */
 export function promptTokens(n: number): number[] {
   return Array.from({ length: n }, (_, i) => (i * 37 + 11) % 256);
@@ -159,7 +158,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'sparsescope-bench-'));
   try {
     const { device, info } = ctx;
-    const software = isSoftwareAdapter(info);
+    const software = info.software === true;
     const size: BenchResult['size'] = quick
       ? { name: 'quick', reason: '--quick' }
       : o.size
@@ -178,12 +177,23 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     const copy = await measureCopy(device, { bytes: z.copyBytes, ...timing });
     log(`copy: ${copy.gbPerS.toFixed(2)} GB/s traffic (${copy.method})`);
     const matvec: BenchResult['matvec'] = [];
+    const matvecVariants: BenchResult['matvecVariants'] = [];
+    const preferred = preferredMatvecVariant({ software, hasSubgroups: info.hasSubgroups });
+    const variants: [string, MatvecVariant][] = [
+      ['rows per workgroup', { subgroups: info.hasSubgroups }],
+      ['one invocation per row', { perRow: true, wg: 64 }],
+    ];
     for (const type of ['Q4_K', 'Q8_0'] as const) {
       const one = rowBytes(type, kn) * kn;
       const copies = Math.max(1, Math.ceil(z.matvecWorkingSet / one));
-      const m = await measureMatvec(device, { type, k: kn, n: kn, copies, reps: Math.max(2 * z.reps, copies), minSeconds: z.minSeconds });
-      matvec.push({ ...m, vsCopy: m.gbPerS / copy.gbPerS });
-      log(`matvec ${type} ${kn}x${kn}: ${m.gbPerS.toFixed(2)} GB/s (${m.method}, ${copies} weight copies)`);
+      for (const [variantName, variant] of variants) {
+        const m = await measureMatvec(device, { type, k: kn, n: kn, variant, copies, reps: Math.max(2 * z.reps, copies), minSeconds: z.minSeconds });
+        const engine = JSON.stringify(variant) === JSON.stringify(preferred);
+        const fig = { ...m, vsCopy: m.gbPerS / copy.gbPerS };
+        matvecVariants.push({ ...fig, variantName, engine });
+        if (engine) matvec.push(fig);
+        log(`matvec ${type} ${kn}x${kn} ${variantName}${engine ? ' (engine)' : ''}: ${m.gbPerS.toFixed(2)} GB/s (${m.method}, ${copies} weight copies)`);
+      }
     }
 
     // 2. attention: dense MLA against DSA (indexer score + top-k + sparse MLA), one layer, per token
@@ -273,9 +283,10 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       date: new Date().toISOString(),
       quick,
       size,
-      adapter: { name: info.name, vendor: info.vendor, architecture: info.architecture, description: info.description, hasF16: info.hasF16, hasSubgroups: info.hasSubgroups },
+      adapter: { name: info.name, vendor: info.vendor, architecture: info.architecture, description: info.description, hasF16: info.hasF16, hasSubgroups: info.hasSubgroups, software },
       copy,
       matvec,
+      matvecVariants,
       attention,
       overhead,
       model: { dims, qtype: 'Q4_K', fileBytes, weights: wb, activeFraction: wb.active / wb.total, generateSeconds },

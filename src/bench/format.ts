@@ -11,9 +11,11 @@ export function formatTable(r: BenchResult): string {
   const how = (m: string) => (m === 'timestamp' ? 'GPU timestamps' : 'CPU clock');
   const c = r.copy;
   add('copy bandwidth (read + write traffic)', `${f(c.gbPerS)} GB/s`, `${mb(c.bytes)} buffer, ${c.reps} copies per submit, ${how(c.method)}`);
-  for (const m of r.matvec) {
+  for (const m of r.matvecVariants) {
     const set = m.copies > 1 ? `, ${m.copies} weight copies rotated (${mb(m.copies * m.bytes)})` : '';
-    add(`${m.type} matvec ${m.k}×${m.n} (bytes read + written)`, `${f(m.gbPerS)} GB/s = ${f(m.vsCopy)} × copy`, `aim ≥ 0.70 × copy; ${m.reps} per submit${set}, ${how(m.method)}`);
+    const engine = r.matvec.find((e) => e.type === m.type);
+    const side = m.engine ? 'the engine runs this one' : engine ? `= ${f(m.gbPerS / engine.gbPerS)} × the engine's variant` : '';
+    add(`${m.type} matvec ${m.k}×${m.n}, ${m.variantName}`, `${f(m.gbPerS)} GB/s = ${f(m.vsCopy)} × copy`, `${side}; aim ≥ 0.70 × copy; ${m.reps} per submit${set}, ${how(m.method)}`);
   }
   const a = r.attention;
   const layers = a.options.layers > 1 ? `, ${a.options.layers} layer caches rotated` : '';

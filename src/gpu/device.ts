@@ -33,6 +33,15 @@ export interface GpuInfo {
   hasF16: boolean;
   hasSubgroups: boolean;
   hasTimestamps: boolean;
+  /** A CPU rasterizer (SwiftShader, llvmpipe/lavapipe, WARP): kernels pick their software variants. Set for every adapter (absent only where no GPU is involved). */
+  software?: boolean;
+}
+
+/** Software adapters by what they report: the fallback flag where the browser sets it, else their names. */
+const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe|software|warp|basic render/i;
+
+export function isSoftwareAdapter(ai: Pick<GPUAdapterInfo, 'vendor' | 'architecture' | 'description'> & { isFallbackAdapter?: boolean }): boolean {
+  return ai.isFallbackAdapter === true || SOFTWARE_ADAPTER.test(`${ai.vendor} ${ai.architecture} ${ai.description}`);
 }
 
 export type GpuEvent =
@@ -92,6 +101,7 @@ function describeAdapter(adapter: GPUAdapter, device: GPUDevice): GpuInfo {
     hasF16: device.features.has('shader-f16'),
     hasSubgroups: device.features.has('subgroups'),
     hasTimestamps: device.features.has('timestamp-query'),
+    software: isSoftwareAdapter(ai),
   };
 }
 

@@ -17,6 +17,12 @@ export function AdapterPanel() {
             Adapter: <strong data-testid="adapter-name">{info.name}</strong>
           </p>
           <p data-testid="gpu-features">Features: {info.features.join(', ') || 'none'}</p>
+          <p data-testid="gpu-kernels" data-software={String(info.software === true)}>
+            Kernels:{' '}
+            {info.software
+              ? 'a software adapter (the CPU runs the shaders): decode matvecs run one invocation per row, without workgroup barriers'
+              : `decode matvecs run several rows per workgroup${info.hasSubgroups ? ', reduced with subgroup operations' : ''}`}
+          </p>
           <table className="limits">
             <tbody>
               {SHOWN_LIMITS.map((k) => (

@@ -15,7 +15,8 @@ import { createSwiglu } from '../../gpu/shaders/swiglu/swiglu.ts';
 import { createAccumulate } from '../../gpu/shaders/add/add.ts';
 import { createRope, yarnCorrDims, type RopeParams } from '../../gpu/shaders/rope/rope.ts';
 import type { PreparedDispatch } from '../../gpu/shaders/add/kernel-util.ts';
-import { createMatvec, createGatherMatvec, type PreparedKernel } from '../../gpu/shaders/matmul/matvec.ts';
+import { createMatvec, createGatherMatvec, preferredMatvecVariant, type MatvecVariant, type PreparedKernel } from '../../gpu/shaders/matmul/matvec.ts';
+import { isSoftwareAdapter } from '../../gpu/device.ts';
 import { createMatmul } from '../../gpu/shaders/matmul/matmul.ts';
 import { createEmbedding } from '../../gpu/shaders/embedding/embedding.ts';
 import { createMlaAbsorbed, createMlaLegacy, createCopyRows, type CopyRowsArgs, type PreparedAttention } from '../../gpu/shaders/mla/mla.ts';
@@ -34,11 +35,8 @@ export interface GraphOptions {
   trace: boolean;
   /** Cache rows. */
   capacity: number;
-  /**
-   * Multiply weights in f16 inside each 32-value chunk where shader-f16 exists (faster, ~1e-2 off
-   * in log-prob); default f32 throughout, which matches llama.cpp within 1e-3.
-   */
-  f16?: boolean;
+  /** The decode matvec's variant; default the adapter's preferred one (preferredMatvecVariant). */
+  matvec?: MatvecVariant;
 }
 
 /** Per-layer buffers a trace reads back, in the layouts the kernels write. */
@@ -152,7 +150,7 @@ export class ForwardGraph {
     const accumulate = (a: Parameters<typeof createAccumulate>[1]) => this.keep(createAccumulate(device, a));
     const swiglu = (a: Parameters<typeof createSwiglu>[1]) => this.keep(createSwiglu(device, a));
 
-    const variant = { f16: !!o.f16 && device.features.has('shader-f16') };
+    const variant = o.matvec ?? preferredMatvecVariant({ software: isSoftwareAdapter(device.adapterInfo), hasSubgroups: device.features.has('subgroups') });
     const gather = (a: Parameters<typeof createGatherMatvec>[1]) => this.keep(createGatherMatvec(device, a, variant));
     const mv = (t: GpuTensor, xIn: GPUBuffer, y: GPUBuffer): PreparedKernel =>
       this.keep(m >= MATMUL_MIN_ROWS ? createMatmul(device, { w: t, x: xIn, y, m }) : createMatvec(device, { w: t, x: xIn, y, m }, variant));

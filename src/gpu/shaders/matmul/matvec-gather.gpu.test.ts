@@ -5,7 +5,7 @@ import { rowBytes, type WeightType } from '../common/quant-types.ts';
 import { randomWeightBytes, submitChecked } from '../common/quant-testing.ts';
 import { dequantizeRowsRef } from '../common/blocks.ref.ts';
 import { uploadTensor } from '../common/tensor.ts';
-import { encodeGatherMatvec } from './matvec.ts';
+import { encodeGatherMatvec, type MatvecVariant } from './matvec.ts';
 import { gatherMatvecRef, relMaxErr } from './matmul.ref.ts';
 
 const SENTINEL = -12345;
@@ -18,7 +18,7 @@ function expertBytes(t: WeightType, k: number, n: number, x: number, chosen: Set
   return bytes;
 }
 
-async function run(t: WeightType, k: number, n: number, x: number, ids: number[], xDiv: number, maxExpertsPerPart?: number) {
+async function run(t: WeightType, k: number, n: number, x: number, ids: number[], xDiv: number, maxExpertsPerPart?: number, v: MatvecVariant = {}) {
   const { device, info } = await testGpu();
   const chosen = new Set(ids.filter((e) => e < x));
   const bytes = expertBytes(t, k, n, x, chosen, k + n + x);
@@ -27,7 +27,7 @@ async function run(t: WeightType, k: number, n: number, x: number, ids: number[]
   const xs = randomF32((slots / xDiv) * k, 17);
   const y = createStorage(device, slots * n * 4, 'y');
   device.queue.writeBuffer(y, 0, new Float32Array(slots * n).fill(SENTINEL));
-  await submitChecked(device, (enc) => encodeGatherMatvec(device, enc, { w, ids: uploadStorage(device, new Uint32Array(ids), 'ids'), x: uploadStorage(device, xs, 'x'), y, slots, xDiv }, { f16: false, subgroups: info.hasSubgroups }));
+  await submitChecked(device, (enc) => encodeGatherMatvec(device, enc, { w, ids: uploadStorage(device, new Uint32Array(ids), 'ids'), x: uploadStorage(device, xs, 'x'), y, slots, xDiv }, { f16: false, subgroups: info.hasSubgroups, ...v }));
   const got = await readF32(device, y, slots * n);
   // Reference on the chosen experts only (the others are NaN).
   const want = gatherMatvecRef(dequantizeRowsRef(t, bytes, n * x, k).map((v) => (Number.isNaN(v) ? 0 : v)), new Uint32Array(ids), xs, k, n, x, xDiv, SENTINEL);
@@ -50,5 +50,11 @@ describe('gathered (MoE) matvec', () => {
       expect(parts).toBe(4);
       expect(err).toBeLessThan(1e-5);
     }
+  });
+  it('one invocation per row (software-adapter variant): Q4_K gate/up and Q8_0 split 3 experts per part', async () => {
+    expect((await run('Q4_K', 512, 37, 8, [3, 5, 0, 3, 7, 6], 2, undefined, { perRow: true, wg: 16 })).err).toBeLessThan(1e-5);
+    const split = await run('Q8_0', 96, 13, 8, [1, 4, 4, 7, 2, 9], 1, 3, { perRow: true, wg: 8 });
+    expect(split.parts).toBe(3);
+    expect(split.err).toBeLessThan(1e-5);
   });
 });

@@ -37,6 +37,12 @@ describe('quantized matvec', () => {
         expect(err).toBeLessThan(1e-5);
       });
     }
+    it(`${t} one invocation per row (software-adapter variant), 2 vectors, split across parts`, async () => {
+      for (const [k, n] of shapes(t)) {
+        const { err } = await run(t, k, n, 2, { f16: false, perRow: true, wg: 16 }, 5 * WEIGHT_TYPES[t].blockBytes * Math.ceil(k / WEIGHT_TYPES[t].blockValues));
+        expect(err).toBeLessThan(1e-5);
+      }
+    });
     it(`${t} subgroups when present, 2 vectors`, async () => {
       const { info } = await testGpu();
       const [k, n] = shapes(t)[2];

@@ -16,6 +16,7 @@ import { preparedKernel, type PreparedKernel } from '../common/prepared.ts';
 
 export type { PreparedKernel };
 import source from './matvec.wgsl?raw';
+import perRowSource from './matvec-rows.wgsl?raw';
 
 export const MATVEC_PARAMS = [
   ['k', 'u32'], // values per row
@@ -33,29 +34,33 @@ export const MATVEC_PARAMS = [
 export interface MatvecVariant {
   /**
    * Decode and multiply in f16 within a 32-value chunk (f32 across chunks). Default: off, since it costs
-   * accuracy and software adapters emulate f16 (lavapipe ran it ~1.5-2x slower); see preferredMatvecVariant.
+   * accuracy and software adapters emulate f16 (lavapipe ran it ~1.5-2x slower).
    */
   f16?: boolean;
   /** Reduce with subgroupAdd. Default: when the device has subgroups. */
   subgroups?: boolean;
   /** Threads per workgroup (power of two). */
   wg?: number;
-  /** Rows per workgroup. */
+  /** Rows per workgroup (ignored by perRow, where it is wg). */
   rows?: number;
+  /**
+   * One invocation per output row, no barrier, no shared memory (matvec-rows.wgsl): the variant for
+   * software adapters, which run a workgroup as SIMD lanes of one CPU thread. Default: off.
+   */
+  perRow?: boolean;
 }
 
 export const DEFAULT_MATVEC_WG = 64;
 export const DEFAULT_MATVEC_ROWS = 4;
 
-/** Software rasterizers, where f16 arithmetic is emulated and slower than f32. */
-const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader/i;
-
 /**
- * The matvec variant to use on an adapter: subgroup reduction where the feature exists; f16 arithmetic
- * where shader-f16 exists on a hardware GPU (halves register and ALU width; accuracy ~1e-3 relative).
+ * The matvec variant the engine uses on an adapter. Software adapters: one invocation per row (no
+ * barrier, no shared memory), measured 1.5-3x the shared-memory variant on lavapipe (`npm run bench`
+ * prints both). GPUs: rows per workgroup with a subgroup reduction where the feature exists. Arithmetic
+ * stays f32 (the f16 variant costs ~1e-2 in log-prob, more than the llama.cpp comparisons allow).
  */
-export function preferredMatvecVariant(info: { hasF16: boolean; hasSubgroups: boolean; name: string }): MatvecVariant {
-  return { f16: info.hasF16 && !SOFTWARE_ADAPTER.test(info.name), subgroups: info.hasSubgroups };
+export function preferredMatvecVariant(info: { software: boolean; hasSubgroups: boolean }): MatvecVariant {
+  return info.software ? { perRow: true, wg: 64 } : { subgroups: info.hasSubgroups };
 }
 
 interface ResolvedVariant {
@@ -68,6 +73,7 @@ interface ResolvedVariant {
   /** K % 4 == 0: x read as vec4. */
   x4: boolean;
   gather: boolean;
+  perRow: boolean;
 }
 
 function resolve(device: GPUDevice, type: WeightType, k: number, gather: boolean, v: MatvecVariant): ResolvedVariant {
@@ -77,12 +83,14 @@ function resolve(device: GPUDevice, type: WeightType, k: number, gather: boolean
   if (subgroups && !device.features.has('subgroups')) throw new SparseScopeError('device-limits', 'the subgroup matvec needs subgroups');
   const wg = v.wg ?? DEFAULT_MATVEC_WG;
   if (wg & (wg - 1)) throw new Error(`matvec workgroup size must be a power of two, got ${wg}`);
-  return { type, f16, subgroups, wg, rows: v.rows ?? DEFAULT_MATVEC_ROWS, tail: isFloatType(type) && k % CHUNK !== 0, x4: k % 4 === 0, gather };
+  const perRow = v.perRow ?? false;
+  // per row: a workgroup covers wg rows and reduces nothing, so subgroups play no part
+  return { type, f16, subgroups: perRow ? false : subgroups, wg, rows: perRow ? wg : (v.rows ?? DEFAULT_MATVEC_ROWS), tail: isFloatType(type) && k % CHUNK !== 0, x4: k % 4 === 0, gather, perRow };
 }
 
 export function matvecCode(r: ResolvedVariant): string {
   const body = preprocess(
-    source,
+    r.perRow ? perRowSource : source,
     { GATHER: r.gather, SUBGROUPS: r.subgroups, X4: r.x4 },
     { PARAMS: wgslStruct('Params', MATVEC_PARAMS), WG: r.wg, ROWS: r.rows, TAIL: String(r.tail) },
   );

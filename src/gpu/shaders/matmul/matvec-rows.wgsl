@@ -1,0 +1,78 @@
+// Quantized matrix-vector product, one invocation per output row: the variant for software adapters
+// (llvmpipe/lavapipe, SwiftShader), which run a workgroup's invocations as SIMD lanes of one CPU thread.
+// There a workgroup barrier becomes a coroutine switch and a shared-memory reduction a spill, so this
+// variant has neither: each invocation walks its own row's 32-value chunks and writes its sum. On a
+// hardware GPU neighbouring invocations read rows row_bytes apart (uncoalesced): use matvec.wgsl there.
+// The same bindings, params and grid meaning as matvec.wgsl, with ROWS = WG rows per workgroup:
+//   plain  (GATHER off): grid (ceil(rows / WG), M); vector m: x[m*K ..], y[m*n_out + y_offset + row]
+//   gather (GATHER on) : grid (ceil(N / WG), slots); slot j uses expert ids[j] of a [K, N, X] tensor,
+//                        x row j / x_div, y[j*N + row]; slots whose expert is in another part read nothing.
+
+{{PARAMS}}
+
+const WG: u32 = {{WG}}u;
+const TAIL: bool = {{TAIL}}; // a float row whose length is not a multiple of 32
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> W: array<vec4<u32>>;
+//#if X4
+@group(0) @binding(2) var<storage, read> X: array<vec4<f32>>; // K % 4 == 0: 16-byte loads
+//#else
+@group(0) @binding(2) var<storage, read> X: array<f32>;
+//#endif
+@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
+//#if GATHER
+@group(0) @binding(4) var<storage, read> ids: array<u32>;
+//#endif
+
+fn x_chunk(base: u32, n: u32) -> array<vec4<T>, 8> {
+  var xv: array<vec4<T>, 8>;
+//#unroll k 8
+//#if X4
+  xv[#k] = vec4<T>(X[(base >> 2u) + #k]);
+//#else
+  xv[#k] = vec4<T>(X[base + 4u * #k], X[base + 4u * #k + 1u], X[base + 4u * #k + 2u], X[base + 4u * #k + 3u]);
+//#endif
+  if (TAIL) {
+    xv[#k] = select(vec4<T>(0.0), xv[#k], vec4<u32>(4u * #k) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(n));
+  }
+//#endunroll
+  return xv;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let row = wid.x * WG + lid;
+  let vec_index = wid.y;
+  if (row >= p.rows) {
+    return; // no barrier follows, so a lane may leave early
+  }
+//#if GATHER
+  let e = ids[vec_index];
+  let first = e * p.rows;
+  if (e >= p.n_experts || first < p.part_row0 || first >= p.part_row_end) {
+    return;
+  }
+  let row_byte = (first - p.part_row0 + row) * p.row_bytes;
+  let x_base = (vec_index / p.x_div) * p.k;
+//#else
+  let row_byte = row * p.row_bytes;
+  let x_base = vec_index * p.k;
+//#endif
+  var acc = 0.0;
+  for (var c = 0u; c < p.chunks; c++) {
+    let n = min(32u, p.k - 32u * c);
+    let xv = x_chunk(x_base + 32u * c, n);
+    let w = load_chunk(row_byte, c, n);
+    var s = w[0] * xv[0];
+//#unroll k 7
+    s = fma(w[#k + 1u], xv[#k + 1u], s);
+//#endunroll
+    acc += f32(s.x) + f32(s.y) + f32(s.z) + f32(s.w);
+  }
+//#if GATHER
+  Y[vec_index * p.rows + row] = acc;
+//#else
+  Y[vec_index * p.n_out + p.y_offset + row] = acc;
+//#endif
+}
