@@ -36,13 +36,62 @@ export function weightsFromMap(map: ReadonlyMap<string, Float32Array>): Referenc
   };
 }
 
+export interface ReferenceLoadOptions {
+  /** round matmul inputs as llama.cpp's CPU backend does for each weight type */
+  emulateActivationQuant?: boolean;
+  /**
+   * Bytes the f32 weights may take. Default: the SPARSESCOPE_CPU_MEMORY_LIMIT environment variable,
+   * else the machine's total memory (Node); no limit where neither is known (the browser).
+   */
+  memoryLimitBytes?: number;
+}
+
+const GB = 1e9;
+
+/** The limit the CPU reference's weights must fit in, and where it came from. */
+async function memoryLimit(o: ReferenceLoadOptions): Promise<{ bytes: number; what: string } | undefined> {
+  if (o.memoryLimitBytes !== undefined) return { bytes: o.memoryLimitBytes, what: 'the given limit' };
+  if (typeof process === 'undefined' || !process.versions?.node) return undefined;
+  const env = process.env.SPARSESCOPE_CPU_MEMORY_LIMIT;
+  if (env !== undefined && env !== '') {
+    const n = Number(env);
+    if (!Number.isFinite(n) || n <= 0) throw new SparseScopeError('bad-argument', `SPARSESCOPE_CPU_MEMORY_LIMIT=${env} is not a byte count`);
+    return { bytes: n, what: 'SPARSESCOPE_CPU_MEMORY_LIMIT' };
+  }
+  const { totalmem } = await import('node:os');
+  return { bytes: totalmem(), what: "this machine's total memory" };
+}
+
+/** f32 bytes the reference will hold for these tensors (every value dequantized to 4 bytes). */
+export function referenceWeightBytes(tensors: readonly { shape: readonly number[] }[]): number {
+  return tensors.reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1) * 4, 0);
+}
+
 /**
- * Reads the config, checks every tensor's presence and shape, then dequantizes them all.
- * `emulateActivationQuant`: round matmul inputs as llama.cpp's CPU backend does for each weight type.
+ * Throws 'out-of-memory' (how much is needed, how much there is) when every tensor of `specs` at f32
+ * exceeds the limit (ReferenceLoadOptions.memoryLimitBytes / SPARSESCOPE_CPU_MEMORY_LIMIT / total
+ * memory). Any loader that dequantizes a whole model calls it before its first read.
  */
-export async function loadReferenceModelData(file: GgufFile, options: { emulateActivationQuant?: boolean } = {}): Promise<{ config: ModelConfig; weights: ReferenceWeights }> {
+export async function assertF32WeightsFit(specs: readonly { shape: readonly number[] }[], options: ReferenceLoadOptions = {}): Promise<void> {
+  const need = referenceWeightBytes(specs);
+  const limit = await memoryLimit(options);
+  if (limit && need > limit.bytes) {
+    throw new SparseScopeError(
+      'out-of-memory',
+      `the CPU backend dequantizes every weight to f32: this model needs ${(need / GB).toFixed(2)} GB (${need} bytes) for its ${specs.length} tensors, more than ${limit.what} (${(limit.bytes / GB).toFixed(2)} GB); use --backend webgpu, which keeps the file's quantized blocks`,
+    );
+  }
+}
+
+/**
+ * Reads the config, checks every tensor's presence and shape, then dequantizes them all (the CPU
+ * reference holds every weight as f32: a 10 GB Q4_K_M file would take ~64 GB). Refuses with a typed
+ * 'out-of-memory' error, before anything is allocated, when that exceeds the memory limit.
+ */
+export async function loadReferenceModelData(file: GgufFile, options: ReferenceLoadOptions = {}): Promise<{ config: ModelConfig; weights: ReferenceWeights }> {
   const config = readModelConfig(file.metadata, file.tensors);
   const present = checkTensors(config, file.tensors);
+  await assertF32WeightsFit(present, options);
   const map = new Map<string, Float32Array>();
   for (const spec of present) {
     const values = await file.readF32(spec.name);
