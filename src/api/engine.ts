@@ -73,7 +73,7 @@ export class SparseScopeEngine {
 
   readonly chat = {
     completions: {
-      create: ((params: ChatCompletionCreateParams, o: RequestOptions = {}) => this.create(parseChatRequest(params), 'chat', o)) as {
+      create: (async (params: ChatCompletionCreateParams, o: RequestOptions = {}) => this.create(parseChatRequest(params), 'chat', o)) as {
         (params: ChatCompletionCreateParams & { stream: true }, o?: RequestOptions): Promise<AsyncIterable<ChatCompletionChunk>>;
         (params: ChatCompletionCreateParams & { stream?: false | null }, o?: RequestOptions): Promise<ChatCompletion>;
         (params: ChatCompletionCreateParams, o?: RequestOptions): Promise<ChatCompletion | AsyncIterable<ChatCompletionChunk>>;
@@ -82,7 +82,7 @@ export class SparseScopeEngine {
   };
 
   readonly completions = {
-    create: ((params: CompletionCreateParams, o: RequestOptions = {}) => this.create(parseCompletionRequest(params), 'text', o)) as {
+    create: (async (params: CompletionCreateParams, o: RequestOptions = {}) => this.create(parseCompletionRequest(params), 'text', o)) as {
       (params: CompletionCreateParams & { stream: true }, o?: RequestOptions): Promise<AsyncIterable<Completion>>;
       (params: CompletionCreateParams & { stream?: false | null }, o?: RequestOptions): Promise<Completion>;
       (params: CompletionCreateParams, o?: RequestOptions): Promise<Completion | AsyncIterable<Completion>>;

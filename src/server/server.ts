@@ -22,6 +22,8 @@ export interface ServeOptions {
   apiKey?: string;
   /** Called as each completion request ends: 'done', 'cancelled' (client went away) or 'failed'. */
   onReplyEnd?: (outcome: 'done' | 'cancelled' | 'failed') => void;
+  /** Called when a completion request is admitted, with how many are running or waiting now. */
+  onAdmit?: (admitted: number) => void;
 }
 
 const CORS = {
@@ -70,6 +72,7 @@ export function createApiServer(engine: SparseScopeEngine, o: ServeOptions = {})
     if (typeof model === 'string' && model !== engine.modelId) throw new HttpError(404, `The model "${model}" does not exist; this server serves "${engine.modelId}"`, 'invalid_request_error', 'model_not_found', 'model');
     if (admitted >= 1 + maxQueue) throw new HttpError(429, `the server is busy: ${admitted} requests are running or queued (at most ${1 + maxQueue}); retry later`, 'rate_limit_error', 'queue_full');
     admitted++;
+    o.onAdmit?.(admitted);
     const cancel = new AbortController();
     // 'close' after a finished response is normal; before it, the client went away.
     res.on('close', () => {
@@ -102,7 +105,7 @@ export function createApiServer(engine: SparseScopeEngine, o: ServeOptions = {})
       } else {
         sendJson(res, 200, reply);
       }
-      outcome = 'done';
+      outcome = cancel.signal.aborted ? 'cancelled' : 'done';
     } catch (e) {
       if (cancel.signal.aborted) outcome = 'cancelled';
       else throw e;

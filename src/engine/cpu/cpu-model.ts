@@ -83,24 +83,44 @@ export class CpuSession implements RuntimeSession {
   }
 
   async feed(tokens: readonly number[], o: { allLogits?: boolean } = {}): Promise<{ logits: Float32Array[]; trace?: TokenTrace[] }> {
-    const steps = this.run(tokens);
+    const steps = await this.run(tokens);
     const logits = o.allLogits ? steps.map((r) => r.logits) : [steps[steps.length - 1].logits];
     return this.tracing ? { logits, trace: steps.map((r) => r.trace!) } : { logits };
   }
 
   async feedAndSample(tokens: readonly number[], sample: SampleRequest): Promise<{ token: number; logits: Float32Array; trace?: TokenTrace[] }> {
-    const steps = this.run(tokens);
+    const steps = await this.run(tokens);
     const logits = steps[steps.length - 1].logits;
     const token = sampleRef(logits, sample.history, sample.settings, sample.step);
     return this.tracing ? { token, logits, trace: steps.map((r) => r.trace!) } : { token, logits };
   }
 
-  private run(tokens: readonly number[]): { logits: Float32Array; trace?: TokenTrace }[] {
+  private async run(tokens: readonly number[]): Promise<{ logits: Float32Array; trace?: TokenTrace }[]> {
     if (!this.model.isActive(this)) throw new SparseScopeError('bad-argument', 'this session was replaced by a newer one on the same model');
     if (tokens.length === 0) throw new SparseScopeError('bad-argument', 'no tokens to feed');
     if (this.position + tokens.length > this.model.capacity) {
       throw new SparseScopeError('context-overflow', `${this.position + tokens.length} tokens do not fit the ${this.model.capacity}-token context`);
     }
-    return tokens.map((t) => this.ref.step(t));
+    const out: { logits: Float32Array; trace?: TokenTrace }[] = [];
+    for (const t of tokens) {
+      out.push(this.ref.step(t));
+      // The forward is synchronous: give the event loop a turn per token, so a server keeps accepting
+      // requests and noticing disconnects, and an abort arrives between tokens.
+      await yieldToEventLoop();
+    }
+    return out;
   }
+}
+
+/** A macrotask turn (setImmediate in Node, a MessageChannel message in browsers; microtasks would not let I/O in). */
+function yieldToEventLoop(): Promise<void> {
+  if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve));
+  return new Promise((resolve) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => {
+      ch.port1.close();
+      resolve();
+    };
+    ch.port2.postMessage(null);
+  });
 }
