@@ -20,7 +20,11 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-export default defineConfig({
+// Test builds (src/worker/test-build.ts) carry the e2e hook `window.__sparsescope` and the device-loss
+// trigger: the dev server, and a build made with SPARSESCOPE_TEST_BUILD=1 (`npm start` puts that one in
+// .cache/dist-test, never in dist/). The production build users get has neither in its bundle.
+export default defineConfig(({ command }) => ({
+  define: { __SPARSESCOPE_TEST_BUILD__: JSON.stringify(command === 'serve' || process.env.SPARSESCOPE_TEST_BUILD === '1') },
   plugins: [
     react(),
     // Offline: the built app precaches itself and the bundled model (public/models/*.gguf), so the page,
@@ -53,4 +57,4 @@ export default defineConfig({
   preview: { host: '127.0.0.1', port: 4173, headers: { 'Content-Security-Policy': CONTENT_SECURITY_POLICY } },
   worker: { format: 'es' },
   build: { target: 'es2022' },
-});
+}));

@@ -1,6 +1,7 @@
 /**
  * The issue's whole flow on the shipped model (public/models), with the REAL engine in chromium's
- * SwiftShader WebGPU, served as users get it by `npm start` (production build + service worker):
+ * SwiftShader WebGPU, served by `npm start` as its test build (the production build + service worker, plus
+ * the `window.__sparsescope` hook this test reads):
  * the bundled model loads → a reply of ≥ 20 tokens streams → the indexer heatmap outlines exactly the
  * positions in the engine's trace, which equal the CPU reference's top-k run here in Node → the top-k
  * slider changes the trace → reload with the network off and chat again → a dropped corrupt file shows in
@@ -39,7 +40,8 @@ let browser: BrowserContext;
 let reference: ReferenceModel;
 
 beforeAll(async () => {
-  server = await startNpmStart(); // builds dist/ only if the sources changed since the last `npm start`
+  // The test build (with window.__sparsescope); rebuilt only if the sources changed since the last one.
+  server = await startNpmStart({ testBuild: true });
   browser = await launchBrowser();
   reference = (await loadReference(MODEL)).model;
 });

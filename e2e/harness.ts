@@ -37,10 +37,13 @@ export function startServer(): Promise<Server> {
  * `npm start` exactly as a user runs it (scripts/start.mjs: the production build with its service worker,
  * rebuilt only when the sources changed, served by `vite preview`), on a free port given through PORT;
  * resolves with the URL it prints. It forces NODE_ENV=production itself, whatever vitest set.
+ * `testBuild`: the same build with the e2e hook `window.__sparsescope` (SPARSESCOPE_TEST_BUILD=1, kept in
+ * .cache/dist-test); the production build has no hook, so a test of it reads only the DOM.
  */
-export function startNpmStart(): Promise<Server> {
+export function startNpmStart(opts: { testBuild?: boolean } = {}): Promise<Server> {
   const port = 20000 + Math.floor(Math.random() * 20000);
-  return serve('npm', ['start'], { PORT: String(port) }, 'npm start', 180_000);
+  const env: Record<string, string> = { PORT: String(port), SPARSESCOPE_TEST_BUILD: opts.testBuild ? '1' : '' };
+  return serve('npm', ['start'], env, opts.testBuild ? 'npm start (test build)' : 'npm start', 180_000);
 }
 
 function serve(command: string, args: string[], env: Record<string, string>, what: string, timeoutMs: number): Promise<Server> {

@@ -3,8 +3,11 @@
  * read from what it prints), the page loads the bundled model on the REAL engine (chromium's SwiftShader
  * WebGPU), a short greedy reply streams; then with the network off the page reloads from the service
  * worker, loads the model again from its cache and answers again. The dev server could not do this
- * (net::ERR_INTERNET_DISCONNECTED on reload): `npm start` used to be `vite`.
+ * (net::ERR_INTERNET_DISCONNECTED on reload): `npm start` used to be `vite`. The production build has no
+ * e2e hook: the test reads the DOM only, and checks neither the page nor any served script has the hook.
  */
+import { readdirSync } from 'node:fs';
+import { sep } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { CONTENT_SECURITY_POLICY } from '../vite.config.ts';
@@ -13,12 +16,29 @@ import { ask, launchBrowser, screenshot, startNpmStart, watchConsole, watchCspVi
 // SwiftShader decodes ~1.6 tok/s: a couple of tokens are enough to see a reply stream.
 const MAX_TOKENS = 3;
 
-type Msg = { role: string; content: string; status?: string; tokens?: unknown[] };
+/**
+ * The last message as the page shows it: the production build has no `window.__sparsescope`, so this
+ * reads only the DOM (role and status from the message's attributes, the token count from the metrics).
+ */
 const lastMessage = (page: Page) =>
   page.evaluate(() => {
-    const m = (window as unknown as { __sparsescope: { state(): { conversation: { messages: Msg[] } } } }).__sparsescope.state().conversation.messages.at(-1);
-    return m && { role: m.role, content: m.content, status: m.status, tokens: m.tokens?.length ?? 0 };
+    const all = document.querySelectorAll('[data-testid=user-message], [data-testid=assistant-message]');
+    const el = all[all.length - 1];
+    if (!el) return undefined;
+    const counted = /(\d+)\s+tokens/.exec(document.querySelector('[data-testid=metrics]')?.textContent ?? '');
+    return {
+      role: el.getAttribute('data-testid') === 'assistant-message' ? 'assistant' : 'user',
+      content: el.querySelector('.msg-body')?.textContent ?? '',
+      status: el.getAttribute('data-status') ?? undefined,
+      tokens: counted ? Number(counted[1]) : 0,
+    };
   });
+
+/** Every JavaScript file of the build `npm start` serves (dist/), as served. */
+async function servedScripts(url: string): Promise<{ path: string; text: string }[]> {
+  const paths = (readdirSync('dist', { recursive: true }) as string[]).filter((p) => p.endsWith('.js'));
+  return Promise.all(paths.map(async (p) => ({ path: p, text: await (await fetch(new URL(p.split(sep).join('/'), url))).text() })));
+}
 
 let server: Server;
 let browser: BrowserContext;
@@ -82,6 +102,11 @@ describe('npm start', () => {
     expect(response?.headers()['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
     expect(CONTENT_SECURITY_POLICY).not.toMatch(/unsafe-inline|'unsafe-eval'/);
     console.log(`bundled model ready (online) in ${(await waitReady(page, log)).toFixed(1)} s`);
+    // The e2e hook exists only in test builds (src/worker/test-build.ts): not on the page, not in any script.
+    expect(await page.evaluate(() => '__sparsescope' in window)).toBe(false);
+    const scripts = await servedScripts(server.url);
+    expect(scripts.some((s) => /engine\.worker/.test(s.path))).toBe(true);
+    expect(scripts.filter((s) => /simulateDeviceLoss|__sparsescope/.test(s.text)).map((s) => s.path)).toEqual([]);
     const first = await chatGreedy(page, 'And God said');
     expect(await cspViolations()).toEqual([]);
 

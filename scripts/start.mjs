@@ -4,6 +4,8 @@
 //   npm start                          # http://127.0.0.1:4173/ (the next free port if taken)
 //   PORT=8080 npm start                # or: npm start -- --port 8080 [--strictPort] [--host 0.0.0.0]
 //   npm start -- --rebuild             # build even if dist/ is up to date
+//   SPARSESCOPE_TEST_BUILD=1 npm start # the e2e harness's test build (with window.__sparsescope), kept in
+//                                      # .cache/dist-test so dist/ stays the production build users get
 //
 // dist/ is rebuilt only when its inputs changed: a fingerprint (path, size, mtime) of index.html, the
 // configs, the lockfiles and every file under src/ (tests excluded: nothing bundles them) and public/ is
@@ -32,7 +34,9 @@ const { values: opts } = parseArgs({
 const port = Number(opts.port ?? process.env.PORT ?? 4173);
 if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`not a port: ${opts.port ?? process.env.PORT}`);
 
-const DIST = 'dist';
+// vite.config.ts reads SPARSESCOPE_TEST_BUILD too: it puts the e2e hook in the bundle.
+const TEST_BUILD = process.env.SPARSESCOPE_TEST_BUILD === '1';
+const DIST = TEST_BUILD ? join('.cache', 'dist-test') : 'dist';
 const STAMP = join(DIST, '.build-fingerprint'); // no .json: workbox precaches **/*.json
 const INPUT_FILES = ['index.html', 'vite.config.ts', 'tsconfig.json', 'package.json', 'package-lock.json', 'node_modules/.package-lock.json'];
 const INPUT_DIRS = ['src', 'public'];
@@ -59,12 +63,12 @@ function fingerprint() {
 const before = fingerprint();
 const current = existsSync(STAMP) ? readFileSync(STAMP, 'utf8').trim() : null;
 if (!opts.rebuild && current === before) {
-  log('dist/ is up to date with src/ and public/; not rebuilding');
+  log(`${DIST}/ is up to date with src/ and public/; not rebuilding`);
 } else {
   const t0 = Date.now();
   const tmp = join('.cache', `start-build-${process.pid}`);
   mkdirSync('.cache', { recursive: true });
-  log(`building the production build (${current ? 'sources changed' : 'no previous build'})…`);
+  log(`building the ${TEST_BUILD ? 'TEST build (with the e2e hook)' : 'production build'} (${current ? 'sources changed' : 'no previous build'})…`);
   try {
     await build({ mode: 'production', logLevel: 'warn', build: { outDir: tmp, emptyOutDir: true } });
     if (!existsSync(join(tmp, 'sw.js'))) throw new Error('the build has no service worker (sw.js)');
@@ -77,7 +81,7 @@ if (!opts.rebuild && current === before) {
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
-  log(`built dist/ in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  log(`built ${DIST}/ in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
 const server = await preview({
@@ -85,5 +89,5 @@ const server = await preview({
   build: { outDir: DIST },
   preview: { port, strictPort: opts.strictPort ?? false, ...(opts.host ? { host: opts.host } : {}), open: false },
 });
-log('serving dist/ (the production build; the page works offline after the first visit):');
+log(`serving ${DIST}/ (the ${TEST_BUILD ? 'test' : 'production'} build; the page works offline after the first visit):`);
 server.printUrls();

@@ -26,7 +26,8 @@ import type {
 } from '../worker/protocol.ts';
 
 export class InProcessEngine implements EngineApi {
-  private ctx: GpuContext | undefined;
+  /** Protected so the test build's Worker can destroy the device (src/worker/engine.worker.ts). */
+  protected ctx: GpuContext | undefined;
   private runtime: ModelRuntime | undefined;
   private onStatus: ((e: EngineStatusEvent) => void) | undefined;
 
@@ -121,10 +122,5 @@ export class InProcessEngine implements EngineApi {
     this.ctx?.destroy();
     this.ctx = undefined;
     return this.init();
-  }
-
-  /** Test hook: destroys the device so the page's device-lost handling can be exercised. */
-  async simulateDeviceLoss(): Promise<void> {
-    this.ctx?.device.destroy();
   }
 }

@@ -6,8 +6,10 @@ import * as Comlink from 'comlink';
 import type { EngineApi } from './protocol.ts';
 import type { InProcessEngine } from '../engine/in-process-engine.ts';
 import { installErrorTransfer } from './error-transfer.ts';
+import { TEST_BUILD } from './test-build.ts';
 
-export type WorkerEngine = EngineApi & { simulateDeviceLoss(): Promise<void>; terminate(): void };
+/** `simulateDeviceLoss` exists in test builds only (./test-build.ts): production has no way to destroy the device. */
+export type WorkerEngine = EngineApi & { simulateDeviceLoss?(): Promise<void>; terminate(): void };
 
 /** How long a finished call waits for its final event before resolving anyway (a lost event never hangs the page). */
 const FINAL_EVENT_GRACE_MS = 5_000;
@@ -33,7 +35,7 @@ async function afterFinalEvent<E extends { kind: string }, T>(call: (onEvent: (e
 export function createWorkerEngine(): WorkerEngine {
   installErrorTransfer();
   const worker = new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name: 'sparsescope-engine' });
-  const remote = Comlink.wrap<InProcessEngine>(worker);
+  const remote = Comlink.wrap<InProcessEngine & { simulateDeviceLoss(): Promise<void> }>(worker);
   return {
     init: (onStatus) => remote.init(onStatus && Comlink.proxy(onStatus)),
     selfTest: () => remote.selfTest(),
@@ -44,7 +46,7 @@ export function createWorkerEngine(): WorkerEngine {
     step: (request) => remote.step(request),
     profile: (request) => remote.profile(request),
     restart: () => remote.restart(),
-    simulateDeviceLoss: () => remote.simulateDeviceLoss(),
+    ...(TEST_BUILD ? { simulateDeviceLoss: () => remote.simulateDeviceLoss() } : {}),
     terminate: () => worker.terminate(),
   };
 }

@@ -7,6 +7,7 @@
  */
 import { SparseScopeError } from '../../errors.ts';
 import type { WorkerEngine } from '../../worker/client.ts';
+import { TEST_BUILD } from '../../worker/test-build.ts';
 import type { GenerateEvent, GenerateRequest, LoadEvent, ModelSource, ModelSummary, StepRequest, StepResult, TokenText, TokenTrace, TraceRequest } from '../../worker/protocol.ts';
 import { candidates, EOS, FAKE_SHAPE, hash, kl, mulberry32, nextDistribution, sample, tokenize, traceRow, VOCAB } from './fake-model.ts';
 
@@ -20,6 +21,8 @@ export class FakeEngine implements WorkerEngine {
 
   constructor(private readonly gpu: WorkerEngine) {
     this.delay = Number(new URLSearchParams(location.search).get('fakeDelay') ?? 40);
+    // Test builds only (src/worker/test-build.ts): the production bundle has no device-loss trigger.
+    if (TEST_BUILD) this.simulateDeviceLoss = () => this.gpu.simulateDeviceLoss!();
   }
 
   init: WorkerEngine['init'] = (onStatus) =>
@@ -33,7 +36,7 @@ export class FakeEngine implements WorkerEngine {
     this.lost = false;
     return info;
   };
-  simulateDeviceLoss = () => this.gpu.simulateDeviceLoss();
+  declare simulateDeviceLoss?: () => Promise<void>;
   terminate = () => this.gpu.terminate();
 
   // As the real engine: the loaded model stays until a new one has loaded, so a bad file leaves it working.

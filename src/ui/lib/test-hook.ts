@@ -1,9 +1,12 @@
 /**
  * `window.__sparsescope`: what e2e tests read and drive — the data each heatmap drew, the store, and the
- * device-loss trigger. Harmless in production: it only exposes what the page already shows.
+ * device-loss trigger. It exists in test builds only (src/worker/test-build.ts: the dev server and the
+ * e2e harness's test build); in the production build users get, these functions do nothing and the hook
+ * and its device-loss trigger are not in the bundle at all (e2e/npm-start.test.ts checks both).
  */
 import { useStore } from '../store.ts';
 import { getEngine } from '../engine.ts';
+import { TEST_BUILD } from '../../worker/test-build.ts';
 
 export interface HeatmapData {
   values: number[][];
@@ -21,14 +24,14 @@ interface Hook {
 
 function hook(): Hook {
   const w = window as unknown as { __sparsescope?: Hook };
-  w.__sparsescope ??= { simulateDeviceLoss: () => getEngine().simulateDeviceLoss(), heatmaps: {}, state: () => useStore.getState() };
+  w.__sparsescope ??= { simulateDeviceLoss: () => getEngine().simulateDeviceLoss!(), heatmaps: {}, state: () => useStore.getState() };
   return w.__sparsescope;
 }
 
 export function installTestHook(): void {
-  hook();
+  if (TEST_BUILD) hook();
 }
 
 export function publishHeatmap(id: string, data: HeatmapData): void {
-  hook().heatmaps[id] = data;
+  if (TEST_BUILD) hook().heatmaps[id] = data;
 }
