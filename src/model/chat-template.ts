@@ -1,5 +1,5 @@
 import { isSparseScopeError } from '../errors.ts';
-import { detectChatFamily, fallbackFormat, splitReasoning, type ChatFormatName, type FamilyDetection } from './chat-formats/index.ts';
+import { detectChatFamily, fallbackFormat, promptOpensThinking, splitReasoning, type ChatFormatName, type FamilyDetection } from './chat-formats/index.ts';
 import { renderTemplateBounded } from './template-sandbox.ts';
 import type { Tokenizer } from './tokenizer/index.ts';
 
@@ -73,8 +73,6 @@ export function describeChatFormat(template: string | undefined, family: FamilyD
   return { format: f.name, label: f.label, thinking: f.thinking };
 }
 
-const opensThinking = (text: string) => /<think>\s*$/.test(text);
-
 /**
  * Render the conversation with the file's `tokenizer.chat_template` (Jinja, as Hugging Face runs it);
  * without one, or when it does not parse or throws, with the format of the vocabulary's family
@@ -103,7 +101,7 @@ export function renderChatPrompt(template: string | undefined, messages: readonl
         // DeepSeek-V3.1 reads `thinking`, Qwen3 and others `enable_thinking`; unset, each keeps its default
         ...(thinking === undefined ? {} : { thinking, enable_thinking: thinking }),
       });
-      return { text, source: 'file', label: "the file's chat template", thinking: opensThinking(text) };
+      return { text, source: 'file', label: "the file's chat template", thinking: promptOpensThinking(text) };
     } catch (e) {
       failed = isSparseScopeError(e) ? { code: e.code, message: e.message } : { code: 'template', message: e instanceof Error ? e.message : String(e) };
     }
@@ -113,5 +111,5 @@ export function renderChatPrompt(template: string | undefined, messages: readonl
   const text = f.render(messages, { addGenerationPrompt, thinking: thinking ?? false, bosToken });
   const why = failed ? `The model's chat template failed (${failed.message})` : 'The model file has no chat template';
   const warning = f.name === 'fallback' ? `${why}; using a plain "User:/Assistant:" format.` : failed || family.guess ? `${why}; using the ${f.label} format (${family.reason}).` : undefined;
-  return { text, source: f.name, label: f.label, thinking: opensThinking(text), reason: family.reason, ...(warning ? { warning } : {}), ...(failed ? { error: failed } : {}) };
+  return { text, source: f.name, label: f.label, thinking: promptOpensThinking(text), reason: family.reason, ...(warning ? { warning } : {}), ...(failed ? { error: failed } : {}) };
 }

@@ -5,5 +5,5 @@ export { deepseekV31 } from './deepseek-v31.ts';
 export { deepseekV32 } from './deepseek-v32.ts';
 export { detectChatFamily, type FamilyDetection, type VocabSigns } from './detect.ts';
 export { fallbackFormat } from './fallback.ts';
-export { splitReasoning, withoutReasoning, THINK_CLOSE, THINK_OPEN, type ReasoningSplit } from './reasoning.ts';
+export { promptOpensThinking, splitReasoning, withoutReasoning, THINK_CLOSE, THINK_OPEN, type ReasoningSplit } from './reasoning.ts';
 export type { ChatFormat, ChatFormatName, FamilyFormatName, FormatMessage, FormatOptions } from './types.ts';

@@ -50,6 +50,11 @@ export function splitReasoning(text: string, { startsInside = false, streaming =
   return { reasoning: text.slice(from, close), answer: text.slice(close + THINK_CLOSE.length), open: false };
 }
 
+/** The prompt's text ends inside an opened `<think>`: its reply starts with reasoning. */
+export function promptOpensThinking(promptText: string): boolean {
+  return /<think>\s*$/.test(promptText);
+}
+
 /** An earlier assistant turn as a prompt carries it: the answer only, reasoning dropped. */
 export function withoutReasoning(content: string): string {
   return splitReasoning(content).answer;

@@ -3,21 +3,24 @@
  * A reply's reasoning (`<think>`…`</think>`) shows as a collapsed section above the answer; the message
  * keeps it, and the next prompt drops it (src/model/chat-formats/).
  */
-import { splitReasoning } from '../../model/chat-formats/reasoning.ts';
+import { promptOpensThinking, splitReasoning } from '../../model/chat-formats/reasoning.ts';
 import { useStore } from '../store.ts';
 import type { Message } from '../state/types.ts';
 import { renderMarkdown } from './markdown.ts';
-import { useThinkingSetting } from './reasoning-settings.ts';
 import { ReasoningView } from './reasoning-view.tsx';
 
 export function MessageView({ m }: { m: Message }) {
   const render = useStore((s) => s.render);
   const isAssistant = m.role === 'assistant';
   const streaming = m.status === 'streaming';
-  // in thinking mode the prompt ends with <think>: the streaming reply starts inside its reasoning
-  const formatThinks = useStore((s) => !!s.model.summary?.chatFormat?.thinking);
-  const thinkingOn = useThinkingSetting((s) => s.thinking);
-  const startsInside = formatThinks && thinkingOn && streaming;
+  // In thinking mode the prompt ends with <think>, so the streaming reply starts inside its reasoning.
+  // The engine's prefill event put the prompt's tokens in front of the reply's in the chat analysis.
+  const startsInside = useStore((s) => {
+    const a = s.analysis;
+    if (!streaming || a?.source !== 'chat') return false;
+    const promptEnd = a.tokens.length - (m.tokens?.length ?? 0);
+    return promptOpensThinking(a.tokens.slice(Math.max(0, promptEnd - 4), promptEnd).map((t) => t.text).join(''));
+  });
   const split = isAssistant ? splitReasoning(m.content, { streaming, startsInside }) : undefined;
   const body = split ? split.answer : m.content;
   return (

@@ -80,7 +80,8 @@ export class FakeEngine implements WorkerEngine {
     this.ready();
     this.aborted = false;
     // The fake chat template: DeepSeek's role markers around each message.
-    const rendered = req.messages ? req.messages.map((m) => `<|${m.role}|> ${m.content}`).join(' ') + ' <|assistant|>' : (req.prompt ?? '');
+    // (in thinking mode the assistant turn opens with <think>, as DeepSeek-V3.1/V3.2's formats do)
+    const rendered = req.messages ? req.messages.map((m) => `<|${m.role}|> ${m.content}`).join(' ') + ' <|assistant|>' + (req.thinking ? '<think>' : '') : (req.prompt ?? '');
     const ctx = tokenize(rendered);
     this.context(ctx);
     const t0 = performance.now();
