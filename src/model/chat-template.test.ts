@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderChatPrompt } from './chat-template.ts';
+import { describeChatFormat, renderChatPrompt } from './chat-template.ts';
 
 // A DeepSeek-V3-style template, shortened: BOS, system prompt first, then role markers.
 const DEEPSEEK_LIKE =
@@ -42,5 +42,11 @@ describe('renderChatPrompt', () => {
     expect(renderChatPrompt(t, m, { thinking: true })).toMatchObject({ source: 'file', thinking: true, text: '[user]Hi[assistant]a(r)[user]Q<think>' });
     expect(renderChatPrompt(t, m, { thinking: false })).toMatchObject({ thinking: false, text: '[user]Hi[assistant]a(r)[user]Q</think>' });
     expect(renderChatPrompt(t, m).text).toBe('[user]Hi[assistant]a(r)[user]Q');
+  });
+
+  it('describeChatFormat: a template has a thinking mode when it reads one; a family as its format says', () => {
+    expect(describeChatFormat(DEEPSEEK_LIKE, undefined)).toEqual({ format: 'file', label: "the file's chat template", thinking: false });
+    expect(describeChatFormat("{% if thinking %}<think>{% endif %}", undefined).thinking).toBe(true);
+    expect(describeChatFormat(undefined, undefined)).toMatchObject({ format: 'fallback', thinking: false });
   });
 });

@@ -40,7 +40,7 @@ export function MessageView({ m }: { m: Message }) {
         <Tokens m={m} />
       ) : (
         <>
-          {split && <ReasoningView split={split} />}
+          {split && <ReasoningView split={split} streaming={streaming} />}
           {isAssistant && render === 'markdown' && !streaming ? <div className="msg-body md" dangerouslySetInnerHTML={{ __html: renderMarkdown(body) }} /> : <div className="msg-body text">{body}</div>}
         </>
       )}
