@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// Four projects, run by scripts/test.mjs in this order (gpu and gpu-once through scripts/gpu-suite.mjs):
+// Four projects, run by scripts/test.mjs in this order (gpu and gpu-once through scripts/gpu-suite.mjs),
+// and a fifth, heavy, only by scripts/heavy-test.mjs:
 //  unit — pure TypeScript and the llama.cpp reference comparisons (Node, no GPU);
 //  gpu  — WGSL kernels and the WebGPU engine through Dawn; scripts/gpu-suite.mjs runs it once per
 //         software adapter, with SPARSESCOPE_ADAPTER naming the adapter it must find;
@@ -17,6 +18,9 @@ export default defineConfig({
       // engine and kernels against the CPU reference on each adapter).
       { test: { name: 'gpu-once', include: ['src/**/*.llama.gpu.test.ts', 'src/**/*.once.gpu.test.ts'], testTimeout: 600_000, hookTimeout: 120_000, fileParallelism: false } },
       { test: { name: 'e2e', include: ['e2e/**/*.test.ts'], testTimeout: 300_000, hookTimeout: 300_000, fileParallelism: false } },
+      // Not in `npm test`: full-size real-shape twins against llama.cpp (GB files, minutes), run by
+      // scripts/heavy-test.mjs on lavapipe. The files end in .heavy.ts so no other project picks them.
+      { test: { name: 'heavy', include: ['src/**/*.twin.heavy.ts'], testTimeout: 3_600_000, hookTimeout: 300_000, fileParallelism: false } },
     ],
   },
 });
