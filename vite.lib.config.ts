@@ -29,6 +29,8 @@ export const nodeLibConfig: UserConfig = {
 export const browserLibConfig: UserConfig = {
   publicDir: false,
   logLevel: 'warn',
+  // Relative URLs, so the worker chunk is found next to the module wherever the package is served from.
+  base: './',
   worker: { format: 'es' },
   build: {
     outDir: 'lib/browser',

@@ -1,6 +1,7 @@
 // Builds the npm package into lib/ (vite.lib.config.ts), its .d.ts types (tsconfig.lib.json, with the
 // repository's `.ts` import suffixes rewritten to `.js`), and copies the bundled model next to it.
-// `npm pack` runs this first (prepack).
+// `npm pack` runs this first (prepack). Vite's warning that ./models/*.gguf "doesn't exist at build time" is
+// expected: the URL is for the app that bundles the package (see src/api/browser.ts).
 import { build } from 'vite';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,14 @@ for (const name of readdirSync(lib)) if (!name.startsWith('.')) rmSync(join(lib,
 
 for (const mode of ['node', 'browser']) await build({ configFile: join(root, 'vite.lib.config.ts'), mode });
 
+// Vite's lib build writes `"" + import.meta.url` for a URL it could not resolve; an app's bundler only
+// recognises the literal `new URL('./x', import.meta.url)` form, so put that back for the model's URL.
+const browserEntry = join(lib, 'browser', 'browser.js');
+const entry = readFileSync(browserEntry, 'utf8');
+const fixed = entry.replace(/new URL\(("\.\/models\/[^"]+\.gguf"), "" \+ import\.meta\.url\)/g, 'new URL($1, import.meta.url)');
+if (fixed === entry) throw new Error('build-lib: the bundled model URL was not found in lib/browser/browser.js');
+writeFileSync(browserEntry, fixed);
+
 execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.lib.json'], { stdio: 'inherit' });
 const rewrite = (dir) => {
   for (const name of readdirSync(dir)) {
@@ -26,6 +35,8 @@ const rewrite = (dir) => {
 };
 rewrite(join(lib, 'types'));
 
-mkdirSync(join(lib, 'models'), { recursive: true });
-for (const f of ['sparsescope-kjv-5m-q8_0.gguf', 'MODEL.md']) copyFileSync(join(root, 'public/models', f), join(lib, 'models', f));
-console.log('built lib/ (node.js, cli.js, browser/, types/, models/)');
+// One copy of the model, next to the browser entry (src/api/browser.ts says why); Node finds it there too.
+const models = join(lib, 'browser', 'models');
+mkdirSync(models, { recursive: true });
+for (const f of ['sparsescope-kjv-5m-q8_0.gguf', 'MODEL.md']) copyFileSync(join(root, 'public/models', f), join(models, f));
+console.log('built lib/ (node.js, cli.js, browser/ with models/, types/)');

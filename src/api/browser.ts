@@ -7,7 +7,6 @@ import { SparseScopeError } from '../errors.ts';
 import { CpuEngine } from '../engine/cpu/cpu-engine.ts';
 import type { EngineApi } from '../worker/protocol.ts';
 import { SparseScopeEngine } from './engine.ts';
-import { BUNDLED_MODEL_FILE } from './load-source.ts';
 
 export * from './public-types.ts';
 export { SparseScopeEngine } from './engine.ts';
@@ -31,7 +30,8 @@ export async function createEngine(o: CreateEngineOptions = {}): Promise<SparseS
     const { InProcessEngine } = await import('../engine/in-process-engine.ts');
     api = new InProcessEngine(() => navigator.gpu);
   }
-  // Built at run time so bundlers leave the URL alone (the model is a file of the package, not an import).
-  const modelsDir = './models/';
-  return new SparseScopeEngine({ api, bundled: () => o.bundledModelUrl ?? new URL(modelsDir + BUNDLED_MODEL_FILE, import.meta.url).href, paths: false });
+  // A literal `new URL(..., import.meta.url)`: an app's Vite build finds the file next to this module in the
+  // package (lib/browser/models) and emits it as an asset; unbundled, the browser fetches it from there.
+  const bundled = () => o.bundledModelUrl ?? new URL('./models/sparsescope-kjv-5m-q8_0.gguf', import.meta.url).href;
+  return new SparseScopeEngine({ api, bundled, paths: false });
 }

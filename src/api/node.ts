@@ -20,9 +20,9 @@ export interface CreateEngineOptions {
   worker?: boolean;
 }
 
-/** The bundled model: in the built package (lib/models, this code being lib/ or lib/chunks/), or in the repository (public/models). */
+/** The bundled model: in the built package (lib/browser/models, this code being lib/ or lib/chunks/), or in the repository (public/models). */
 export function bundledModelPath(): string {
-  const candidates = [`./models/`, `../models/`, `../../public/models/`].map((dir) => new URL(dir + BUNDLED_MODEL_FILE, import.meta.url));
+  const candidates = [`./browser/models/`, `../browser/models/`, `../../public/models/`].map((dir) => new URL(dir + BUNDLED_MODEL_FILE, import.meta.url));
   const found = candidates.map((u) => fileURLToPath(u)).find((p) => existsSync(p));
   if (!found) throw new SparseScopeError('bad-argument', `the bundled model ${BUNDLED_MODEL_FILE} is not installed next to the package; pass a .gguf path to load()`);
   return found;
