@@ -5,6 +5,7 @@
  */
 import { openGguf, type GgufFile, type GgufSource } from '../gguf/reader.ts';
 import { readModelConfig, type ModelConfig } from '../model/config.ts';
+import { planMemory } from '../model/memory-plan.ts';
 import { checkTensors } from '../model/weights-spec.ts';
 import { createTokenizer, type Tokenizer } from '../model/tokenizer/index.ts';
 import { chatOptionsFor, describeChatFormat, familyOf, renderChatPrompt } from '../model/chat-template.ts';
@@ -55,6 +56,7 @@ type ModelLoader = (file: GgufFile, onProgress: (p: { loadedBytes: number; total
 function ggufSource(source: ModelSource): GgufSource {
   if (source.kind === 'url') return { kind: 'url', url: source.url };
   if (source.kind === 'blob') return { kind: 'blob', blob: source.blob, name: source.name };
+  if (source.kind === 'blobs') return { kind: 'blobs', blobs: source.blobs, name: source.name };
   return { kind: 'path', path: source.path };
 }
 
@@ -128,7 +130,9 @@ export class ModelRuntime {
       checkTensors(config, file.tensors);
       const tokenizer = createTokenizer(file.metadata);
       const largest = Math.max(...file.tensors.map((t) => t.byteLength));
-      const estimatedGpuBytes = file.tensors.reduce((a, t) => a + t.byteLength, 0);
+      // what the GPU will hold at the page's context: weights as uploaded, caches, scratch
+      const memory = planMemory(config, file.tensors, { context: DEFAULT_CONTEXT });
+      const estimatedGpuBytes = memory.totalBytes;
       onEvent({
         kind: 'header',
         arch: config.arch,
@@ -138,6 +142,7 @@ export class ModelRuntime {
         largestTensorBytes: largest,
         contextLength: config.contextLength,
         shape: shapeOf(config),
+        memory,
       });
       const { model, gpu } = await loadModel(file, (p) => onEvent({ kind: 'progress', loadedBytes: p.loadedBytes, totalBytes: p.totalBytes, tensor: p.tensor }));
       const name = source.kind === 'path' ? source.path.split('/').pop()! : (source.name ?? 'model.gguf');

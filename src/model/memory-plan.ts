@@ -10,7 +10,6 @@
  *   scratch  (forward-graph.ts): the activations of one prefill graph (m = prefill chunk) and of the
  *            decode graph (m = 1), logits [m, vocab] and each layer's split-K attention partials included.
  */
-import { SparseScopeError } from '../errors.ts';
 import type { TensorInfo } from '../gguf/layout.ts';
 import { typeName } from '../gguf/types.ts';
 import { weightTypeFromGgml } from '../gpu/shaders/common/quant-types.ts';
@@ -109,8 +108,8 @@ export function graphScratchBytes(c: ModelConfig, m: number, capacity: number): 
 }
 
 /**
- * The plan. Throws only for a tensor the device can never hold (a row group over one binding),
- * as the loader would; a context or total that does not fit is reported (fits = false, notes).
+ * The plan. Never throws: a tensor the device cannot split small enough (a row group over one
+ * binding), a context or a total that does not fit are reported (fits = false, notes).
  */
 export function planMemory(c: ModelConfig, tensors: readonly TensorInfo[], o: MemoryPlanOptions = {}): MemoryPlan {
   const limits = o.limits ?? BASELINE_LIMITS;
@@ -119,6 +118,7 @@ export function planMemory(c: ModelConfig, tensors: readonly TensorInfo[], o: Me
   const notes: string[] = [];
 
   let gpuBytes = 0;
+  let unsplittable = false;
   const converted: MemoryPlan['weights']['converted'] = [];
   let largest = { name: '', bytes: 0, parts: 0, limit: partLimit };
   for (const spec of expectedTensors(c)) {
@@ -139,7 +139,10 @@ export function planMemory(c: ModelConfig, tensors: readonly TensorInfo[], o: Me
     try {
       parts = planParts(rows, rowBytes, partLimit, group);
     } catch (e) {
-      throw new SparseScopeError('device-limits', `tensor "${spec.name}": ${(e as Error).message}`);
+      // the loader would refuse it on this device: report, and count it whole
+      notes.push(`tensor "${spec.name}": ${(e as Error).message}`);
+      unsplittable = true;
+      parts = [{ rowStart: 0, rowCount: rows }];
     }
     let bytes = 0;
     for (const p of parts) {
@@ -167,7 +170,7 @@ export function planMemory(c: ModelConfig, tensors: readonly TensorInfo[], o: Me
     context = Math.max(1, Math.floor(bindingCap / CONTEXT_STEP) * CONTEXT_STEP || bindingCap);
     limitedBy = 'binding';
   }
-  let fits = true;
+  let fits = !unsplittable;
   if (limits.memoryBytes !== undefined) {
     const budget = limits.memoryBytes;
     const total = (ctx: number) => gpuBytes + bytesPerToken * ctx + scratch(ctx);

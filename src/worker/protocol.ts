@@ -6,11 +6,14 @@
  */
 import type { GpuInfo } from '../gpu/device.ts';
 import type { ErrorCode } from '../errors.ts';
+import type { MemoryPlan } from '../model/memory-plan.ts';
 
 /** Where a model comes from. Files and Blobs are streamed by range, never read whole. */
 export type ModelSource =
   | { kind: 'url'; url: string; name?: string }
   | { kind: 'blob'; blob: Blob; name: string }
+  /** every part of a split GGUF set (any order), e.g. dropped together; a `url` source finds a set's other parts itself */
+  | { kind: 'blobs'; blobs: Blob[]; name: string }
   | { kind: 'path'; path: string };
 
 export type LoadEvent =
@@ -25,6 +28,8 @@ export type LoadEvent =
       quantTypes?: string[];
       contextLength?: number;
       shape?: ModelShape;
+      /** the memory plan (src/model/memory-plan.ts) for the context the page loads */
+      memory?: MemoryPlan;
     }
   | { kind: 'progress'; loadedBytes: number; totalBytes: number; tensor: string }
   | { kind: 'ready'; model: ModelSummary };
@@ -37,7 +42,8 @@ export interface ModelSummary {
   layers: number;
   contextLength: number;
   vocabSize: number;
-  backend: 'cpu' | 'webgpu';
+  /** 'remote': an OpenAI-compatible server the page talks to (src/ui/remote); no weights in the page. */
+  backend: 'cpu' | 'webgpu' | 'remote';
   /** Optional: the architecture sizes the Memory view computes cache bytes from. */
   shape?: ModelShape;
   /** Optional: the file's indexer top-k (DSA models), the classroom slider's default. */

@@ -5,7 +5,7 @@ import { getEngine, report } from '../engine.ts';
 import { useStore } from '../store.ts';
 import type { ModelState } from '../state/types.ts';
 import { fitVerdict } from '../models/verdict.ts';
-import { cachedBlob, downloadToCache, freeStorage, nameOf } from '../models/model-cache.ts';
+import { cachedBlobs, downloadSetToCache, freeStorage, nameOf } from '../models/model-cache.ts';
 
 /** The model shipped in public/models; `?model=<url>` picks another file to open on start. */
 export const BUNDLED_MODEL_URL = 'models/sparsescope-kjv-5m-q8_0.gguf';
@@ -44,7 +44,8 @@ export async function loadModel(source: ModelSource, label: string, quiet = fals
     useStore.getState().showError('bad-argument', 'Stop the running generation before loading another model.');
     return false;
   }
-  const verdict = source.kind === 'blob' ? fitVerdict({ fileBytes: source.blob.size }, { limits: info?.limits, deviceMemoryGiB: deviceMemory() }) : undefined;
+  const fileBytes = source.kind === 'blob' ? source.blob.size : source.kind === 'blobs' ? source.blobs.reduce((a, b) => a + b.size, 0) : undefined;
+  const verdict = fileBytes !== undefined ? fitVerdict({ fileBytes }, { limits: info?.limits, deviceMemoryGiB: deviceMemory() }) : undefined;
   const my = ++loadSeq;
   setModel({ status: 'loading', label, verdict }, true);
   try {
@@ -69,6 +70,18 @@ export function loadFile(file: File): Promise<boolean> {
   return loadModel({ kind: 'blob', blob: file, name: file.name }, file.name);
 }
 
+/** Dropped or picked files: one GGUF, or every part of a split set (any order; the engine sorts them). */
+export function loadFiles(files: readonly File[]): Promise<boolean> {
+  if (files.length === 1) return loadFile(files[0]);
+  const sorted = [...files].sort((a, b) => a.name.localeCompare(b.name));
+  const name = sorted[0]?.name ?? 'model';
+  return loadModel(blobsSource(sorted, name), name);
+}
+
+function blobsSource(blobs: Blob[], name: string): ModelSource {
+  return blobs.length === 1 ? { kind: 'blob', blob: blobs[0], name } : { kind: 'blobs', blobs, name };
+}
+
 export async function loadBundled(): Promise<boolean> {
   const url = startupModelUrl();
   const name = nameOf(url);
@@ -81,7 +94,10 @@ export async function loadBundled(): Promise<boolean> {
   return loadModel({ kind: 'url', url: abs, name }, name, true);
 }
 
-/** Remote URL: served from the cache when present, else downloaded into it with progress, then loaded. */
+/**
+ * Remote URL: served from the cache when present, else downloaded into it with progress, then loaded.
+ * Part 1 of a split set (`…-00001-of-0000N.gguf`) brings every part, with one progress bar.
+ */
 export async function loadUrl(url: string): Promise<boolean> {
   const { setModel, info } = useStore.getState();
   let parsed: URL;
@@ -95,21 +111,22 @@ export async function loadUrl(url: string): Promise<boolean> {
   const name = nameOf(parsed.href);
   const previous = useStore.getState().model;
   try {
-    let blob = await cachedBlob(parsed.href);
-    if (!blob) {
+    let blobs = await cachedBlobs(parsed.href);
+    if (!blobs) {
       download = new AbortController();
       const free = await freeStorage();
       setModel({ status: 'downloading', label: name }, true);
-      blob = await downloadToCache(
+      blobs = await downloadSetToCache(
         parsed.href,
         (p) => {
           const verdict = p.total ? fitVerdict({ fileBytes: p.total }, { limits: info?.limits, deviceMemoryGiB: deviceMemory(), freeStorageBytes: free, needsStorage: true }) : undefined;
           setModel({ progress: { phase: 'download', ...p }, verdict });
         },
         download.signal,
+        free,
       );
     }
-    return await loadModel({ kind: 'blob', blob, name }, name, false, previous);
+    return await loadModel(blobsSource(blobs, name), name, false, previous);
   } catch (e) {
     showFailure(previous, name, e instanceof Error ? e.message : String(e));
     report(e);

@@ -23,7 +23,10 @@ export function CachedModels() {
             <button className="link" onClick={() => void loadUrl(m.url)}>
               {m.name}
             </button>
-            <span className="muted">{formatBytes(m.bytes)}</span>
+            <span className="muted">
+              {formatBytes(m.bytes)}
+              {m.parts > 1 ? `, ${m.parts} parts` : ''}
+            </span>
             <button className="link danger" onClick={() => void deleteCached(m.url).then(refresh)}>
               delete
             </button>

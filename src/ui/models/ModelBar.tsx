@@ -1,7 +1,7 @@
 /** Which model is loaded, and the ways to load another: the bundled one, a local file, a URL. */
 import { useState } from 'react';
 import { useStore } from '../store.ts';
-import { cancelDownload, loadBundled, loadFile, loadUrl } from '../actions/model-actions.ts';
+import { cancelDownload, loadBundled, loadFiles, loadUrl } from '../actions/model-actions.ts';
 import { formatBytes } from '../lib/memory-model.ts';
 import { CachedModels } from './CachedModels.tsx';
 import type { ModelState } from '../state/types.ts';
@@ -61,17 +61,19 @@ export function ModelBar() {
           Bundled model
         </button>
         <label className={`button ${busy ? 'disabled' : ''}`}>
-          Open GGUF file…
+          Open GGUF file(s)…
           <input
             data-testid="model-file-input"
             type="file"
             accept=".gguf"
+            multiple
             hidden
             disabled={busy}
             onChange={(e) => {
-              const f = e.target.files?.[0];
+              // one GGUF, or every part of a split set picked together
+              const files = [...(e.target.files ?? [])];
               e.target.value = '';
-              if (f) void loadFile(f);
+              if (files.length > 0) void loadFiles(files);
             }}
           />
         </label>
