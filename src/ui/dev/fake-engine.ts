@@ -4,6 +4,10 @@
  * model engine lands. The GPU itself stays real: init, selfTest, restart and device loss go to the real
  * Worker engine, so the adapter panel and the device-lost path behave exactly as in production.
  * `?fakeDelay=MS` sets the time per generated token (default 40 ms, so "stop" can be tested).
+ * A scripted reply: a user message `/say TEXT` makes the double reply exactly TEXT (in at most
+ * SCRIPT_TOKENS pieces), so tests can make "the model" emit anything, hostile markdown included. In TEXT,
+ * `⟪N×PIECE⟫` stands for PIECE N times with each `#` replaced by the repetition's index (a table of
+ * thousands of rows is typed in a line: the composer takes seconds per 10 kB).
  */
 import { SparseScopeError } from '../../errors.ts';
 import type { WorkerEngine } from '../../worker/client.ts';
@@ -12,6 +16,22 @@ import type { GenerateEvent, GenerateRequest, LoadEvent, ModelSource, ModelSumma
 import { candidates, EOS, FAKE_SHAPE, hash, kl, mulberry32, nextDistribution, sample, tokenize, traceRow, VOCAB } from './fake-model.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const SAY = '/say ';
+const SCRIPT_TOKENS = 20;
+
+/** The reply a `/say TEXT` message scripts, cut into at most SCRIPT_TOKENS pieces; [] for any other message. */
+function scriptedReply(req: GenerateRequest): string[] {
+  const last = req.messages?.at(-1);
+  if (last?.role !== 'user' || !last.content.startsWith(SAY)) return [];
+  const text = last.content.slice(SAY.length).replace(/⟪(\d+)×([^⟫]*)⟫/g, (_, n: string, piece: string) =>
+    Array.from({ length: Math.min(Number(n), 100_000) }, (_, i) => piece.replaceAll('#', String(i))).join(''),
+  );
+  const size = Math.max(1, Math.ceil(text.length / SCRIPT_TOKENS));
+  const pieces: string[] = [];
+  for (let i = 0; i < text.length; i += size) pieces.push(text.slice(i, i + size));
+  return pieces;
+}
 
 export class FakeEngine implements WorkerEngine {
   private model: ModelSummary | undefined;
@@ -81,7 +101,10 @@ export class FakeEngine implements WorkerEngine {
     this.aborted = false;
     // The fake chat template: DeepSeek's role markers around each message.
     // (in thinking mode the assistant turn opens with <think>, as DeepSeek-V3.1/V3.2's formats do)
-    const rendered = req.messages ? req.messages.map((m) => `<|${m.role}|> ${m.content}`).join(' ') + ' <|assistant|>' + (req.thinking ? '<think>' : '') : (req.prompt ?? '');
+    // A scripted message and its reply count as one word each: that text is what the double was told to
+    // say, not context it reads (a scripted table of thousands of rows would overflow the toy context).
+    const scriptedTurn = (i: number) => req.messages![i]?.content.startsWith(SAY) || (req.messages![i]?.role === 'assistant' && req.messages![i - 1]?.content.startsWith(SAY));
+    const rendered = req.messages ? req.messages.map((m, i) => `<|${m.role}|> ${scriptedTurn(i) ? SAY.trim() : m.content}`).join(' ') + ' <|assistant|>' + (req.thinking ? '<think>' : '') : (req.prompt ?? '');
     const ctx = tokenize(rendered);
     this.context(ctx);
     const t0 = performance.now();
@@ -93,7 +116,9 @@ export class FakeEngine implements WorkerEngine {
     let n = 0;
     let reason: 'eos' | 'max-tokens' | 'aborted' = 'max-tokens';
     // A marker prompt makes the double emit raw HTML, so tests can prove the page never renders it.
-    const forced = rendered.includes('<html-test>') ? ['<img src=x onerror="window.__xss=1"><b>raw</b>'] : [];
+    const script = scriptedReply(req);
+    const scripted = script.length > 0;
+    const forced = scripted ? script : rendered.includes('<html-test>') ? [' <img src=x onerror="window.__xss=1"><b>raw</b>'] : [];
     // Another makes it reason first, as DeepSeek's thinking models do, with the tags cut across tokens
     // (in thinking mode the prompt already opened <think>, so the reply only closes it).
     const reasoning = rendered.includes('<think-test>') ? [...(req.thinking ? [] : ['<th', 'ink>']), 'Two', ' and two', ' make four.', '</th', 'ink>', 'It is', ' 4.'] : [];
@@ -106,8 +131,11 @@ export class FakeEngine implements WorkerEngine {
       }
       let tok: TokenText;
       if (reasoning.length) tok = { id: 1, text: reasoning.shift()! };
-      else if (forced.length) tok = { id: 1, text: ' ' + forced.shift()! };
-      else {
+      else if (forced.length) tok = { id: 1, text: forced.shift()! };
+      else if (scripted) {
+        reason = 'eos'; // the scripted reply is all said
+        break;
+      } else {
         const id = sample(nextDistribution(ctx, req.indexTopK ?? FAKE_SHAPE.indexerTopK!), s.temperature, s.topK, s.topP, rand);
         if (id === EOS && n >= 24) {
           reason = 'eos';
