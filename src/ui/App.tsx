@@ -9,6 +9,9 @@ import { ViewsPanel } from './views/ViewsPanel.tsx';
 import { loadBundled, loadFile, reloadLastModel } from './actions/model-actions.ts';
 import { restoreConversations } from './actions/chat-actions.ts';
 import { installTestHook } from './lib/test-hook.ts';
+import { RemotePanel, RemoteViewsNotice } from './remote/RemotePanel.tsx';
+import { useRemote } from './remote/remote-store.ts';
+import { disconnectRemote } from './remote/remote-actions.ts';
 import { readUrlState, syncUrlState } from './lib/url-state.ts';
 
 let started = false;
@@ -25,6 +28,7 @@ export function App() {
   const status = useStore((s) => s.status);
   const error = useStore((s) => s.error);
   const [dragging, setDragging] = useState(false);
+  const remote = useRemote((s) => s.active);
   useEffect(() => {
     installTestHook();
     readUrlState();
@@ -46,7 +50,10 @@ export function App() {
         e.preventDefault();
         setDragging(false);
         const f = e.dataTransfer.files[0];
-        if (f) void loadFile(f);
+        if (!f) return;
+        // A dropped file is a local model: leave the remote endpoint first.
+        if (useRemote.getState().active) disconnectRemote();
+        void loadFile(f);
       }}
     >
       <header>
@@ -73,9 +80,10 @@ export function App() {
       ) : (
         <>
           <ModelBar />
+          <RemotePanel />
           <main className="workspace">
             <ChatPanel />
-            <ViewsPanel />
+            {remote ? <RemoteViewsNotice /> : <ViewsPanel />}
           </main>
           <AdapterPanel />
         </>

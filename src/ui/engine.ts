@@ -1,18 +1,34 @@
 /**
- * The page's single engine and the actions that start and restart it; results go into the store.
- * `?engine=fake` swaps in the FakeEngine test double (src/ui/dev) for model work; nothing else selects it.
+ * The page's engine and the actions that start and restart it; results go into the store.
+ * `?engine=fake` swaps in the FakeEngine test double (src/ui/dev) for model work; a connected remote
+ * endpoint (src/ui/remote) takes the chat's place through selectRemoteEngine. Everything calls getEngine().
  */
 import { createWorkerEngine, type WorkerEngine } from '../worker/client.ts';
 import { useStore } from './store.ts';
 import { isSparseScopeError } from '../errors.ts';
 
 let engine: WorkerEngine | undefined;
+/** An OpenAI-compatible server the chat streams from instead (same generate/abort surface). */
+let remote: WorkerEngine | undefined;
 
 export const usingFakeEngine = () => new URLSearchParams(location.search).get('engine') === 'fake';
 
 export function getEngine(): WorkerEngine {
+  if (remote) return remote;
   engine ??= createWorkerEngine();
   return engine;
+}
+
+/** From now on getEngine() is the remote endpoint's engine; the local one keeps its model. */
+export function selectRemoteEngine(e: WorkerEngine): void {
+  remote?.terminate();
+  remote = e;
+}
+
+/** Back to the local engine. */
+export function selectLocalEngine(): void {
+  remote?.terminate();
+  remote = undefined;
 }
 
 async function createEngine(): Promise<WorkerEngine> {

@@ -70,9 +70,11 @@ export class RemoteEngine implements EngineApi {
     return ((await res.json()) as ModelList).data.map((m) => m.id);
   }
 
-  /** "Loading" a remote model checks that the server answers and lists it; the source is ignored. */
-  async load(_source: ModelSource, onEvent: (e: LoadEvent) => void): Promise<ModelSummary> {
-    void _source;
+  /** "Loading" a remote model checks that the server answers and lists it (the source is the endpoint's base URL; anything else is a local model, refused while remote). */
+  async load(source: ModelSource, onEvent: (e: LoadEvent) => void): Promise<ModelSummary> {
+    if (source.kind !== 'url' || source.url !== this.endpoint.baseUrl) {
+      throw new SparseScopeError('bad-argument', 'The chat is connected to a remote endpoint: click "Use the local model" first, then load a model.');
+    }
     const ids = await this.listModels();
     if (!ids.includes(this.endpoint.model)) throw new SparseScopeError('bad-argument', `the server does not list the model "${this.endpoint.model}"; it has: ${ids.join(', ') || 'none'}`);
     const summary: ModelSummary = { name: this.endpoint.model, arch: 'remote', fileBytes: 0, layers: 0, contextLength: 0, vocabSize: 0, backend: 'remote' };
@@ -140,5 +142,12 @@ export class RemoteEngine implements EngineApi {
 
   async restart(): Promise<GpuInfo> {
     return REMOTE_INFO;
+  }
+
+  /** The page's engine handle also has these (src/worker/client.ts); a server has no device to lose. */
+  async simulateDeviceLoss(): Promise<void> {}
+
+  terminate(): void {
+    this.running?.abort();
   }
 }
