@@ -1,13 +1,15 @@
 /**
  * The page with the REAL engine: a random-weight deepseek32 GGUF (generated here, served with Range and
  * CORS from 127.0.0.1) loads through `?model=<url>` into the Worker's WebGPU engine on chromium's
- * SwiftShader, a reply streams, and the indexer heatmap shows the positions the engine picked.
+ * SwiftShader, a reply streams, and the indexer heatmap shows the positions the engine picked. Then the
+ * device is lost in the middle of a reply: the text so far stays, marked interrupted, the banner says
+ * what happened, the engine restarts, loads the model again, and the next message gets a reply.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserContext } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { writeFixture } from '../src/tools/fixture/fixture.ts';
 import { ask, launchBrowser, screenshot, serveFiles, startServer, watchConsole, type Server } from './harness.ts';
 
@@ -77,4 +79,49 @@ describe('the page with the real WebGPU engine', () => {
     await screenshot(page, 'real-engine-chat');
     await page.close();
   });
+
+  it('keeps the reply so far when the device is lost mid-reply, restarts, reloads the model and answers again', async () => {
+    const page = await browser.newPage();
+    const log = watchConsole(page);
+    await page.goto(`${server.url}?model=${encodeURIComponent(modelUrl)}`);
+    await waitModelReady(page, log);
+    await page.getByText('Sampling settings').click();
+    await page.getByTestId('setting-maxTokens').fill('200'); // still streaming when the device goes (the fixture's context is 256)
+    await ask(page, 'The experts');
+    const reply = page.getByTestId('assistant-message').last();
+    await expect.poll(async () => (await reply.locator('.msg-body').textContent())?.length ?? 0, { timeout: 120_000 }).toBeGreaterThan(8);
+    expect(await reply.getAttribute('data-status')).toBe('streaming');
+    const before = (await reply.locator('.msg-body').textContent())!;
+    await page.evaluate(() => (window as unknown as { __sparsescope: { simulateDeviceLoss(): Promise<void> } }).__sparsescope.simulateDeviceLoss());
+
+    const banner = page.getByTestId('error-banner');
+    await expect.poll(() => banner.getAttribute('data-code'), { timeout: 30_000 }).toBe('device-lost');
+    expect(await banner.textContent()).toMatch(/device lost/i);
+    await expect.poll(() => reply.getAttribute('data-status'), { timeout: 30_000 }).toBe('interrupted');
+    const kept = (await reply.locator('.msg-body').textContent())!;
+    expect(kept.startsWith(before.trimEnd()), `${JSON.stringify(before)} then ${JSON.stringify(kept)}`).toBe(true);
+    expect(await reply.textContent()).toContain('interrupted');
+    expect(await banner.getAttribute('data-code')).toBe('device-lost'); // no later error replaced it
+    await screenshot(page, 'real-engine-device-lost');
+
+    await page.getByTestId('restart-engine').click();
+    await waitModelReady(page, log);
+    await page.getByTestId('setting-maxTokens').fill('4');
+    await ask(page, 'And again');
+    await expect.poll(() => page.getByTestId('assistant-message').count(), { timeout: 30_000 }).toBe(2);
+    await expect.poll(() => page.getByTestId('assistant-message').last().getAttribute('data-status'), { timeout: 240_000 }).toBe('done');
+    expect((await page.getByTestId('assistant-message').last().locator('.msg-body').textContent())!.length).toBeGreaterThan(0);
+    expect(await page.getByTestId('assistant-message').first().getAttribute('data-status')).toBe('interrupted');
+    expect(await page.getByTestId('user-message').count()).toBe(2);
+    await page.close();
+  });
 });
+
+async function waitModelReady(page: Page, log: string[]): Promise<void> {
+  await expect
+    .poll(() => page.getByTestId('model-status').getAttribute('data-status'), { timeout: 180_000 })
+    .toBe('ready')
+    .catch(async (e) => {
+      throw new Error(`${e.message}\nstatus: ${await page.getByTestId('model-status').textContent()}\nconsole:\n${log.join('\n')}`);
+    });
+}
