@@ -165,7 +165,11 @@ export function planMemory(c: ModelConfig, tensors: readonly TensorInfo[], o: Me
   const widest = Math.max(...perLayer.map((b) => b.bytes));
   let context = requested;
   let limitedBy: MemoryPlan['cache']['limitedBy'];
-  const bindingCap = Math.floor(partLimit / Math.max(widest, m * c.heads * 4));
+  // per-token bytes of the widest buffer that grows with the context: a layer's cache, the indexer's
+  // scores [m, ctx], or dense attention's split-K partials [m, ctx / ch, H, dv] (mla/attention.ts)
+  const ch = Math.max(8, Math.min(128, Math.floor(2048 / c.heads)));
+  const partialsPerToken = c.indexer ? 0 : (m * c.heads * (c.mla === 'absorbed' ? c.kvLoraRank : c.vHead) * 4) / ch;
+  const bindingCap = Math.floor(partLimit / Math.max(widest, m * 4, partialsPerToken));
   if (context > bindingCap) {
     context = Math.max(1, Math.floor(bindingCap / CONTEXT_STEP) * CONTEXT_STEP || bindingCap);
     limitedBy = 'binding';

@@ -12,6 +12,7 @@ import type { GpuContext } from '../../gpu/device.ts';
 import { NO_POSITION } from '../../gpu/shaders/dsa/dsa.ts';
 import { SparseScopeError } from '../../errors.ts';
 import { uploadWeights, type GpuWeights, type WeightProgress } from './gpu-weights.ts';
+import { planMemory } from '../../model/memory-plan.ts';
 import { allocateCaches, cacheBytes, destroyCaches, type LayerCache } from './kv-cache.ts';
 import { ForwardGraph, type GraphOptions } from './forward-graph.ts';
 import { createGpuSampler, samplerSettings, type GpuSampler, type SamplerSettings } from '../../gpu/shaders/sampling/sampling.ts';
@@ -52,7 +53,15 @@ export class WebGpuModel {
   static async load(ctx: GpuContext, file: GgufFile, o: LoadOptions = {}): Promise<WebGpuModel> {
     const config = readModelConfig(file.metadata, file.tensors);
     const specs = checkTensors(config, file.tensors);
-    const capacity = Math.min(config.contextLength, o.contextSize ?? 4096);
+    // the context asked for (default min(file, 4096)), sized down so each layer's cache buffer fits one
+    // storage binding of this device (memory-plan.ts; V2-Lite's file says 163,840)
+    const limits = ctx.device.limits;
+    const plan = planMemory(config, file.tensors, {
+      context: Math.min(config.contextLength, o.contextSize ?? 4096),
+      limits: { maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize, maxBufferSize: limits.maxBufferSize },
+      prefillChunk: o.prefillChunk,
+    });
+    const capacity = plan.cache.context;
     const weights = await uploadWeights(ctx.device, file, specs, o.onProgress, o.signal);
     return new WebGpuModel(ctx, config, weights, allocateCaches(ctx.device, config, capacity), capacity, o.prefillChunk ?? 32);
   }

@@ -1,0 +1,96 @@
+/**
+ * A split GGUF set in the page with the real engine: part 1's URL (`?model=`, served cross-origin with
+ * Range; the Worker derives the other parts' URLs) and all three parts picked together in the file
+ * input both load as one model, and a reply streams. A single part picked alone is refused with a
+ * message naming the set.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { buildFixture } from '../src/tools/fixture/fixture.ts';
+import { writeSplitGguf } from '../src/gguf/write-file.ts';
+import { ask, launchBrowser, serveFiles, startServer, watchConsole, type Server } from './harness.ts';
+
+let server: Server;
+let browser: BrowserContext;
+let files: Awaited<ReturnType<typeof serveFiles>>;
+let dir: string;
+let parts: string[];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sparsescope-e2e-split-'));
+  const fx = buildFixture({ arch: 'deepseek32', gating: 'sigmoid', dims: { topK: 4 }, seed: 5 });
+  parts = await writeSplitGguf(join(dir, 'fixture'), { metadata: fx.metadata, tensors: fx.tensors }, 3);
+  const served = new Map(parts.map((p) => [`/${basename(p)}`, readFileSync(p)]));
+  files = await serveFiles((req, res) => {
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    res.setHeader('Access-Control-Allow-Headers', 'Range');
+    res.setHeader('Access-Control-Expose-Headers', 'Content-Length, Content-Range, Accept-Ranges');
+    res.setHeader('Accept-Ranges', 'bytes');
+    if (req.method === 'OPTIONS') return void res.writeHead(204).end();
+    const bytes = served.get((req.url ?? '').split('?')[0]);
+    if (!bytes) return void res.writeHead(404).end();
+    const m = /bytes=(\d+)-(\d*)/.exec(req.headers.range ?? '');
+    if (m) {
+      const start = Number(m[1]);
+      const end = m[2] ? Math.min(Number(m[2]), bytes.length - 1) : bytes.length - 1;
+      res.writeHead(206, { 'Content-Range': `bytes ${start}-${end}/${bytes.length}`, 'Content-Length': end - start + 1 });
+      return void res.end(bytes.subarray(start, end + 1));
+    }
+    res.writeHead(200, { 'Content-Length': bytes.length });
+    res.end(bytes);
+  });
+  server = await startServer();
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  files?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function waitReady(page: Page, log: string[]): Promise<void> {
+  await expect
+    .poll(() => page.getByTestId('model-status').getAttribute('data-status'), { timeout: 180_000 })
+    .toBe('ready')
+    .catch(async (e) => {
+      throw new Error(`${e.message}\nstatus: ${await page.getByTestId('model-status').textContent()}\nconsole:\n${log.join('\n')}`);
+    });
+}
+
+async function replyStreams(page: Page): Promise<string> {
+  await ask(page, 'The experts');
+  const reply = page.getByTestId('assistant-message').last();
+  await expect.poll(() => reply.getAttribute('data-status'), { timeout: 240_000 }).toMatch(/done/);
+  return (await reply.textContent()) ?? '';
+}
+
+describe('a 3-part split GGUF in the page', () => {
+  it("by part 1's URL", async () => {
+    const page = await browser.newPage();
+    const log = watchConsole(page);
+    await page.goto(`${server.url}?model=${encodeURIComponent(`${files.url}/${basename(parts[0])}`)}`);
+    await waitReady(page, log);
+    expect((await replyStreams(page)).length).toBeGreaterThan(0);
+    await page.close();
+  });
+
+  it('by picking all parts, and refused with one part alone', async () => {
+    const page = await browser.newPage();
+    const log = watchConsole(page);
+    // the bundled model loads first (another name); then the three parts, picked out of order
+    await page.goto(server.url);
+    await expect.poll(() => page.getByTestId('model-status').getAttribute('data-status'), { timeout: 180_000 }).toBe('ready'); // the bundled model
+    const input = page.getByTestId('model-file-input');
+    await input.setInputFiles([parts[2], parts[0], parts[1]]);
+    await expect.poll(() => page.getByTestId('model-status').textContent(), { timeout: 180_000 }).toContain('sparsescope-fixture-deepseek32');
+    await waitReady(page, log);
+    expect((await replyStreams(page)).length).toBeGreaterThan(0);
+    await input.setInputFiles([parts[0]]);
+    await expect.poll(async () => (await page.locator('body').textContent()) ?? '', { timeout: 60_000 }).toMatch(/part 1 of a 3-part split GGUF/);
+    await page.close();
+  });
+});
