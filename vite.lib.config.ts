@@ -2,8 +2,8 @@
  * The npm package's build, two modes (scripts/build-lib.mjs runs both): WGSL is inlined by Vite's `?raw` imports
  * and every dependency is bundled, so the package needs no install-time dependencies (Dawn's `webgpu`
  * is an optional peer, imported only for the Node WebGPU backend).
- *   node:    lib/node.js (createEngine in process), lib/cli.js (the `sparsescope` bin)
- *   browser: lib/browser/browser.js (createEngine in a Worker) and its worker chunk
+ *   node:    dist/lib/node.js (createEngine in process), dist/lib/cli.js (the `sparsescope` bin)
+ *   browser: dist/lib/browser/browser.js (createEngine in a Worker) and its worker chunk
  */
 import { defineConfig, type UserConfig } from 'vite';
 
@@ -13,7 +13,7 @@ export const nodeLibConfig: UserConfig = {
   ssr: { noExternal: true, external: ['webgpu'], target: 'node' },
   build: {
     ssr: true,
-    outDir: 'lib',
+    outDir: 'dist/lib',
     emptyOutDir: false,
     target: 'node20',
     minify: false,
@@ -33,7 +33,7 @@ export const browserLibConfig: UserConfig = {
   base: './',
   worker: { format: 'es' },
   build: {
-    outDir: 'lib/browser',
+    outDir: 'dist/lib/browser',
     emptyOutDir: false,
     target: 'es2022',
     minify: false,

@@ -1,6 +1,7 @@
-// Builds the npm package into lib/ (vite.lib.config.ts), its .d.ts types (tsconfig.lib.json, with the
+// Builds the npm package into dist/lib/ (vite.lib.config.ts), its .d.ts types (tsconfig.lib.json, with the
 // repository's `.ts` import suffixes rewritten to `.js`), and copies the bundled model next to it.
-// `npm pack` runs this first (prepack). Vite's warning that ./models/*.gguf "doesn't exist at build time" is
+// `npm pack` runs this first (prepack). dist/ is ignored by git and eslint; the app's build empties dist/,
+// which is why the pack always rebuilds dist/lib. Vite's warning that ./models/*.gguf "doesn't exist at build time" is
 // expected: the URL is for the app that bundles the package (see src/api/browser.ts).
 import { build } from 'vite';
 import { execFileSync } from 'node:child_process';
@@ -10,10 +11,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
-const lib = join(root, 'lib');
+const lib = join(root, 'dist', 'lib');
 mkdirSync(lib, { recursive: true });
-// Clean everything but lib/'s own ignore files.
-for (const name of readdirSync(lib)) if (!name.startsWith('.')) rmSync(join(lib, name), { recursive: true, force: true });
+for (const name of readdirSync(lib)) rmSync(join(lib, name), { recursive: true, force: true });
 
 for (const mode of ['node', 'browser']) await build({ configFile: join(root, 'vite.lib.config.ts'), mode });
 
@@ -22,7 +22,7 @@ for (const mode of ['node', 'browser']) await build({ configFile: join(root, 'vi
 const browserEntry = join(lib, 'browser', 'browser.js');
 const entry = readFileSync(browserEntry, 'utf8');
 const fixed = entry.replace(/new URL\(("\.\/models\/[^"]+\.gguf"), "" \+ import\.meta\.url\)/g, 'new URL($1, import.meta.url)');
-if (fixed === entry) throw new Error('build-lib: the bundled model URL was not found in lib/browser/browser.js');
+if (fixed === entry) throw new Error('build-lib: the bundled model URL was not found in dist/lib/browser/browser.js');
 writeFileSync(browserEntry, fixed);
 
 execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.lib.json'], { stdio: 'inherit' });
@@ -39,4 +39,4 @@ rewrite(join(lib, 'types'));
 const models = join(lib, 'browser', 'models');
 mkdirSync(models, { recursive: true });
 for (const f of ['sparsescope-kjv-5m-q8_0.gguf', 'MODEL.md']) copyFileSync(join(root, 'public/models', f), join(models, f));
-console.log('built lib/ (node.js, cli.js, browser/ with models/, types/)');
+console.log('built dist/lib/ (node.js, cli.js, browser/ with models/, types/)');

@@ -31,7 +31,7 @@ export async function createEngine(o: CreateEngineOptions = {}): Promise<SparseS
     api = new InProcessEngine(() => navigator.gpu);
   }
   // A literal `new URL(..., import.meta.url)`: an app's Vite build finds the file next to this module in the
-  // package (lib/browser/models) and emits it as an asset; unbundled, the browser fetches it from there.
+  // package (dist/lib/browser/models) and emits it as an asset; unbundled, the browser fetches it from there.
   const bundled = () => o.bundledModelUrl ?? new URL('./models/sparsescope-kjv-5m-q8_0.gguf', import.meta.url).href;
   return new SparseScopeEngine({ api, bundled, paths: false });
 }

@@ -20,7 +20,7 @@ export interface CreateEngineOptions {
   worker?: boolean;
 }
 
-/** The bundled model: in the built package (lib/browser/models, this code being lib/ or lib/chunks/), or in the repository (public/models). */
+/** The bundled model: in the built package (dist/lib/browser/models, this code being dist/lib/ or dist/lib/chunks/), or in the repository (public/models). */
 export function bundledModelPath(): string {
   const candidates = [`./browser/models/`, `../browser/models/`, `../../public/models/`].map((dir) => new URL(dir + BUNDLED_MODEL_FILE, import.meta.url));
   const found = candidates.map((u) => fileURLToPath(u)).find((p) => existsSync(p));

@@ -1,4 +1,4 @@
-// The packed package as a user gets it: `npm pack` (which builds lib/), installed with the official
+// The packed package as a user gets it: `npm pack` (which builds dist/lib/), installed with the official
 // `openai` client into an empty folder (offline: the tarball and the repository's openai copy are local
 // paths). `npx sparsescope serve --backend cpu` serves the bundled model; the client's models.list, a
 // non-streaming and a streaming chat completion (temperature 0) give the text that the package's own
