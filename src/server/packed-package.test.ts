@@ -29,7 +29,7 @@ beforeAll(() => {
 }, 300_000);
 
 afterAll(() => {
-  server?.kill();
+  if (server?.pid && server.exitCode === null) process.kill(-server.pid, 'SIGTERM');
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -37,7 +37,8 @@ const PARAMS = { messages: [{ role: 'user', content: 'In the beginning' }], temp
 
 function startServer(): Promise<string> {
   return new Promise((resolve, reject) => {
-    server = spawn('npx', ['--offline', 'sparsescope', 'serve', '--backend', 'cpu', '--port', '0'], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group: npx starts the server as a child, and afterAll ends both.
+    server = spawn('npx', ['--offline', 'sparsescope', 'serve', '--backend', 'cpu', '--port', '0'], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let out = '';
     let err = '';
     server.stdout!.on('data', (d: Buffer) => {
