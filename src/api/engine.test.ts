@@ -1,6 +1,7 @@
 // The package's engine object on the CPU backend (the bundled model) against a naive greedy loop over the
 // CPU reference forward: the OpenAI objects carry the reference's tokens, streams agree with whole
 // replies, stop sequences cut where a plain search cuts, logprobs are the reference's log-softmax.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openGguf } from '../gguf/reader.ts';
@@ -89,6 +90,17 @@ describe('createEngine({ backend: "cpu" })', () => {
     cancel.abort();
     await expect(second).rejects.toMatchObject({ code: 'aborted' });
     expect((await first).choices[0].text).toBe(referenceReply(12).text);
+  });
+
+  it('load() takes a path, a Blob, or [Blob]: the same model, the same reply', async () => {
+    const want = (await engine.completions.create({ prompt: PROMPT, temperature: 0, max_tokens: 6 })).choices[0].text;
+    const bytes = readFileSync(MODEL);
+    for (const source of [MODEL, new Blob([bytes]), [new File([bytes], 'sparsescope.gguf')]]) {
+      const other = await createEngine({ backend: 'cpu' });
+      await other.load(source);
+      expect((await other.completions.create({ prompt: PROMPT, temperature: 0, max_tokens: 6 })).choices[0].text).toBe(want);
+    }
+    await expect((await createEngine({ backend: 'cpu' })).load(42 as unknown as string)).rejects.toMatchObject({ code: 'bad-argument' });
   });
 
   it('bad requests are typed bad-argument errors', async () => {
