@@ -154,6 +154,24 @@ export class ForwardGraph {
     const gather = (a: Parameters<typeof createGatherMatvec>[1]) => this.keep(createGatherMatvec(device, a, variant));
     const mv = (t: GpuTensor, xIn: GPUBuffer, y: GPUBuffer): PreparedKernel =>
       this.keep(m >= MATMUL_MIN_ROWS ? createMatmul(device, { w: t, x: xIn, y, m }) : createMatvec(device, { w: t, x: xIn, y, m }, variant));
+    // Decode (m < MATMUL_MIN_ROWS) fuses into the matvec's epilogue what would be a dispatch of its own:
+    // the residual add (y += W·x) and an FFN's up projection with its SwiGLU (y = silu(W·x) * (W2·x)).
+    const fuse = m < MATMUL_MIN_ROWS;
+    // h += W·x                                                           [m, E]
+    const mvResidual = (t: GpuTensor, xIn: GPUBuffer, scratch: GPUBuffer): GraphStep['run'] => {
+      if (fuse) {
+        const k = this.keep(createMatvec(device, { w: t, x: xIn, y: h, m, accumulate: true }, variant));
+        return (enc) => k.encode(enc);
+      }
+      const k = mv(t, xIn, scratch);
+      const add = accumulate({ x: scratch, y: h, rows: m, n: E });
+      return (enc) => {
+        k.encode(enc);
+        add.encode(enc);
+      };
+    };
+    const pairable = (a: GpuTensor, b: GpuTensor) =>
+      a.type === b.type && a.shape.join() === b.shape.join() && a.parts.length === b.parts.length && a.parts.every((p, i) => p.rowStart === b.parts[i].rowStart && p.rowCount === b.parts[i].rowCount);
     const rms = (xIn: GPUBuffer, weight: string, y: GPUBuffer, n: number) => {
       const k = this.keep(createRmsnorm(device, { x: xIn, weight: w.vector(weight), y, rows: m, n, eps: c.rmsEps }));
       return (enc: GPUCommandEncoder) => k.encode(enc);
@@ -303,28 +321,30 @@ export class ForwardGraph {
         push((enc) => vb.encode(enc));
       }
       // h += attn_output · concat_h(o_h)
-      const outMv = mv(w.matrix(`${p}attn_output.weight`), c.mla === 'absorbed' ? oHeads : attnO, attnOut);
-      const attnResidual = accumulate({ x: attnOut, y: h, rows: m, n: E });
-      push((enc) => {
-        outMv.encode(enc);
-        attnResidual.encode(enc);
-      });
+      push(mvResidual(w.matrix(`${p}attn_output.weight`), c.mla === 'absorbed' ? oHeads : attnO, attnOut));
 
       // FFN on x = RMSNorm(h) · ffn_norm
       tag.part = 'ffn';
       push(rms(h, `${p}ffn_norm.weight`, x, E));
+      // h += down · (silu(gate · x) * (up · x)): 2 dispatches in decode, 5 in prefill
       const swigluFfn = (gateName: string, upName: string, downName: string, width: number) => {
-        const g = mv(w.matrix(gateName), x, gate);
-        const u = mv(w.matrix(upName), x, up);
-        const d = mv(w.matrix(downName), act, ffnOut);
+        const [gw, uw] = [w.matrix(gateName), w.matrix(upName)];
+        const down = mvResidual(w.matrix(downName), act, ffnOut);
+        if (fuse && pairable(gw, uw)) {
+          const gu = this.keep(createMatvec(device, { w: gw, w2: uw, x, y: act, m }, variant));
+          return (enc: GPUCommandEncoder) => {
+            gu.encode(enc);
+            down(enc, 0);
+          };
+        }
+        const g = mv(gw, x, gate);
+        const u = mv(uw, x, up);
         const sw = swiglu({ gate, up, y: act, n: m * width });
-        const residual = accumulate({ x: ffnOut, y: h, rows: m, n: E });
         return (enc: GPUCommandEncoder) => {
           g.encode(enc);
           u.encode(enc);
           sw.encode(enc);
-          d.encode(enc);
-          residual.encode(enc);
+          down(enc, 0);
         };
       };
       if (!isMoeLayer(c, il)) {
@@ -336,8 +356,12 @@ export class ForwardGraph {
         const weights = tr ? (tr.expertWeights = buf(m * k, `${p}trace.weights`)) : sharedWeights!;
         const routerMv = mv(w.matrix(`${p}ffn_gate_inp.weight`), x, rLogits!);
         const bias = w.has(`${p}exp_probs_b.bias`) ? w.vector(`${p}exp_probs_b.bias`) : zeroBias!;
-        const gx = gather({ w: w.matrix(`${p}ffn_gate_exps.weight`), ids: experts, x, y: eGate!, slots: m * k, xDiv: k });
-        const ux = gather({ w: w.matrix(`${p}ffn_up_exps.weight`), ids: experts, x, y: eUp!, slots: m * k, xDiv: k });
+        // act_j = silu(gate_j · x) * (up_j · x) for the chosen experts j: one gathered dispatch when the two pair
+        const [gew, uew] = [w.matrix(`${p}ffn_gate_exps.weight`), w.matrix(`${p}ffn_up_exps.weight`)];
+        const pairExperts = pairable(gew, uew);
+        const gux = pairExperts ? gather({ w: gew, w2: uew, ids: experts, x, y: eAct!, slots: m * k, xDiv: k }) : undefined;
+        const gx = pairExperts ? undefined : gather({ w: gew, ids: experts, x, y: eGate!, slots: m * k, xDiv: k });
+        const ux = pairExperts ? undefined : gather({ w: uew, ids: experts, x, y: eUp!, slots: m * k, xDiv: k });
         const dx = gather({ w: w.matrix(`${p}ffn_down_exps.weight`), ids: experts, x: eAct!, y: eDown!, slots: m * k, xDiv: 1 });
         const shared = mo.shared > 0 ? swigluFfn(`${p}ffn_gate_shexp.weight`, `${p}ffn_up_shexp.weight`, `${p}ffn_down_shexp.weight`, sharedW) : undefined;
         const router = this.keep(
@@ -352,15 +376,16 @@ export class ForwardGraph {
             options: { gating: mo.gating, topK: k, groupCount: Math.max(1, mo.groups), groupsUsed: Math.max(1, mo.groupsUsed), normalize: mo.weightsNorm, scale: mo.weightsScale },
           }),
         );
-        const eSwiglu = swiglu({ gate: eGate!, up: eUp!, y: eAct!, n: m * k * mo.ffx });
+        const eSwiglu = pairExperts ? undefined : swiglu({ gate: eGate!, up: eUp!, y: eAct!, n: m * k * mo.ffx });
         // h += Σ_j weight_j · expert_j(x)
         const combine = accumulate({ x: eDown!, y: h, rows: m, n: E, terms: k, w: weights });
         push((enc) => {
           routerMv.encode(enc);
           router.encode(enc);
-          gx.encode(enc);
-          ux.encode(enc);
-          eSwiglu.encode(enc);
+          gux?.encode(enc);
+          gx?.encode(enc);
+          ux?.encode(enc);
+          eSwiglu?.encode(enc);
           dx.encode(enc);
           combine.encode(enc);
           shared?.(enc);

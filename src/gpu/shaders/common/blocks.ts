@@ -50,8 +50,40 @@ function windowFn(n: number): string {
 
 const WINDOWS = [2, 3, 4, 8].map(windowFn).join('\n\n');
 
-/** The full module text for a kernel body that declares `W: array<vec4<u32>>` and calls `load_chunk`. */
-export function composeQuantKernel(body: string, o: ComposeOptions): string {
+/** The WGSL functions named `load_*` or `window*` in `text`, whole (brace-matched). */
+function weightReaders(text: string): string[] {
+  const out: string[] = [];
+  const re = /^fn (load_\w+|window\d+)\(/gm;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    let depth = 0;
+    let i = text.indexOf('{', m.index);
+    for (; i < text.length; i++) {
+      if (text[i] === '{') depth++;
+      else if (text[i] === '}' && --depth === 0) break;
+    }
+    out.push(text.slice(m.index, i + 1));
+  }
+  return out;
+}
+
+/**
+ * The weight readers again over a second weight binding `W2`, as `load_chunk2`: WGSL cannot pass a
+ * storage array to a function, so each reader that touches W is repeated with W2 (and a `_w2` suffix).
+ */
+function secondWeightReaders(type: WeightType): string {
+  const rename = (f: string) =>
+    f
+      .replace(/\bW\[/g, 'W2[')
+      .replace(/\b(load_\w+|window\d+)\(/g, '$1_w2(');
+  const readers = weightReaders(`${preprocess(blocksSource, {})}\n${WINDOWS}`).map(rename);
+  return [...readers, `fn load_chunk2(row_byte: u32, c: u32, n: u32) -> array<vec4<T>, 8> {\n  return ${LOADER_NAME[type]}_w2(row_byte, c, n);\n}`].join('\n\n');
+}
+
+/**
+ * The full module text for a kernel body that declares `W: array<vec4<u32>>` and calls `load_chunk`;
+ * with `second`, also `W2` (same type) read by `load_chunk2`.
+ */
+export function composeQuantKernel(body: string, o: ComposeOptions & { second?: boolean }): string {
   return [
     o.f16 ? 'enable f16;' : '',
     o.subgroups ? 'enable subgroups;' : '',
@@ -60,5 +92,6 @@ export function composeQuantKernel(body: string, o: ComposeOptions): string {
     preprocess(blocksSource, {}),
     WINDOWS,
     `fn load_chunk(row_byte: u32, c: u32, n: u32) -> array<vec4<T>, 8> {\n  return ${LOADER_NAME[o.type]}(row_byte, c, n);\n}`,
+    o.second ? secondWeightReaders(o.type) : '',
   ].join('\n');
 }

@@ -7,6 +7,7 @@ import { dequantizeRowsRef } from '../common/blocks.ref.ts';
 import { uploadTensor } from '../common/tensor.ts';
 import { encodeGatherMatvec, type MatvecVariant } from './matvec.ts';
 import { gatherMatvecRef, relMaxErr } from './matmul.ref.ts';
+import { swigluRef } from '../swiglu/swiglu.ref.ts';
 
 const SENTINEL = -12345;
 
@@ -56,5 +57,26 @@ describe('gathered (MoE) matvec', () => {
     const split = await run('Q8_0', 96, 13, 8, [1, 4, 4, 7, 2, 9], 1, 3, { perRow: true, wg: 8 });
     expect(split.parts).toBe(3);
     expect(split.err).toBeLessThan(1e-5);
+  });
+  it('fused gate+up+SwiGLU over the chosen experts, both variants, experts split 2 per part', async () => {
+    const { device, info } = await testGpu();
+    const [t, k, n, x, ids] = ['Q4_K', 512, 37, 8, [3, 5, 0, 3, 7, 6]] as const;
+    const chosen = new Set<number>(ids);
+    const gateBytes = expertBytes(t, k, n, x, chosen, 5);
+    const upBytes = expertBytes(t, k, n, x, chosen, 6);
+    const opts = { maxPartBytes: 2 * n * rowBytes(t, k) };
+    const w = uploadTensor(device, { name: 'ffn_gate_exps', type: t, shape: [k, n, x] }, gateBytes, opts);
+    const w2 = uploadTensor(device, { name: 'ffn_up_exps', type: t, shape: [k, n, x] }, upBytes, opts);
+    const xs = randomF32((ids.length / 2) * k, 23);
+    const idb = uploadStorage(device, new Uint32Array(ids), 'ids');
+    const xb = uploadStorage(device, xs, 'x');
+    const deq = (b: Uint8Array) => dequantizeRowsRef(t, b, n * x, k).map((v) => (Number.isNaN(v) ? 0 : v));
+    const gate = gatherMatvecRef(deq(gateBytes), new Uint32Array(ids), xs, k, n, x, 2, 0);
+    const up = gatherMatvecRef(deq(upBytes), new Uint32Array(ids), xs, k, n, x, 2, 0);
+    for (const v of [{ subgroups: info.hasSubgroups }, { perRow: true, wg: 16 }]) {
+      const y = createStorage(device, ids.length * n * 4, 'y');
+      await submitChecked(device, (enc) => encodeGatherMatvec(device, enc, { w, w2, ids: idb, x: xb, y, slots: ids.length, xDiv: 2 }, { f16: false, ...v }));
+      expect(relMaxErr(await readF32(device, y, ids.length * n), swigluRef(gate, up))).toBeLessThan(1e-5);
+    }
   });
 });

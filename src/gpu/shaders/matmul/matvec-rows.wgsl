@@ -7,6 +7,7 @@
 //   plain  (GATHER off): grid (ceil(rows / WG), M); vector m: x[m*K ..], y[m*n_out + y_offset + row]
 //   gather (GATHER on) : grid (ceil(N / WG), slots); slot j uses expert ids[j] of a [K, N, X] tensor,
 //                        x row j / x_div, y[j*N + row]; slots whose expert is in another part read nothing.
+// The epilogues of matvec.wgsl: PAIR (y = silu(W x) * (W2 x)) and ACCUMULATE (y += W x, plain only).
 
 {{PARAMS}}
 
@@ -23,6 +24,13 @@ const TAIL: bool = {{TAIL}}; // a float row whose length is not a multiple of 32
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
 //#if GATHER
 @group(0) @binding(4) var<storage, read> ids: array<u32>;
+//#endif
+//#if PAIR
+//#if GATHER
+@group(0) @binding(5) var<storage, read> W2: array<vec4<u32>>; // the second weight follows ids
+//#else
+@group(0) @binding(4) var<storage, read> W2: array<vec4<u32>>;
+//#endif
 //#endif
 
 fn x_chunk(base: u32, n: u32) -> array<vec4<T>, 8> {
@@ -60,6 +68,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let x_base = vec_index * p.k;
 //#endif
   var acc = 0.0;
+//#if PAIR
+  var acc2 = 0.0;
+//#endif
   for (var c = 0u; c < p.chunks; c++) {
     let n = min(32u, p.k - 32u * c);
     let xv = x_chunk(x_base + 32u * c, n);
@@ -69,10 +80,33 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     s = fma(w[#k + 1u], xv[#k + 1u], s);
 //#endunroll
     acc += f32(s.x) + f32(s.y) + f32(s.z) + f32(s.w);
-  }
-//#if GATHER
-  Y[vec_index * p.rows + row] = acc;
-//#else
-  Y[vec_index * p.n_out + p.y_offset + row] = acc;
+//#if PAIR
+    let w2 = load_chunk2(row_byte, c, n);
+    var s2 = w2[0] * xv[0];
+//#unroll k 7
+    s2 = fma(w2[#k + 1u], xv[#k + 1u], s2);
+//#endunroll
+    acc2 += f32(s2.x) + f32(s2.y) + f32(s2.z) + f32(s2.w);
 //#endif
+  }
+//#if PAIR
+  let out = silu(acc) * acc2;
+//#else
+  let out = acc;
+//#endif
+//#if GATHER
+  Y[vec_index * p.rows + row] = out;
+//#else
+  let yi = vec_index * p.n_out + p.y_offset + row;
+//#if ACCUMULATE
+  Y[yi] += out;
+//#else
+  Y[yi] = out;
+//#endif
+//#endif
+}
+
+// As swiglu.wgsl: exp(-g) overflows to +inf for g < -88; the clamp keeps it finite.
+fn silu(g: f32) -> f32 {
+  return g / (1.0 + exp(min(-g, 80.0)));
 }

@@ -7,6 +7,7 @@ import { dequantizeRowsRef } from '../common/blocks.ref.ts';
 import { uploadTensor } from '../common/tensor.ts';
 import { encodeMatvec, type MatvecVariant } from './matvec.ts';
 import { matmulRef, relMaxErr } from './matmul.ref.ts';
+import { swigluRef } from '../swiglu/swiglu.ref.ts';
 
 /** [K, N] per type: K off the workgroup's multiples, N not a multiple of the rows per workgroup. */
 function shapes(t: WeightType): [number, number][] {
@@ -66,4 +67,53 @@ describe('quantized matvec', () => {
       expect(err).toBeLessThan(5e-3);
     });
   }
+
+  /** The fused epilogues against their unfused references: gate+up+SwiGLU, and y += W·x. */
+  async function runFused(t: WeightType, k: number, n: number, m: number, v: MatvecVariant, maxPartBytes?: number) {
+    const { device } = await testGpu();
+    const gateBytes = randomWeightBytes(t, n, k, k * 7 + n);
+    const upBytes = randomWeightBytes(t, n, k, k * 11 + n);
+    const opts = { maxPartBytes };
+    const w = uploadTensor(device, { name: 'gate', type: t, shape: [k, n] }, gateBytes, opts);
+    const w2 = uploadTensor(device, { name: 'up', type: t, shape: [k, n] }, upBytes, opts);
+    const x = randomF32(m * k, k + 3);
+    const y0 = randomF32(m * n, n + 5);
+    const xb = uploadStorage(device, x, 'x');
+    const pairY = createStorage(device, m * n * 4, 'y-pair');
+    const accY = uploadStorage(device, y0, 'y-acc');
+    await submitChecked(device, (enc) => {
+      encodeMatvec(device, enc, { w, w2, x: xb, y: pairY, m }, v);
+      encodeMatvec(device, enc, { w, x: xb, y: accY, m, accumulate: true }, v);
+    });
+    const gate = matmulRef(dequantizeRowsRef(t, gateBytes, n, k), x, m, k, n);
+    const up = matmulRef(dequantizeRowsRef(t, upBytes, n, k), x, m, k, n);
+    return {
+      pairErr: relMaxErr(await readF32(device, pairY, m * n), swigluRef(gate, up)),
+      accErr: relMaxErr(await readF32(device, accY, m * n), gate.map((g, i) => g + y0[i])),
+      parts: w.parts.length,
+    };
+  }
+
+  for (const t of ['Q4_K', 'Q8_0', 'Q6_K', 'F16', 'F32'] as const) {
+    for (const name of ['rows per workgroup', 'subgroups when present', 'one invocation per row'] as const) {
+      it(`${t} fused gate+up+SwiGLU and residual add, ${name}, 2 vectors, split in parts`, async () => {
+        const [k, n] = shapes(t)[2];
+        const { info } = await testGpu();
+        const variant: MatvecVariant = name === 'one invocation per row' ? { perRow: true, wg: 16 } : { subgroups: name === 'subgroups when present' && info.hasSubgroups };
+        const r = await runFused(t, k, n, 2, variant, 5 * WEIGHT_TYPES[t].blockBytes * Math.ceil(k / WEIGHT_TYPES[t].blockValues));
+        expect(r.parts).toBeGreaterThan(1);
+        expect(r.pairErr).toBeLessThan(1e-5);
+        expect(r.accErr).toBeLessThan(1e-5);
+      });
+    }
+  }
+
+  it('a pair whose weights differ in type or parts is refused with a typed error', async () => {
+    const { device } = await testGpu();
+    const w = uploadTensor(device, { name: 'gate', type: 'Q8_0', shape: [64, 8] }, randomWeightBytes('Q8_0', 8, 64, 1));
+    const w2 = uploadTensor(device, { name: 'up', type: 'Q8_0', shape: [64, 8] }, randomWeightBytes('Q8_0', 8, 64, 2), { maxPartBytes: 4 * 68 });
+    const x = createStorage(device, 64 * 4, 'x');
+    const y = createStorage(device, 8 * 4, 'y');
+    expect(() => encodeMatvec(device, device.createCommandEncoder(), { w, w2, x, y })).toThrow(expect.objectContaining({ code: 'wrong-shape' }));
+  });
 });

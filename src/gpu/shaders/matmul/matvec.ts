@@ -3,6 +3,8 @@
  *   matvec:         y[m, N] = W[N, K] · x[m, K] for a few vectors m (each re-reads W: use matmul for prefill)
  *   gathered matvec y[j, N] = W[ids[j]] · x[j / xDiv, K] for an expert tensor W of ne {K, N, X}, with the
  *                   expert ids on the GPU (straight from the MoE router); unchosen experts are never read.
+ * Fused epilogues, each saving a dispatch of the decode step: `w2` (same shape and type) makes it an FFN's
+ * gate + up + SwiGLU, y = silu(W·x) * (W2·x); `accumulate` adds into y (the residual add, plain only).
  * Build once with create*() and encode every step (no allocation per step), or use encode*() directly.
  */
 import { SparseScopeError } from '../../../errors.ts';
@@ -74,9 +76,13 @@ interface ResolvedVariant {
   x4: boolean;
   gather: boolean;
   perRow: boolean;
+  /** y = silu(W x) * (W2 x) */
+  pair: boolean;
+  /** y += W x */
+  accumulate: boolean;
 }
 
-function resolve(device: GPUDevice, type: WeightType, k: number, gather: boolean, v: MatvecVariant): ResolvedVariant {
+function resolve(device: GPUDevice, type: WeightType, k: number, gather: boolean, v: MatvecVariant, e: { pair: boolean; accumulate: boolean }): ResolvedVariant {
   const f16 = v.f16 ?? false;
   const subgroups = v.subgroups ?? device.features.has('subgroups');
   if (f16 && !device.features.has('shader-f16')) throw new SparseScopeError('device-limits', 'the f16 matvec needs shader-f16');
@@ -85,16 +91,16 @@ function resolve(device: GPUDevice, type: WeightType, k: number, gather: boolean
   if (wg & (wg - 1)) throw new Error(`matvec workgroup size must be a power of two, got ${wg}`);
   const perRow = v.perRow ?? false;
   // per row: a workgroup covers wg rows and reduces nothing, so subgroups play no part
-  return { type, f16, subgroups: perRow ? false : subgroups, wg, rows: perRow ? wg : (v.rows ?? DEFAULT_MATVEC_ROWS), tail: isFloatType(type) && k % CHUNK !== 0, x4: k % 4 === 0, gather, perRow };
+  return { type, f16, subgroups: perRow ? false : subgroups, wg, rows: perRow ? wg : (v.rows ?? DEFAULT_MATVEC_ROWS), tail: isFloatType(type) && k % CHUNK !== 0, x4: k % 4 === 0, gather, perRow, ...e };
 }
 
 export function matvecCode(r: ResolvedVariant): string {
   const body = preprocess(
     r.perRow ? perRowSource : source,
-    { GATHER: r.gather, SUBGROUPS: r.subgroups, X4: r.x4 },
+    { GATHER: r.gather, SUBGROUPS: r.subgroups, X4: r.x4, PAIR: r.pair, ACCUMULATE: r.accumulate },
     { PARAMS: wgslStruct('Params', MATVEC_PARAMS), WG: r.wg, ROWS: r.rows, TAIL: String(r.tail) },
   );
-  return composeQuantKernel(body, { type: r.type, f16: r.f16, subgroups: r.subgroups });
+  return composeQuantKernel(body, { type: r.type, f16: r.f16, subgroups: r.subgroups, second: r.pair });
 }
 
 function pipelineFor(device: GPUDevice, r: ResolvedVariant): GPUComputePipeline {
@@ -116,13 +122,29 @@ export interface MatvecArgs {
   y: GPUBuffer;
   /** Vectors; default 1. */
   m?: number;
+  /** Fuse an FFN's up projection and SwiGLU: y = silu(w·x) * (w2·x); same shape, type and parts as w. */
+  w2?: GpuTensor;
+  /** y += w·x instead of y = w·x (the residual add in the epilogue). */
+  accumulate?: boolean;
+}
+
+/** w2 is read with w's row offsets, part for part: the two must be split alike. */
+function checkPair(w: GpuTensor, w2: GpuTensor | undefined): void {
+  if (!w2) return;
+  const alike =
+    w2.type === w.type &&
+    w2.shape.join() === w.shape.join() &&
+    w2.parts.length === w.parts.length &&
+    w2.parts.every((p, i) => p.rowStart === w.parts[i].rowStart && p.rowCount === w.parts[i].rowCount);
+  if (!alike) throw new SparseScopeError('wrong-shape', `${w.name} and ${w2.name}: a fused pair needs the same type, shape and parts`);
 }
 
 export function createMatvec(device: GPUDevice, a: MatvecArgs, v: MatvecVariant = {}): PreparedKernel {
   const [k] = a.w.shape;
   const n = a.w.rows;
   const m = a.m ?? 1;
-  const r = resolve(device, a.w.type, k, false, v);
+  checkPair(a.w, a.w2);
+  const r = resolve(device, a.w.type, k, false, v, { pair: !!a.w2, accumulate: !!a.accumulate });
   const pipeline = pipelineFor(device, r);
   checkGroups(device, m, 'matvec vectors');
   const steps = a.w.parts.map((part, i) => {
@@ -134,7 +156,8 @@ export function createMatvec(device: GPUDevice, a: MatvecArgs, v: MatvecVariant 
     );
     const grid: [number, number] = [Math.ceil(part.rowCount / r.rows), m];
     checkGroups(device, grid[0], `matvec ${a.w.name}`);
-    return { params, grid, bg: bindBuffers(device, pipeline, [params, part.buffer, a.x, a.y], `matvec:${a.w.name}#${i}`) };
+    const buffers = [params, part.buffer, a.x, a.y, ...(a.w2 ? [a.w2.parts[i].buffer] : [])];
+    return { params, grid, bg: bindBuffers(device, pipeline, buffers, `matvec:${a.w.name}#${i}`) };
   });
   return preparedKernel(pipeline, steps);
 }
@@ -155,12 +178,15 @@ export interface GatherMatvecArgs {
   slots: number;
   /** Slot j reads x row floor(j / xDiv): the router's k for gate/up (one x per token), 1 for down. */
   xDiv: number;
+  /** Fuse the experts' up projection and SwiGLU: y = silu(w·x) * (w2·x); same shape, type and parts as w. */
+  w2?: GpuTensor;
 }
 
 export function createGatherMatvec(device: GPUDevice, a: GatherMatvecArgs, v: MatvecVariant = {}): PreparedKernel {
   if (a.w.shape.length !== 3) throw new SparseScopeError('wrong-shape', `${a.w.name}: a gathered matvec needs ne {K, N, X}`);
   const [k, n, x] = a.w.shape;
-  const r = resolve(device, a.w.type, k, true, v);
+  checkPair(a.w, a.w2);
+  const r = resolve(device, a.w.type, k, true, v, { pair: !!a.w2, accumulate: false });
   const pipeline = pipelineFor(device, r);
   checkGroups(device, a.slots, 'gathered matvec slots');
   checkGroups(device, Math.ceil(n / r.rows), `gathered matvec ${a.w.name}`);
@@ -173,7 +199,8 @@ export function createGatherMatvec(device: GPUDevice, a: GatherMatvecArgs, v: Ma
       `matvec-gather:${a.w.name}#${i}:params`,
     );
     const grid: [number, number] = [Math.ceil(n / r.rows), a.slots];
-    return { params, grid, bg: bindBuffers(device, pipeline, [params, part.buffer, a.x, a.y, a.ids], `matvec-gather:${a.w.name}#${i}`) };
+    const buffers = [params, part.buffer, a.x, a.y, a.ids, ...(a.w2 ? [a.w2.parts[i].buffer] : [])];
+    return { params, grid, bg: bindBuffers(device, pipeline, buffers, `matvec-gather:${a.w.name}#${i}`) };
   });
   return preparedKernel(pipeline, steps);
 }

@@ -8,6 +8,10 @@
 //   gather (GATHER on) : grid (ceil(N / ROWS), slots); slot j uses expert ids[j] of a [K, N, X] tensor,
 //                        x row j / x_div, y[j*N + row]; workgroups whose expert is in another part
 //                        (or out of range) read no weights.
+// Epilogues, so the next kernel need not run:
+//   PAIR       a second weight W2 of the same shape and type (binding 4, or 5 after a gather's ids): y = silu(W x) * (W2 x), the
+//              gate, up and SwiGLU of an FFN in one dispatch;
+//   ACCUMULATE y += W x, the residual add (plain only; each y element has one writer).
 
 {{PARAMS}}
 
@@ -25,6 +29,14 @@ const TAIL: bool = {{TAIL}}; // a float row whose length is not a multiple of 32
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
 //#if GATHER
 @group(0) @binding(4) var<storage, read> ids: array<u32>;
+//#endif
+//#if PAIR
+//#if GATHER
+@group(0) @binding(5) var<storage, read> W2: array<vec4<u32>>; // the second weight follows ids
+//#else
+@group(0) @binding(4) var<storage, read> W2: array<vec4<u32>>;
+//#endif
+var<workgroup> red2: array<f32, ROWS * WG>;
 //#endif
 
 var<workgroup> red: array<f32, ROWS * WG>;
@@ -76,6 +88,9 @@ fn main(
 //#endunroll
 
   var acc: array<f32, ROWS>;
+//#if PAIR
+  var acc2: array<f32, ROWS>;
+//#endif
   for (var c = lid; c < chunk_end; c += WG) {
     let n = min(32u, p.k - 32u * c);
     let xv = x_chunk(x_base + 32u * c, n);
@@ -87,6 +102,14 @@ fn main(
       s = fma(w[#k + 1u], xv[#k + 1u], s);
 //#endunroll
       acc[#r] += f32(s.x) + f32(s.y) + f32(s.z) + f32(s.w);
+//#if PAIR
+      let w2 = load_chunk2(row_byte[#r], c, n);
+      var s2 = w2[0] * xv[0];
+//#unroll k 7
+      s2 = fma(w2[#k + 1u], xv[#k + 1u], s2);
+//#endunroll
+      acc2[#r] += f32(s2.x) + f32(s2.y) + f32(s2.z) + f32(s2.w);
+//#endif
     }
 //#endunroll
   }
@@ -96,8 +119,14 @@ fn main(
 //#unroll r {{ROWS}}
   {
     let v = subgroupAdd(acc[#r]);
+//#if PAIR
+    let v2 = subgroupAdd(acc2[#r]);
+//#endif
     if (sg_lane == 0u) {
       red[#r * WG + lid / sg_size] = v;
+//#if PAIR
+      red2[#r * WG + lid / sg_size] = v2;
+//#endif
     }
   }
 //#endunroll
@@ -108,12 +137,22 @@ fn main(
       total += red[lid * WG + i];
     }
     red[lid * WG] = total;
+//#if PAIR
+    var total2 = 0.0;
+    for (var i = 0u; i < n_sg; i++) {
+      total2 += red2[lid * WG + i];
+    }
+    red2[lid * WG] = total2;
+//#endif
   }
 //#else
   // One barrier, then one thread per row sums the row's WG partials: llvmpipe compiles every extra
   // barrier (a tree reduction) into seconds of shader compile time.
 //#unroll r {{ROWS}}
   red[#r * WG + lid] = acc[#r];
+//#if PAIR
+  red2[#r * WG + lid] = acc2[#r];
+//#endif
 //#endunroll
   workgroupBarrier();
   if (lid < ROWS) {
@@ -122,15 +161,37 @@ fn main(
       total += red[lid * WG + i];
     }
     red[lid * WG] = total;
+//#if PAIR
+    var total2 = 0.0;
+    for (var i = 0u; i < WG; i++) {
+      total2 += red2[lid * WG + i];
+    }
+    red2[lid * WG] = total2;
+//#endif
   }
 //#endif
   if (lid < ROWS && row0 + lid < p.rows) {
+//#if PAIR
+    let out = silu(red[lid * WG]) * red2[lid * WG];
+//#else
+    let out = red[lid * WG];
+//#endif
 //#if GATHER
     if (in_part) {
-      Y[vec_index * p.rows + row0 + lid] = red[lid * WG];
+      Y[vec_index * p.rows + row0 + lid] = out;
     }
 //#else
-    Y[vec_index * p.n_out + p.y_offset + row0 + lid] = red[lid * WG];
+    let yi = vec_index * p.n_out + p.y_offset + row0 + lid;
+//#if ACCUMULATE
+    Y[yi] += out;
+//#else
+    Y[yi] = out;
+//#endif
 //#endif
   }
+}
+
+// As swiglu.wgsl: exp(-g) overflows to +inf for g < -88; the clamp keeps it finite.
+fn silu(g: f32) -> f32 {
+  return g / (1.0 + exp(min(-g, 80.0)));
 }
