@@ -3,7 +3,8 @@
  * here) as an OpenAI-compatible server. The page (local side: the FakeEngine double, so no GPU model is
  * needed) connects to it from the remote panel, a chat reply streams over SSE with the live meters, and
  * is the server's own answer to the request the page sent; Stop ends a long reply early; the views say
- * they need local weights; "Use the local model" goes back.
+ * they need local weights, and the side-by-side view runs the local and the remote model on one prompt;
+ * "Use the local model" goes back.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,6 +44,8 @@ describe('a remote endpoint in the playground', () => {
   it('connects, streams a reply with tokens/s, the server’s own text; Stop ends a long one; back to local', async () => {
     const page = await browser.newPage();
     await openFakePage(page, app.url);
+    /** The last message's text in the page's store (the e2e hook of the dev build). */
+    const lastReply = () => page.evaluate(() => (window as unknown as { __sparsescope: { state(): { conversation: { messages: { content: string }[] } } } }).__sparsescope.state().conversation.messages.at(-1)!.content);
     const localStatus = await page.getByTestId('model-status').textContent();
 
     await page.locator('[data-testid="remote-panel"] summary').click();
@@ -67,8 +70,7 @@ describe('a remote endpoint in the playground', () => {
       choices: { message: { content: string } }[];
     };
     expect(whole.choices[0].message.content.length).toBeGreaterThan(0);
-    const shown = await page.evaluate(() => (window as unknown as { __sparsescope: { state(): { conversation: { messages: { content: string }[] } } } }).__sparsescope.state().conversation.messages.at(-1)!.content);
-    expect(shown).toBe(whole.choices[0].message.content);
+    expect(await lastReply()).toBe(whole.choices[0].message.content);
     expect(Number(await page.getByTestId('tokens-per-second').textContent())).toBeGreaterThan(0);
     await screenshot(page, 'remote-endpoint');
 
@@ -76,9 +78,21 @@ describe('a remote endpoint in the playground', () => {
     await page.getByTestId('setting-maxTokens').fill('400');
     await ask(page, 'And God said');
     const long = page.getByTestId('assistant-message').last();
-    await expect.poll(async () => ((await long.textContent()) ?? '').trim().length, { timeout: 60_000 }).toBeGreaterThan(0);
+    await expect.poll(() => lastReply(), { timeout: 60_000 }).not.toBe('');
     await page.getByTestId('stop').click();
     await expect.poll(() => long.getAttribute('data-status'), { timeout: 30_000 }).toBe('stopped');
+    // Stopped long before its 400 tokens (the server was told: its stream was closed).
+    expect((await lastReply()).length).toBeLessThan(400);
+
+    // The classroom's side by side: the local model and the remote one on the same prompt, at once.
+    await page.getByTestId('setting-maxTokens').fill('10');
+    await page.getByTestId('side-prompt').fill('Let there be light');
+    await page.getByTestId('side-run').click();
+    for (const side of ['local', 'remote']) {
+      await expect.poll(() => page.getByTestId(`side-${side}`).getAttribute('data-status'), { timeout: 60_000 }).toBe('done');
+      expect(((await page.getByTestId(`side-${side}-text`).textContent()) ?? '').length).toBeGreaterThan(0);
+    }
+    await screenshot(page, 'remote-side-by-side');
 
     await page.getByTestId('remote-disconnect').click();
     await expect.poll(() => page.getByTestId('model-status').textContent()).toBe(localStatus);

@@ -19,6 +19,11 @@ export function getEngine(): WorkerEngine {
   return engine;
 }
 
+/** The local engine, whichever engine getEngine() gives now (the side-by-side view runs both). */
+export function getLocalEngine(): WorkerEngine | undefined {
+  return engine;
+}
+
 /** From now on getEngine() is the remote endpoint's engine; the local one keeps its model. */
 export function selectRemoteEngine(e: WorkerEngine): void {
   remote?.terminate();

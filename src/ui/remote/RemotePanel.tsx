@@ -7,6 +7,7 @@ import { useStore } from '../store.ts';
 import { connectRemote, disconnectRemote, listRemoteModels } from './remote-actions.ts';
 import { useRemote } from './remote-store.ts';
 import type { RemoteEndpoint } from './remote-engine.ts';
+import { SideBySide } from './SideBySide.tsx';
 
 export function RemotePanel() {
   const { active, form, remember, connecting, listed } = useRemote();
@@ -64,7 +65,7 @@ export function RemotePanel() {
   );
 }
 
-/** In place of the views while remote: they read the model's internals, which needs its weights here. */
+/** In place of the views while remote: they read the model's internals, which needs its weights here; the side-by-side view instead. */
 export function RemoteViewsNotice() {
   const active = useRemote((s) => s.active);
   return (
@@ -73,6 +74,7 @@ export function RemoteViewsNotice() {
         The Indexer, Experts, Memory, Speed and Classroom views read the model’s internals (indexer scores, router choices, caches, per-layer timings), which needs its weights in this page. {active?.model} runs on a
         remote server, which only sends text: use the local model to see them.
       </p>
+      <SideBySide />
     </section>
   );
 }

@@ -51,6 +51,11 @@ export async function connectRemote(): Promise<boolean> {
   return ok;
 }
 
+/** The local model's state from before the remote connection (the Worker still holds it). */
+export function localModelState(): ModelState | undefined {
+  return localModel;
+}
+
 export function disconnectRemote(): void {
   if (useStore.getState().generating) return;
   selectLocalEngine();
