@@ -3,7 +3,10 @@
  * CORS from 127.0.0.1) loads through `?model=<url>` into the Worker's WebGPU engine on chromium's
  * SwiftShader, a reply streams, and the indexer heatmap shows the positions the engine picked. Then the
  * device is lost in the middle of a reply: the text so far stays, marked interrupted, the banner says
- * what happened, the engine restarts, loads the model again, and the next message gets a reply.
+ * what happened, the engine restarts, loads the model again, and the next message gets a reply. And a
+ * file whose chat template loops forever is contained: dropped on a page mid-conversation, it loads, its
+ * template is refused with a typed `template` error in the banner, the reply comes in the fallback format,
+ * and the earlier messages stay.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,10 +16,13 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { writeFixture } from '../src/tools/fixture/fixture.ts';
 import { ask, launchBrowser, screenshot, serveFiles, startServer, watchConsole, type Server } from './harness.ts';
 
+const LOOPING_TEMPLATE = '{% for m in messages %}{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}{% endfor %}';
+
 let server: Server;
 let browser: BrowserContext;
 let files: Awaited<ReturnType<typeof serveFiles>>;
 let modelUrl: string;
+let loopingBytes: Buffer;
 let dir: string;
 
 beforeAll(async () => {
@@ -24,7 +30,16 @@ beforeAll(async () => {
   const path = join(dir, 'fixture.gguf');
   await writeFixture(path, { arch: 'deepseek32', gating: 'sigmoid', dims: { topK: 4 }, seed: 5 });
   const bytes = readFileSync(path);
+  // The same model with a chat template that would loop 10^10 times (src/model/template-sandbox.ts stops it).
+  const looping = join(dir, 'looping.gguf');
+  await writeFixture(looping, { arch: 'deepseek32', gating: 'sigmoid', dims: { topK: 4 }, seed: 5, name: 'looping-template', metadata: { 'tokenizer.chat_template': { type: 'string', value: LOOPING_TEMPLATE } } });
+  loopingBytes = readFileSync(looping);
   files = await serveFiles((req, res) => {
+    if (req.url === '/looping.gguf') {
+      res.setHeader('Access-Control-Allow-Origin', '*');
+      res.writeHead(200, { 'Content-Length': loopingBytes.length });
+      return void res.end(loopingBytes);
+    }
     res.setHeader('Access-Control-Allow-Origin', '*');
     res.setHeader('Access-Control-Allow-Headers', 'Range');
     res.setHeader('Access-Control-Expose-Headers', 'Content-Length, Content-Range, Accept-Ranges');
@@ -113,6 +128,44 @@ describe('the page with the real WebGPU engine', () => {
     expect((await page.getByTestId('assistant-message').last().locator('.msg-body').textContent())!.length).toBeGreaterThan(0);
     expect(await page.getByTestId('assistant-message').first().getAttribute('data-status')).toBe('interrupted');
     expect(await page.getByTestId('user-message').count()).toBe(2);
+    await page.close();
+  });
+
+  it('contains a dropped file whose chat template loops forever: typed template error, fallback format, the conversation kept', async () => {
+    const page = await browser.newPage();
+    const log = watchConsole(page);
+    await page.goto(`${server.url}?model=${encodeURIComponent(modelUrl)}`);
+    await waitModelReady(page, log);
+    await page.getByText('Sampling settings').click();
+    await page.getByTestId('setting-maxTokens').fill('3');
+    await ask(page, 'The experts');
+    await expect.poll(() => page.getByTestId('assistant-message').last().getAttribute('data-status'), { timeout: 240_000 }).toBe('done');
+    const firstReply = await page.getByTestId('assistant-message').last().textContent();
+
+    // Dropped on the page, as a user drops a file.
+    await page.evaluate(async (url) => {
+      const file = new File([await (await fetch(url)).blob()], 'looping.gguf');
+      const dt = new DataTransfer();
+      dt.items.add(file);
+      document.querySelector('.app')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, `${files.url}/looping.gguf`);
+    await expect.poll(() => page.getByTestId('model-status').textContent(), { timeout: 60_000 }).toMatch(/looping-template/);
+    await waitModelReady(page, log);
+    await ask(page, 'And again');
+    const banner = page.getByTestId('error-banner');
+    await expect.poll(() => banner.getAttribute('data-code'), { timeout: 60_000 }).toBe('template');
+    console.log(`looping template: ${await banner.textContent()}`);
+    expect(await banner.textContent()).toMatch(/chat template failed[\s\S]*using the [\s\S]+ format/);
+    await expect.poll(() => page.getByTestId('assistant-message').last().getAttribute('data-status'), { timeout: 240_000 }).toBe('done');
+    expect(await page.getByTestId('assistant-message').count()).toBe(2);
+    expect(await page.getByTestId('user-message').count()).toBe(2);
+    expect(await page.getByTestId('user-message').first().textContent()).toContain('The experts');
+    expect(await page.getByTestId('assistant-message').first().textContent()).toBe(firstReply);
+    // The page still works: another message on the same model gets a reply too.
+    await ask(page, 'Once more');
+    await expect.poll(() => page.getByTestId('assistant-message').count(), { timeout: 30_000 }).toBe(3);
+    await expect.poll(() => page.getByTestId('assistant-message').last().getAttribute('data-status'), { timeout: 240_000 }).toBe('done');
+    await screenshot(page, 'real-engine-looping-template');
     await page.close();
   });
 });
