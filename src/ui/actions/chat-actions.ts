@@ -12,7 +12,9 @@ export async function persist(): Promise<void> {
   const c = get().conversation;
   if (!c.messages.length) return;
   try {
-    await db.saveConversation(c);
+    const id = await db.saveConversation(c);
+    // Another tab added to this conversation meanwhile: ours was kept as a new one, which this tab now shows.
+    if (id !== c.id && get().conversation.id === c.id) get().setConversation({ ...get().conversation, id, title: `${c.title} (another tab)` });
     get().setConversations(await db.listConversations());
   } catch (e) {
     report(new Error(`Could not save the conversation: ${e instanceof Error ? e.message : String(e)}`));
