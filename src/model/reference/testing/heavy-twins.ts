@@ -22,6 +22,10 @@ export const HEAVY_TWINS: HeavyTwin[] = [
   // attention and indexer at full size (7168 wide, 128 heads, 64 indexer heads × 128) in F32: one MoE
   // layer with 2 experts, 32,768 tokens so that token_embd / output are 940 MB tensors
   { label: 'v3.2-attention-f32', name: 'deepseek-v3.2', shrink: { layers: 1, experts: 2, vocab: 32768 }, cpu: true },
+  // the same failure in seconds: 128 heads with the real top-k 2048 (narrow otherwise, a few MB).
+  // WebGPU's split-K partial outputs are nq × ceil(top_k / CH) × heads × kv_lora × 4 bytes (CH = 2048 /
+  // heads): 16 queries × 128 chunks × 128 × 512 × 4 = 512 MiB, over lavapipe's 128 MiB binding
+  { label: 'v3.2-heads-topk-narrow', name: 'deepseek-v3.2', shrink: { layers: 1, experts: 2, vocab: 1024, dims: { embd: 256, qLora: 256, ffx: 256, indexerHeads: 4 } }, cpu: true },
 ];
 
 export function selectedHeavyTwins(): HeavyTwin[] {
