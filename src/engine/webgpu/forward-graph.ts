@@ -9,7 +9,7 @@
 import { isMoeLayer, type ModelConfig } from '../../model/config.ts';
 import { createStorage, uploadStorage } from '../../gpu/buffers.ts';
 import { inOnePass } from '../../gpu/pass-scope.ts';
-import { createRmsnorm } from '../../gpu/shaders/rmsnorm/rmsnorm.ts';
+import { createRmsnorm, createRmsnormInto } from '../../gpu/shaders/rmsnorm/rmsnorm.ts';
 import { createLayernorm } from '../../gpu/shaders/layernorm/layernorm.ts';
 import { createSwiglu } from '../../gpu/shaders/swiglu/swiglu.ts';
 import { createAccumulate } from '../../gpu/shaders/add/add.ts';
@@ -99,7 +99,6 @@ export class ForwardGraph {
     const q = buf(m * H * K, 'q'); //                                       [m, H, nope+rope]
     const qPe = buf(m * H * R, 'q_pe'); //                                  [m, H, rope]
     const kva = buf(m * (L + R), 'kv_a'); //                                [m, kv_lora+rope]
-    const ckvRaw = buf(m * L, 'ckv_raw'); //                                [m, kv_lora]
     const ckv = buf(m * L, 'ckv'); //                                       [m, kv_lora]
     const kpe = buf(m * R, 'kpe'); //                                       [m, rope]
     const attnO = buf(m * H * Math.max(L, Vd), 'attn_o'); //                [m, H, kv_lora] (absorbed) / [m, H, v] (legacy)
@@ -211,35 +210,31 @@ export class ForwardGraph {
         const qMv = mv(w.matrix(`${p}attn_q.weight`), x, q);
         push((enc) => qMv.encode(enc));
       }
-      // rope on each head's last `rope` dims, then q_pe = q[:, :, nope:]                  [m, H, rope]
-      const qRope = ropeAt({ x: q, rows: m, heads: H, rowStride: H * K, headStride: K, offset: N, params: ropeNormal });
-      const qPeCopy = copyRows({ src: q, dst: qPe, rows: m * H, width: R, srcRow: K, srcOffset: N, dstRow0: 0 });
-      push((enc, pos) => {
-        qRope.encode(enc, pos);
-        qPeCopy.encode(enc, 0);
+      // rope on each head's last `rope` dims: absorbed MLA reads them as q_pe [m, H, rope], written there by
+      // the rope itself; legacy attention reads the whole q, so it rotates in place
+      const absorbed = c.mla === 'absorbed';
+      const qRope = ropeAt({
+        x: q, rows: m, heads: H, rowStride: H * K, headStride: K, offset: N, params: ropeNormal,
+        out: absorbed ? { y: qPe, rowStride: H * R, headStride: R, offset: 0 } : undefined,
       });
-      // [ckv | kpe] = attn_kv_a_mqa · x;  ckv = RMSNorm(ckv);  kpe = rope(kpe)
+      push((enc, pos) => qRope.encode(enc, pos));
+      // [ckv | kpe] = attn_kv_a_mqa · x;  ckv = RMSNorm(ckv);  kpe = rope(kpe), read in place from kv_a's
+      // rows [m, kv_lora + rope] and written straight to the caches at pos (absorbed) or to ckv/kpe (legacy)
       const kvaMv = mv(w.matrix(`${p}attn_kv_a_mqa.weight`), x, kva);
-      const ckvCopy = copyRows({ src: kva, dst: ckvRaw, rows: m, width: L, srcRow: L + R, dstRow0: 0 });
-      const ckvNorm = rms(ckvRaw, `${p}attn_kv_a_norm.weight`, ckv, L);
-      const kpeCopy = copyRows({ src: kva, dst: kpe, rows: m, width: R, srcRow: L + R, srcOffset: L, dstRow0: 0 });
-      const kpeRope = ropeAt({ x: kpe, rows: m, heads: 1, rowStride: R, headStride: R, offset: 0, params: ropeNormal });
+      const ckvNorm = this.keep(
+        createRmsnormInto(device, { x: kva, weight: w.vector(`${p}attn_kv_a_norm.weight`), y: absorbed ? cache.ckv! : ckv, rows: m, n: L, eps: c.rmsEps, xStride: L + R }),
+      );
+      const kpeRope = ropeAt({
+        x: kva, rows: m, heads: 1, rowStride: L + R, headStride: L + R, offset: L, params: ropeNormal,
+        out: { y: absorbed ? cache.kpe! : kpe, rowStride: R, headStride: R, offset: 0, rowAtStep: absorbed },
+      });
       push((enc, pos) => {
         kvaMv.encode(enc);
-        ckvCopy.encode(enc, 0);
-        ckvNorm(enc);
-        kpeCopy.encode(enc, 0);
+        ckvNorm.encode(enc, absorbed ? pos : 0);
         kpeRope.encode(enc, pos);
       });
 
-      if (c.mla === 'absorbed') {
-        // caches: ckv[pos..], kpe[pos..]
-        const ckvAppend = copyRows({ src: ckv, dst: cache.ckv!, rows: m, width: L, dstRow0: 0 });
-        const kpeAppend = copyRows({ src: kpe, dst: cache.kpe!, rows: m, width: R, dstRow0: 0 });
-        push((enc, pos) => {
-          ckvAppend.encode(enc, pos);
-          kpeAppend.encode(enc, pos);
-        });
+      if (absorbed) {
         // q_lat_h = k_b_h · q_nope_h                                                          [m·H, kv_lora]
         const kb = gather({ w: w.matrix(`${p}attn_k_b.weight`), ids: headIds, x: qNope!, y: qLat!, slots: m * H, xDiv: 1 });
         const qNopeCopy = copyRows({ src: q, dst: qNope!, rows: m * H, width: N, srcRow: K, dstRow0: 0 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { testGpu, maxAbsDiff, randomF32 } from '../../testing/test-gpu.ts';
 import { uploadStorage, createStorage, readF32 } from '../../buffers.ts';
-import { encodeRmsnorm } from './rmsnorm.ts';
+import { createRmsnormInto, encodeRmsnorm } from './rmsnorm.ts';
 import { rmsnormRef } from './rmsnorm.ref.ts';
 
 describe('rmsnorm kernel', () => {
@@ -22,4 +22,23 @@ describe('rmsnorm kernel', () => {
       expect(maxAbsDiff(got, want)).toBeLessThan(1e-5);
     });
   }
+
+  it('prepared, strided in and placed out: the first n of each wider row, into cache rows from the step row', async () => {
+    const { device } = await testGpu();
+    const [rows, n, stride, capacity] = [3, 96, 96 + 32, 10];
+    const x = randomF32(rows * stride, 5, 3);
+    const w = randomF32(n, 6);
+    const y = createStorage(device, capacity * n * 4, 'cache');
+    const k = createRmsnormInto(device, { x: uploadStorage(device, x, 'x'), weight: uploadStorage(device, w, 'w'), y, rows, n, eps: 1e-6, xStride: stride });
+    for (const row of [4, 0]) {
+      const enc = device.createCommandEncoder();
+      k.encode(enc, row);
+      device.queue.submit([enc.finish()]);
+    }
+    const got = await readF32(device, y, capacity * n);
+    const want = rmsnormRef(Float32Array.from({ length: rows * n }, (_, i) => x[Math.floor(i / n) * stride + (i % n)]), w, rows, n, 1e-6);
+    for (const row of [0, 4]) expect(maxAbsDiff(got.subarray(row * n, (row + rows) * n), want)).toBeLessThan(1e-5);
+    expect([...got.subarray(7 * n)].every((v) => v === 0)).toBe(true); // rows past both writes untouched
+    k.destroy();
+  });
 });

@@ -16,7 +16,8 @@ var<workgroup> partial: array<f32, 256>;
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let row = wid.x;
-  let base = row * p.n;
+  let base = row * p.x_stride;
+  let out = (p.y_row0 + row) * p.n;
   var sum = 0.0;
   for (var i = lid; i < p.n; i += WG) {
     let v = x[base + i];
@@ -32,6 +33,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
   let scale = inverseSqrt(partial[0] / f32(p.n) + p.eps);
   for (var i = lid; i < p.n; i += WG) {
-    y[base + i] = x[base + i] * scale * weight[i];
+    y[out + i] = x[base + i] * scale * weight[i];
   }
 }

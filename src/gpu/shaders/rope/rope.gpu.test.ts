@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { testGpu, maxAbsDiff, randomF32 } from '../../testing/test-gpu.ts';
-import { uploadStorage, readF32 } from '../../buffers.ts';
-import { encodeRope, yarnCorrDims, type RopeParams } from './rope.ts';
+import { uploadStorage, readF32, createStorage } from '../../buffers.ts';
+import { createRope, encodeRope, yarnCorrDims, type RopeParams } from './rope.ts';
 import { ropeRef } from './rope.ref.ts';
 
 const base: RopeParams = { nDims: 64, freqBase: 10000, freqScale: 1, extFactor: 0, attnFactor: 1, corrDims: [0, 0], neox: false };
@@ -38,4 +38,24 @@ describe('rope kernel', () => {
       }
     });
   }
+
+  it('prepared, out of place: k_pe rotated from the kv_a rows [kv_lora | rope] into cache rows at the step position', async () => {
+    const { device } = await testGpu();
+    const [rows, lora, rope, capacity, pos] = [2, 40, 64, 12, 6];
+    const x = randomF32(rows * (lora + rope), 9);
+    const xb = uploadStorage(device, x, 'kv_a');
+    const cache = createStorage(device, capacity * rope * 4, 'kpe cache');
+    const shape = { rows, heads: 1, rowStride: lora + rope, headStride: lora + rope, offset: lora };
+    const k = createRope(device, { x: xb, ...shape, params: yarn, out: { y: cache, rowStride: rope, headStride: rope, offset: 0, rowAtStep: true } });
+    const enc = device.createCommandEncoder();
+    k.encode(enc, pos);
+    device.queue.submit([enc.finish()]);
+    const rotated = ropeRef(x.slice(), shape, yarn, pos);
+    const want = Float32Array.from({ length: rows * rope }, (_, i) => rotated[Math.floor(i / rope) * (lora + rope) + lora + (i % rope)]);
+    const got = await readF32(device, cache, capacity * rope);
+    expect(maxAbsDiff(got.subarray(pos * rope, (pos + rows) * rope), want)).toBeLessThan(2e-5);
+    expect([...got.subarray(0, pos * rope), ...got.subarray((pos + rows) * rope)].every((v) => v === 0)).toBe(true);
+    expect(await readF32(device, xb, x.length)).toEqual(x); // the source is only read
+    k.destroy();
+  });
 });

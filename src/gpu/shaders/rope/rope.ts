@@ -28,12 +28,16 @@ export const ROPE_PARAMS = [
   ['attn_factor', 'f32'],
   ['corr0', 'f32'],
   ['corr1', 'f32'],
+  ['y_row_stride', 'u32'], // OUT only: where the rotated slice goes
+  ['y_head_stride', 'u32'],
+  ['y_offset', 'u32'],
+  ['y_row0', 'u32'],
 ] as const satisfies ParamLayout;
 
 const WG = 64;
 
-export function ropeCode(neox: boolean, usePos: boolean): string {
-  return assemble(source, ROPE_PARAMS, { WG, NEOX: neox, USE_POS: usePos });
+export function ropeCode(neox: boolean, usePos: boolean, out = false): string {
+  return assemble(source, ROPE_PARAMS, { WG, NEOX: neox, USE_POS: usePos, OUT: out });
 }
 
 export interface RopeArgs {
@@ -47,9 +51,14 @@ export interface RopeArgs {
   pos0?: number;
   /** u32 [rows]: position of each row (added to pos0). */
   positions?: GPUBuffer;
+  /**
+   * Write the rotated slice here instead of in place (x is then only read); `rowAtStep` makes the
+   * prepared kernel's step value also the first y row (a cache append at the token's position).
+   */
+  out?: { y: GPUBuffer; rowStride: number; headStride: number; offset: number; rowAtStep?: boolean };
 }
 
-const dummies = new WeakMap<GPUDevice, GPUBuffer>();
+const dummies = new WeakMap<GPUDevice, { pos: GPUBuffer; y: GPUBuffer }>();
 
 function ropeValues(a: RopeArgs) {
   const p = a.params;
@@ -67,21 +76,27 @@ function ropeValues(a: RopeArgs) {
     attn_factor: p.attnFactor,
     corr0: p.corrDims[0],
     corr1: p.corrDims[1],
+    y_row_stride: a.out?.rowStride ?? 0,
+    y_head_stride: a.out?.headStride ?? 0,
+    y_offset: a.out?.offset ?? 0,
+    y_row0: 0,
   };
 }
 
-function ropePipeline(device: GPUDevice, a: RopeArgs): { pipeline: GPUComputePipeline; pos: GPUBuffer } {
+function ropePipeline(device: GPUDevice, a: RopeArgs): { pipeline: GPUComputePipeline; pos: GPUBuffer; y: GPUBuffer } {
   const p = a.params;
   if (p.nDims % 2 !== 0 || p.nDims <= 0) throw badArg(`rope n_dims must be even and positive, got ${p.nDims}`);
   if (a.offset + p.nDims > a.headStride && a.heads > 1) throw badArg('rope slice runs past the head');
   const usePos = a.positions !== undefined;
-  const pipeline = getPipeline(device, { kernel: 'rope', variant: { wg: WG, neox: p.neox, usePos } }, () => ropeCode(p.neox, usePos));
-  let pos = a.positions;
-  if (!pos) {
-    pos = dummies.get(device);
-    if (!pos) dummies.set(device, (pos = device.createBuffer({ label: 'rope:no-positions', size: 4, usage: GPUBufferUsage.STORAGE })));
+  const out = a.out !== undefined;
+  const pipeline = getPipeline(device, { kernel: 'rope', variant: { wg: WG, neox: p.neox, usePos, out } }, () => ropeCode(p.neox, usePos, out));
+  // two placeholders: one buffer may not be bound read-only and writable in the same dispatch
+  let d = dummies.get(device);
+  if (!d) {
+    const make = (label: string) => device.createBuffer({ label, size: 4, usage: GPUBufferUsage.STORAGE });
+    dummies.set(device, (d = { pos: make('rope:no-positions'), y: make('rope:in-place') }));
   }
-  return { pipeline, pos };
+  return { pipeline, pos: a.positions ?? d.pos, y: a.out?.y ?? d.y };
 }
 
 /**
@@ -89,23 +104,24 @@ function ropePipeline(device: GPUDevice, a: RopeArgs): { pipeline: GPUComputePip
  * position of row 0, which moves every decode step.
  */
 export function createRope(device: GPUDevice, a: Omit<RopeArgs, 'pos0'>): PreparedDispatch<number> {
-  const { pipeline, pos } = ropePipeline(device, a);
+  const { pipeline, pos, y } = ropePipeline(device, a);
   const threads = a.rows * a.heads * (a.params.nDims / 2);
+  const rowAtStep = a.out?.rowAtStep ?? false;
   return prepareDispatch(device, {
     pipeline,
     layout: ROPE_PARAMS,
     values: ropeValues(a),
-    buffers: [a.x, pos],
+    buffers: [a.x, pos, y],
     grid: grid1d(device, Math.ceil(threads / WG)),
     label: 'rope',
-    perStep: (pos0: number) => ({ pos0 }),
+    perStep: (pos0: number) => (rowAtStep ? { pos0, y_row0: pos0 } : { pos0 }),
   });
 }
 
 export function encodeRope(device: GPUDevice, enc: GPUCommandEncoder, a: RopeArgs): void {
   const p = a.params;
-  const { pipeline, pos } = ropePipeline(device, a);
-  const params = uniformBuffer(device, ROPE_PARAMS, ropeValues(a), 'rope:params');
+  const { pipeline, pos, y } = ropePipeline(device, a);
+  const params = uniformBuffer(device, ROPE_PARAMS, { ...ropeValues(a), y_row0: a.out?.rowAtStep ? (a.pos0 ?? 0) : 0 }, 'rope:params');
   const threads = a.rows * a.heads * (p.nDims / 2);
-  encodeDispatch(enc, pipeline, bindBuffers(device, pipeline, [params, a.x, pos], 'rope'), grid1d(device, Math.ceil(threads / WG)));
+  encodeDispatch(enc, pipeline, bindBuffers(device, pipeline, [params, a.x, pos, y], 'rope'), grid1d(device, Math.ceil(threads / WG)));
 }

@@ -18,6 +18,9 @@
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> x: array<f32>;
 @group(0) @binding(2) var<storage, read> positions: array<u32>;
+// OUT: the rotated slice goes to y (head h of row r at (y_row0 + r)·y_row_stride + h·y_head_stride +
+// y_offset) and x is only read: e.g. MLA's k_pe, rotated from the kv_a output straight into its cache row.
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
 
 // cos and sin of theta to ~1e-7, on every adapter: the WGSL built-ins are only specified on [-π, π]
 // and to 2^-11 there (SwiftShader's are off by ~2e-4). Quadrant reduction by π/2 split in three parts
@@ -81,6 +84,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
   let x0 = x[i0];
   let x1 = x[i1];
-  x[i0] = x0 * c - x1 * s;
-  x[i1] = x0 * s + x1 * c;
+  if (OUT) {
+    let j0 = (p.y_row0 + r) * p.y_row_stride + h * p.y_head_stride + p.y_offset + (i0 - base);
+    let j1 = j0 + (i1 - i0);
+    y[j0] = x0 * c - x1 * s;
+    y[j1] = x0 * s + x1 * c;
+  } else {
+    x[i0] = x0 * c - x1 * s;
+    x[i1] = x0 * s + x1 * c;
+  }
 }
