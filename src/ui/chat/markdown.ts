@@ -37,7 +37,21 @@ function boundedTable(this: Renderer, token: Tokens.Table): string {
 const md = new Marked({ gfm: true, breaks: true, async: false });
 md.use({ renderer: { html: (token) => escapeHtml(token.text), table: boundedTable } });
 
+// Every token of a streaming reply re-renders the whole message list: earlier replies (a table of
+// thousands of rows, say) must not be parsed and sanitized again each time.
+const rendered = new Map<string, string>();
+const CACHED = 64;
+
 export function renderMarkdown(src: string): string {
+  const hit = rendered.get(src);
+  if (hit !== undefined) return hit;
+  const html = renderUncached(src);
+  if (rendered.size >= CACHED) rendered.delete(rendered.keys().next().value!);
+  rendered.set(src, html);
+  return html;
+}
+
+function renderUncached(src: string): string {
   let html: string;
   if (src.length > MARKDOWN_LIMITS.chars) html = plainText(src);
   else {
