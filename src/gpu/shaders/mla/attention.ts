@@ -6,7 +6,11 @@
  *   pass 3 attn-weights.wgsl  grid (cand, nq):   only with `weights`: Σ_h probabilities per position
  * Element (q, h, i) of a query/key/value operand lives at  q·row + h·head + i  (f32 units).
  * Query q has position qPos0 + q and sees cache rows s < nKv with s <= qPos0 + q.
+ * The partials take nq × chunks × H × dv floats (128 heads × 128 chunks × 512 = 32 MiB per query at top-k
+ * 2048): when a prefill chunk's would pass the device's binding limit, its queries run in groups (each
+ * group's dispatches from q_base on, reusing one partials buffer sized for a group).
  */
+import { SparseScopeError } from '../../../errors.ts';
 import { uniformBuffer, packParams, type ParamLayout } from '../../params.ts';
 import { getPipeline, bindBuffers } from '../../pipelines.ts';
 import { createStorage } from '../../buffers.ts';
@@ -39,6 +43,7 @@ export const ATTN_PARAMS = [
   ['out_stride', 'u32'],
   ['ch', 'u32'],
   ['kq_scale', 'f32'],
+  ['q_base', 'u32'], // first query of this dispatch's group
 ] as const satisfies ParamLayout;
 
 /** Sentinel for "no position" in index lists (the top-k kernel pads with it). */
@@ -138,8 +143,14 @@ export function createAttention(device: GPUDevice, a: AttentionArgs): PreparedAt
   if (maxChunks > MAX_CHUNKS) throw badArg(`attention: ${maxCand} candidates need ${maxChunks} chunks, at most ${MAX_CHUNKS}`);
   checkGroups(device, maxChunks, 'attention chunks');
   checkGroups(device, a.nq, 'attention queries');
-  const partMl = createStorage(device, a.nq * maxChunks * a.heads * 8, 'attn:part_ml');
-  const partO = createStorage(device, a.nq * maxChunks * a.heads * a.dv * 4, 'attn:part_o');
+  // queries per group: as many as the partials' binding allows
+  const perQuery = maxChunks * a.heads * a.dv * 4;
+  const maxBinding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+  if (perQuery > maxBinding) throw new SparseScopeError('device-limits', `attention: one query's partials need ${perQuery} bytes (${maxChunks} chunks × ${a.heads} heads × ${a.dv}), over the device's ${maxBinding}-byte binding limit`);
+  const group = Math.min(a.nq, Math.floor(maxBinding / perQuery));
+  const groups = Math.ceil(a.nq / group);
+  const partMl = createStorage(device, group * maxChunks * a.heads * 8, 'attn:part_ml');
+  const partO = createStorage(device, group * perQuery, 'attn:part_o');
   const stats = createStorage(device, a.nq * a.heads * 8, 'attn:stats');
   const scores = createStorage(device, a.weights ? a.nq * a.heads * maxCand * 4 : 4, 'attn:scores'); // unwritten without WEIGHTS
   const idx = a.sparse?.idx ?? createStorage(device, 4, 'attn:no-idx'); // unread when dense
@@ -165,34 +176,42 @@ export function createAttention(device: GPUDevice, a: AttentionArgs): PreparedAt
     kq_scale: a.kqScale,
     ch: v.ch,
   };
-  const params = uniformBuffer(device, ATTN_PARAMS, { ...fixed, n_kv: 0, q_pos0: 0, n_chunks: 1 }, 'attn:params');
   const q2 = a.q2?.buffer ?? a.q1.buffer;
   const k2 = a.k2?.buffer ?? a.k1.buffer;
-  const bgPartial = bindBuffers(device, partial, [params, a.q1.buffer, q2, a.k1.buffer, k2, a.v.buffer, idx, partMl, partO, scores], 'attn-partial');
-  const bgCombine = bindBuffers(device, combine, [params, partMl, partO, a.out, stats], 'attn-combine');
-  const bgWeights = weights && bindBuffers(device, weights, [params, scores, stats, idx, a.weights!], 'attn-weights');
+  // one uniform and bind groups per query group (a submit sees each uniform's last write only)
+  const perGroup = Array.from({ length: groups }, (_, g) => {
+    const params = uniformBuffer(device, ATTN_PARAMS, { ...fixed, n_kv: 0, q_pos0: 0, n_chunks: 1, q_base: g * group }, `attn:params#${g}`);
+    return {
+      params,
+      qBase: g * group,
+      nq: Math.min(group, a.nq - g * group),
+      partial: bindBuffers(device, partial, [params, a.q1.buffer, q2, a.k1.buffer, k2, a.v.buffer, idx, partMl, partO, scores], 'attn-partial'),
+      combine: bindBuffers(device, combine, [params, partMl, partO, a.out, stats], 'attn-combine'),
+      weights: weights && bindBuffers(device, weights, [params, scores, stats, idx, a.weights!], 'attn-weights'),
+    };
+  });
 
   return {
     encode(enc, step) {
       if (step.nKv > a.capacity) throw badArg(`attention: ${step.nKv} cache rows, capacity ${a.capacity}`);
       const visible = Math.min(step.nKv, step.qPos0 + a.nq);
       const nChunks = Math.max(1, Math.ceil((a.sparse ? a.sparse.k : visible) / v.ch));
-      device.queue.writeBuffer(params, 0, packParams(ATTN_PARAMS, { ...fixed, n_kv: step.nKv, q_pos0: step.qPos0, n_chunks: nChunks }));
-      const steps: Step[] = [
-        { pipeline: partial, bindGroup: bgPartial, grid: [nChunks, a.nq] },
-        { pipeline: combine, bindGroup: bgCombine, grid: [a.heads, a.nq] },
-      ];
-      if (weights && bgWeights) {
+      const steps: Step[] = [];
+      for (const g of perGroup) {
+        device.queue.writeBuffer(g.params, 0, packParams(ATTN_PARAMS, { ...fixed, n_kv: step.nKv, q_pos0: step.qPos0, n_chunks: nChunks, q_base: g.qBase }));
+        steps.push({ pipeline: partial, bindGroup: g.partial, grid: [nChunks, g.nq] }, { pipeline: combine, bindGroup: g.combine, grid: [a.heads, g.nq] });
+      }
+      if (weights) {
         if (a.sparse) {
           leavePass(enc); // a clear is an encoder command, not a dispatch (trace runs only)
           enc.clearBuffer(a.weights!, 0, a.nq * a.capacity * 4);
         }
-        steps.push({ pipeline: weights, bindGroup: bgWeights, grid: [Math.ceil(maxCand / WG), a.nq] });
+        for (const g of perGroup) steps.push({ pipeline: weights, bindGroup: g.weights!, grid: [Math.ceil(maxCand / WG), g.nq] });
       }
       encodeSteps(enc, steps, 'attention');
     },
     destroy() {
-      for (const b of [params, partMl, partO, stats, scores]) b.destroy();
+      for (const b of [partMl, partO, stats, scores, ...perGroup.map((g) => g.params)]) b.destroy();
       if (!a.sparse) idx.destroy();
     },
   };

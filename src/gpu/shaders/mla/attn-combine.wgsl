@@ -18,18 +18,19 @@ var<workgroup> total: f32;
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let h = wid.x;
-  let q = wid.y;
+  let lq = wid.y; // the query within this dispatch's group: its row of part_ml / part_o
+  let q = p.q_base + lq;
   if (lid == 0u) {
     var m = -3.0e38;
     for (var c = 0u; c < p.n_chunks; c++) {
-      let ml = part_ml[(q * p.n_chunks + c) * p.n_heads + h];
+      let ml = part_ml[(lq * p.n_chunks + c) * p.n_heads + h];
       if (ml.y > 0.0) {
         m = max(m, ml.x);
       }
     }
     var l = 0.0;
     for (var c = 0u; c < p.n_chunks; c++) {
-      let ml = part_ml[(q * p.n_chunks + c) * p.n_heads + h];
+      let ml = part_ml[(lq * p.n_chunks + c) * p.n_heads + h];
       var w = 0.0;
       if (ml.y > 0.0) {
         w = exp(ml.x - m);
@@ -50,7 +51,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     for (var c = 0u; c < p.n_chunks; c++) {
       let w = wc[c];
       if (w > 0.0) {
-        acc += w * part_o[((q * p.n_chunks + c) * p.n_heads + h) * p.dv + d];
+        acc += w * part_o[((lq * p.n_chunks + c) * p.n_heads + h) * p.dv + d];
       }
     }
     out[(q * p.n_heads + h) * p.dv + d] = acc * inv;

@@ -31,7 +31,8 @@ var<workgroup> sp: array<f32, CH * HMAX>; // [h * CH + j]: scores, then probabil
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let chunk = wid.x;
-  let q = wid.y;
+  let lq = wid.y; // the query within this dispatch's group: its row of part_ml / part_o
+  let q = p.q_base + lq;
   let qpos = p.q_pos0 + q;
   let limit = min(p.n_kv, qpos + 1u); // candidates with s < limit are visible
   let first = chunk * CH;
@@ -124,7 +125,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       sp[h * CH + j] = e;
       l += e;
     }
-    part_ml[(q * p.n_chunks + chunk) * p.n_heads + h] = vec2<f32>(m, l);
+    part_ml[(lq * p.n_chunks + chunk) * p.n_heads + h] = vec2<f32>(m, l);
   }
   workgroupBarrier();
 
@@ -152,7 +153,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       }
     }
     for (var hh = 0u; hh < HG; hh++) {
-      part_o[((q * p.n_chunks + chunk) * p.n_heads + h0 + hh) * p.dv + d] = acc[hh];
+      part_o[((lq * p.n_chunks + chunk) * p.n_heads + h0 + hh) * p.dv + d] = acc[hh];
     }
   }
 }

@@ -15,7 +15,7 @@
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let c = gid.x;
-  let q = gid.y;
+  let q = p.q_base + gid.y;
   if (c >= p.score_stride) {
     return;
   }

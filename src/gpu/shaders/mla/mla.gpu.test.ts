@@ -45,6 +45,13 @@ const absorbed: Case[] = [
     chosen: (q) => padded(randomSubset(41 + q, 16, 3 + q), 16),
   },
   {
+    // 128 chunks × 128 heads × 512 floats = 32 MiB of partials per query: 6 queries pass lavapipe's 128 MiB
+    // binding limit, so they run in groups (found by the DeepSeek-V3.2 twin: garbage before the groups)
+    name: 'DeepSeek-V3.2 width: 128 heads, top-k 2048, 6 sparse prefill queries in binding-sized groups',
+    heads: 128, kvLora: 512, rope: 64, nq: 6, nKv: 2100, qPos0: 2094, capacity: 2100, k: 2048,
+    chosen: (q) => randomSubset(2095 + q, 2048, 11 + q),
+  },
+  {
     name: 'sparse list of 300 positions over 2 chunks',
     heads: 16, kvLora: 32, rope: 8, nq: 1, nKv: 700, qPos0: 699, capacity: 700, k: 300,
     chosen: () => randomSubset(700, 300, 5),
