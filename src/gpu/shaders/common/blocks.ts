@@ -12,6 +12,7 @@ const LOADER_NAME: Record<WeightType, string> = {
   BF16: 'load_bf16',
   Q8_0: 'load_q8_0',
   Q4_0: 'load_q4_0',
+  Q5_0: 'load_q5_0',
   Q4_K: 'load_q4_k',
   Q5_K: 'load_q5_k',
   Q6_K: 'load_q6_k',

@@ -15,6 +15,7 @@
 
 const BLOCK_BYTES_Q8_0: u32 = 34u;  // f16 d, 32 x int8
 const BLOCK_BYTES_Q4_0: u32 = 18u;  // f16 d, 16 bytes of nibbles
+const BLOCK_BYTES_Q5_0: u32 = 22u;  // f16 d, u32 qh (the 5th bits), 16 bytes of nibbles
 const BLOCK_BYTES_Q4_K: u32 = 144u; // f16 d, f16 dmin, 12 bytes scales, 128 bytes nibbles (9 vec4: always aligned)
 const BLOCK_BYTES_Q5_K: u32 = 176u; // f16 d, f16 dmin, 12 bytes scales, 32 bytes high bits, 128 bytes nibbles (11 vec4)
 const BLOCK_BYTES_Q6_K: u32 = 210u; // 128 bytes low nibbles, 64 bytes high 2-bits, 16 x int8 scales, f16 d
@@ -121,6 +122,30 @@ fn load_q4_0(row_byte: u32, c: u32, n: u32) -> array<vec4<T>, 8> {
 //#unroll k 4
   out[#k] = (nib4(q[#k], 0u) - T(8)) * d;
   out[#k + 4u] = (nib4(q[#k], 4u) - T(8)) * d;
+//#endunroll
+  return out;
+}
+
+// Bits 0..3 of x moved to bit 4 of bytes 0..3: Q5_0's fifth bits next to their nibbles.
+fn spread4(x: u32) -> u32 {
+  return ((x & 1u) << 4u) | ((x & 2u) << 11u) | ((x & 4u) << 18u) | ((x & 8u) << 25u);
+}
+
+// ---- Q5_0: y[j] = d * ((qs[j] & 15 | qh bit j << 4) - 16), y[j + 16] = d * ((qs[j] >> 4 | qh bit j+16 << 4) - 16). ----
+fn load_q5_0(row_byte: u32, c: u32, n: u32) -> array<vec4<T>, 8> {
+  var out: array<vec4<T>, 8>;
+  let w = window2(row_byte + c * BLOCK_BYTES_Q5_0); // bytes 0..1 d, 2..5 qh, 6..21 qs
+  let d = T(unpack2x16float(w[0].x).x);
+  let a = shift_half(w[0], w[1].x, true); // words at bytes 2, 6, 10, 14: qh, qs 0..3, qs 4..7, qs 8..11
+  let qh = a.x;
+  let qs = vec4<u32>(a.y, a.z, a.w, shift_half(w[1], 0u, true).x); // qs 12..15 at bytes 18..21
+//#unroll k 4
+  {
+    let lo = (qs[#k] & 0x0f0f0f0fu) | spread4((qh >> (4u * #k)) & 0xfu);
+    let hi = ((qs[#k] >> 4u) & 0x0f0f0f0fu) | spread4((qh >> (4u * #k + 16u)) & 0xfu);
+    out[#k] = (bits4(lo, 0u, 0x1fu) - T(16)) * d;
+    out[#k + 4u] = (bits4(hi, 0u, 0x1fu) - T(16)) * d;
+  }
 //#endunroll
   return out;
 }

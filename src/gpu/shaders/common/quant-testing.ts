@@ -52,6 +52,7 @@ export function randomWeightBytes(type: WeightType, rows: number, k: number, see
         dv.setUint16(o, randomF16Bits(r, -9, -6, true), true); // d: |q| <= 128 -> values up to ~1
         break;
       case 'Q4_0':
+      case 'Q5_0':
         dv.setUint16(o, randomF16Bits(r, -5, -3, true), true);
         break;
       case 'Q4_K':
