@@ -37,9 +37,9 @@ export interface WeightProgress {
 }
 
 /** Largest read from the source and single writeBuffer (a whole number of rows, a multiple of 4 bytes). */
-export const CHUNK_BYTES = 16 * 2 ** 20;
+export const CHUNK_BYTES = 4 * 2 ** 20;
 /** Bytes written between waits for the queue (bounds the staging memory of queued writes). */
-const FLUSH_BYTES = 64 * 2 ** 20;
+const FLUSH_BYTES = 16 * 2 ** 20;
 
 /** Rows per chunk: ≤ CHUNK_BYTES (at least 4 rows), a multiple of 4 so offsets stay 4-byte aligned. */
 function chunkRows(rowBytes: number): number {
