@@ -109,7 +109,6 @@ export class ForwardGraph {
 
     // Absorbed: per-head matrices (attn_k_b, attn_v_b) as a gathered matvec with slot j → head j mod H.
     const headIds = this.own(uploadStorage(device, Uint32Array.from({ length: m * H }, (_, j) => j % H), 'head_ids'));
-    const qNope = c.mla === 'absorbed' ? buf(m * H * N, 'q_nope') : undefined; // [m·H, nope]
     const qLat = c.mla === 'absorbed' ? buf(m * H * L, 'q_lat') : undefined; //   [m·H, kv_lora]
     const kvB = c.mla === 'legacy' ? buf(m * H * (N + Vd), 'kv_b') : undefined; // [m, H, nope+v]
 
@@ -235,13 +234,9 @@ export class ForwardGraph {
       });
 
       if (absorbed) {
-        // q_lat_h = k_b_h · q_nope_h                                                          [m·H, kv_lora]
-        const kb = gather({ w: w.matrix(`${p}attn_k_b.weight`), ids: headIds, x: qNope!, y: qLat!, slots: m * H, xDiv: 1 });
-        const qNopeCopy = copyRows({ src: q, dst: qNope!, rows: m * H, width: N, srcRow: K, dstRow0: 0 });
-        push((enc) => {
-          qNopeCopy.encode(enc, 0);
-          kb.encode(enc);
-        });
+        // q_lat_h = k_b_h · q_nope_h, q_nope_h read in place: the first `nope` values of each head's row of q    [m·H, kv_lora]
+        const kb = gather({ w: w.matrix(`${p}attn_k_b.weight`), ids: headIds, x: q, xStride: K, y: qLat!, slots: m * H, xDiv: 1 });
+        push((enc) => kb.encode(enc));
       } else {
         // legacy: [knope_h | v_h] = attn_kv_b · ckv; k cache rows are [H, nope | rope] with kpe shared by the heads
         const kvbMv = mv(w.matrix(`${p}attn_kv_b.weight`), ckv, kvB!);

@@ -79,4 +79,21 @@ describe('gathered (MoE) matvec', () => {
       expect(relMaxErr(await readF32(device, y, ids.length * n), swigluRef(gate, up))).toBeLessThan(1e-5);
     }
   });
+  it('x rows read in place from wider rows (MLA q_nope inside q), both variants', async () => {
+    const { device, info } = await testGpu();
+    const [t, k, n, x, stride] = ['Q8_0', 128, 16, 4, 192] as const;
+    const ids = [0, 1, 2, 3, 0, 1, 2, 3]; // slot j = token j / 4, head j % 4
+    const bytes = randomWeightBytes(t, n * x, k, 77);
+    const w = uploadTensor(device, { name: 'attn_k_b', type: t, shape: [k, n, x] }, bytes);
+    const wide = randomF32(ids.length * stride, 31);
+    const compact = Float32Array.from({ length: ids.length * k }, (_, i) => wide[Math.floor(i / k) * stride + (i % k)]);
+    const want = gatherMatvecRef(dequantizeRowsRef(t, bytes, n * x, k), new Uint32Array(ids), compact, k, n, x, 1, 0);
+    const idb = uploadStorage(device, new Uint32Array(ids), 'ids');
+    const xb = uploadStorage(device, wide, 'q');
+    for (const v of [{ subgroups: info.hasSubgroups }, { perRow: true, wg: 8 }]) {
+      const y = createStorage(device, ids.length * n * 4, 'y');
+      await submitChecked(device, (enc) => encodeGatherMatvec(device, enc, { w, ids: idb, x: xb, xStride: stride, y, slots: ids.length, xDiv: 1 }, { f16: false, ...v }));
+      expect(relMaxErr(await readF32(device, y, ids.length * n), want)).toBeLessThan(1e-5);
+    }
+  });
 });

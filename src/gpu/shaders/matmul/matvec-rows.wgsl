@@ -62,10 +62,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     return;
   }
   let row_byte = (first - p.part_row0 + row) * p.row_bytes;
-  let x_base = (vec_index / p.x_div) * p.k;
+  let x_base = (vec_index / p.x_div) * p.x_stride;
 //#else
   let row_byte = row * p.row_bytes;
-  let x_base = vec_index * p.k;
+  let x_base = vec_index * p.x_stride;
 //#endif
   var acc = 0.0;
 //#if PAIR

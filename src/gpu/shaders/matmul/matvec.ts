@@ -31,6 +31,7 @@ export const MATVEC_PARAMS = [
   ['part_row_end', 'u32'], // gather: one past its last row
   ['n_experts', 'u32'], // gather: X
   ['x_div', 'u32'], // gather: slot j reads x row j / x_div
+  ['x_stride', 'u32'], // floats between x rows (K when dense; wider when x rows are the front of wider rows)
 ] as const satisfies ParamLayout;
 
 export interface MatvecVariant {
@@ -82,7 +83,7 @@ interface ResolvedVariant {
   accumulate: boolean;
 }
 
-function resolve(device: GPUDevice, type: WeightType, k: number, gather: boolean, v: MatvecVariant, e: { pair: boolean; accumulate: boolean }): ResolvedVariant {
+function resolve(device: GPUDevice, type: WeightType, k: number, gather: boolean, v: MatvecVariant, e: { pair: boolean; accumulate: boolean }, xStride = k): ResolvedVariant {
   const f16 = v.f16 ?? false;
   const subgroups = v.subgroups ?? device.features.has('subgroups');
   if (f16 && !device.features.has('shader-f16')) throw new SparseScopeError('device-limits', 'the f16 matvec needs shader-f16');
@@ -91,7 +92,7 @@ function resolve(device: GPUDevice, type: WeightType, k: number, gather: boolean
   if (wg & (wg - 1)) throw new Error(`matvec workgroup size must be a power of two, got ${wg}`);
   const perRow = v.perRow ?? false;
   // per row: a workgroup covers wg rows and reduces nothing, so subgroups play no part
-  return { type, f16, subgroups: perRow ? false : subgroups, wg, rows: perRow ? wg : (v.rows ?? DEFAULT_MATVEC_ROWS), tail: isFloatType(type) && k % CHUNK !== 0, x4: k % 4 === 0, gather, perRow, ...e };
+  return { type, f16, subgroups: perRow ? false : subgroups, wg, rows: perRow ? wg : (v.rows ?? DEFAULT_MATVEC_ROWS), tail: isFloatType(type) && k % CHUNK !== 0, x4: k % 4 === 0 && xStride % 4 === 0, gather, perRow, ...e };
 }
 
 export function matvecCode(r: ResolvedVariant): string {
@@ -151,7 +152,7 @@ export function createMatvec(device: GPUDevice, a: MatvecArgs, v: MatvecVariant 
     const params = uniformBuffer(
       device,
       MATVEC_PARAMS,
-      { k, chunks: chunksPerRow(k), row_bytes: a.w.rowBytes, rows: part.rowCount, n_out: n, y_offset: part.rowStart, part_row0: 0, part_row_end: 0, n_experts: 0, x_div: 1 },
+      { k, chunks: chunksPerRow(k), row_bytes: a.w.rowBytes, rows: part.rowCount, n_out: n, y_offset: part.rowStart, part_row0: 0, part_row_end: 0, n_experts: 0, x_div: 1, x_stride: k },
       `matvec:${a.w.name}#${i}:params`,
     );
     const grid: [number, number] = [Math.ceil(part.rowCount / r.rows), m];
@@ -180,13 +181,17 @@ export interface GatherMatvecArgs {
   xDiv: number;
   /** Fuse the experts' up projection and SwiGLU: y = silu(w·x) * (w2·x); same shape, type and parts as w. */
   w2?: GpuTensor;
+  /** Floats between x rows, default K: x rows may be the first K values of wider rows (MLA's q_nope in q). */
+  xStride?: number;
 }
 
 export function createGatherMatvec(device: GPUDevice, a: GatherMatvecArgs, v: MatvecVariant = {}): PreparedKernel {
   if (a.w.shape.length !== 3) throw new SparseScopeError('wrong-shape', `${a.w.name}: a gathered matvec needs ne {K, N, X}`);
   const [k, n, x] = a.w.shape;
   checkPair(a.w, a.w2);
-  const r = resolve(device, a.w.type, k, true, v, { pair: !!a.w2, accumulate: false });
+  const xStride = a.xStride ?? k;
+  if (!Number.isInteger(xStride) || xStride < k) throw new SparseScopeError('bad-argument', `${a.w.name}: x row stride ${xStride} is shorter than its ${k} values`);
+  const r = resolve(device, a.w.type, k, true, v, { pair: !!a.w2, accumulate: false }, xStride);
   const pipeline = pipelineFor(device, r);
   checkGroups(device, a.slots, 'gathered matvec slots');
   checkGroups(device, Math.ceil(n / r.rows), `gathered matvec ${a.w.name}`);
@@ -195,7 +200,7 @@ export function createGatherMatvec(device: GPUDevice, a: GatherMatvecArgs, v: Ma
     const params = uniformBuffer(
       device,
       MATVEC_PARAMS,
-      { k, chunks: chunksPerRow(k), row_bytes: a.w.rowBytes, rows: n, n_out: n, y_offset: 0, part_row0: part.rowStart, part_row_end: part.rowStart + part.rowCount, n_experts: x, x_div: a.xDiv },
+      { k, chunks: chunksPerRow(k), row_bytes: a.w.rowBytes, rows: n, n_out: n, y_offset: 0, part_row0: part.rowStart, part_row_end: part.rowStart + part.rowCount, n_experts: x, x_div: a.xDiv, x_stride: xStride },
       `matvec-gather:${a.w.name}#${i}:params`,
     );
     const grid: [number, number] = [Math.ceil(n / r.rows), a.slots];

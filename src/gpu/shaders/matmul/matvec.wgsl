@@ -73,11 +73,11 @@ fn main(
   let first = e * p.rows;
   let in_part = e < p.n_experts && first >= p.part_row0 && first < p.part_row_end;
   let local0 = select(0u, first - p.part_row0, in_part);
-  let x_base = (vec_index / p.x_div) * p.k;
+  let x_base = (vec_index / p.x_div) * p.x_stride;
   let chunk_end = select(0u, p.chunks, in_part);
 //#else
   let local0 = 0u;
-  let x_base = vec_index * p.k;
+  let x_base = vec_index * p.x_stride;
   let chunk_end = p.chunks;
 //#endif
 
