@@ -81,9 +81,10 @@ describe('a 3-part split GGUF in the page', () => {
   it('by picking all parts, and refused with one part alone', async () => {
     const page = await browser.newPage();
     const log = watchConsole(page);
-    // the bundled model loads first (another name); then the three parts, picked out of order
-    await page.goto(server.url);
-    await expect.poll(() => page.getByTestId('model-status').getAttribute('data-status'), { timeout: 180_000 }).toBe('ready'); // the bundled model
+    // the three parts, picked out of order
+    // no start-up model (a missing URL fails quietly), so the picked file is the page's first model
+    await page.goto(`${server.url}?model=${encodeURIComponent(`${files.url}/none.gguf`)}`);
+    await expect.poll(() => page.getByTestId('model-status').getAttribute('data-status'), { timeout: 180_000 }).toBe('failed');
     const input = page.getByTestId('model-file-input');
     await input.setInputFiles([parts[2], parts[0], parts[1]]);
     await expect.poll(() => page.getByTestId('model-status').textContent(), { timeout: 180_000 }).toContain('sparsescope-fixture-deepseek32');
