@@ -56,6 +56,19 @@ describe('cli', () => {
     expect(m.stderr).toMatch(/--tokens/);
   });
 
+  it('--backend cpu refuses, before reading weights, a model whose f32 weights exceed the memory limit', async () => {
+    const need = [...fx.f32.values()].reduce((a, v) => a + v.byteLength, 0); // the model's weights at f32
+    process.env.SPARSESCOPE_CPU_MEMORY_LIMIT = String(Math.floor(need / 2));
+    try {
+      const r = await cli('generate', path, '--prompt', 'The experts', '--max-tokens', '2', '--backend', 'cpu');
+      expect(r.code).not.toBe(0);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/error \[out-of-memory\]: .*needs .*GB .*SPARSESCOPE_CPU_MEMORY_LIMIT/);
+    } finally {
+      delete process.env.SPARSESCOPE_CPU_MEMORY_LIMIT;
+    }
+  });
+
   it("chat-prompt: the file's template, the fallback without one, and a runaway template refused with a typed error", async () => {
     const messages = JSON.stringify([{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }]);
     const withTemplate = (t: string) => {

@@ -9,7 +9,7 @@ import { assertFiniteValues } from '../../gguf/codecs/finite.ts';
 import { readModelConfig, type ModelConfig } from '../../model/config.ts';
 import { checkTensors } from '../../model/weights-spec.ts';
 import { ReferenceModel, type ReferenceSession, type TokenTrace } from '../../model/reference/forward.ts';
-import { weightsFromMap } from '../../model/reference/weights.ts';
+import { assertF32WeightsFit, weightsFromMap } from '../../model/reference/weights.ts';
 import { sampleRef } from '../../gpu/shaders/sampling/sampling.ref.ts';
 import { SparseScopeError } from '../../errors.ts';
 import type { RuntimeModel, RuntimeSession, SampleRequest } from '../runtime-model.ts';
@@ -34,6 +34,8 @@ export class CpuModel implements RuntimeModel {
   static async load(file: GgufFile, o: CpuLoadOptions = {}): Promise<CpuModel> {
     const config = readModelConfig(file.metadata, file.tensors);
     const specs = checkTensors(config, file.tensors);
+    // every weight becomes f32 here: refuse, before the first read, a model that cannot fit
+    await assertF32WeightsFit(specs);
     const bytes = new Map(file.tensors.map((t) => [t.name, t.byteLength]));
     const totalBytes = specs.reduce((a, s) => a + (bytes.get(s.name) ?? 0), 0);
     const map = new Map<string, Float32Array>();
