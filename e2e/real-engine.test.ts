@@ -100,6 +100,7 @@ describe('the page with the real WebGPU engine', () => {
     const log = watchConsole(page);
     await page.goto(`${server.url}?model=${encodeURIComponent(modelUrl)}`);
     await waitModelReady(page, log);
+    await newConversation(page); // the browser profile keeps the earlier tests' conversation
     await page.getByText('Sampling settings').click();
     await page.getByTestId('setting-maxTokens').fill('200'); // still streaming when the device goes (the fixture's context is 256)
     await ask(page, 'The experts');
@@ -124,7 +125,13 @@ describe('the page with the real WebGPU engine', () => {
     await page.getByTestId('setting-maxTokens').fill('4');
     await ask(page, 'And again');
     await expect.poll(() => page.getByTestId('assistant-message').count(), { timeout: 30_000 }).toBe(2);
-    await expect.poll(() => page.getByTestId('assistant-message').last().getAttribute('data-status'), { timeout: 240_000 }).toBe('done');
+    await expect
+      .poll(() => page.getByTestId('assistant-message').last().getAttribute('data-status'), { timeout: 240_000 })
+      .toBe('done')
+      .catch(async (e: Error) => {
+        const shown = (await banner.count()) ? await banner.textContent() : 'no banner';
+        throw new Error(`${e.message}\nbanner: ${shown}\nconsole:\n${log.join('\n')}`);
+      });
     expect((await page.getByTestId('assistant-message').last().locator('.msg-body').textContent())!.length).toBeGreaterThan(0);
     expect(await page.getByTestId('assistant-message').first().getAttribute('data-status')).toBe('interrupted');
     expect(await page.getByTestId('user-message').count()).toBe(2);
@@ -136,6 +143,7 @@ describe('the page with the real WebGPU engine', () => {
     const log = watchConsole(page);
     await page.goto(`${server.url}?model=${encodeURIComponent(modelUrl)}`);
     await waitModelReady(page, log);
+    await newConversation(page); // the browser profile keeps the earlier tests' conversation
     await page.getByText('Sampling settings').click();
     await page.getByTestId('setting-maxTokens').fill('3');
     await ask(page, 'The experts');
@@ -169,6 +177,12 @@ describe('the page with the real WebGPU engine', () => {
     await page.close();
   });
 });
+
+async function newConversation(page: Page): Promise<void> {
+  await page.getByText(/^Conversations/).click();
+  await page.getByTestId('new-conversation').click();
+  await expect.poll(() => page.getByTestId('assistant-message').count()).toBe(0);
+}
 
 async function waitModelReady(page: Page, log: string[]): Promise<void> {
   await expect
