@@ -1,7 +1,7 @@
 /**
  * A split GGUF set in the page with the real engine: part 1's URL (`?model=`, served cross-origin with
  * Range; the Worker derives the other parts' URLs) and all three parts picked together in the file
- * input both load as one model, and a reply streams. A single part picked alone is refused with a
+ * input or dropped on the page together all load as one model, and a reply streams. A single part picked alone is refused with a
  * message naming the set.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -92,6 +92,23 @@ describe('a 3-part split GGUF in the page', () => {
     expect((await replyStreams(page)).length).toBeGreaterThan(0);
     await input.setInputFiles([parts[0]]);
     await expect.poll(async () => (await page.locator('body').textContent()) ?? '', { timeout: 60_000 }).toMatch(/part 1 of a 3-part split GGUF/);
+    await page.close();
+  });
+
+  it('by dropping all parts on the page at once', async () => {
+    const page = await browser.newPage();
+    const log = watchConsole(page);
+    await page.goto(`${server.url}?model=${encodeURIComponent(`${files.url}/none.gguf`)}`);
+    await expect.poll(() => page.getByTestId('model-status').getAttribute('data-status'), { timeout: 180_000 }).toBe('failed');
+    // Dropped as a user drops files: one drop event carrying the three parts, out of order.
+    await page.evaluate(async (urls) => {
+      const dt = new DataTransfer();
+      for (const url of urls) dt.items.add(new File([await (await fetch(url)).blob()], url.split('/').pop()!));
+      document.querySelector('.app')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, [parts[1], parts[2], parts[0]].map((p) => `${files.url}/${basename(p)}`));
+    await expect.poll(() => page.getByTestId('model-status').textContent(), { timeout: 180_000 }).toContain('sparsescope-fixture-deepseek32');
+    await waitReady(page, log);
+    expect((await replyStreams(page)).length).toBeGreaterThan(0);
     await page.close();
   });
 });

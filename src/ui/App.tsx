@@ -6,7 +6,7 @@ import { AdapterPanel } from './AdapterPanel.tsx';
 import { ModelBar } from './models/ModelBar.tsx';
 import { ChatPanel } from './chat/ChatPanel.tsx';
 import { ViewsPanel } from './views/ViewsPanel.tsx';
-import { loadBundled, loadFile, reloadLastModel } from './actions/model-actions.ts';
+import { loadBundled, loadFiles, reloadLastModel } from './actions/model-actions.ts';
 import { restoreConversations } from './actions/chat-actions.ts';
 import { installTestHook } from './lib/test-hook.ts';
 import { RemotePanel, RemoteViewsNotice } from './remote/RemotePanel.tsx';
@@ -49,11 +49,12 @@ export function App() {
       onDrop={(e) => {
         e.preventDefault();
         setDragging(false);
-        const f = e.dataTransfer.files[0];
-        if (!f) return;
+        // one GGUF, or every part of a split set at once
+        const files = [...e.dataTransfer.files];
+        if (files.length === 0) return;
         // A dropped file is a local model: leave the remote endpoint first.
         if (useRemote.getState().active) disconnectRemote();
-        void loadFile(f);
+        void loadFiles(files);
       }}
     >
       <header>
@@ -88,7 +89,7 @@ export function App() {
           <AdapterPanel />
         </>
       )}
-      {dragging && <div className="drop-hint">Drop a .gguf file to load it</div>}
+      {dragging && <div className="drop-hint">Drop a .gguf file (or every part of a split set) to load it</div>}
     </div>
   );
 }
