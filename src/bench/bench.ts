@@ -178,7 +178,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     log(`copy: ${copy.gbPerS.toFixed(2)} GB/s traffic (${copy.method})`);
     const matvec: BenchResult['matvec'] = [];
     const matvecVariants: BenchResult['matvecVariants'] = [];
-    const preferred = preferredMatvecVariant({ software, hasSubgroups: info.hasSubgroups });
+    const preferred = preferredMatvecVariant({ software, hasSubgroups: info.hasSubgroups }, kn, kn);
     const variants: [string, MatvecVariant][] = [
       ['rows per workgroup', { subgroups: info.hasSubgroups }],
       ['one invocation per row', { perRow: true, wg: 64 }],

@@ -20,7 +20,7 @@ export function AdapterPanel() {
           <p data-testid="gpu-kernels" data-software={String(info.software === true)}>
             Kernels:{' '}
             {info.software
-              ? 'a software adapter (the CPU runs the shaders): decode matvecs run one invocation per row, without workgroup barriers'
+              ? 'a software adapter (the CPU runs the shaders): decode matvecs up to 2048×2048 run one invocation per row, without workgroup barriers'
               : `decode matvecs run several rows per workgroup${info.hasSubgroups ? ', reduced with subgroup operations' : ''}`}
           </p>
           <table className="limits">

@@ -35,7 +35,7 @@ export interface GraphOptions {
   trace: boolean;
   /** Cache rows. */
   capacity: number;
-  /** The decode matvec's variant; default the adapter's preferred one (preferredMatvecVariant). */
+  /** The decode matvec's variant for every matrix; default each matrix's preferred one on the adapter (preferredMatvecVariant). */
   matvec?: MatvecVariant;
 }
 
@@ -148,17 +148,19 @@ export class ForwardGraph {
     const accumulate = (a: Parameters<typeof createAccumulate>[1]) => this.keep(createAccumulate(device, a));
     const swiglu = (a: Parameters<typeof createSwiglu>[1]) => this.keep(createSwiglu(device, a));
 
-    const variant = o.matvec ?? preferredMatvecVariant({ software: isSoftwareAdapter(device.adapterInfo), hasSubgroups: device.features.has('subgroups') });
-    const gather = (a: Parameters<typeof createGatherMatvec>[1]) => this.keep(createGatherMatvec(device, a, variant));
+    const traits = { software: isSoftwareAdapter(device.adapterInfo), hasSubgroups: device.features.has('subgroups') };
+    // one expert's or one matrix's K×N
+    const variantFor = (t: GpuTensor) => o.matvec ?? preferredMatvecVariant(traits, t.shape[0], t.shape[1] ?? 1);
+    const gather = (a: Parameters<typeof createGatherMatvec>[1]) => this.keep(createGatherMatvec(device, a, variantFor(a.w)));
     const mv = (t: GpuTensor, xIn: GPUBuffer, y: GPUBuffer): PreparedKernel =>
-      this.keep(m >= MATMUL_MIN_ROWS ? createMatmul(device, { w: t, x: xIn, y, m }) : createMatvec(device, { w: t, x: xIn, y, m }, variant));
+      this.keep(m >= MATMUL_MIN_ROWS ? createMatmul(device, { w: t, x: xIn, y, m }) : createMatvec(device, { w: t, x: xIn, y, m }, variantFor(t)));
     // Decode (m < MATMUL_MIN_ROWS) fuses into the matvec's epilogue what would be a dispatch of its own:
     // the residual add (y += W·x) and an FFN's up projection with its SwiGLU (y = silu(W·x) * (W2·x)).
     const fuse = m < MATMUL_MIN_ROWS;
     // h += W·x                                                           [m, E]
     const mvResidual = (t: GpuTensor, xIn: GPUBuffer, scratch: GPUBuffer): GraphStep['run'] => {
       if (fuse) {
-        const k = this.keep(createMatvec(device, { w: t, x: xIn, y: h, m, accumulate: true }, variant));
+        const k = this.keep(createMatvec(device, { w: t, x: xIn, y: h, m, accumulate: true }, variantFor(t)));
         return (enc) => k.encode(enc);
       }
       const k = mv(t, xIn, scratch);
@@ -321,7 +323,7 @@ export class ForwardGraph {
         const [gw, uw] = [w.matrix(gateName), w.matrix(upName)];
         const down = mvResidual(w.matrix(downName), act, ffnOut);
         if (fuse && pairable(gw, uw)) {
-          const gu = this.keep(createMatvec(device, { w: gw, w2: uw, x, y: act, m }, variant));
+          const gu = this.keep(createMatvec(device, { w: gw, w2: uw, x, y: act, m }, variantFor(gw)));
           return (enc: GPUCommandEncoder) => {
             gu.encode(enc);
             down(enc, 0);

@@ -56,14 +56,18 @@ export interface MatvecVariant {
 export const DEFAULT_MATVEC_WG = 64;
 export const DEFAULT_MATVEC_ROWS = 4;
 
+/** Up to this many weights (K·N of one matrix) a software adapter runs one invocation per row. */
+export const PER_ROW_MAX_WEIGHTS = 2048 * 2048;
+
 /**
- * The matvec variant the engine uses on an adapter. Software adapters: one invocation per row (no
- * barrier, no shared memory), measured 1.5-3x the shared-memory variant on lavapipe (`npm run bench`
- * prints both). GPUs: rows per workgroup with a subgroup reduction where the feature exists. Arithmetic
- * stays f32 (the f16 variant costs ~1e-2 in log-prob, more than the llama.cpp comparisons allow).
+ * The matvec variant the engine uses for a K×N matrix on an adapter. Software adapters: one invocation
+ * per row (no barrier, no shared memory) for matrices up to 2048×2048, measured 1.4-3x the shared-memory
+ * variant on lavapipe at 1024² and 2048², while at 4096² that one was 1.4x faster (`npm run bench` prints
+ * both at its size). GPUs: rows per workgroup with a subgroup reduction where the feature exists.
+ * Arithmetic stays f32 (the f16 variant costs ~1e-2 in log-prob, more than the llama.cpp comparisons allow).
  */
-export function preferredMatvecVariant(info: { software: boolean; hasSubgroups: boolean }): MatvecVariant {
-  return info.software ? { perRow: true, wg: 64 } : { subgroups: info.hasSubgroups };
+export function preferredMatvecVariant(info: { software: boolean; hasSubgroups: boolean }, k: number, n: number): MatvecVariant {
+  return info.software && k * n <= PER_ROW_MAX_WEIGHTS ? { perRow: true, wg: 64 } : { subgroups: info.hasSubgroups };
 }
 
 interface ResolvedVariant {
