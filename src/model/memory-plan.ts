@@ -93,12 +93,13 @@ export function graphScratchBytes(c: ModelConfig, m: number, capacity: number): 
   let floats = m * c.vocab + 4 * m * E + 2 * m * c.qLoraRank + m * H * K + m * H * R + m * (L + R) + 2 * m * L + m * R;
   floats += 3 * m * H * Math.max(L, Vd) + m * H * Vd;
   floats += c.mla === 'absorbed' ? m * H * N + m * H * L : m * H * (N + Vd);
-  // split-K attention, per layer (mla/attention.ts): chunks of ch keys; partial outputs [m, chunks, H, dv]
-  // with (max, sum) pairs, plus per-head stats. Candidates: the whole cache, or DSA's top-k.
+  // split-K attention (mla/attention.ts), one set shared by the graph's layers (they run one after another,
+  // src/gpu/scratch-pool.ts): chunks of ch keys; partial outputs [m, chunks, H, dv] with (max, sum) pairs,
+  // plus per-head stats. Candidates: the whole cache, or DSA's top-k.
   const ch = Math.max(8, Math.min(128, Math.floor(2048 / H)));
   const chunks = Math.ceil((c.indexer ? Math.min(c.indexer.topK, capacity) : capacity) / ch);
   const dv = c.mla === 'absorbed' ? L : Vd;
-  floats += c.layers * (m * chunks * H * (dv + 2) + 2 * m * H);
+  floats += m * chunks * H * (dv + 2) + 2 * m * H;
   if (c.indexer) floats += m * c.indexer.heads * c.indexer.keyLength + 2 * m * c.indexer.keyLength + m * c.indexer.heads + m * capacity + m * c.indexer.topK;
   const moe = c.moe;
   const ffMax = Math.max(c.ffn, moe ? moe.ffx * Math.max(moe.shared, 1) : 0);

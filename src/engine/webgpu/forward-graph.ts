@@ -9,6 +9,7 @@
 import { isMoeLayer, type ModelConfig } from '../../model/config.ts';
 import { createStorage, uploadStorage } from '../../gpu/buffers.ts';
 import { inOnePass } from '../../gpu/pass-scope.ts';
+import { ScratchPool } from '../../gpu/scratch-pool.ts';
 import { createRmsnorm, createRmsnormInto } from '../../gpu/shaders/rmsnorm/rmsnorm.ts';
 import { createLayernorm } from '../../gpu/shaders/layernorm/layernorm.ts';
 import { createSwiglu } from '../../gpu/shaders/swiglu/swiglu.ts';
@@ -75,6 +76,8 @@ export class ForwardGraph {
   /** The pass in order, each step tagged with its layer and part (see StepPart). */
   readonly steps: GraphStep[] = [];
   private readonly owned: GPUBuffer[] = [];
+  /** Working buffers the layers share (they run one after another): the attention partials. */
+  private readonly scratch: ScratchPool;
   private readonly prepared: Disposable[] = [];
 
   constructor(
@@ -85,6 +88,7 @@ export class ForwardGraph {
     readonly o: GraphOptions,
   ) {
     const { m } = o;
+    this.scratch = new ScratchPool(device);
     const { embd: E, heads: H, qkNope: N, qkRope: R, kvLoraRank: L, vHead: Vd } = c;
     const K = N + R;
     const buf = (floats: number, label: string) => this.own(createStorage(device, floats * 4, label));
@@ -290,7 +294,7 @@ export class ForwardGraph {
       }
 
       // attention over the cache (sparse: only the chosen rows), then the per-head output projection
-      const attnArgs = { heads: H, nq: m, capacity: o.capacity, kqScale: c.kqScale };
+      const attnArgs = { heads: H, nq: m, capacity: o.capacity, kqScale: c.kqScale, scratch: this.scratch };
       const makeAttn = (out: GPUBuffer, sp: { idx: GPUBuffer; k: number } | undefined, weights: GPUBuffer | undefined) =>
         this.keep(
           c.mla === 'absorbed'
@@ -407,6 +411,7 @@ export class ForwardGraph {
   destroy(): void {
     this.prepared.forEach((p) => p.destroy?.());
     this.owned.forEach((b) => b.destroy());
+    this.scratch.destroy();
   }
 
   private own(b: GPUBuffer): GPUBuffer {

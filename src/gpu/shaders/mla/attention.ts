@@ -14,6 +14,7 @@ import { SparseScopeError } from '../../../errors.ts';
 import { uniformBuffer, packParams, type ParamLayout } from '../../params.ts';
 import { getPipeline, bindBuffers } from '../../pipelines.ts';
 import { createStorage } from '../../buffers.ts';
+import type { ScratchPool } from '../../scratch-pool.ts';
 import { leavePass } from '../../pass-scope.ts';
 import { assemble, badArg, checkGroups, encodeSteps, type Step } from '../add/kernel-util.ts';
 import partialSource from './attn-partial.wgsl?raw';
@@ -79,6 +80,8 @@ export interface AttentionArgs {
   sparse?: { idx: GPUBuffer; k: number };
   /** Readout: f32 [nq, capacity] (dense, sparse) = Σ_h probability at each cache position; 0 where unchosen. */
   weights?: GPUBuffer;
+  /** Where the working buffers (partials, stats, scores) come from when kernels share them (a graph's layers). */
+  scratch?: ScratchPool;
 }
 
 export interface AttentionStep {
@@ -149,10 +152,13 @@ export function createAttention(device: GPUDevice, a: AttentionArgs): PreparedAt
   if (perQuery > maxBinding) throw new SparseScopeError('device-limits', `attention: one query's partials need ${perQuery} bytes (${maxChunks} chunks × ${a.heads} heads × ${a.dv}), over the device's ${maxBinding}-byte binding limit`);
   const group = Math.min(a.nq, Math.floor(maxBinding / perQuery));
   const groups = Math.ceil(a.nq / group);
-  const partMl = createStorage(device, group * maxChunks * a.heads * 8, 'attn:part_ml');
-  const partO = createStorage(device, group * perQuery, 'attn:part_o');
-  const stats = createStorage(device, a.nq * a.heads * 8, 'attn:stats');
-  const scores = createStorage(device, a.weights ? a.nq * a.heads * maxCand * 4 : 4, 'attn:scores'); // unwritten without WEIGHTS
+  // working buffers: the caller's shared pool (the layers of a graph run one after another), or owned here
+  const owned: GPUBuffer[] = [];
+  const work = (name: string, bytes: number) => (a.scratch ? a.scratch.get(name, bytes) : owned[owned.push(createStorage(device, bytes, name)) - 1]);
+  const partMl = work('attn:part_ml', group * maxChunks * a.heads * 8);
+  const partO = work('attn:part_o', group * perQuery);
+  const stats = work('attn:stats', a.nq * a.heads * 8);
+  const scores = work('attn:scores', a.weights ? a.nq * a.heads * maxCand * 4 : 4); // unwritten without WEIGHTS
   const idx = a.sparse?.idx ?? createStorage(device, 4, 'attn:no-idx'); // unread when dense
 
   const fixed = {
@@ -211,7 +217,7 @@ export function createAttention(device: GPUDevice, a: AttentionArgs): PreparedAt
       encodeSteps(enc, steps, 'attention');
     },
     destroy() {
-      for (const b of [partMl, partO, stats, scores, ...perGroup.map((g) => g.params)]) b.destroy();
+      for (const b of [...owned, ...perGroup.map((g) => g.params)]) b.destroy();
       if (!a.sparse) idx.destroy();
     },
   };

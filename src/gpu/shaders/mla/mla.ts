@@ -16,6 +16,7 @@ import { uniformBuffer, type ParamLayout } from '../../params.ts';
 import { getPipeline, bindBuffers, encodeDispatch } from '../../pipelines.ts';
 import { assemble, grid1d, prepareDispatch, type PreparedDispatch } from '../add/kernel-util.ts';
 import { createAttention, type PreparedAttention } from './attention.ts';
+import type { ScratchPool } from '../../scratch-pool.ts';
 import copySource from './copy-rows.wgsl?raw';
 
 export { NO_POSITION, type AttentionStep, type PreparedAttention } from './attention.ts';
@@ -34,6 +35,8 @@ export interface MlaAbsorbedArgs {
   out: GPUBuffer;
   sparse?: { idx: GPUBuffer; k: number };
   weights?: GPUBuffer;
+  /** Shared working buffers (see AttentionArgs.scratch). */
+  scratch?: ScratchPool;
 }
 
 export function createMlaAbsorbed(device: GPUDevice, a: MlaAbsorbedArgs): PreparedAttention {
@@ -54,6 +57,7 @@ export function createMlaAbsorbed(device: GPUDevice, a: MlaAbsorbedArgs): Prepar
     kqScale: a.kqScale,
     sparse: a.sparse,
     weights: a.weights,
+    scratch: a.scratch,
   });
 }
 
@@ -71,6 +75,8 @@ export interface MlaLegacyArgs {
   out: GPUBuffer;
   sparse?: { idx: GPUBuffer; k: number };
   weights?: GPUBuffer;
+  /** Shared working buffers (see AttentionArgs.scratch). */
+  scratch?: ScratchPool;
 }
 
 export function createMlaLegacy(device: GPUDevice, a: MlaLegacyArgs): PreparedAttention {
@@ -89,6 +95,7 @@ export function createMlaLegacy(device: GPUDevice, a: MlaLegacyArgs): PreparedAt
     kqScale: a.kqScale,
     sparse: a.sparse,
     weights: a.weights,
+    scratch: a.scratch,
   });
 }
 
