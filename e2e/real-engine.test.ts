@@ -96,7 +96,9 @@ describe('the page with the real WebGPU engine', () => {
   });
 
   it('keeps the reply so far when the device is lost mid-reply, restarts, reloads the model and answers again', async () => {
-    const page = await browser.newPage();
+    // Its own browser: the destroyed device must not be shared with the other tests' pages.
+    const own = await launchBrowser();
+    const page = await own.newPage();
     const log = watchConsole(page);
     await page.goto(`${server.url}?model=${encodeURIComponent(modelUrl)}`);
     await waitModelReady(page, log);
@@ -135,7 +137,7 @@ describe('the page with the real WebGPU engine', () => {
     expect((await page.getByTestId('assistant-message').last().locator('.msg-body').textContent())!.length).toBeGreaterThan(0);
     expect(await page.getByTestId('assistant-message').first().getAttribute('data-status')).toBe('interrupted');
     expect(await page.getByTestId('user-message').count()).toBe(2);
-    await page.close();
+    await own.close();
   });
 
   it('contains a dropped file whose chat template loops forever: typed template error, fallback format, the conversation kept', async () => {
@@ -147,7 +149,13 @@ describe('the page with the real WebGPU engine', () => {
     await page.getByText('Sampling settings').click();
     await page.getByTestId('setting-maxTokens').fill('3');
     await ask(page, 'The experts');
-    await expect.poll(() => page.getByTestId('assistant-message').last().getAttribute('data-status'), { timeout: 240_000 }).toBe('done');
+    await expect
+      .poll(() => page.getByTestId('assistant-message').last().getAttribute('data-status', { timeout: 5_000 }).catch(() => 'absent'), { timeout: 240_000 })
+      .toBe('done')
+      .catch(async (e: Error) => {
+        const banner = page.getByTestId('error-banner');
+        throw new Error(`${e.message}\nbanner: ${(await banner.count()) ? await banner.textContent() : 'no banner'}\nconsole:\n${log.join('\n')}`);
+      });
     const firstReply = await page.getByTestId('assistant-message').last().textContent();
 
     // Dropped on the page, as a user drops a file.
