@@ -21,7 +21,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-type Hook = { state(): { conversation: { messages: { role: string; content: string }[] } } };
+type Hook = { state(): { conversation: { messages: { role: string; content: string }[] }; analysis?: { tokens: { text: string }[] } } };
 
 describe('thinking mode with the FakeEngine', () => {
   it('streams the reasoning collapsed, shows the answer below, keeps the reasoning in the saved message', async () => {
@@ -71,6 +71,17 @@ describe('thinking mode with the FakeEngine', () => {
     await expect.poll(() => page.getByTestId('model-status').getAttribute('data-status'), { timeout: 90_000 }).toBe('ready');
     await page.getByText('Sampling settings').click();
     expect(await page.getByTestId('setting-thinking').isChecked()).toBe(true);
+
+    // switched on, it reaches the engine: the rendered prompt opens the assistant turn with <think>, the
+    // reply streams inside its reasoning from its first token, and the answer shows below it
+    await ask(page, '<think-test> and 3+3?');
+    const on = page.getByTestId('assistant-message').last();
+    await expect.poll(() => on.getByTestId('reasoning').getAttribute('data-streaming'), { timeout: 30_000 }).toBe('true');
+    const prompt = await page.evaluate(() => (window as unknown as { __sparsescope: Hook }).__sparsescope.state().analysis!.tokens.map((t) => t.text).join(''));
+    expect(prompt).toContain('<|assistant|><think>');
+    await expect.poll(() => on.getAttribute('data-status'), { timeout: 60_000 }).toBe('done');
+    expect(await on.textContent()).toContain('It is 4.');
+    expect(await on.textContent()).not.toMatch(/<\/?think>|Two and two/);
     await page.close();
   });
 });

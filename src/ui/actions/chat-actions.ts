@@ -4,6 +4,7 @@ import { getEngine, report } from '../engine.ts';
 import { useStore } from '../store.ts';
 import { emptyConversation, newId } from '../state/chat-slice.ts';
 import * as db from '../lib/db.ts';
+import { thinkingFor } from '../chat/reasoning-settings.ts';
 
 const get = useStore.getState;
 let regenerations = 0;
@@ -65,7 +66,14 @@ async function generate(seedOffset: number): Promise<boolean> {
   try {
     // Resolves after the 'done' event has been delivered (src/worker/client.ts), so the reply saved below is whole.
     await getEngine().generate(
-      { messages, maxTokens, sampling: { ...sampling, seed: sampling.seed + seedOffset }, trace: traceChat ? { indexer: true, dense: true, router: true } : undefined },
+      {
+        messages,
+        maxTokens,
+        sampling: { ...sampling, seed: sampling.seed + seedOffset },
+        trace: traceChat ? { indexer: true, dense: true, router: true } : undefined,
+        // the settings' thinking switch, when the model's chat format has a thinking mode
+        thinking: thinkingFor(s.model.summary?.chatFormat),
+      },
       (e) => get().engineEvent(e),
     );
     return true;

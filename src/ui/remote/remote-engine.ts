@@ -145,7 +145,6 @@ export class RemoteEngine implements EngineApi {
   }
 
   /** The page's engine handle also has these (src/worker/client.ts); a server has no device to lose. */
-  async simulateDeviceLoss(): Promise<void> {}
 
   terminate(): void {
     this.running?.abort();
