@@ -25,7 +25,7 @@ const MAX_TOKENS = 24;
 const CLASSROOM_PROMPT = 'And God said, Let there be light: and there was light.';
 const CLASSROOM_K = 4;
 
-type Row = { position: number; layers: { chosen?: number[]; indexScores?: number[] }[] };
+type Row = { position: number; layers: { chosen?: number[]; indexScores?: number[]; routerProbs?: number[] }[] };
 type Hook = {
   heatmaps: Record<string, { outlined?: number[][] }>;
   state(): {
@@ -144,8 +144,14 @@ describe('the bundled model, end to end', () => {
     expectReferencePicks(a.tokens.map((t) => t.id), a.rows, 64);
     await page.getByTestId('layer-select').selectOption('1');
     await screenshot(page, 'indexer', DOC_SCREENSHOTS);
+    // The Experts view opens on the first MoE layer when the selected one is dense (no router there).
+    const firstMoe = a.rows[0].layers.findIndex((l) => l.routerProbs !== undefined);
+    expect(firstMoe).toBeGreaterThan(0); // the bundled model starts with a dense layer
+    await page.getByTestId('layer-select').selectOption('0');
     await page.getByTestId('tab-experts').click();
     await page.getByTestId('expert-heatmap').waitFor();
+    await expect.poll(async () => (await hookState(page)).layer).toBe(firstMoe);
+    await page.getByTestId('layer-select').selectOption('1');
     await screenshot(page, 'experts', DOC_SCREENSHOTS);
     await page.getByTestId('tab-memory').click();
     await page.getByTestId('memory-v32').waitFor();
