@@ -8,31 +8,27 @@ import { encodeRmsnorm } from '../gpu/shaders/rmsnorm/rmsnorm.ts';
 import { rmsnormRef } from '../gpu/shaders/rmsnorm/rmsnorm.ref.ts';
 import { SparseScopeError } from '../errors.ts';
 import { ModelRuntime } from './model-runtime.ts';
+import { RuntimeEngine } from './runtime-engine.ts';
 import type {
   EngineApi,
   EngineStatusEvent,
-  GenerateEvent,
-  GenerateRequest,
   LoadEvent,
   ModelSource,
   ModelSummary,
   ProfileRequest,
   ProfileResult,
   SelfTestResult,
-  StepRequest,
-  StepResult,
-  TokenTrace,
-  TraceRequest,
 } from '../worker/protocol.ts';
 
-export class InProcessEngine implements EngineApi {
+export class InProcessEngine extends RuntimeEngine implements EngineApi {
   /** Protected so the test build's Worker can destroy the device (src/worker/engine.worker.ts). */
   protected ctx: GpuContext | undefined;
-  private runtime: ModelRuntime | undefined;
   private onStatus: ((e: EngineStatusEvent) => void) | undefined;
 
   /** `getGpu` returns navigator.gpu in a browser or Worker, Dawn's GPU in Node. */
-  constructor(private readonly getGpu: () => GPU | undefined | Promise<GPU | undefined>) {}
+  constructor(private readonly getGpu: () => GPU | undefined | Promise<GPU | undefined>) {
+    super();
+  }
 
   async init(onStatus?: (e: EngineStatusEvent) => void): Promise<GpuInfo> {
     if (onStatus) this.onStatus = onStatus;
@@ -72,44 +68,14 @@ export class InProcessEngine implements EngineApi {
     return { kernel: 'rmsnorm', shape: [rows, n], maxAbsError, ok: maxAbsError < 1e-4 };
   }
 
-  /** Loads run one after another, so the model installed last is the one asked for last. */
-  private loads: Promise<unknown> = Promise.resolve();
-
   load(source: ModelSource, onEvent: (e: LoadEvent) => void): Promise<ModelSummary> {
-    const run = this.loads.then(() => this.loadNow(source, onEvent));
-    this.loads = run.catch(() => undefined);
-    return run;
+    // the device is checked when the load's turn comes, not when it is queued
+    return this.queueLoad(() => ModelRuntime.load(this.gpu(), source, onEvent));
   }
 
-  private async loadNow(source: ModelSource, onEvent: (e: LoadEvent) => void): Promise<ModelSummary> {
-    const ctx = this.gpu();
-    // The new model is loaded before the old one is dropped: a bad file leaves the current model working.
-    const runtime = await ModelRuntime.load(ctx, source, onEvent);
-    this.runtime?.destroy();
-    this.runtime = runtime;
-    return runtime.summary;
-  }
-
-  private loaded(): ModelRuntime {
+  protected override loaded(): ModelRuntime {
     this.gpu();
-    if (!this.runtime) throw new SparseScopeError('bad-argument', 'No model is loaded yet.');
-    return this.runtime;
-  }
-
-  async generate(request: GenerateRequest, onEvent: (e: GenerateEvent) => void): Promise<void> {
-    return this.loaded().generate(request, onEvent);
-  }
-
-  async abort(): Promise<void> {
-    this.runtime?.abort();
-  }
-
-  async trace(prompt: string, request: TraceRequest, indexTopK?: number): Promise<TokenTrace[]> {
-    return this.loaded().trace(prompt, request, indexTopK);
-  }
-
-  async step(request: StepRequest): Promise<StepResult> {
-    return this.loaded().step(request);
+    return super.loaded();
   }
 
   async profile(request: ProfileRequest): Promise<ProfileResult> {

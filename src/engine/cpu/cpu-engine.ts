@@ -4,20 +4,14 @@
  * available. Loads run one after another; a bad file leaves the current model working.
  */
 import type { GpuInfo } from '../../gpu/device.ts';
-import { SparseScopeError } from '../../errors.ts';
 import { ModelRuntime } from '../model-runtime.ts';
+import { RuntimeEngine } from '../runtime-engine.ts';
 import type {
   EngineApi,
-  GenerateEvent,
-  GenerateRequest,
   LoadEvent,
   ModelSource,
   ModelSummary,
   SelfTestResult,
-  StepRequest,
-  StepResult,
-  TokenTrace,
-  TraceRequest,
 } from '../../worker/protocol.ts';
 
 export const CPU_INFO: GpuInfo = {
@@ -33,10 +27,7 @@ export const CPU_INFO: GpuInfo = {
   hasTimestamps: false,
 };
 
-export class CpuEngine implements EngineApi {
-  private runtime: ModelRuntime | undefined;
-  private loads: Promise<unknown> = Promise.resolve();
-
+export class CpuEngine extends RuntimeEngine implements EngineApi {
   async init(): Promise<GpuInfo> {
     return CPU_INFO;
   }
@@ -46,35 +37,7 @@ export class CpuEngine implements EngineApi {
   }
 
   load(source: ModelSource, onEvent: (e: LoadEvent) => void): Promise<ModelSummary> {
-    const run = this.loads.then(async () => {
-      const runtime = await ModelRuntime.loadCpu(source, onEvent);
-      this.runtime?.destroy();
-      this.runtime = runtime;
-      return runtime.summary;
-    });
-    this.loads = run.catch(() => undefined);
-    return run;
-  }
-
-  private loaded(): ModelRuntime {
-    if (!this.runtime) throw new SparseScopeError('bad-argument', 'No model is loaded yet.');
-    return this.runtime;
-  }
-
-  async generate(request: GenerateRequest, onEvent: (e: GenerateEvent) => void): Promise<void> {
-    return this.loaded().generate(request, onEvent);
-  }
-
-  async abort(): Promise<void> {
-    this.runtime?.abort();
-  }
-
-  async trace(prompt: string, request: TraceRequest, indexTopK?: number): Promise<TokenTrace[]> {
-    return this.loaded().trace(prompt, request, indexTopK);
-  }
-
-  async step(request: StepRequest): Promise<StepResult> {
-    return this.loaded().step(request);
+    return this.queueLoad(() => ModelRuntime.loadCpu(source, onEvent));
   }
 
   async restart(): Promise<GpuInfo> {
