@@ -19,6 +19,7 @@ import { preparedKernel, type PreparedKernel } from '../common/prepared.ts';
 export type { PreparedKernel };
 import source from './matvec.wgsl?raw';
 import perRowSource from './matvec-rows.wgsl?raw';
+import ioSource from './matvec-io.wgsl?raw';
 
 export const MATVEC_PARAMS = [
   ['k', 'u32'], // values per row
@@ -101,7 +102,7 @@ function resolve(device: GPUDevice, type: WeightType, k: number, gather: boolean
 
 export function matvecCode(r: ResolvedVariant): string {
   const body = preprocess(
-    r.perRow ? perRowSource : source,
+    `${ioSource}\n${r.perRow ? perRowSource : source}`,
     { GATHER: r.gather, SUBGROUPS: r.subgroups, X4: r.x4, PAIR: r.pair, ACCUMULATE: r.accumulate },
     { PARAMS: wgslStruct('Params', MATVEC_PARAMS), WG: r.wg, ROWS: r.rows, TAIL: String(r.tail) },
   );

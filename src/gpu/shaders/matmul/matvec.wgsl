@@ -13,48 +13,13 @@
 //              gate, up and SwiGLU of an FFN in one dispatch;
 //   ACCUMULATE y += W x, the residual add (plain only; each y element has one writer).
 
-{{PARAMS}}
-
 const WG: u32 = {{WG}}u;
 const ROWS: u32 = {{ROWS}}u;
-const TAIL: bool = {{TAIL}}; // a float row whose length is not a multiple of 32
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> W: array<vec4<u32>>;
-//#if X4
-@group(0) @binding(2) var<storage, read> X: array<vec4<f32>>; // K % 4 == 0: 16-byte loads
-//#else
-@group(0) @binding(2) var<storage, read> X: array<f32>;
-//#endif
-@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
-//#if GATHER
-@group(0) @binding(4) var<storage, read> ids: array<u32>;
-//#endif
-//#if PAIR
-//#if GATHER
-@group(0) @binding(5) var<storage, read> W2: array<vec4<u32>>; // the second weight follows ids
-//#else
-@group(0) @binding(4) var<storage, read> W2: array<vec4<u32>>;
-//#endif
-var<workgroup> red2: array<f32, ROWS * WG>;
-//#endif
 
 var<workgroup> red: array<f32, ROWS * WG>;
-
-fn x_chunk(base: u32, n: u32) -> array<vec4<T>, 8> {
-  var xv: array<vec4<T>, 8>;
-//#unroll k 8
-//#if X4
-  xv[#k] = vec4<T>(X[(base >> 2u) + #k]);
-//#else
-  xv[#k] = vec4<T>(X[base + 4u * #k], X[base + 4u * #k + 1u], X[base + 4u * #k + 2u], X[base + 4u * #k + 3u]);
+//#if PAIR
+var<workgroup> red2: array<f32, ROWS * WG>;
 //#endif
-  if (TAIL) {
-    xv[#k] = select(vec4<T>(0.0), xv[#k], vec4<u32>(4u * #k) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(n));
-  }
-//#endunroll
-  return xv;
-}
 
 @compute @workgroup_size(WG)
 fn main(
@@ -189,9 +154,4 @@ fn main(
 //#endif
 //#endif
   }
-}
-
-// As swiglu.wgsl: exp(-g) overflows to +inf for g < -88; the clamp keeps it finite.
-fn silu(g: f32) -> f32 {
-  return g / (1.0 + exp(min(-g, 80.0)));
 }
