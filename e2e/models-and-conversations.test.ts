@@ -99,7 +99,8 @@ describe('remote models and saved conversations (FakeEngine)', () => {
     const fetches = () => requests.filter((r) => r === '/small.gguf').length;
     await loadUrl(page, url);
     await expect.poll(() => page.getByTestId('model-status').textContent(), { timeout: 20_000 }).toMatch(/small\.gguf/);
-    expect(fetches()).toBe(1);
+    // the status names the model as soon as the download starts: wait for the server to have seen it
+    await expect.poll(fetches, { timeout: 20_000 }).toBe(1);
 
     const cached = page.getByTestId('cached-models');
     await expect.poll(() => cached.locator('summary').textContent(), { timeout: 10_000 }).toMatch(/Downloaded models \(1, 256(\.0+)? KiB\)/);
