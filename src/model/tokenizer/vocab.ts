@@ -49,6 +49,11 @@ export function mergeKey(left: string, right: string): string {
 
 // Texts llama.cpp treats as end-of-turn / end-of-generation whatever their declared type.
 const EOT_TEXTS = ['<|eot_id|>', '<|im_end|>', '<|end|>', '<end_of_turn>', '<|endoftext|>', '<|end_of_text|>', '<EOT>', '_<EOT>', '[EOT]', '<｜end▁of▁sentence｜>', '<end_of_utterance>'];
+const FIM_EOG_TEXTS: readonly (readonly string[])[] = [
+  ['<|fim_pad|>', '<fim-pad>', '<fim_pad>', '<PAD>', '[PAD]'],
+  ['<|fim_repo|>', '<|repo_name|>', '<fim-repo>', '<REPO>', '<reponame>'],
+  ['<|file_sep|>'],
+];
 const EOG_TEXTS = ['<|eot_id|>', '<|im_end|>', '<|end|>', '<|return|>', '<|call|>', '<|flush|>', '<|calls|>', '<end_of_turn>', '<|endoftext|>', '</s>', '<|eom_id|>', '<EOT>', '_<EOT>', '[EOT]', '[EOS]', '<|end_of_text|>', '<end_of_utterance>', '<eos>', '<turn|>', '<|tool_response>', '<｜end▁of▁sentence｜>', '[e~['];
 
 type Meta = Record<string, unknown>;
@@ -137,11 +142,28 @@ export function readVocab(meta: Meta): Vocab {
   let eot = pick('eot_token_id', null);
   const eom = pick('eom_token_id', null);
 
+  // Tokens llama.cpp recognises by their text: the first text of each list present in the vocabulary
+  // (Llama 3 has both <|eot_id|> and <|end_of_text|>: the turn's end is the EOT), marked control.
+  const byText = (texts: readonly string[]): number | null => {
+    for (const text of texts) {
+      const id = tokenToId.get(text);
+      if (id !== undefined) return id;
+    }
+    return null;
+  };
   if (eot === null) {
-    for (let i = 0; i < n && eot === null; i++) if (EOT_TEXTS.includes(tokens[i])) eot = i;
+    eot = byText(EOT_TEXTS);
     if (eot !== null) attrs[eot] |= Attr.CONTROL;
   }
   const stopIds = new Set<number>();
+  // Fill-in-the-middle pad, repository and file separators end a generation too (Qwen's coder tokens).
+  for (const texts of FIM_EOG_TEXTS) {
+    const id = byText(texts);
+    if (id !== null) {
+      stopIds.add(id);
+      attrs[id] |= Attr.CONTROL;
+    }
+  }
   for (let i = 0; i < n; i++) {
     if (EOG_TEXTS.includes(tokens[i])) {
       stopIds.add(i);

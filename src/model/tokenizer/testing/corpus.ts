@@ -50,3 +50,24 @@ export const COMPARISON_TEXTS: readonly string[] = [
   '中文\u3000测试。\u3000「引用」 ok\u0085\u0085ok \uFEFF\uFEFFz',
   'https://example.com/path?query=1&x=2#frag user@mail.org',
 ];
+
+/** Sentences in many scripts and languages, for real vocabularies (whose merges cover them). */
+export const MULTILINGUAL_TEXTS: readonly string[] = [
+  'Der schnelle braune Fuchs springt über den faulen Hund. Größe, Straße, Übermäßig.',
+  "L'été dernier, nous sommes allés à la plage ; c'était très agréable — n'est-ce pas ?",
+  '¿Dónde está la biblioteca? ¡Qué día tan bonito! Año, niño, corazón.',
+  'Tiếng Việt có dấu: Xin chào, tôi là một mô hình ngôn ngữ.',
+  'Привет, как дела? Сегодня 2 декабря 2026 года, среда.',
+  'Καλημέρα σας! Η γλώσσα μας είναι η ελληνική.',
+  'مرحبا بالعالم، هذه جملة باللغة العربية. ١٢٣٤٥',
+  'שלום עולם, זה משפט בעברית.',
+  'नमस्ते दुनिया, यह हिंदी में एक वाक्य है। १२३',
+  'সবাইকে শুভেচ্ছা। ভাষা আন্দোলন।',
+  'สวัสดีครับ วันนี้อากาศดีมาก',
+  '今日はいい天気ですね。東京タワーに行きましょう！カタカナ、ひらがな、漢字。',
+  '深度求索发布了新的稀疏注意力模型，推理速度提升了百分之五十。',
+  '대한민국의 수도는 서울입니다. 감사합니다!',
+  'Türkçe: Iğdır, şçöğü; Polski: zażółć gęślą jaźń; Čeština: příliš žluťoučký kůň.',
+  'ქართული ენა, Հայերեն լեզու, አማርኛ ቋንቋ, ᏣᎳᎩ',
+  'Math: ∀x∈ℝ, x² ≥ 0; ∑ᵢ aᵢ = ∫₀¹ f(t) dt ≈ 3.14 ± 0.01 → ∞',
+];
