@@ -39,7 +39,7 @@ export function createWorkerEngine(): WorkerEngine {
   return {
     init: (onStatus) => remote.init(onStatus && Comlink.proxy(onStatus)),
     selfTest: () => remote.selfTest(),
-    load: (source, onEvent) => afterFinalEvent((cb) => remote.load(source, cb), onEvent, 'ready'),
+    load: (source, onEvent, options) => afterFinalEvent((cb) => remote.load(source, cb, options), onEvent, 'ready'),
     generate: (request, onEvent) => afterFinalEvent((cb) => remote.generate(request, cb), onEvent, 'done'),
     abort: () => remote.abort(),
     trace: (prompt, request, k) => remote.trace(prompt, request, k),
