@@ -2,13 +2,13 @@
 // the same headless Debian chromium (SwiftShader WebGPU, as the e2e harness launches it), same prompt.
 //
 //   node scripts/browser-bench.mjs [--runs page-webgpu,page-cpu-1,page-cpu-2,page-auto,wllama-1,wllama-2]
-//                                  [--prompt-tokens 64] [--tokens 32] [--model path.gguf]
+//                                  [--prompt-tokens 64] [--tokens 32] [--model path.gguf] [--no-build]
 //
 // 1. The model: a ~100 MB Q8_0 `deepseek2` file (embd 768, 8 layers, 8 experts, vocab 4000), written
 //    once by the fixture generator into bench-results/models/ and reused.
-// 2. The page: `npm start`'s test build (SPARSESCOPE_TEST_BUILD=1: the production bundle plus the
-//    `window.__sparsescope` hook, kept in .cache/dist-test), served by scripts/start.mjs with its real
-//    headers (CSP, COOP/COEP credentialless). The bench drives the page's real engine through the hook:
+// 2. The page: the test build (SPARSESCOPE_TEST_BUILD=1: the production bundle plus the
+//    `window.__sparsescope` hook) in bench-results/page-build (--no-build reuses it), served by
+//    `vite preview` with vite.config.ts's headers (CSP, COOP/COEP credentialless), as `npm start` does. The bench drives the page's real engine through the hook:
 //    the Worker and its InProcessEngine, loading the model by URL from the bench's own file server (another
 //    origin, as a model hub would be) with `{ backend, threads }`, then a raw-prompt greedy generate. The
 //    UI's chat would wrap the prompt in the chat template; the hook gives both engines the same tokens.
@@ -18,7 +18,6 @@
 // Both sides are timed the same way, in the page: time to first token = from the generate call to the
 // first streamed token; decode tok/s = (tokens − 1) / (last token − first token); load = the load call.
 // Prints a table and the ratios page ÷ wllama-best, writes bench-results/browser-bench.json. Localhost only.
-import { spawn } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync, renameSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
@@ -38,6 +37,7 @@ const { values: opts } = parseArgs({
     'prompt-tokens': { type: 'string', default: '64' },
     tokens: { type: 'string', default: '32' },
     model: { type: 'string' },
+    'no-build': { type: 'boolean' },
   },
 });
 const RUNS = opts.runs.split(',').map((s) => s.trim()).filter(Boolean);
@@ -168,29 +168,31 @@ await new Promise((r) => files.listen(0, '127.0.0.1', r));
 const FILES_URL = `http://127.0.0.1:${files.address().port}`;
 const MODEL_URL = `${FILES_URL}/models/bench.gguf`;
 
-/** `npm start` (test build) on a free port; resolves with its URL and a stop(). */
-function startApp() {
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn('node', ['scripts/start.mjs'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PORT: String(port), SPARSESCOPE_TEST_BUILD: '1', NO_COLOR: '1' }, detached: true });
-  return new Promise((resolveUrl, reject) => {
-    let out = '';
-    const onData = (d) => {
-      // eslint-disable-next-line no-control-regex -- vite's banner colours
-      out += d.toString().replace(/\x1b\[[0-9;]*m/g, '');
-      const m = /Local:\s+(http:\/\/\S+)/.exec(out);
-      if (m) resolveUrl({ url: m[1], stop: () => process.kill(-child.pid, 'SIGTERM') });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`npm start exited with ${code}:\n${out}`)));
-  });
+/**
+ * The page as `npm start` serves it (vite.config.ts: the same build, the same preview headers), built as
+ * the test build (SPARSESCOPE_TEST_BUILD=1: the e2e hook) into bench-results/page-build, its own folder:
+ * .cache/dist-test may be another worktree's (.cache is shared) and is rebuilt under running servers.
+ */
+async function startApp() {
+  process.env.NODE_ENV = 'production';
+  process.env.SPARSESCOPE_TEST_BUILD = '1';
+  const { build, preview } = await import('vite');
+  const outDir = join(root, 'bench-results', 'page-build');
+  if (!opts['no-build'] || !existsSync(join(outDir, 'index.html'))) {
+    const t0 = Date.now();
+    log('building the page (test build)…');
+    await build({ mode: 'production', logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+    log(`built in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  }
+  const server = await preview({ mode: 'production', logLevel: 'warn', build: { outDir }, preview: { port: 0, strictPort: false, open: false } });
+  return { url: server.resolvedUrls.local[0], stop: () => server.close() };
 }
 
 // ---- 3. the runs -------------------------------------------------------------------------------------
 const { chromium } = await import('playwright-core');
 const needPage = RUNS.some((r) => r.startsWith('page-'));
 const app = needPage ? await startApp() : undefined;
-if (app) log(`page: ${app.url} (npm start, test build); files: ${FILES_URL}`);
+if (app) log(`page: ${app.url} (vite preview of the test build); files: ${FILES_URL}`);
 const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'sparsescope-bench-')), {
   executablePath: CHROMIUM,
   headless: true,
