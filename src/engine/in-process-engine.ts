@@ -19,6 +19,7 @@ import type {
   BackendPreference,
   EngineApi,
   EngineInfo,
+  InitOptions,
   LoadOptions,
   EngineStatusEvent,
   LoadEvent,
@@ -52,6 +53,8 @@ export class InProcessEngine extends RuntimeEngine implements EngineApi {
   private readonly cache: ChoiceCache;
   /** Why init found no GPU (only with backend 'auto', which then runs on the CPU). */
   private gpuUnavailable: EngineInfo['gpuUnavailable'];
+  /** init({ gpu: false }) was called: restart() keeps to the CPU too. */
+  private pageHasNoGpu = false;
 
   /** `getGpu` returns navigator.gpu in a browser or Worker, Dawn's GPU in Node. */
   constructor(
@@ -64,11 +67,15 @@ export class InProcessEngine extends RuntimeEngine implements EngineApi {
     this.cache = o.choiceCache ?? defaultChoiceCache();
   }
 
-  async init(onStatus?: (e: EngineStatusEvent) => void): Promise<EngineInfo> {
+  async init(onStatus?: (e: EngineStatusEvent) => void, options: InitOptions = {}): Promise<EngineInfo> {
     if (onStatus) this.onStatus = onStatus;
+    if (options.gpu === false) this.pageHasNoGpu = true;
     if (this.ctx && !this.ctx.isLost) return this.ctx.info;
     let ctx: GpuContext;
     try {
+      // A page without navigator.gpu: its Worker may still have one, but the page's word counts (and a
+      // browser that hides WebGPU from pages hides it from workers too).
+      if (this.pageHasNoGpu) await requestGpu(undefined);
       ctx = await requestGpu(await this.getGpu());
     } catch (e) {
       // Without an adapter the 'auto' engine still runs models, on the CPU.
@@ -118,7 +125,8 @@ export class InProcessEngine extends RuntimeEngine implements EngineApi {
     if (!Number.isInteger(threads) || threads < 1) throw new SparseScopeError('bad-argument', `threads must be an integer ≥ 1, got ${threads}`);
     // the device is checked when the load's turn comes, not when it is queued
     return this.queueLoad(() => {
-      const ctx = this.gpuUnavailable ? undefined : this.gpu();
+      // a forced CPU load needs no device (nor init)
+      const ctx = this.gpuUnavailable || preference === 'cpu' ? undefined : this.gpu();
       return ModelRuntime.loadChosen(source, onEvent, { preference, ctx, gpuMissing: this.gpuUnavailable?.message, threads, cache: this.cache });
     });
   }

@@ -60,7 +60,8 @@ export async function startEngine(): Promise<boolean> {
   const { setGpu, setSelfTest } = useStore.getState();
   try {
     const eng = await createEngine();
-    const info = await eng.init((e) => useStore.getState().engineEvent(e));
+    const pageHasGpu = 'gpu' in navigator && !!navigator.gpu;
+    const info = await eng.init((e) => useStore.getState().engineEvent(e), { gpu: pageHasGpu });
     if (info.gpuUnavailable) {
       setGpu('no-webgpu', info);
       return true;

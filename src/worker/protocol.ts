@@ -78,6 +78,11 @@ export interface BackendChoice {
   timing?: { webgpuMs: number; cpuMs: number; threads: number };
 }
 
+/** `gpu: false`: the page has no WebGPU (navigator.gpu), so the engine runs on the CPU without asking its own. */
+export interface InitOptions {
+  gpu?: boolean;
+}
+
 /** What init() resolves with: the adapter, or without one a CPU description and why there is no GPU. */
 export type EngineInfo = GpuInfo & { gpuUnavailable?: { code: 'no-webgpu' | 'no-adapter'; message: string } };
 
@@ -304,7 +309,7 @@ export interface EngineApi {
    * Requests the GPU device; resolves with the adapter's name, features and limits. An engine that can
    * fall back to the CPU resolves without an adapter too, saying why in `gpuUnavailable`.
    */
-  init(onStatus?: (e: EngineStatusEvent) => void): Promise<EngineInfo>;
+  init(onStatus?: (e: EngineStatusEvent) => void, options?: InitOptions): Promise<EngineInfo>;
   /** Runs a real kernel against its CPU reference: proves the page → worker → GPU → back path. */
   selfTest(): Promise<SelfTestResult>;
   /** `options`: the backend (and CPU threads) for this load; engines with one backend ignore it. */
