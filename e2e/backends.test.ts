@@ -61,6 +61,8 @@ describe('backends in the page (npm start)', () => {
     for (const [k, v] of Object.entries(ISOLATION_HEADERS)) expect(response?.headers()[k.toLowerCase()]).toBe(v);
     expect(await isolation(page)).toEqual({ isolated: true, sab: true });
     await waitReady(page, log);
+    // the engine's own Worker too (its script came with the headers)
+    expect(await page.getByTestId('engine-isolated').getAttribute('data-isolated')).toBe('true');
 
     // auto on a software adapter: both measured, the faster kept, the ratio from the numbers shown
     const auto = await backend(page);
@@ -88,6 +90,7 @@ describe('backends in the page (npm start)', () => {
       await page.reload();
       expect(await isolation(page)).toEqual({ isolated: true, sab: true });
       await waitReady(page, log);
+      expect(await page.getByTestId('engine-isolated').getAttribute('data-isolated')).toBe('true');
       // the setting survived the reload
       expect(await page.getByTestId('backend').getAttribute('data-backend')).toBe('cpu');
     } finally {

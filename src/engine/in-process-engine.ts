@@ -39,6 +39,12 @@ export interface InProcessEngineOptions {
   choiceCache?: ChoiceCache;
 }
 
+/** In a page or Worker: whether this thread may share memory with Worker threads (COOP/COEP). */
+function isolation(): { isolated?: boolean } {
+  const v = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated;
+  return typeof v === 'boolean' ? { isolated: v } : {};
+}
+
 function defaultThreads(): number {
   const n = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency : undefined;
   return Math.max(1, Math.min(8, n ?? 1));
@@ -70,7 +76,7 @@ export class InProcessEngine extends RuntimeEngine implements EngineApi {
   async init(onStatus?: (e: EngineStatusEvent) => void, options: InitOptions = {}): Promise<EngineInfo> {
     if (onStatus) this.onStatus = onStatus;
     if (options.gpu === false) this.pageHasNoGpu = true;
-    if (this.ctx && !this.ctx.isLost) return this.ctx.info;
+    if (this.ctx && !this.ctx.isLost) return { ...this.ctx.info, ...isolation() };
     let ctx: GpuContext;
     try {
       // A page without navigator.gpu: its Worker may still have one, but the page's word counts (and a
@@ -81,7 +87,7 @@ export class InProcessEngine extends RuntimeEngine implements EngineApi {
       // Without an adapter the 'auto' engine still runs models, on the CPU.
       if (this.backend === 'webgpu' || !isSparseScopeError(e) || (e.code !== 'no-webgpu' && e.code !== 'no-adapter')) throw e;
       this.gpuUnavailable = { code: e.code, message: e.message };
-      return { ...CPU_INFO, gpuUnavailable: this.gpuUnavailable };
+      return { ...CPU_INFO, gpuUnavailable: this.gpuUnavailable, ...isolation() };
     }
     this.gpuUnavailable = undefined;
     ctx.on((e) => {
@@ -89,7 +95,7 @@ export class InProcessEngine extends RuntimeEngine implements EngineApi {
       else this.onStatus?.({ kind: 'gpu-error', message: `GPU ${e.errorType} error: ${e.message}` });
     });
     this.ctx = ctx;
-    return ctx.info;
+    return { ...ctx.info, ...isolation() };
   }
 
   private gpu(): GpuContext {

@@ -393,7 +393,7 @@ export class ModelRuntime {
     const steps = req.steps ?? 8;
     if (!Number.isInteger(steps) || steps < 1) throw new SparseScopeError('bad-argument', `profile steps must be an integer ≥ 1, got ${steps}`);
     const gpu = this.gpu;
-    if (!gpu) throw new SparseScopeError('not-implemented', 'per-layer profiling times GPU passes: load the model on the WebGPU backend');
+    if (!gpu) throw new SparseScopeError('not-implemented', 'per-layer profiling times GPU passes, and this model runs on the CPU: choose the WebGPU backend in the settings to profile it');
     const method = req.method ?? (this.model.hasTimestamps ? 'timestamp-query' : 'cpu-submit-wait');
     if (method === 'timestamp-query' && !this.model.hasTimestamps) throw new SparseScopeError('bad-argument', 'this adapter has no timestamp-query');
     const { ids } = this.promptIds({ prompt: req.prompt });

@@ -84,7 +84,11 @@ export interface InitOptions {
 }
 
 /** What init() resolves with: the adapter, or without one a CPU description and why there is no GPU. */
-export type EngineInfo = GpuInfo & { gpuUnavailable?: { code: 'no-webgpu' | 'no-adapter'; message: string } };
+export type EngineInfo = GpuInfo & {
+  gpuUnavailable?: { code: 'no-webgpu' | 'no-adapter'; message: string };
+  /** The engine's own thread is cross-origin isolated (SharedArrayBuffer for the CPU backend's threads); absent outside browsers. */
+  isolated?: boolean;
+};
 
 /** Which chat format renders this model's conversations (docs/chat-formats.md). */
 export interface ChatFormatInfo {
