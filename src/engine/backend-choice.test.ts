@@ -3,9 +3,9 @@
  * adapter → measure (or the cached measurement's faster side); the reason quotes the measured numbers.
  */
 import { describe, expect, it } from 'vitest';
-import { choiceKey, describeChoice, planBackend, checkPreference } from './backend-choice.ts';
+import { choiceKey, describeChoice, gpuMayNotFit, planBackend, checkPreference } from './backend-choice.ts';
 import type { GpuInfo } from '../gpu/device.ts';
-import { isSparseScopeError } from '../errors.ts';
+import { SparseScopeError, isSparseScopeError } from '../errors.ts';
 
 const gpu = (software: boolean, name = software ? 'SwiftShader Device (Subzero)' : 'NVIDIA H200'): GpuInfo => ({
   vendor: software ? 'google' : 'nvidia',
@@ -57,6 +57,17 @@ describe('describeChoice', () => {
     expect(g.label).toBe('WebGPU: NVIDIA H200');
     expect(g.reason).toMatch(/hardware GPU/);
     expect(describeChoice('cpu', { kind: 'use', backend: 'cpu', why: 'no-gpu' }, { preference: 'auto', threads: 1, gpuMissing: 'no adapter found' }).reason).toBe('no adapter found');
+  });
+
+  it('says why when one backend cannot hold the model', () => {
+    const plan = { kind: 'measure' } as const;
+    expect(describeChoice('cpu', plan, { preference: 'auto', gpu: gpu(true), threads: 1, gpuFailed: 'maxBufferSize 256 MiB < 300 MiB' }).reason).toMatch(/but WebGPU cannot run this model \(maxBufferSize/);
+    expect(describeChoice('webgpu', plan, { preference: 'auto', gpu: gpu(true), threads: 1, cpuFailed: 'needs 9 GiB of f32' }).reason).toMatch(/but the CPU backend cannot hold this model \(needs 9 GiB/);
+    // only capacity failures move a load to the CPU; a bad file fails on both
+    expect(gpuMayNotFit(new SparseScopeError('device-limits', 'x'))).toBe(true);
+    expect(gpuMayNotFit(new SparseScopeError('out-of-memory', 'x'))).toBe(true);
+    expect(gpuMayNotFit(new SparseScopeError('missing-tensor', 'x'))).toBe(false);
+    expect(gpuMayNotFit(new Error('x'))).toBe(false);
   });
 
   it('keys the cache by adapter, threads and shape', () => {

@@ -60,16 +60,29 @@ export function choiceKey(gpu: GpuInfo, threads: number, shape: ModelShape, voca
   return `${adapter}|threads=${threads}|vocab=${vocab}|${types}|${JSON.stringify(shape)}`;
 }
 
+/**
+ * Failures of a WebGPU load that the CPU may not share (the adapter's limits, its memory, a kernel not
+ * written yet): with `auto`, the CPU is tried instead. Anything else (a bad file) fails the load.
+ */
+export function gpuMayNotFit(e: unknown): e is SparseScopeError {
+  return e instanceof SparseScopeError && (e.code === 'device-limits' || e.code === 'out-of-memory' || e.code === 'unsupported-quant' || e.code === 'not-implemented');
+}
+
 const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v.toPrecision(2));
 
 /** The choice the engine reports (ModelSummary.backendChoice), with its reason in one sentence. */
-export function describeChoice(backend: 'webgpu' | 'cpu', plan: BackendPlan, o: { preference: BackendPreference; gpu?: GpuInfo; gpuMissing?: string; threads: number; timing?: BackendTiming; cpuFailed?: string }): BackendChoice {
+export function describeChoice(
+  backend: 'webgpu' | 'cpu',
+  plan: BackendPlan,
+  o: { preference: BackendPreference; gpu?: GpuInfo; gpuMissing?: string; threads: number; timing?: BackendTiming; cpuFailed?: string; gpuFailed?: string },
+): BackendChoice {
   const adapter = o.gpu ? `${o.gpu.name}${o.gpu.software ? ' (software)' : ''}` : undefined;
   const label = backend === 'cpu' ? `CPU, ${o.threads} thread${o.threads === 1 ? '' : 's'}` : `WebGPU: ${adapter}`;
   const t = o.timing;
   const compared = t ? `one decode step took ${ms(t.cpuMs)} ms on the CPU and ${ms(t.webgpuMs)} ms on WebGPU` : '';
   let reason: string;
-  if (o.cpuFailed) reason = `the adapter is ${adapter}, but the CPU backend cannot hold this model (${o.cpuFailed})`;
+  if (o.gpuFailed) reason = `the adapter is ${adapter}, but WebGPU cannot run this model (${o.gpuFailed})`;
+  else if (o.cpuFailed) reason = `the adapter is ${adapter}, but the CPU backend cannot hold this model (${o.cpuFailed})`;
   else if (plan.kind === 'use' && plan.why === 'forced') reason = `asked for (backend: ${o.preference})`;
   else if (plan.kind === 'use' && plan.why === 'no-gpu') reason = o.gpuMissing ?? 'there is no WebGPU adapter';
   else if (plan.kind === 'use' && plan.why === 'hardware') reason = `the adapter is a hardware GPU (${adapter})`;

@@ -17,7 +17,7 @@ import { SparseScopeError } from '../errors.ts';
 import { WebGpuModel } from './webgpu/webgpu-model.ts';
 import type { PassTiming } from './webgpu/pass-timer.ts';
 import { CpuModel, type CpuLoadOptions } from './cpu/cpu-model.ts';
-import { choiceKey, describeChoice, fasterOf, planBackend, type BackendTiming } from './backend-choice.ts';
+import { choiceKey, describeChoice, fasterOf, gpuMayNotFit, planBackend, type BackendTiming } from './backend-choice.ts';
 import type { ChoiceCache } from './backend-choice-cache.ts';
 import { timeDecodeStep } from './backend-measure.ts';
 import type { RuntimeModel, RuntimeSession, SampleRequest } from './runtime-model.ts';
@@ -165,18 +165,33 @@ export class ModelRuntime {
       const key = gpuInfo ? choiceKey(gpuInfo, o.threads, shapeOf(config), config.vocab, file.tensors.map((t) => String(t.type))) : '';
       const cached = gpuInfo?.software && o.preference === 'auto' ? await o.cache.get(key) : undefined;
       const plan = planBackend(o.preference, gpuInfo, cached, o.gpuMissing);
-      const describe = (backend: 'webgpu' | 'cpu', threads: number, timing?: BackendTiming, cpuFailed?: string) =>
-        describeChoice(backend, plan, { preference: o.preference, gpu: gpuInfo, gpuMissing: o.gpuMissing, threads, timing, cpuFailed });
+      const describe = (backend: 'webgpu' | 'cpu', threads: number, timing?: BackendTiming, failed: { cpu?: string; gpu?: string } = {}) =>
+        describeChoice(backend, plan, { preference: o.preference, gpu: gpuInfo, gpuMissing: o.gpuMissing, threads, timing, cpuFailed: failed.cpu, gpuFailed: failed.gpu });
       const onGpu = async () => {
         const gpu = await WebGpuModel.load(o.ctx!, file, { contextSize: DEFAULT_CONTEXT, onProgress });
         return { model: gpuRuntimeModel(gpu), gpu };
       };
-      if (plan.kind === 'use') {
-        if (plan.backend === 'webgpu') return { ...(await onGpu()), choice: describe('webgpu', o.threads, cached) };
+      const onCpu = async (failed: { gpu?: string } = {}) => {
         const cpu = await loadCpuModel(file, o.threads, onProgress);
-        return { model: cpu, choice: describe('cpu', cpuThreads(cpu), cached) };
+        return { model: cpu, choice: describe('cpu', cpuThreads(cpu), plan.kind === 'use' ? cached : undefined, failed) };
+      };
+      /** WebGPU; with `auto`, the CPU when the adapter cannot hold or run the model. */
+      const gpuElseCpu = async (timing?: BackendTiming, failed: { cpu?: string } = {}) => {
+        try {
+          return { ...(await onGpu()), choice: describe('webgpu', o.threads, timing, failed) };
+        } catch (e) {
+          if (o.preference !== 'auto' || failed.cpu || !gpuMayNotFit(e)) throw e;
+          return onCpu({ gpu: e.message });
+        }
+      };
+      if (plan.kind === 'use') return plan.backend === 'webgpu' ? gpuElseCpu(cached) : onCpu();
+      let first: Awaited<ReturnType<typeof onGpu>>;
+      try {
+        first = await onGpu();
+      } catch (e) {
+        if (!gpuMayNotFit(e)) throw e;
+        return onCpu({ gpu: e.message });
       }
-      const first = await onGpu();
       let webgpuMs: number;
       try {
         webgpuMs = await timeDecodeStep(first.model);
@@ -189,7 +204,7 @@ export class ModelRuntime {
       } catch (e) {
         // too large for the CPU backend (f32 weights) or refused: WebGPU it is, without a comparison
         if (!(e instanceof SparseScopeError)) throw e;
-        return { ...(await onGpu()), choice: describe('webgpu', o.threads, undefined, e.message) };
+        return gpuElseCpu(undefined, { cpu: e.message });
       }
       const timing: BackendTiming = { webgpuMs, cpuMs: await timeDecodeStep(cpu), threads: cpuThreads(cpu) };
       await o.cache.set(key, timing);
