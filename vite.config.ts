@@ -20,6 +20,17 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+// Cross-origin isolation (`crossOriginIsolated`, hence SharedArrayBuffer for the CPU backend's Worker
+// threads). COEP `credentialless` rather than `require-corp`: a model fetched by URL from another origin
+// (a model hub) needs no Cross-Origin-Resource-Policy header; no-cors requests simply go without
+// cookies, and the page's fetches (models by range, remote endpoints) are CORS requests anyway. Sent by
+// `npm run dev` and `npm start` on every response (the page, the engine Worker's script, the service
+// worker), and kept offline because the service worker's precache stores each response with its headers.
+export const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'credentialless',
+} as const;
+
 // Test builds (src/worker/test-build.ts) carry the e2e hook `window.__sparsescope` and the device-loss
 // trigger: the dev server, and a build made with SPARSESCOPE_TEST_BUILD=1 (`npm start` puts that one in
 // .cache/dist-test, never in dist/). The production build users get has neither in its bundle.
@@ -53,8 +64,8 @@ export default defineConfig(({ command }) => ({
       devOptions: { enabled: false },
     }),
   ],
-  server: { host: '127.0.0.1', port: 5173, strictPort: false },
-  preview: { host: '127.0.0.1', port: 4173, headers: { 'Content-Security-Policy': CONTENT_SECURITY_POLICY } },
+  server: { host: '127.0.0.1', port: 5173, strictPort: false, headers: { ...ISOLATION_HEADERS } },
+  preview: { host: '127.0.0.1', port: 4173, headers: { 'Content-Security-Policy': CONTENT_SECURITY_POLICY, ...ISOLATION_HEADERS } },
   worker: { format: 'es' },
   build: { target: 'es2022' },
 }));

@@ -102,7 +102,8 @@ describe('the bundled model, end to end', () => {
     const log = watchConsole(page);
     const cspViolations = await watchCspViolations(page); // every view, under npm start's policy
     // The classroom prompt comes from the shareable URL, so the classroom's first trace is already the short one.
-    await page.goto(`${server.url}?prompt=${encodeURIComponent(CLASSROOM_PROMPT)}`);
+    // backend=webgpu: the Speed view times GPU passes; `auto` would pick the CPU on SwiftShader (docs/backends.md)
+    await page.goto(`${server.url}?backend=webgpu&prompt=${encodeURIComponent(CLASSROOM_PROMPT)}`);
     await waitReady(page, log);
     expect(await page.getByTestId('model-status').textContent()).toMatch(/SparseScope KJV/);
 

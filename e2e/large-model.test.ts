@@ -129,7 +129,7 @@ describe(`a ~${300} MB twin in the page`, () => {
     try {
       const page = await context.newPage();
       const log = watchConsole(page);
-      await page.goto(`${server.url}?model=${encodeURIComponent(`${files.url}/v2-lite-chat-twin.gguf`)}`);
+      await page.goto(`${server.url}?backend=webgpu&model=${encodeURIComponent(`${files.url}/v2-lite-chat-twin.gguf`)}`);
       await waitReady(page, log);
       checkBounds('by URL', peakMemory(profile));
       expect((await shortReply(page)).length).toBeGreaterThan(0);
@@ -145,7 +145,7 @@ describe(`a ~${300} MB twin in the page`, () => {
       const page = await context.newPage();
       const log = watchConsole(page);
       // no start-up model (a missing URL fails quietly), so the picked file is the page's first model
-      await page.goto(`${server.url}?model=${encodeURIComponent(`${files.url}/none.gguf`)}`);
+      await page.goto(`${server.url}?backend=webgpu&model=${encodeURIComponent(`${files.url}/none.gguf`)}`);
       await expect.poll(() => page.getByTestId('model-status').getAttribute('data-status'), { timeout: 180_000 }).toBe('failed');
       await page.getByTestId('model-file-input').setInputFiles(path);
       await waitReady(page, log);

@@ -70,7 +70,7 @@ describe('the page with the real WebGPU engine', () => {
   it('loads a GGUF by URL, streams a reply, and the indexer heatmap outlines the engine’s top-k picks', async () => {
     const page = await browser.newPage();
     const log = watchConsole(page);
-    await page.goto(`${server.url}?model=${encodeURIComponent(modelUrl)}`);
+    await page.goto(`${server.url}?backend=webgpu&model=${encodeURIComponent(modelUrl)}`);
     await expect
       .poll(() => page.getByTestId('model-status').getAttribute('data-status'), { timeout: 180_000 })
       .toBe('ready')
@@ -100,7 +100,7 @@ describe('the page with the real WebGPU engine', () => {
     const own = await launchBrowser();
     const page = await own.newPage();
     const log = watchConsole(page);
-    await page.goto(`${server.url}?model=${encodeURIComponent(modelUrl)}`);
+    await page.goto(`${server.url}?backend=webgpu&model=${encodeURIComponent(modelUrl)}`);
     await waitModelReady(page, log);
     await newConversation(page); // the browser profile keeps the earlier tests' conversation
     await page.getByText('Sampling settings').click();
@@ -143,7 +143,7 @@ describe('the page with the real WebGPU engine', () => {
   it('contains a dropped file whose chat template loops forever: typed template error, fallback format, the conversation kept', async () => {
     const page = await browser.newPage();
     const log = watchConsole(page);
-    await page.goto(`${server.url}?model=${encodeURIComponent(modelUrl)}`);
+    await page.goto(`${server.url}?backend=webgpu&model=${encodeURIComponent(modelUrl)}`);
     await waitModelReady(page, log);
     await newConversation(page); // the browser profile keeps the earlier tests' conversation
     await page.getByText('Sampling settings').click();

@@ -1,16 +1,26 @@
 /**
  * The engine behind `EngineApi`, in the calling thread: the Worker exposes an instance of it, and Node
- * code (CLI, tests) uses it directly. It owns the GPU context and reacts to its loss.
+ * code (CLI, tests) uses it directly. It owns the GPU context and reacts to its loss, and picks the
+ * backend each model loads on (backend-choice.ts): with `backend: 'auto'` (the page's Worker) it also
+ * runs without any WebGPU adapter, on the CPU. The default, 'webgpu', is the GPU or an error, as the
+ * CLI's and the Node API's `--backend webgpu` mean.
  */
-import { requestGpu, type GpuContext, type GpuInfo } from '../gpu/device.ts';
+import { requestGpu, type GpuContext } from '../gpu/device.ts';
 import { uploadStorage, createStorage, readF32 } from '../gpu/buffers.ts';
 import { encodeRmsnorm } from '../gpu/shaders/rmsnorm/rmsnorm.ts';
 import { rmsnormRef } from '../gpu/shaders/rmsnorm/rmsnorm.ref.ts';
-import { SparseScopeError } from '../errors.ts';
+import { SparseScopeError, isSparseScopeError } from '../errors.ts';
 import { ModelRuntime } from './model-runtime.ts';
 import { RuntimeEngine } from './runtime-engine.ts';
+import { checkPreference } from './backend-choice.ts';
+import { defaultChoiceCache, type ChoiceCache } from './backend-choice-cache.ts';
+import { CPU_INFO } from './cpu/cpu-engine.ts';
 import type {
+  BackendPreference,
   EngineApi,
+  EngineInfo,
+  InitOptions,
+  LoadOptions,
   EngineStatusEvent,
   LoadEvent,
   ModelSource,
@@ -20,26 +30,72 @@ import type {
   SelfTestResult,
 } from '../worker/protocol.ts';
 
+export interface InProcessEngineOptions {
+  /** The default backend of every load (a load's own LoadOptions.backend overrides it); default 'webgpu'. */
+  backend?: BackendPreference;
+  /** CPU threads for the CPU backend; default navigator.hardwareConcurrency (at most 8). */
+  threads?: number;
+  /** Where backend measurements are kept; default IndexedDB, or .cache/backend-choice.json in Node. */
+  choiceCache?: ChoiceCache;
+}
+
+/** In a page or Worker: whether this thread may share memory with Worker threads (COOP/COEP). */
+function isolation(): { isolated?: boolean } {
+  const v = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated;
+  return typeof v === 'boolean' ? { isolated: v } : {};
+}
+
+function defaultThreads(): number {
+  const n = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency : undefined;
+  return Math.max(1, Math.min(8, n ?? 1));
+}
+
 export class InProcessEngine extends RuntimeEngine implements EngineApi {
   /** Protected so the test build's Worker can destroy the device (src/worker/engine.worker.ts). */
   protected ctx: GpuContext | undefined;
   private onStatus: ((e: EngineStatusEvent) => void) | undefined;
+  private readonly backend: BackendPreference;
+  private readonly threads: number;
+  private readonly cache: ChoiceCache;
+  /** Why init found no GPU (only with backend 'auto', which then runs on the CPU). */
+  private gpuUnavailable: EngineInfo['gpuUnavailable'];
+  /** init({ gpu: false }) was called: restart() keeps to the CPU too. */
+  private pageHasNoGpu = false;
 
   /** `getGpu` returns navigator.gpu in a browser or Worker, Dawn's GPU in Node. */
-  constructor(private readonly getGpu: () => GPU | undefined | Promise<GPU | undefined>) {
+  constructor(
+    private readonly getGpu: () => GPU | undefined | Promise<GPU | undefined>,
+    o: InProcessEngineOptions = {},
+  ) {
     super();
+    this.backend = checkPreference(o.backend ?? 'webgpu');
+    this.threads = o.threads ?? defaultThreads();
+    this.cache = o.choiceCache ?? defaultChoiceCache();
   }
 
-  async init(onStatus?: (e: EngineStatusEvent) => void): Promise<GpuInfo> {
+  async init(onStatus?: (e: EngineStatusEvent) => void, options: InitOptions = {}): Promise<EngineInfo> {
     if (onStatus) this.onStatus = onStatus;
-    if (this.ctx && !this.ctx.isLost) return this.ctx.info;
-    const ctx = await requestGpu(await this.getGpu());
+    if (options.gpu === false) this.pageHasNoGpu = true;
+    if (this.ctx && !this.ctx.isLost) return { ...this.ctx.info, ...isolation() };
+    let ctx: GpuContext;
+    try {
+      // A page without navigator.gpu: its Worker may still have one, but the page's word counts (and a
+      // browser that hides WebGPU from pages hides it from workers too).
+      if (this.pageHasNoGpu) await requestGpu(undefined);
+      ctx = await requestGpu(await this.getGpu());
+    } catch (e) {
+      // Without an adapter the 'auto' engine still runs models, on the CPU.
+      if (this.backend === 'webgpu' || !isSparseScopeError(e) || (e.code !== 'no-webgpu' && e.code !== 'no-adapter')) throw e;
+      this.gpuUnavailable = { code: e.code, message: e.message };
+      return { ...CPU_INFO, gpuUnavailable: this.gpuUnavailable, ...isolation() };
+    }
+    this.gpuUnavailable = undefined;
     ctx.on((e) => {
       if (e.kind === 'lost') this.onStatus?.({ kind: 'device-lost', message: `GPU device lost (${e.reason}): ${e.message}` });
       else this.onStatus?.({ kind: 'gpu-error', message: `GPU ${e.errorType} error: ${e.message}` });
     });
     this.ctx = ctx;
-    return ctx.info;
+    return { ...ctx.info, ...isolation() };
   }
 
   private gpu(): GpuContext {
@@ -49,6 +105,7 @@ export class InProcessEngine extends RuntimeEngine implements EngineApi {
   }
 
   async selfTest(): Promise<SelfTestResult> {
+    if (!this.ctx && this.gpuUnavailable) return { kernel: 'none (no GPU: the CPU backend runs models)', shape: [0, 0], maxAbsError: 0, ok: true };
     const { device } = this.gpu();
     const rows = 3;
     const n = 1000; // deliberately not a multiple of the 256-thread workgroup
@@ -68,13 +125,21 @@ export class InProcessEngine extends RuntimeEngine implements EngineApi {
     return { kernel: 'rmsnorm', shape: [rows, n], maxAbsError, ok: maxAbsError < 1e-4 };
   }
 
-  load(source: ModelSource, onEvent: (e: LoadEvent) => void): Promise<ModelSummary> {
+  load(source: ModelSource, onEvent: (e: LoadEvent) => void, options: LoadOptions = {}): Promise<ModelSummary> {
+    const preference = checkPreference(options.backend ?? this.backend);
+    const threads = options.threads ?? this.threads;
+    if (!Number.isInteger(threads) || threads < 1) throw new SparseScopeError('bad-argument', `threads must be an integer ≥ 1, got ${threads}`);
     // the device is checked when the load's turn comes, not when it is queued
-    return this.queueLoad(() => ModelRuntime.load(this.gpu(), source, onEvent));
+    return this.queueLoad(() => {
+      // a forced CPU load needs no device (nor init)
+      const ctx = this.gpuUnavailable || preference === 'cpu' ? undefined : this.gpu();
+      return ModelRuntime.loadChosen(source, onEvent, { preference, ctx, gpuMissing: this.gpuUnavailable?.message, threads, cache: this.cache });
+    });
   }
 
   protected override loaded(): ModelRuntime {
-    this.gpu();
+    // a model on the CPU keeps working whatever happens to the device
+    if (this.runtime?.model.backend !== 'cpu') this.gpu();
     return super.loaded();
   }
 
@@ -82,7 +147,7 @@ export class InProcessEngine extends RuntimeEngine implements EngineApi {
     return this.loaded().profile(request);
   }
 
-  async restart(): Promise<GpuInfo> {
+  async restart(): Promise<EngineInfo> {
     // Everything on the old device is gone with it; the model must be loaded again.
     this.runtime = undefined;
     this.ctx?.destroy();

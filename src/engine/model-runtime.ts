@@ -16,10 +16,15 @@ import type { GpuContext } from '../gpu/device.ts';
 import { SparseScopeError } from '../errors.ts';
 import { WebGpuModel } from './webgpu/webgpu-model.ts';
 import type { PassTiming } from './webgpu/pass-timer.ts';
-import { CpuModel } from './cpu/cpu-model.ts';
+import { CpuModel, type CpuLoadOptions } from './cpu/cpu-model.ts';
+import { choiceKey, describeChoice, fasterOf, gpuMayNotFit, planBackend, type BackendTiming } from './backend-choice.ts';
+import type { ChoiceCache } from './backend-choice-cache.ts';
+import { timeDecodeStep } from './backend-measure.ts';
 import type { RuntimeModel, RuntimeSession, SampleRequest } from './runtime-model.ts';
 import { tokenLogprob } from './token-logprobs.ts';
 import type {
+  BackendChoice,
+  BackendPreference,
   Candidate,
   GenerateEvent,
   GenerateRequest,
@@ -51,7 +56,33 @@ function gpuRuntimeModel(model: WebGpuModel): RuntimeModel {
   };
 }
 
-type ModelLoader = (file: GgufFile, onProgress: (p: { loadedBytes: number; totalBytes: number; tensor: string }) => void) => Promise<{ model: RuntimeModel; gpu?: WebGpuModel }>;
+type Progress = (p: { loadedBytes: number; totalBytes: number; tensor: string }) => void;
+type ModelLoader = (file: GgufFile, config: ModelConfig, onProgress: Progress) => Promise<{ model: RuntimeModel; gpu?: WebGpuModel; choice?: BackendChoice }>;
+
+/** What ModelRuntime.loadChosen needs to pick a backend (backend-choice.ts). */
+export interface ChooseOptions {
+  preference: BackendPreference;
+  /** The device, when the engine has one. */
+  ctx?: GpuContext;
+  /** Why there is no device (shown as the reason for the CPU). */
+  gpuMissing?: string;
+  /** CPU threads asked for; CpuModel reports how many it runs (`threads`), else 1. */
+  threads: number;
+  cache: ChoiceCache;
+}
+
+function loadCpuModel(file: GgufFile, threads: number, onProgress: Progress): Promise<CpuModel> {
+  // `threads` is CpuModel's multi-threaded option (where it has one); an object, not a literal, so this
+  // compiles against a CpuLoadOptions with or without it.
+  const options: CpuLoadOptions & { threads?: number } = { contextSize: DEFAULT_CONTEXT, onProgress, threads };
+  return CpuModel.load(file, options);
+}
+
+/** The threads a loaded CPU model runs on: its own `threads` where it reports one, else 1 (the reference forward). */
+function cpuThreads(model: CpuModel): number {
+  const t = (model as unknown as { threads?: unknown }).threads;
+  return typeof t === 'number' && t >= 1 ? t : 1;
+}
 
 function ggufSource(source: ModelSource): GgufSource {
   if (source.kind === 'url') return { kind: 'url', url: source.url };
@@ -111,7 +142,7 @@ export class ModelRuntime {
 
   /** The model on the GPU of `ctx`. */
   static load(ctx: GpuContext, source: ModelSource, onEvent: (e: LoadEvent) => void): Promise<ModelRuntime> {
-    return ModelRuntime.open(source, onEvent, async (file, onProgress) => {
+    return ModelRuntime.open(source, onEvent, async (file, _config, onProgress) => {
       const gpu = await WebGpuModel.load(ctx, file, { contextSize: DEFAULT_CONTEXT, onProgress });
       return { model: gpuRuntimeModel(gpu), gpu };
     });
@@ -119,7 +150,68 @@ export class ModelRuntime {
 
   /** The model on the CPU (the reference forward; weights as f32). */
   static loadCpu(source: ModelSource, onEvent: (e: LoadEvent) => void): Promise<ModelRuntime> {
-    return ModelRuntime.open(source, onEvent, async (file, onProgress) => ({ model: await CpuModel.load(file, { contextSize: DEFAULT_CONTEXT, onProgress }) }));
+    return ModelRuntime.open(source, onEvent, async (file, _config, onProgress) => ({ model: await CpuModel.load(file, { contextSize: DEFAULT_CONTEXT, onProgress }) }));
+  }
+
+  /**
+   * The model on the backend backend-choice.ts picks. On a software adapter without a cached
+   * measurement, both backends load in turn (one at a time, so memory holds one copy) and run a decode
+   * step; the faster stays loaded (the GPU is tried first and reloaded only when it wins, which on a
+   * software adapter it rarely does). A CPU backend that cannot hold the model leaves WebGPU.
+   */
+  static loadChosen(source: ModelSource, onEvent: (e: LoadEvent) => void, o: ChooseOptions): Promise<ModelRuntime> {
+    return ModelRuntime.open(source, onEvent, async (file, config, onProgress) => {
+      const gpuInfo = o.ctx?.info;
+      const key = gpuInfo ? choiceKey(gpuInfo, o.threads, shapeOf(config), config.vocab, file.tensors.map((t) => String(t.type))) : '';
+      const cached = gpuInfo?.software && o.preference === 'auto' ? await o.cache.get(key) : undefined;
+      const plan = planBackend(o.preference, gpuInfo, cached, o.gpuMissing);
+      const describe = (backend: 'webgpu' | 'cpu', threads: number, timing?: BackendTiming, failed: { cpu?: string; gpu?: string } = {}) =>
+        describeChoice(backend, plan, { preference: o.preference, gpu: gpuInfo, gpuMissing: o.gpuMissing, threads, timing, cpuFailed: failed.cpu, gpuFailed: failed.gpu });
+      const onGpu = async () => {
+        const gpu = await WebGpuModel.load(o.ctx!, file, { contextSize: DEFAULT_CONTEXT, onProgress });
+        return { model: gpuRuntimeModel(gpu), gpu };
+      };
+      const onCpu = async (failed: { gpu?: string } = {}) => {
+        const cpu = await loadCpuModel(file, o.threads, onProgress);
+        return { model: cpu, choice: describe('cpu', cpuThreads(cpu), plan.kind === 'use' ? cached : undefined, failed) };
+      };
+      /** WebGPU; with `auto`, the CPU when the adapter cannot hold or run the model. */
+      const gpuElseCpu = async (timing?: BackendTiming, failed: { cpu?: string } = {}) => {
+        try {
+          return { ...(await onGpu()), choice: describe('webgpu', o.threads, timing, failed) };
+        } catch (e) {
+          if (o.preference !== 'auto' || failed.cpu || !gpuMayNotFit(e)) throw e;
+          return onCpu({ gpu: e.message });
+        }
+      };
+      if (plan.kind === 'use') return plan.backend === 'webgpu' ? gpuElseCpu(cached) : onCpu();
+      let first: Awaited<ReturnType<typeof onGpu>>;
+      try {
+        first = await onGpu();
+      } catch (e) {
+        if (!gpuMayNotFit(e)) throw e;
+        return onCpu({ gpu: e.message });
+      }
+      let webgpuMs: number;
+      try {
+        webgpuMs = await timeDecodeStep(first.model);
+      } finally {
+        first.model.destroy();
+      }
+      let cpu: CpuModel;
+      try {
+        cpu = await loadCpuModel(file, o.threads, onProgress);
+      } catch (e) {
+        // too large for the CPU backend (f32 weights) or refused: WebGPU it is, without a comparison
+        if (!(e instanceof SparseScopeError)) throw e;
+        return gpuElseCpu(undefined, { cpu: e.message });
+      }
+      const timing: BackendTiming = { webgpuMs, cpuMs: await timeDecodeStep(cpu), threads: cpuThreads(cpu) };
+      await o.cache.set(key, timing);
+      if (fasterOf(timing) === 'cpu') return { model: cpu, choice: describe('cpu', timing.threads, timing) };
+      cpu.destroy();
+      return { ...(await onGpu()), choice: describe('webgpu', timing.threads, timing) };
+    });
   }
 
   private static async open(source: ModelSource, onEvent: (e: LoadEvent) => void, loadModel: ModelLoader): Promise<ModelRuntime> {
@@ -144,7 +236,7 @@ export class ModelRuntime {
         shape: shapeOf(config),
         memory,
       });
-      const { model, gpu } = await loadModel(file, (p) => onEvent({ kind: 'progress', loadedBytes: p.loadedBytes, totalBytes: p.totalBytes, tensor: p.tensor }));
+      const { model, gpu, choice } = await loadModel(file, config, (p) => onEvent({ kind: 'progress', loadedBytes: p.loadedBytes, totalBytes: p.totalBytes, tensor: p.tensor }));
       const name = source.kind === 'path' ? source.path.split('/').pop()! : (source.name ?? 'model.gguf');
       const summary: ModelSummary = {
         name: config.name ?? name,
@@ -154,6 +246,7 @@ export class ModelRuntime {
         contextLength: model.capacity,
         vocabSize: config.vocab,
         backend: model.backend,
+        ...(choice ? { backendChoice: choice } : {}),
         shape: shapeOf(config),
         indexTopK: config.indexer?.topK,
         chatFormat: describeChatFormat(typeof file.metadata['tokenizer.chat_template'] === 'string' ? (file.metadata['tokenizer.chat_template'] as string) : undefined, familyOf(tokenizer, { arch: config.arch, name: config.name ?? name })),
@@ -315,7 +408,7 @@ export class ModelRuntime {
     const steps = req.steps ?? 8;
     if (!Number.isInteger(steps) || steps < 1) throw new SparseScopeError('bad-argument', `profile steps must be an integer ≥ 1, got ${steps}`);
     const gpu = this.gpu;
-    if (!gpu) throw new SparseScopeError('not-implemented', 'per-layer profiling times GPU passes: load the model on the WebGPU backend');
+    if (!gpu) throw new SparseScopeError('not-implemented', 'per-layer profiling times GPU passes, and this model runs on the CPU: choose the WebGPU backend in the settings to profile it');
     const method = req.method ?? (this.model.hasTimestamps ? 'timestamp-query' : 'cpu-submit-wait');
     if (method === 'timestamp-query' && !this.model.hasTimestamps) throw new SparseScopeError('bad-argument', 'this adapter has no timestamp-query');
     const { ids } = this.promptIds({ prompt: req.prompt });

@@ -1,17 +1,32 @@
-/** The GPU the engine got: adapter name, features, key limits, and the self-test kernel's result. */
+/**
+ * The GPU the engine got: adapter name, features, key limits, the self-test kernel's result, and which
+ * backend runs the loaded model and why (ModelSummary.backendChoice, from measured numbers).
+ */
 import { useStore } from './store.ts';
 
 const SHOWN_LIMITS = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup'];
 
 export function AdapterPanel() {
   const { status, info, selfTest } = useStore();
+  const choice = useStore((s) => (s.model.status === 'ready' ? s.model.summary?.backendChoice : undefined));
   return (
     <section className="panel" data-testid="adapter-panel">
       <h2>GPU</h2>
       <p>
         Status: <strong data-testid="gpu-status">{status}</strong>
       </p>
-      {info && (
+      {choice && (
+        <p data-testid="backend" data-backend={choice.backend} data-threads={choice.threads ?? ''}>
+          Backend: <strong data-testid="backend-label">{choice.label}</strong>: <span data-testid="backend-reason">{choice.reason}</span>
+        </p>
+      )}
+      {info?.gpuUnavailable && <p data-testid="gpu-unavailable">No GPU: {info.gpuUnavailable.message}</p>}
+      {info?.isolated !== undefined && (
+        <p data-testid="engine-isolated" data-isolated={String(info.isolated)}>
+          Engine thread cross-origin isolated: {info.isolated ? 'yes (SharedArrayBuffer: the CPU backend may use Worker threads)' : 'no (the page is served without COOP/COEP: the CPU backend runs on one thread)'}
+        </p>
+      )}
+      {info && !info.gpuUnavailable && (
         <>
           <p>
             Adapter: <strong data-testid="adapter-name">{info.name}</strong>

@@ -76,19 +76,15 @@ export function App() {
           )}
         </div>
       )}
-      {status === 'no-webgpu' ? (
-        <NoWebGpu />
-      ) : (
-        <>
-          <ModelBar />
-          <RemotePanel />
-          <main className="workspace">
-            <ChatPanel />
-            {remote ? <RemoteViewsNotice /> : <ViewsPanel />}
-          </main>
-          <AdapterPanel />
-        </>
-      )}
+      {/* without WebGPU the models run on the CPU: the notice says what the GPU path needs, the page still works */}
+      {status === 'no-webgpu' && <NoWebGpu />}
+      <ModelBar />
+      <RemotePanel />
+      <main className="workspace">
+        <ChatPanel />
+        {remote ? <RemoteViewsNotice /> : <ViewsPanel />}
+      </main>
+      <AdapterPanel />
       {dragging && <div className="drop-hint">Drop a .gguf file (or every part of a split set) to load it</div>}
     </div>
   );

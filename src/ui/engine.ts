@@ -52,15 +52,20 @@ export function report(e: unknown): void {
   else showError('internal', e instanceof Error ? e.message : String(e));
 }
 
+/**
+ * Starts the engine. Without WebGPU (or without an adapter) the engine still starts, on the CPU: the
+ * status says 'no-webgpu' and the page explains what the GPU path needs, but models load and chat.
+ */
 export async function startEngine(): Promise<boolean> {
   const { setGpu, setSelfTest } = useStore.getState();
-  if (!('gpu' in navigator) || !navigator.gpu) {
-    setGpu('no-webgpu');
-    return false;
-  }
   try {
     const eng = await createEngine();
-    const info = await eng.init((e) => useStore.getState().engineEvent(e));
+    const pageHasGpu = 'gpu' in navigator && !!navigator.gpu;
+    const info = await eng.init((e) => useStore.getState().engineEvent(e), { gpu: pageHasGpu });
+    if (info.gpuUnavailable) {
+      setGpu('no-webgpu', info);
+      return true;
+    }
     setGpu('ready', info);
     setSelfTest(await eng.selfTest());
     return true;
@@ -77,8 +82,8 @@ export async function restartEngine(): Promise<void> {
   setGpu('checking');
   try {
     const info = await getEngine().restart();
-    setGpu('ready', info);
-    setSelfTest(await getEngine().selfTest());
+    setGpu(info.gpuUnavailable ? 'no-webgpu' : 'ready', info);
+    if (!info.gpuUnavailable) setSelfTest(await getEngine().selfTest());
   } catch (e) {
     setGpu('failed');
     report(e);

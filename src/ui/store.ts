@@ -4,8 +4,7 @@
  * figures (tokens/s) are read by transient subscriptions instead of re-rendering.
  */
 import { create } from 'zustand';
-import type { GpuInfo } from '../gpu/device.ts';
-import type { EngineStatusEvent, GenerateEvent, LoadEvent, SelfTestResult } from '../worker/protocol.ts';
+import type { EngineInfo, EngineStatusEvent, GenerateEvent, LoadEvent, SelfTestResult } from '../worker/protocol.ts';
 import { createChatSlice, type ChatSlice } from './state/chat-slice.ts';
 import { createViewSlice, type ViewSlice } from './state/view-slice.ts';
 import type { ModelState } from './state/types.ts';
@@ -15,9 +14,10 @@ export type GpuStatus = 'checking' | 'no-webgpu' | 'ready' | 'lost' | 'failed';
 
 interface GpuSlice {
   status: GpuStatus;
-  info?: GpuInfo;
+  /** The adapter, or without one the CPU and why there is no GPU (status 'no-webgpu'). */
+  info?: EngineInfo;
   selfTest?: SelfTestResult;
-  setGpu(status: GpuStatus, info?: GpuInfo): void;
+  setGpu(status: GpuStatus, info?: EngineInfo): void;
   setSelfTest(r: SelfTestResult): void;
 }
 

@@ -37,9 +37,9 @@ export function createWorkerEngine(): WorkerEngine {
   const worker = new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name: 'sparsescope-engine' });
   const remote = Comlink.wrap<InProcessEngine & { simulateDeviceLoss(): Promise<void> }>(worker);
   return {
-    init: (onStatus) => remote.init(onStatus && Comlink.proxy(onStatus)),
+    init: (onStatus, options) => remote.init(onStatus && Comlink.proxy(onStatus), options),
     selfTest: () => remote.selfTest(),
-    load: (source, onEvent) => afterFinalEvent((cb) => remote.load(source, cb), onEvent, 'ready'),
+    load: (source, onEvent, options) => afterFinalEvent((cb) => remote.load(source, cb, options), onEvent, 'ready'),
     generate: (request, onEvent) => afterFinalEvent((cb) => remote.generate(request, cb), onEvent, 'done'),
     abort: () => remote.abort(),
     trace: (prompt, request, k) => remote.trace(prompt, request, k),

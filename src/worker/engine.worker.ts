@@ -1,5 +1,8 @@
 /// <reference lib="webworker" />
-/** The Web Worker that owns the GPU: it exposes the engine over comlink and nothing else. */
+/**
+ * The Web Worker that owns the GPU: it exposes the engine over comlink and nothing else. The page's
+ * engine picks its backend per model ('auto', backend-choice.ts) and runs on the CPU without WebGPU.
+ */
 import * as Comlink from 'comlink';
 import { InProcessEngine } from '../engine/in-process-engine.ts';
 import { installErrorTransfer } from './error-transfer.ts';
@@ -14,4 +17,5 @@ class TestBuildEngine extends InProcessEngine {
 
 installErrorTransfer();
 const gpu = () => (self.navigator as Navigator).gpu;
-Comlink.expose(TEST_BUILD ? new TestBuildEngine(gpu) : new InProcessEngine(gpu));
+const options = { backend: 'auto' } as const;
+Comlink.expose(TEST_BUILD ? new TestBuildEngine(gpu, options) : new InProcessEngine(gpu, options));

@@ -50,7 +50,45 @@ export interface ModelSummary {
   indexTopK?: number;
   /** Optional: the chat format the engine renders conversations with, and whether it has a thinking mode. */
   chatFormat?: ChatFormatInfo;
+  /** Optional: which backend the engine chose for this model and why (src/engine/backend-choice.ts). */
+  backendChoice?: BackendChoice;
 }
+
+/** Which backend loads a model: `auto` measures where it is not obvious (docs/backends.md). */
+export type BackendPreference = 'auto' | 'webgpu' | 'cpu';
+
+/** Per load: the backend to use, and the CPU backend's threads (default: the engine's). */
+export interface LoadOptions {
+  backend?: BackendPreference;
+  threads?: number;
+}
+
+/** The backend a model runs on, as the GPU panel and the bench say it. */
+export interface BackendChoice {
+  backend: 'webgpu' | 'cpu';
+  preference: BackendPreference;
+  /** e.g. "CPU, 2 threads" or "WebGPU: NVIDIA …". */
+  label: string;
+  /** Why, in one sentence, from measured numbers where it was measured. */
+  reason: string;
+  threads?: number;
+  /** The WebGPU adapter's name, when there is one. */
+  adapter?: string;
+  /** One decode step on each backend, ms, when they were compared (possibly earlier, from the cache). */
+  timing?: { webgpuMs: number; cpuMs: number; threads: number };
+}
+
+/** `gpu: false`: the page has no WebGPU (navigator.gpu), so the engine runs on the CPU without asking its own. */
+export interface InitOptions {
+  gpu?: boolean;
+}
+
+/** What init() resolves with: the adapter, or without one a CPU description and why there is no GPU. */
+export type EngineInfo = GpuInfo & {
+  gpuUnavailable?: { code: 'no-webgpu' | 'no-adapter'; message: string };
+  /** The engine's own thread is cross-origin isolated (SharedArrayBuffer for the CPU backend's threads); absent outside browsers. */
+  isolated?: boolean;
+};
 
 /** Which chat format renders this model's conversations (docs/chat-formats.md). */
 export interface ChatFormatInfo {
@@ -271,18 +309,22 @@ export interface EngineErrorData {
 export type EngineStatusEvent = { kind: 'device-lost'; message: string } | { kind: 'gpu-error'; message: string };
 
 export interface EngineApi {
-  /** Requests the GPU device; resolves with the adapter's name, features and limits. */
-  init(onStatus?: (e: EngineStatusEvent) => void): Promise<GpuInfo>;
+  /**
+   * Requests the GPU device; resolves with the adapter's name, features and limits. An engine that can
+   * fall back to the CPU resolves without an adapter too, saying why in `gpuUnavailable`.
+   */
+  init(onStatus?: (e: EngineStatusEvent) => void, options?: InitOptions): Promise<EngineInfo>;
   /** Runs a real kernel against its CPU reference: proves the page → worker → GPU → back path. */
   selfTest(): Promise<SelfTestResult>;
-  load(source: ModelSource, onEvent: (e: LoadEvent) => void): Promise<ModelSummary>;
+  /** `options`: the backend (and CPU threads) for this load; engines with one backend ignore it. */
+  load(source: ModelSource, onEvent: (e: LoadEvent) => void, options?: LoadOptions): Promise<ModelSummary>;
   generate(request: GenerateRequest, onEvent: (e: GenerateEvent) => void): Promise<void>;
   /** Stops the running generation at the next token boundary. */
   abort(): Promise<void>;
   /** The trace of the last forward pass over a whole prompt (every query row), read back on request. */
   trace(prompt: string, request: TraceRequest, indexTopK?: number): Promise<TokenTrace[]>;
   /** Drops the device and everything on it, then initialises again (after a lost device). */
-  restart(): Promise<GpuInfo>;
+  restart(): Promise<EngineInfo>;
   /** Optional (classroom): one step's next-token distribution under top-k vs dense. */
   step?(request: StepRequest): Promise<StepResult>;
   /** Optional (Speed view): per-layer decode timing, with the method used. */

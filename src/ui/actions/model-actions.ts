@@ -6,6 +6,7 @@ import { useStore } from '../store.ts';
 import type { ModelState } from '../state/types.ts';
 import { fitVerdict } from '../models/verdict.ts';
 import { cachedBlobs, downloadSetToCache, freeStorage, nameOf } from '../models/model-cache.ts';
+import { useBackendSetting } from '../state/backend-setting.ts';
 
 /** The model shipped in public/models; `?model=<url>` picks another file to open on start. */
 export const BUNDLED_MODEL_URL = 'models/sparsescope-kjv-5m-q8_0.gguf';
@@ -49,7 +50,7 @@ export async function loadModel(source: ModelSource, label: string, quiet = fals
   const my = ++loadSeq;
   setModel({ status: 'loading', label, verdict }, true);
   try {
-    const summary = await getEngine().load(source, engineEvent);
+    const summary = await getEngine().load(source, engineEvent, { backend: useBackendSetting.getState().backend });
     if (my !== loadSeq) return false; // a newer load was asked for; its outcome is the one to show
     setModel({ status: 'ready', summary, progress: undefined });
     lastSource = { source, label };
@@ -138,6 +139,14 @@ export async function loadUrl(url: string): Promise<boolean> {
 
 export function cancelDownload(): void {
   download?.abort();
+}
+
+/** The backend setting changed: load the current model again (the engine picks its backend per load). */
+export async function reloadOnBackendChange(): Promise<void> {
+  const { model, generating } = useStore.getState();
+  if (generating || (model.status !== 'ready' && model.status !== 'failed')) return;
+  if (lastSource) await loadModel(lastSource.source, lastSource.label);
+  else await loadBundled();
 }
 
 /** After a device loss everything on the GPU is gone: load the same model again on the new device. */

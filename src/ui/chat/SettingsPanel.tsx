@@ -2,6 +2,9 @@
 import { useStore } from '../store.ts';
 import type { Settings } from '../state/types.ts';
 import { useThinkingSetting } from './reasoning-settings.ts';
+import { BACKEND_OPTIONS, useBackendSetting } from '../state/backend-setting.ts';
+import { reloadOnBackendChange } from '../actions/model-actions.ts';
+import type { BackendPreference } from '../../worker/protocol.ts';
 
 const FIELDS: { key: keyof Settings; label: string; min: number; max: number; step: number; hint: string }[] = [
   { key: 'temperature', label: 'temperature', min: 0, max: 2, step: 0.05, hint: '0 = always the most likely token' },
@@ -17,6 +20,7 @@ export function SettingsPanel() {
   const chatFormat = useStore((s) => s.model.summary?.chatFormat);
   const thinking = useThinkingSetting((s) => s.thinking);
   const setThinking = useThinkingSetting((s) => s.setThinking);
+  const backend = useBackendSetting((s) => s.backend);
   return (
     <details className="settings">
       <summary>Sampling settings</summary>
@@ -38,6 +42,23 @@ export function SettingsPanel() {
             />
           </label>
         ))}
+        <label title="Which backend runs the model: auto measures on a software GPU and keeps the faster; changing it loads the model again">
+          <span>backend</span>
+          <select
+            data-testid="setting-backend"
+            value={backend}
+            onChange={(e) => {
+              useBackendSetting.getState().setBackend(e.target.value as BackendPreference);
+              void reloadOnBackendChange();
+            }}
+          >
+            {BACKEND_OPTIONS.map((o) => (
+              <option key={o.value} value={o.value}>
+                {o.label}
+              </option>
+            ))}
+          </select>
+        </label>
         <label title="Read the indexer, attention and router back from the GPU for every token (slower)">
           <span>trace tokens</span>
           <input type="checkbox" checked={settings.traceChat} onChange={(e) => setSettings({ traceChat: e.target.checked })} />

@@ -45,11 +45,11 @@ export class FakeEngine implements WorkerEngine {
     if (TEST_BUILD) this.simulateDeviceLoss = () => this.gpu.simulateDeviceLoss!();
   }
 
-  init: WorkerEngine['init'] = (onStatus) =>
+  init: WorkerEngine['init'] = (onStatus, options) =>
     this.gpu.init((e) => {
       if (e.kind === 'device-lost') this.lost = true;
       onStatus?.(e);
-    });
+    }, options);
   selfTest = () => this.gpu.selfTest();
   restart = async () => {
     const info = await this.gpu.restart();
