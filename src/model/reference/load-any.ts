@@ -51,7 +51,7 @@ export async function loadDenseReferenceData(file: GgufFile, options: ReferenceL
  * DenseTransformerReference (llama / qwen2 / qwen3). Unknown architectures: 'unknown-architecture'
  * naming every supported one.
  */
-export async function loadAnyReferenceModel(file: GgufFile, options: ReferenceLoadOptions = {}): Promise<ReferenceModel | DenseTransformerReference> {
+export async function loadAnyReferenceModel(file: GgufFile, options: ReferenceLoadOptions = {}): Promise<AnyReferenceModel & (ReferenceModel | DenseTransformerReference)> {
   const d = describeModel(file.metadata, file.tensors);
   if (d.kind === 'dense') {
     const { config, weights } = await loadDenseReferenceData(file, options);
