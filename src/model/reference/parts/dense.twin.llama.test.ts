@@ -3,7 +3,8 @@
  * against llama.cpp, on shrunk twins of Llama-3.2-1B, Qwen3-0.6B and Qwen2.5-0.5B (dense-twins.ts:
  * real tokenizers and vocab sizes, the released head dims, 2 layers, narrow bodies). The prompt is
  * llama.cpp's own tokenization of a multilingual chat line through the file's real vocabulary, then a
- * walk over the whole id range. F32 files: max |Δ log-softmax| ≤ 1e-4. Q4_K_M files (llama.cpp's mix,
+ * walk over the whole id range. F32 files: max |Δ log-softmax| ≤ 1e-4 and llama.cpp's 12-token greedy
+ * continuation (its decode path). Q4_K_M files (llama.cpp's mix,
  * activation quantization emulated): mean ≤ 0.08, the same argmax wherever llama.cpp's top-2 gap
  * exceeds 0.25 nats.
  */
@@ -15,7 +16,7 @@ import { typeName } from '../../../gguf/types.ts';
 import { writeDenseFixture } from '../../../tools/fixture/dense-fixture.ts';
 import { denseTwinOptions, type DenseTwinName, type DenseTwinShrink } from '../../../tools/fixture/dense-twins.ts';
 import { loadAnyReferenceModel } from '../load-any.ts';
-import { llamaLogProbs, llamaSuite } from '../testing/llama-ref.ts';
+import { llamaGreedy, llamaLogProbs, llamaSuite } from '../testing/llama-ref.ts';
 import { describeAgreement, twinAgreement } from '../testing/twins.ts';
 import { DenseTransformerReference } from './dense-transformer.ts';
 
@@ -43,6 +44,21 @@ const TEXT = 'The cat sat. Le chat est assis. 猫が座った。 Кошка.';
 // Llama 3's rope factors act on wavelengths over original/high_freq positions: with the released
 // 8192 none acts within a short prompt, so the test twin takes 16 (every pair but the fastest scaled)
 const SHORT_LLAMA3 = { factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 16 };
+
+/** Our greedy continuation (argmax, ties to the lower id), one session. */
+function greedy(model: { session(): { step(t: number): { logits: Float32Array } } }, prompt: number[], n: number): number[] {
+  const s = model.session();
+  let logits: Float32Array = new Float32Array(0);
+  for (const t of prompt) logits = s.step(t).logits;
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let v = 1; v < logits.length; v++) if (logits[v] > logits[best]) best = v;
+    out.push(best);
+    if (i + 1 < n) logits = s.step(best).logits;
+  }
+  return out;
+}
 
 const CASES: [string, DenseTwinName, DenseTwinShrink][] = [
   // GQA 4 / 2, head_dim 64, normal rope with rope_freqs
@@ -82,6 +98,8 @@ describe('dense twins: CPU reference = llama.cpp', () => {
         console.log(`dense twin ${label} (${fx.config.arch}, ${fx.config.heads}/${fx.config.headsKv} heads × ${fx.config.headDim}, vocab ${fx.config.vocab}, ${tokens.length} tokens, ${types}): ${describeAgreement(a)}; llama.cpp's log-probs renormalized by up to ${maxShift.toExponential(2)}`);
         if (shrink.mix === undefined) {
           expect(a.maxAbs).toBeLessThanOrEqual(1e-4);
+          // llama.cpp's token-by-token decode: the same 12-token greedy continuation
+          expect(greedy(model, tokens, 12)).toEqual(await llamaGreedy(ll, tokens, 12));
         } else {
           expect(a.meanAbs).toBeLessThanOrEqual(0.08);
           expect(a.decisive).toBeGreaterThan(0);
