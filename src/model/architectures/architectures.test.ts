@@ -70,6 +70,8 @@ describe('dense architectures: description from metadata', () => {
   it('hostile or unsupported metadata: typed errors naming the key and what is supported', () => {
     const cases: [string, DenseFixtureOptions['arch'], (m: Record<string, unknown>) => void, RegExp][] = [
       ['unknown arch', 'llama', (m) => { m['general.architecture'] = 'mamba'; }, /^unknown-architecture: .*"mamba".*deepseek2, deepseek32, llama, qwen2, qwen3/],
+      ['no arch', 'llama', (m) => { delete m['general.architecture']; }, /^missing-metadata: .*general\.architecture.*deepseek2, deepseek32, llama, qwen2, qwen3/],
+      ['a numeric arch', 'llama', (m) => { m['general.architecture'] = 7; }, /^bad-metadata: .*general\.architecture.*must be a string/],
       ['kv heads not dividing heads', 'llama', (m) => { m['llama.attention.head_count_kv'] = 3; }, /^bad-metadata: .*llama\.attention\.head_count_kv.*must divide/],
       ['non-uniform per-layer kv heads', 'qwen3', (m) => { m['qwen3.attention.head_count_kv'] = [2, 4]; }, /^bad-metadata: .*per-layer values.*uniform/],
       ['a string head count', 'qwen2', (m) => { m['qwen2.attention.head_count'] = 'four'; }, /^bad-metadata: .*qwen2\.attention\.head_count.*must be a number/],

@@ -33,6 +33,7 @@ export type ModelDescription =
 /** Reads any supported architecture; 'unknown-architecture' names every supported one. */
 export function describeModel(metadata: Record<string, unknown>, tensors: readonly TensorShapeInfo[]): ModelDescription {
   const arch = metadata['general.architecture'];
+  if (arch === undefined) throw new SparseScopeError('missing-metadata', `metadata key "general.architecture" is absent; supported architectures: ${ALL_ARCHITECTURES.join(', ')}`);
   if (isDenseArchitecture(arch)) {
     const spec = DENSE_ARCHITECTURES[arch];
     const config = readDenseConfig(spec, metadata, tensors);
@@ -41,7 +42,7 @@ export function describeModel(metadata: Record<string, unknown>, tensors: readon
   if (typeof arch === 'string' && !(SUPPORTED_ARCHITECTURES as readonly string[]).includes(arch)) {
     throw new SparseScopeError('unknown-architecture', `architecture "${arch}" is not supported; supported architectures: ${ALL_ARCHITECTURES.join(', ')}`);
   }
-  // deepseek2 / deepseek32, and the missing / mistyped general.architecture errors
+  // deepseek2 / deepseek32 (and a mistyped general.architecture: readModelConfig's bad-metadata)
   const config = readModelConfig(metadata, tensors);
   return { kind: 'mla', config, tensors: () => expectedTensors(config) };
 }
