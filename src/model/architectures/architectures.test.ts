@@ -33,7 +33,21 @@ describe('dense architectures: description from metadata', () => {
     expect(d.kind).toBe('dense');
     const c = d.config;
     expect(Object.isFrozen(c) && Object.isFrozen(c.rope)).toBe(true);
-    expect(c).toMatchObject({ arch: 'llama', embd: 64, layers: 2, heads: 4, headsKv: 2, headDim: 16, qDim: 64, ffn: 96, ropeStyle: 'normal', qkNorm: false, qkvBias: false, ropeFreqs: false, tiedOutput: false });
+    expect(c).toMatchObject({
+      arch: 'llama',
+      embd: 64,
+      layers: 2,
+      heads: 4,
+      headsKv: 2,
+      headDim: 16,
+      qDim: 64,
+      ffn: 96,
+      ropeStyle: 'normal',
+      qkNorm: false,
+      qkvBias: false,
+      ropeFreqs: false,
+      tiedOutput: false,
+    });
     expect(c.rope).toMatchObject({ dims: 16, freqBase: 500000, scalingType: 'linear', freqScale: 1, extFactor: 0, attnFactor: 1, yarnLogMul: 0 });
     expect(c.rmsEps).toBeCloseTo(1e-5, 9);
     expect(c.kqScale).toBeCloseTo(0.25, 7);
@@ -69,24 +83,120 @@ describe('dense architectures: description from metadata', () => {
 
   it('hostile or unsupported metadata: typed errors naming the key and what is supported', () => {
     const cases: [string, DenseFixtureOptions['arch'], (m: Record<string, unknown>) => void, RegExp][] = [
-      ['unknown arch', 'llama', (m) => { m['general.architecture'] = 'mamba'; }, /^unknown-architecture: .*"mamba".*deepseek2, deepseek32, llama, qwen2, qwen3/],
-      ['no arch', 'llama', (m) => { delete m['general.architecture']; }, /^missing-metadata: .*general\.architecture.*deepseek2, deepseek32, llama, qwen2, qwen3/],
-      ['a numeric arch', 'llama', (m) => { m['general.architecture'] = 7; }, /^bad-metadata: .*general\.architecture.*must be a string/],
-      ['kv heads not dividing heads', 'llama', (m) => { m['llama.attention.head_count_kv'] = 3; }, /^bad-metadata: .*llama\.attention\.head_count_kv.*must divide/],
-      ['non-uniform per-layer kv heads', 'qwen3', (m) => { m['qwen3.attention.head_count_kv'] = [2, 4]; }, /^bad-metadata: .*per-layer values.*uniform/],
-      ['a string head count', 'qwen2', (m) => { m['qwen2.attention.head_count'] = 'four'; }, /^bad-metadata: .*qwen2\.attention\.head_count.*must be a number/],
-      ['a hostile layer count', 'llama', (m) => { m['llama.block_count'] = 2 ** 40; }, /^bad-metadata: .*llama\.block_count.*must be an integer in 1\.\.16777216/],
-      ['no rms eps', 'qwen3', (m) => { delete m['qwen3.attention.layer_norm_rms_epsilon']; }, /^missing-metadata: .*qwen3\.attention\.layer_norm_rms_epsilon/],
-      ['key ≠ value length', 'qwen3', (m) => { m['qwen3.attention.value_length'] = 8; }, /^bad-metadata: .*value_length.*must equal attention\.key_length/],
-      ['partial rope', 'llama', (m) => { m['llama.rope.dimension_count'] = 8; }, /^bad-metadata: .*rope\.dimension_count.*llama\.cpp refuses/],
-      ['qwen2 with heads · head_dim ≠ embd', 'qwen2', (m) => { m['qwen2.attention.key_length'] = 32; m['qwen2.attention.value_length'] = 32; m['qwen2.rope.dimension_count'] = 32; }, /^bad-metadata: .*must equal embedding_length/],
-      ['MoE llama (Mixtral)', 'llama', (m) => { m['llama.expert_count'] = 8; }, /^not-implemented: .*expert_count.*dense/],
-      ['an unknown rope scaling', 'llama', (m) => { m['llama.rope.scaling.type'] = 'longrope'; }, /^not-implemented: .*longrope.*none, linear, yarn/],
+      [
+        'unknown arch',
+        'llama',
+        (m) => {
+          m['general.architecture'] = 'mamba';
+        },
+        /^unknown-architecture: .*"mamba".*deepseek2, deepseek32, llama, qwen2, qwen3/,
+      ],
+      [
+        'no arch',
+        'llama',
+        (m) => {
+          delete m['general.architecture'];
+        },
+        /^missing-metadata: .*general\.architecture.*deepseek2, deepseek32, llama, qwen2, qwen3/,
+      ],
+      [
+        'a numeric arch',
+        'llama',
+        (m) => {
+          m['general.architecture'] = 7;
+        },
+        /^bad-metadata: .*general\.architecture.*must be a string/,
+      ],
+      [
+        'kv heads not dividing heads',
+        'llama',
+        (m) => {
+          m['llama.attention.head_count_kv'] = 3;
+        },
+        /^bad-metadata: .*llama\.attention\.head_count_kv.*must divide/,
+      ],
+      [
+        'non-uniform per-layer kv heads',
+        'qwen3',
+        (m) => {
+          m['qwen3.attention.head_count_kv'] = [2, 4];
+        },
+        /^bad-metadata: .*per-layer values.*uniform/,
+      ],
+      [
+        'a string head count',
+        'qwen2',
+        (m) => {
+          m['qwen2.attention.head_count'] = 'four';
+        },
+        /^bad-metadata: .*qwen2\.attention\.head_count.*must be a number/,
+      ],
+      [
+        'a hostile layer count',
+        'llama',
+        (m) => {
+          m['llama.block_count'] = 2 ** 40;
+        },
+        /^bad-metadata: .*llama\.block_count.*must be an integer in 1\.\.16777216/,
+      ],
+      [
+        'no rms eps',
+        'qwen3',
+        (m) => {
+          delete m['qwen3.attention.layer_norm_rms_epsilon'];
+        },
+        /^missing-metadata: .*qwen3\.attention\.layer_norm_rms_epsilon/,
+      ],
+      [
+        'key ≠ value length',
+        'qwen3',
+        (m) => {
+          m['qwen3.attention.value_length'] = 8;
+        },
+        /^bad-metadata: .*value_length.*must equal attention\.key_length/,
+      ],
+      [
+        'partial rope',
+        'llama',
+        (m) => {
+          m['llama.rope.dimension_count'] = 8;
+        },
+        /^bad-metadata: .*rope\.dimension_count.*llama\.cpp refuses/,
+      ],
+      [
+        'qwen2 with heads · head_dim ≠ embd',
+        'qwen2',
+        (m) => {
+          m['qwen2.attention.key_length'] = 32;
+          m['qwen2.attention.value_length'] = 32;
+          m['qwen2.rope.dimension_count'] = 32;
+        },
+        /^bad-metadata: .*must equal embedding_length/,
+      ],
+      [
+        'MoE llama (Mixtral)',
+        'llama',
+        (m) => {
+          m['llama.expert_count'] = 8;
+        },
+        /^not-implemented: .*expert_count.*dense/,
+      ],
+      [
+        'an unknown rope scaling',
+        'llama',
+        (m) => {
+          m['llama.rope.scaling.type'] = 'longrope';
+        },
+        /^not-implemented: .*longrope.*none, linear, yarn/,
+      ],
     ];
     for (const [what, arch, edit, want] of cases) {
       const { m, tensors } = plan({ arch });
       edit(m);
-      expect(errorOf(() => describeModel(m, tensors)), what).toMatch(want);
+      expect(
+        errorOf(() => describeModel(m, tensors)),
+        what,
+      ).toMatch(want);
     }
   });
 
@@ -103,6 +213,13 @@ describe('dense architectures: description from metadata', () => {
     // q/k/v biases are all or none once blk.0.attn_q.bias says they are there
     const q2 = plan({ arch: 'qwen2', qkvBias: true });
     const d2 = describeModel(q2.m, q2.tensors);
-    expect(errorOf(() => checkModelTensors(d2, q2.tensors.filter((t) => t.name !== 'blk.1.attn_v.bias')))).toMatch(/^missing-tensor: tensor "blk\.1\.attn_v\.bias"/);
+    expect(
+      errorOf(() =>
+        checkModelTensors(
+          d2,
+          q2.tensors.filter((t) => t.name !== 'blk.1.attn_v.bias'),
+        ),
+      ),
+    ).toMatch(/^missing-tensor: tensor "blk\.1\.attn_v\.bias"/);
   });
 });

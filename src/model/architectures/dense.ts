@@ -91,12 +91,17 @@ export function readDenseConfig(spec: DenseArchitecture, metadata: Meta, tensors
   const layers = r.count('block_count', undefined, { min: 1 });
   const heads = r.count('attention.head_count', undefined, { min: 1, perLayer: true });
   const headsKv = r.count('attention.head_count_kv', heads, { min: 1, perLayer: true });
-  if (heads % headsKv !== 0) badMetadata(r.key('attention.head_count_kv'), `(${headsKv}) must divide attention.head_count (${heads}): each kv head serves a whole group of query heads`);
+  if (heads % headsKv !== 0)
+    badMetadata(r.key('attention.head_count_kv'), `(${headsKv}) must divide attention.head_count (${heads}): each kv head serves a whole group of query heads`);
   const rmsEps = r.float('attention.layer_norm_rms_epsilon');
   if (!(rmsEps > 0)) badMetadata(r.key('attention.layer_norm_rms_epsilon'), `must be > 0, found ${rmsEps}`);
   const ffn = r.count('feed_forward_length', undefined, { min: 1, perLayer: true });
   const experts = r.count('expert_count', 0);
-  if (experts > 0) throw new SparseScopeError('not-implemented', `${r.key('expert_count')} = ${experts}: mixture-of-experts ${arch} models are not supported; supported: dense ${spec.models}`);
+  if (experts > 0)
+    throw new SparseScopeError(
+      'not-implemented',
+      `${r.key('expert_count')} = ${experts}: mixture-of-experts ${arch} models are not supported; supported: dense ${spec.models}`,
+    );
 
   const headDim = r.count('attention.key_length', Math.floor(embd / heads), { min: 2 });
   const vDim = r.count('attention.value_length', Math.floor(embd / heads), { min: 1 });
@@ -111,7 +116,10 @@ export function readDenseConfig(spec: DenseArchitecture, metadata: Meta, tensors
   }
   const qDim = heads * headDim;
   if (spec.qWidth === 'embd' && qDim !== embd) {
-    badMetadata(r.key('attention.head_count'), `× head dim (${heads} × ${headDim} = ${qDim}) must equal embedding_length (${embd}): llama.cpp sizes ${arch}'s attn_q and attn_output {embd, embd}`);
+    badMetadata(
+      r.key('attention.head_count'),
+      `× head dim (${heads} × ${headDim} = ${qDim}) must equal embedding_length (${embd}): llama.cpp sizes ${arch}'s attn_q and attn_output {embd, embd}`,
+    );
   }
   const rope = readRopeConfig(r, contextLength, headDim, { yarnLogMul: false, deepseek2Mscale: false });
 

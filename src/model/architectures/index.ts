@@ -33,7 +33,8 @@ export type ModelDescription =
 /** Reads any supported architecture; 'unknown-architecture' names every supported one. */
 export function describeModel(metadata: Record<string, unknown>, tensors: readonly TensorShapeInfo[]): ModelDescription {
   const arch = metadata['general.architecture'];
-  if (arch === undefined) throw new SparseScopeError('missing-metadata', `metadata key "general.architecture" is absent; supported architectures: ${ALL_ARCHITECTURES.join(', ')}`);
+  if (arch === undefined)
+    throw new SparseScopeError('missing-metadata', `metadata key "general.architecture" is absent; supported architectures: ${ALL_ARCHITECTURES.join(', ')}`);
   if (isDenseArchitecture(arch)) {
     const spec = DENSE_ARCHITECTURES[arch];
     const config = readDenseConfig(spec, metadata, tensors);

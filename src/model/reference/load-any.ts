@@ -27,7 +27,10 @@ export interface AnyReferenceSession {
 }
 
 /** Reads, checks and dequantizes a dense family's weights (as loadReferenceModelData does for MLA). */
-export async function loadDenseReferenceData(file: GgufFile, options: ReferenceLoadOptions = {}): Promise<{ config: DenseModelConfig; weights: ReferenceWeights }> {
+export async function loadDenseReferenceData(
+  file: GgufFile,
+  options: ReferenceLoadOptions = {},
+): Promise<{ config: DenseModelConfig; weights: ReferenceWeights }> {
   const d = describeModel(file.metadata, file.tensors);
   if (d.kind !== 'dense') throw new TypeError(`loadDenseReferenceData: ${d.config.arch} is not a dense family`);
   const present = checkModelTensors(d, file.tensors);
@@ -51,7 +54,10 @@ export async function loadDenseReferenceData(file: GgufFile, options: ReferenceL
  * DenseTransformerReference (llama / qwen2 / qwen3). Unknown architectures: 'unknown-architecture'
  * naming every supported one.
  */
-export async function loadAnyReferenceModel(file: GgufFile, options: ReferenceLoadOptions = {}): Promise<AnyReferenceModel & (ReferenceModel | DenseTransformerReference)> {
+export async function loadAnyReferenceModel(
+  file: GgufFile,
+  options: ReferenceLoadOptions = {},
+): Promise<AnyReferenceModel & (ReferenceModel | DenseTransformerReference)> {
   const d = describeModel(file.metadata, file.tensors);
   if (d.kind === 'dense') {
     const { config, weights } = await loadDenseReferenceData(file, options);

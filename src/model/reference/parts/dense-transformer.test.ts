@@ -15,7 +15,10 @@ import { DenseTransformerReference } from './dense-transformer.ts';
 const DIMS = { embd: 128, layers: 2, heads: 4, headsKv: 2, headDim: 64, ffn: 256, context: 64 };
 const TOKENS = [1, 17, 200, 5, 99, 42, 300, 7, 250, 3, 64, 128];
 
-function model(o: Partial<DenseFixtureOptions> & Pick<DenseFixtureOptions, 'arch'>, edit?: (c: DenseModelConfig, w: Map<string, Float32Array>) => DenseModelConfig) {
+function model(
+  o: Partial<DenseFixtureOptions> & Pick<DenseFixtureOptions, 'arch'>,
+  edit?: (c: DenseModelConfig, w: Map<string, Float32Array>) => DenseModelConfig,
+) {
   const fx = buildDenseFixture({ dims: DIMS, residualScale: true, seed: 3, ...o });
   const map = new Map(fx.f32);
   const config = edit ? edit(fx.config, map) : fx.config;
@@ -62,15 +65,35 @@ describe('DenseTransformerReference parts', () => {
   it('each variant moves the logits far past the llama.cpp tolerance (1e-4)', () => {
     const llama3 = { factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 16 };
     const withFreqs = model({ arch: 'llama', ropeFreqs: llama3 });
-    expect(maxDiff(withFreqs, model({ arch: 'llama', ropeFreqs: llama3 }, (c) => ({ ...c, ropeFreqs: false })))).toBeGreaterThan(1e-2);
+    expect(
+      maxDiff(
+        withFreqs,
+        model({ arch: 'llama', ropeFreqs: llama3 }, (c) => ({ ...c, ropeFreqs: false })),
+      ),
+    ).toBeGreaterThan(1e-2);
     const q2 = model({ arch: 'qwen2', dims: { ...DIMS, heads: 2, headsKv: 1 }, qkvBias: true });
-    expect(maxDiff(q2, model({ arch: 'qwen2', dims: { ...DIMS, heads: 2, headsKv: 1 }, qkvBias: true }, (c, w) => {
-      for (const [k] of w) if (/attn_[qkv]\.bias$/.test(k)) w.delete(k);
-      return { ...c, qkvBias: false };
-    }))).toBeGreaterThan(1e-2);
+    expect(
+      maxDiff(
+        q2,
+        model({ arch: 'qwen2', dims: { ...DIMS, heads: 2, headsKv: 1 }, qkvBias: true }, (c, w) => {
+          for (const [k] of w) if (/attn_[qkv]\.bias$/.test(k)) w.delete(k);
+          return { ...c, qkvBias: false };
+        }),
+      ),
+    ).toBeGreaterThan(1e-2);
     const q3 = model({ arch: 'qwen3' });
-    expect(maxDiff(q3, model({ arch: 'qwen3' }, (c) => ({ ...c, qkNorm: false })))).toBeGreaterThan(1e-2);
-    expect(maxDiff(q3, model({ arch: 'qwen3' }, (c) => ({ ...c, ropeStyle: 'normal' })))).toBeGreaterThan(1e-2);
+    expect(
+      maxDiff(
+        q3,
+        model({ arch: 'qwen3' }, (c) => ({ ...c, qkNorm: false })),
+      ),
+    ).toBeGreaterThan(1e-2);
+    expect(
+      maxDiff(
+        q3,
+        model({ arch: 'qwen3' }, (c) => ({ ...c, ropeStyle: 'normal' })),
+      ),
+    ).toBeGreaterThan(1e-2);
   });
 
   it('a token outside the vocab or a position past the context is a typed error', () => {
@@ -78,24 +101,33 @@ describe('DenseTransformerReference parts', () => {
     const s = m.session();
     for (const bad of [-1, m.config.vocab, 1.5]) {
       let err: unknown;
-      try { s.step(bad); } catch (e) { err = e; }
+      try {
+        s.step(bad);
+      } catch (e) {
+        err = e;
+      }
       expect(isSparseScopeError(err) && err.code).toBe('bad-argument');
     }
     s.step(1);
     s.step(2);
     let err: unknown;
-    try { s.step(3); } catch (e) { err = e; }
+    try {
+      s.step(3);
+    } catch (e) {
+      err = e;
+    }
     expect(isSparseScopeError(err) && err.code).toBe('context-overflow');
     expect(s.position).toBe(2);
   });
 
-  it('the trace holds each layer\'s dense attention weights summed over heads (heads in total)', () => {
+  it("the trace holds each layer's dense attention weights summed over heads (heads in total)", () => {
     const m = model({ arch: 'qwen3' });
     const { trace } = m.forward(TOKENS.slice(0, 4), { trace: true });
     expect(trace.map((t) => t.layers.length)).toEqual([2, 2, 2, 2]);
-    for (const t of trace) for (const l of t.layers) {
-      expect(l.attnDense.length).toBe(t.pos + 1);
-      expect(l.attnDense.reduce((a, b) => a + b, 0)).toBeCloseTo(m.config.heads, 9);
-    }
+    for (const t of trace)
+      for (const l of t.layers) {
+        expect(l.attnDense.length).toBe(t.pos + 1);
+        expect(l.attnDense.reduce((a, b) => a + b, 0)).toBeCloseTo(m.config.heads, 9);
+      }
   });
 });

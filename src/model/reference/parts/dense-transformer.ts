@@ -42,7 +42,16 @@ export class DenseTransformerReference {
     readonly weights: ReferenceWeights,
   ) {
     const c = config;
-    this.attn = { embd: c.embd, heads: c.heads, headsKv: c.headsKv, headDim: c.headDim, kqScale: c.kqScale, rmsEps: c.rmsEps, qkNorm: c.qkNorm, ropeStyle: c.ropeStyle };
+    this.attn = {
+      embd: c.embd,
+      heads: c.heads,
+      headsKv: c.headsKv,
+      headDim: c.headDim,
+      kqScale: c.kqScale,
+      rmsEps: c.rmsEps,
+      qkNorm: c.qkNorm,
+      ropeStyle: c.ropeStyle,
+    };
   }
 
   session(options: DenseSessionOptions = {}): DenseTransformerSession {
@@ -85,7 +94,8 @@ export class DenseTransformerSession {
     const c = this.model.config;
     const w = this.model.weights;
     const E = c.embd;
-    if (!Number.isInteger(token) || token < 0 || token >= c.vocab) throw new SparseScopeError('bad-argument', `token id ${token} is outside the vocab (0..${c.vocab - 1})`);
+    if (!Number.isInteger(token) || token < 0 || token >= c.vocab)
+      throw new SparseScopeError('bad-argument', `token id ${token} is outside the vocab (0..${c.vocab - 1})`);
     if (this.pos >= c.contextLength) throw new SparseScopeError('context-overflow', `position ${this.pos} is past the context length ${c.contextLength}`);
     const trace: DenseTokenTrace | undefined = this.options.trace ? { pos: this.pos, token, layers: [] } : undefined;
 

@@ -69,7 +69,11 @@ const CASES: [string, DenseTwinName, DenseTwinShrink][] = [
   // QK-norm, head_dim 128 with heads · head_dim ≠ embd, GQA 4 / 2
   ['qwen3 QK-norm, GQA', 'qwen3-0.6b', { layers: 2, dims: { embd: 64, heads: 4, headsKv: 2, ffn: 256 } }],
   // llama.cpp's Q4_K_M mix: tied token_embd Q6_K, attn_v / ffn_down Q6_K by use_more_bits
-  ['llama Q4_K_M, GQA 4', 'llama-3.2-1b', { layers: 2, mix: 'Q4_K_M', dims: { embd: 256, heads: 4, headsKv: 1, ffn: 512 }, options: { ropeFreqs: SHORT_LLAMA3 } }],
+  [
+    'llama Q4_K_M, GQA 4',
+    'llama-3.2-1b',
+    { layers: 2, mix: 'Q4_K_M', dims: { embd: 256, heads: 4, headsKv: 1, ffn: 512 }, options: { ropeFreqs: SHORT_LLAMA3 } },
+  ],
   ['qwen3 Q4_K_M, GQA', 'qwen3-0.6b', { layers: 2, mix: 'Q4_K_M', dims: { embd: 256, heads: 2, headsKv: 1, ffn: 512 } }],
 ];
 
@@ -95,7 +99,9 @@ describe('dense twins: CPU reference = llama.cpp', () => {
         }
         expect(model).toBeInstanceOf(DenseTransformerReference);
         const a = twinAgreement(model.forward(tokens).logits, theirs);
-        console.log(`dense twin ${label} (${fx.config.arch}, ${fx.config.heads}/${fx.config.headsKv} heads × ${fx.config.headDim}, vocab ${fx.config.vocab}, ${tokens.length} tokens, ${types}): ${describeAgreement(a)}; llama.cpp's log-probs renormalized by up to ${maxShift.toExponential(2)}`);
+        console.log(
+          `dense twin ${label} (${fx.config.arch}, ${fx.config.heads}/${fx.config.headsKv} heads × ${fx.config.headDim}, vocab ${fx.config.vocab}, ${tokens.length} tokens, ${types}): ${describeAgreement(a)}; llama.cpp's log-probs renormalized by up to ${maxShift.toExponential(2)}`,
+        );
         if (shrink.mix === undefined) {
           expect(a.maxAbs).toBeLessThanOrEqual(1e-4);
           // llama.cpp's token-by-token decode: the same 12-token greedy continuation

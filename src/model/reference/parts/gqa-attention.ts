@@ -50,8 +50,13 @@ function normHeads(x: Float32Array, n: number, D: number, weight: Float32Array, 
  * token's k and v to `cache`. `rope` holds cos/sin for this position ([D/2]).
  */
 export function gqaAttention(
-  w: ReferenceWeights, prefix: string, s: GqaShape, x: Float32Array,
-  rope: { cos: Float32Array; sin: Float32Array }, cache: GqaCache, trace = false,
+  w: ReferenceWeights,
+  prefix: string,
+  s: GqaShape,
+  x: Float32Array,
+  rope: { cos: Float32Array; sin: Float32Array },
+  cache: GqaCache,
+  trace = false,
 ): GqaResult {
   const { embd: E, heads: H, headsKv: HK, headDim: D } = s;
   const p = prefix;
