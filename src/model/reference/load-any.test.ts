@@ -60,4 +60,16 @@ describe('loadAnyReferenceModel', () => {
     expect(await codeOf(open(noV).then((f) => loadAnyReferenceModel(f)))).toMatch(/^missing-tensor: tensor "blk\.0\.attn_v\.weight"/);
     expect(await codeOf(open(fx).then((f) => loadAnyReferenceModel(f, { memoryLimitBytes: 1000 })))).toMatch(/^out-of-memory: /);
   });
+  it('progress reaches the file bytes of every tensor read; an aborted load is refused', async () => {
+    const fx = buildDenseFixture({ arch: 'qwen2', dims: { embd: 64, layers: 1, heads: 2, headsKv: 1, headDim: 32, ffn: 64, context: 64 }, qkvBias: true });
+    const f = await openGguf({ kind: 'blob', blob: blob(fx) });
+    const seen: { loadedBytes: number; totalBytes: number; tensor: string }[] = [];
+    await loadAnyReferenceModel(f, { onProgress: (p) => seen.push(p) });
+    expect(seen.map((p) => p.tensor).sort()).toEqual(fx.tensors.map((t) => t.name).sort());
+    expect(seen.at(-1)!.loadedBytes).toBe(f.tensors.reduce((a, t) => a + t.byteLength, 0));
+    const ac = new AbortController();
+    ac.abort();
+    expect(await codeOf(loadAnyReferenceModel(f, { signal: ac.signal }))).toMatch(/^aborted: /);
+    await f.close();
+  });
 });
