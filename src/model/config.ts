@@ -120,8 +120,11 @@ function describe(v: unknown): string {
 /** Upper bound of every count key (2^24); block_count is also checked against the file's tensors (weights-spec.ts). */
 const MAX_COUNT = 1 << 24;
 
+/** A 'bad-metadata' error naming the key and what is wrong with it (for architecture readers). */
+export const badMetadata: (key: string, why: string) => never = bad;
+
 /** Reads `${arch}.${suffix}` with type checks; a per-layer array must hold one value (uniform). */
-class Reader {
+export class Reader {
   constructor(
     private readonly meta: Meta,
     readonly arch: string,
@@ -182,7 +185,23 @@ const logf = (x: number) => f(Math.log(f(x)));
  * kq_scale (models/deepseek2.cpp: "pre-scale kq_scale and attn_factor to make the YaRN RoPE work").
  */
 function ropeAndScale(r: Reader, arch: Architecture, contextLength: number, nope: number, rope: number): { rope: RopeConfig; kqScale: number } {
-  const dims = rope;
+  const cfg = readRopeConfig(r, contextLength, rope, { yarnLogMul: true, deepseek2Mscale: arch === 'deepseek2' });
+  const { freqScale, yarnLogMul, attnFactor } = cfg;
+
+  // graph: cancel ggml's YaRN magnitude factor, then kq_scale = mscale² / sqrt(nope + rope)
+  const attnFactorOrg = f(attnFactor * f(1 + f(0.1 * logf(1 / freqScale))));
+  const mscale = f(attnFactorOrg * f(1 + f(f(0.1 * yarnLogMul) * logf(1 / freqScale))));
+  const kqScale = f(f(mscale * mscale) / f(Math.sqrt(nope + rope)));
+  return { rope: cfg, kqScale };
+}
+
+/**
+ * The rope of `${arch}.rope.*` as llama.cpp's cparams derive it (llama-context.cpp): scaling type
+ * none / linear / yarn, freq_scale = 1 / factor, YaRN's ext_factor and attn_factor. `yarnLogMul`:
+ * whether this arch reads rope.scaling.yarn_log_multiplier (llama.cpp: the DeepSeek families only;
+ * others leave it 0); `deepseek2Mscale`: llama.cpp's deepseek2-only mscale = mscale_all_dim rule.
+ */
+export function readRopeConfig(r: Reader, contextLength: number, dims: number, o: { yarnLogMul: boolean; deepseek2Mscale: boolean }): RopeConfig {
   const freqBase = r.float('rope.freq_base', 10000);
   const typeStr = r.string('rope.scaling.type', 'linear');
   if (typeStr !== 'none' && typeStr !== 'linear' && typeStr !== 'yarn') {
@@ -193,7 +212,7 @@ function ropeAndScale(r: Reader, arch: Architecture, contextLength: number, nope
   if (typeStr === 'none') freqScale = 1;
   const extFactor = typeStr === 'yarn' ? 1 : 0;
   // llama.cpp divides the stored multiplier by 0.1 again ([TAG_DEEPSEEK2_YARN_LOG_MUL_FIX])
-  const yarnLogMul = r.has('rope.scaling.yarn_log_multiplier') ? f(r.float('rope.scaling.yarn_log_multiplier') / f(0.1)) : 0;
+  const yarnLogMul = o.yarnLogMul && r.has('rope.scaling.yarn_log_multiplier') ? f(r.float('rope.scaling.yarn_log_multiplier') / f(0.1)) : 0;
   const ropeAttnFactor = r.float('rope.scaling.attn_factor', 1);
   const origContext = r.count('rope.scaling.original_context_length', contextLength, { min: 1 });
 
@@ -204,7 +223,7 @@ function ropeAndScale(r: Reader, arch: Architecture, contextLength: number, nope
     const fac = f(1 / freqScale);
     if (yarnLogMul !== 0) {
       // llama.cpp assumes mscale = 1 except for the deepseek2 arch, where mscale = mscale_all_dim
-      const mscale = arch === 'deepseek2' && yarnLogMul !== 1 ? yarnLogMul : 1;
+      const mscale = o.deepseek2Mscale && yarnLogMul !== 1 ? yarnLogMul : 1;
       attnFactor = f(getMscale(fac, mscale) / getMscale(fac, yarnLogMul));
     } else {
       attnFactor = getMscale(fac, 1);
@@ -212,15 +231,7 @@ function ropeAndScale(r: Reader, arch: Architecture, contextLength: number, nope
     attnFactor = f(attnFactor * f(1 / f(1 + f(0.1 * logf(fac)))));
   }
   attnFactor = f(attnFactor * ropeAttnFactor);
-
-  // graph: cancel ggml's YaRN magnitude factor, then kq_scale = mscale² / sqrt(nope + rope)
-  const attnFactorOrg = f(attnFactor * f(1 + f(0.1 * logf(1 / freqScale))));
-  const mscale = f(attnFactorOrg * f(1 + f(f(0.1 * yarnLogMul) * logf(1 / freqScale))));
-  const kqScale = f(f(mscale * mscale) / f(Math.sqrt(nope + rope)));
-  return {
-    rope: Object.freeze({ dims, freqBase, scalingType: typeStr, freqScale, extFactor, attnFactor, betaFast: 32, betaSlow: 1, origContext, yarnLogMul }),
-    kqScale,
-  };
+  return Object.freeze({ dims, freqBase, scalingType: typeStr, freqScale, extFactor, attnFactor, betaFast: 32, betaSlow: 1, origContext, yarnLogMul });
 }
 
 /**

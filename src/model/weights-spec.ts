@@ -85,6 +85,15 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
  * found. Returns the specs of the tensors present (optional ones only when the file has them).
  */
 export function checkTensors(c: ModelConfig, tensors: readonly TensorShapeInfo[]): TensorSpec[] {
+  return checkTensorList(() => expectedTensors(c), c.layers, c.arch, tensors);
+}
+
+/**
+ * checkTensors for any architecture: `specs` gives the architecture's expected tensor list for a
+ * `layers`-layer config of `arch` (src/model/architectures/ for the dense families); it is called
+ * only once `layers` is known to match the file.
+ */
+export function checkTensorList(specs: () => readonly TensorSpec[], layers: number, arch: string, tensors: readonly TensorShapeInfo[]): TensorSpec[] {
   // block_count sizes every per-layer list (these specs first): it must match the layers the file
   // holds, before anything is built from it (a hostile 2^31 - 1 would otherwise exhaust memory)
   let fileLayers = 0;
@@ -92,16 +101,16 @@ export function checkTensors(c: ModelConfig, tensors: readonly TensorShapeInfo[]
     const m = /^blk\.(\d+)\./.exec(t.name);
     if (m) fileLayers = Math.max(fileLayers, Number(m[1]) + 1);
   }
-  if (c.layers !== fileLayers) {
-    throw new SparseScopeError('bad-metadata', `metadata key "${c.arch}.block_count" (${c.layers}) does not match the file's tensors, which hold ${fileLayers} layers${fileLayers ? ` (blk.0 .. blk.${fileLayers - 1})` : ''}`);
+  if (layers !== fileLayers) {
+    throw new SparseScopeError('bad-metadata', `metadata key "${arch}.block_count" (${layers}) does not match the file's tensors, which hold ${fileLayers} layers${fileLayers ? ` (blk.0 .. blk.${fileLayers - 1})` : ''}`);
   }
   const byName = new Map(tensors.map((t) => [t.name, t]));
   const present: TensorSpec[] = [];
-  for (const spec of expectedTensors(c)) {
+  for (const spec of specs()) {
     const t = byName.get(spec.name);
     if (t === undefined) {
       if (spec.optional) continue;
-      throw new SparseScopeError('missing-tensor', `tensor "${spec.name}" is missing (expected ne [${spec.shape.join(', ')}] for this ${c.arch} config)`);
+      throw new SparseScopeError('missing-tensor', `tensor "${spec.name}" is missing (expected ne [${spec.shape.join(', ')}] for this ${arch} config)`);
     }
     if (!sameShape(t.shape, spec.shape)) {
       throw new SparseScopeError('wrong-shape', `tensor "${spec.name}": expected ne [${spec.shape.join(', ')}], found [${t.shape.join(', ')}]`);

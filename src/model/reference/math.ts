@@ -63,8 +63,10 @@ const f = Math.fround;
  * cos/sin for one position, pair by pair, as ggml's rope cache (ops.cpp ggml_rope_cache_init +
  * rope_yarn): θ_i = p · base^(-2i/n) (iterated in f32 like ggml), YaRN blends interpolated and
  * extrapolated angles with the ramp over the correction dims, and scales cos/sin by mscale.
+ * `freqFactors` [dims/2] (a file's `rope_freqs.weight`, Llama 3's long-context scaling) divides
+ * each pair's base angle first, as ggml_rope_ext's third source does.
  */
-export function ropeCache(rope: RopeConfig, pos: number): { cos: Float32Array; sin: Float32Array } {
+export function ropeCache(rope: RopeConfig, pos: number, freqFactors?: Float32Array): { cos: Float32Array; sin: Float32Array } {
   const n = rope.dims;
   const half = n / 2;
   const cos = new Float32Array(half);
@@ -76,7 +78,7 @@ export function ropeCache(rope: RopeConfig, pos: number): { cos: Float32Array; s
   const high = Math.min(n - 1, Math.ceil(f(corrDim(rope.betaSlow))));
   let theta = f(pos);
   for (let i = 0; i < half; i++) {
-    const thetaExtrap = theta;
+    const thetaExtrap = freqFactors ? f(theta / freqFactors[i]) : theta;
     const thetaInterp = f(rope.freqScale * thetaExtrap);
     let t = thetaInterp;
     let mscale = rope.attnFactor;
@@ -92,6 +94,39 @@ export function ropeCache(rope: RopeConfig, pos: number): { cos: Float32Array; s
     theta = f(theta * thetaScale);
   }
   return { cos, sin };
+}
+
+export interface Llama3RopeScaling {
+  /** rope_scaling.factor: how much the low frequencies are slowed (Llama 3.1/3.2: 8 / 32) */
+  factor: number;
+  /** rope_scaling.low_freq_factor / high_freq_factor (Llama 3.x: 1 / 4) */
+  lowFreqFactor: number;
+  highFreqFactor: number;
+  /** rope_scaling.original_max_position_embeddings (Llama 3.x: 8192) */
+  originalContext: number;
+}
+
+/**
+ * Llama 3's rope scaling as the frequency factors a converted GGUF stores in `rope_freqs.weight`
+ * ([dims/2], f32): pairs whose wavelength 2π/θ_i is shorter than original/high_freq keep factor 1,
+ * longer than original/low_freq take `factor`, and the band between blends 1/((1 - s)/factor + s)
+ * with s = (original/wavelength - low) / (high - low). θ_i = base^(-2i/dims), in f32.
+ */
+export function llama3RopeFactors(base: number, dims: number, s: Llama3RopeScaling): Float32Array {
+  const out = new Float32Array(dims / 2);
+  const lowWavelen = s.originalContext / s.lowFreqFactor;
+  const highWavelen = s.originalContext / s.highFreqFactor;
+  for (let i = 0; i < dims / 2; i++) {
+    const freq = f(1 / f(Math.pow(base, f((2 * i) / dims))));
+    const wavelen = (2 * Math.PI) / freq;
+    if (wavelen < highWavelen) out[i] = 1;
+    else if (wavelen > lowWavelen) out[i] = s.factor;
+    else {
+      const smooth = (s.originalContext / wavelen - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor);
+      out[i] = 1 / ((1 - smooth) / s.factor + smooth);
+    }
+  }
+  return out;
 }
 
 /** "Normal" rope (adjacent pairs x[2i], x[2i+1]) on x[off .. off + 2·half), in place. */

@@ -1,0 +1,122 @@
+/**
+ * The CPU reference of the dense families (llama, qwen2, qwen3: src/model/architectures/), built
+ * from the shared parts: RMSNorm, GQA attention (gqa-attention.ts), the SwiGLU FFN (dense-ffn.ts).
+ * Same session surface as ReferenceModel / ReferenceSession (forward.ts): `session().step(token)
+ * → { logits }`, one token at a time with its own KV cache.
+ *
+ *   h = token_embd[token]
+ *   per layer:  h += Attn(RMSNorm(h) · attn_norm);  h += FFN(RMSNorm(h) · ffn_norm)
+ *   logits = output · (RMSNorm(h) · output_norm) (+ output.bias)        (output = token_embd when tied)
+ */
+import { SparseScopeError } from '../../../errors.ts';
+import type { DenseModelConfig } from '../../architectures/dense.ts';
+import { rmsNorm, ropeCache } from '../math.ts';
+import type { ReferenceWeights } from '../weights.ts';
+import { affine } from './affine.ts';
+import { denseFfn } from './dense-ffn.ts';
+import { emptyGqaCache, gqaAttention, type GqaCache, type GqaShape } from './gqa-attention.ts';
+
+export interface DenseLayerTrace {
+  layer: number;
+  /** dense attention weights over positions 0..pos, summed over heads */
+  attnDense: number[];
+}
+
+export interface DenseTokenTrace {
+  pos: number;
+  token: number;
+  layers: DenseLayerTrace[];
+}
+
+export interface DenseSessionOptions {
+  /** record a DenseTokenTrace per step */
+  trace?: boolean;
+}
+
+export class DenseTransformerReference {
+  /** the attention part's shape, shared by every layer */
+  readonly attn: GqaShape;
+
+  constructor(
+    readonly config: DenseModelConfig,
+    readonly weights: ReferenceWeights,
+  ) {
+    const c = config;
+    this.attn = {
+      embd: c.embd,
+      heads: c.heads,
+      headsKv: c.headsKv,
+      headDim: c.headDim,
+      kqScale: c.kqScale,
+      rmsEps: c.rmsEps,
+      qkNorm: c.qkNorm,
+      ropeStyle: c.ropeStyle,
+    };
+  }
+
+  session(options: DenseSessionOptions = {}): DenseTransformerSession {
+    return new DenseTransformerSession(this, options);
+  }
+
+  /** Logits for every position of `tokens` (a fresh session). */
+  forward(tokens: readonly number[], options: DenseSessionOptions = {}): { logits: Float32Array[]; trace: DenseTokenTrace[] } {
+    const s = this.session(options);
+    const logits: Float32Array[] = [];
+    const trace: DenseTokenTrace[] = [];
+    for (const t of tokens) {
+      const r = s.step(t);
+      logits.push(r.logits);
+      if (r.trace) trace.push(r.trace);
+    }
+    return { logits, trace };
+  }
+}
+
+export class DenseTransformerSession {
+  private readonly caches: GqaCache[];
+  private readonly freqFactors: Float32Array | undefined;
+  private pos = 0;
+
+  constructor(
+    private readonly model: DenseTransformerReference,
+    private readonly options: DenseSessionOptions,
+  ) {
+    this.caches = Array.from({ length: model.config.layers }, emptyGqaCache);
+    this.freqFactors = model.config.ropeFreqs ? model.weights.get('rope_freqs.weight') : undefined;
+  }
+
+  get position(): number {
+    return this.pos;
+  }
+
+  /** Feed one token at the next position; returns the logits for the token after it. */
+  step(token: number): { logits: Float32Array; trace?: DenseTokenTrace } {
+    const c = this.model.config;
+    const w = this.model.weights;
+    const E = c.embd;
+    if (!Number.isInteger(token) || token < 0 || token >= c.vocab)
+      throw new SparseScopeError('bad-argument', `token id ${token} is outside the vocab (0..${c.vocab - 1})`);
+    if (this.pos >= c.contextLength) throw new SparseScopeError('context-overflow', `position ${this.pos} is past the context length ${c.contextLength}`);
+    const trace: DenseTokenTrace | undefined = this.options.trace ? { pos: this.pos, token, layers: [] } : undefined;
+
+    // h = token_embd[token]                                    [E]
+    const h = w.get('token_embd.weight').slice(token * E, (token + 1) * E);
+    // cos/sin of this position over the head dims              [D/2]
+    const rope = ropeCache(c.rope, this.pos, this.freqFactors);
+    for (let il = 0; il < c.layers; il++) {
+      const p = `blk.${il}.`;
+      const x = rmsNorm(h, w.get(`${p}attn_norm.weight`), c.rmsEps); // [E]
+      const a = gqaAttention(w, p, this.model.attn, x, rope, this.caches[il], trace !== undefined);
+      for (let i = 0; i < E; i++) h[i] += a.out[i];
+      const xf = rmsNorm(h, w.get(`${p}ffn_norm.weight`), c.rmsEps); // [E]
+      const f = denseFfn(w, p, xf, E, c.ffn);
+      for (let i = 0; i < E; i++) h[i] += f[i];
+      if (trace) trace.layers.push({ layer: il, attnDense: a.attnDense ?? [] });
+    }
+    // logits = output · RMSNorm(h) · output_norm (+ output.bias)   [V]
+    const hn = rmsNorm(h, w.get('output_norm.weight'), c.rmsEps);
+    const logits = affine(w, c.tiedOutput ? 'token_embd.weight' : 'output.weight', 'output.bias', hn, E, c.vocab);
+    this.pos++;
+    return trace ? { logits, trace } : { logits };
+  }
+}
