@@ -1,0 +1,402 @@
+/**
+ * The CPU backend's inner loops: dot products and matmuls straight over a weight's GGUF blocks, row
+ * by row (a row = ne[0] = K values of one output), never materialising the weight as f32.
+ *
+ * Everything lives inside ONE self-contained factory, `makeRowKernels`, because the thread pool ships
+ * its source text to Node workers (Function.prototype.toString, see ../pool/worker-source.ts): the
+ * body must not reference anything outside itself (no imports, no module constants). The main thread
+ * calls the very same function, so every thread runs identical code and a row's value never depends
+ * on which thread computed it.
+ *
+ * Two paths per row:
+ *   T = 1 (decode): a fused dot per type (Q8_0, Q4_K, Q6_K, Q5_0, F16, F32, …): Σ_block d·Σ q·x, the
+ *         block scale hoisted out of the inner loop (differs from dequantize-then-dot by f32 rounding);
+ *   T > 1 (prefill chunk): the row is decoded ONCE into a K-float scratch (bit-exact with the GGUF
+ *         codecs, src/gguf/codecs) and dotted with each of the T token inputs, so each weight row is
+ *         read once per chunk instead of once per token.
+ */
+
+/** A weight as the kernels see it: its block bytes (shared with workers when threaded) and views on them. */
+export interface WeightView {
+  /** ggml type id */
+  type: number;
+  /** values per row (ne[0]) */
+  K: number;
+  /** rows (product of ne[1..]) */
+  rows: number;
+  /** bytes per row */
+  rowBytes: number;
+  u8: Uint8Array;
+  i8: Int8Array;
+  /** F16/BF16 only (2-byte aligned buffer) */
+  u16: Uint16Array | null;
+  /** F32 only (4-byte aligned buffer) */
+  f32: Float32Array | null;
+}
+
+/**
+ * One matmul share: for output rows o in [r0, r1) and tokens t < T,
+ *   Y[yBase + t·yTok + o] = Σ_i W[rowOffset + o][i] · X[xBase + t·xTok + ⌊o / groupRows⌋·xGroup + i]
+ * groupRows/xGroup let one job cover per-head sub-matrices whose input differs per head (MLA's
+ * attn_k_b / attn_v_b: head h's rows h·L.. read the query's head-h slice).
+ */
+export interface RowJob {
+  r0: number;
+  r1: number;
+  rowOffset: number;
+  T: number;
+  xBase: number;
+  xTok: number;
+  groupRows: number;
+  xGroup: number;
+  yBase: number;
+  yTok: number;
+}
+
+export interface RowKernels {
+  /** ggml type ids these kernels read */
+  readonly types: readonly number[];
+  /** bytes of one row of K values, or -1 when K is not a whole number of blocks / the type is unknown */
+  rowBytes(type: number, K: number): number;
+  view(type: number, K: number, rows: number, bytes: Uint8Array): WeightView;
+  /** row `r`'s K values, bit-exact with the GGUF codecs' dequantize, into out[0..K) */
+  decodeRow(w: WeightView, r: number, out: Float32Array): void;
+  /** Σ_i W[r][i] · x[xOff + i] (fused: no decoded row) */
+  dotRow(w: WeightView, r: number, x: Float32Array, xOff: number, scratch: Float32Array): number;
+  runRows(w: WeightView, job: RowJob, X: Float32Array, Y: Float32Array, scratch: Float32Array): void;
+}
+
+export function makeRowKernels(): RowKernels {
+  // ggml type ids (src/gguf/types.ts GgmlType; repeated here because this body must be self-contained)
+  const F32 = 0, F16 = 1, Q4_0 = 2, Q4_1 = 3, Q5_0 = 6, Q5_1 = 7, Q8_0 = 8;
+  const Q2_K = 10, Q3_K = 11, Q4_K = 12, Q5_K = 13, Q6_K = 14, BF16 = 30;
+  // [values per block, bytes per block]
+  const LAYOUT: Record<number, [number, number]> = {
+    [F32]: [1, 4], [F16]: [1, 2], [BF16]: [1, 2],
+    [Q4_0]: [32, 18], [Q4_1]: [32, 20], [Q5_0]: [32, 22], [Q5_1]: [32, 24], [Q8_0]: [32, 34],
+    [Q2_K]: [256, 84], [Q3_K]: [256, 110], [Q4_K]: [256, 144], [Q5_K]: [256, 176], [Q6_K]: [256, 210],
+  };
+
+  // f16 bits → f32 (exact), 64k entries
+  const H = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) {
+    const sign = h & 0x8000 ? -1 : 1;
+    const exp = (h >> 10) & 0x1f;
+    const mant = h & 0x3ff;
+    H[h] = exp === 0 ? sign * mant * 2 ** -24 : exp === 31 ? (mant === 0 ? sign * Infinity : NaN) : sign * (1024 + mant) * 2 ** (exp - 25);
+  }
+  const bfU32 = new Uint32Array(1);
+  const bfF32 = new Float32Array(bfU32.buffer);
+  const bf16 = (h: number) => {
+    bfU32[0] = h << 16;
+    return bfF32[0];
+  };
+  const f = Math.fround;
+  const i8of = (b: number) => (b << 24) >> 24;
+
+  function rowBytes(type: number, K: number): number {
+    const l = LAYOUT[type];
+    if (l === undefined || K <= 0 || K % l[0] !== 0) return -1;
+    return (K / l[0]) * l[1];
+  }
+
+  function view(type: number, K: number, rows: number, bytes: Uint8Array): WeightView {
+    const u16 = type === F16 || type === BF16 ? new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 1) : null;
+    const f32 = type === F32 ? new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2) : null;
+    return { type, K, rows, rowBytes: rowBytes(type, K), u8: bytes, i8: new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), u16, f32 };
+  }
+
+  // K-quant 6-bit scale and min of sub-block j (ggml's get_scale_min_k4); s = offset of scales[12]
+  function scK4(b: Uint8Array, s: number, j: number): number {
+    return j < 4 ? b[s + j] & 63 : (b[s + j + 4] & 0xf) | ((b[s + j - 4] >> 6) << 4);
+  }
+  function mK4(b: Uint8Array, s: number, j: number): number {
+    return j < 4 ? b[s + j + 4] & 63 : (b[s + j + 4] >> 4) | ((b[s + j] >> 6) << 4);
+  }
+  // Q3_K's sixteen 6-bit signed scales
+  const q3sc = new Int32Array(16);
+  function q3Scales(b: Uint8Array, o: number): void {
+    const s = o + 96;
+    for (let j = 0; j < 16; j++) {
+      const low = j < 8 ? b[s + j] & 0xf : b[s + j - 8] >> 4;
+      const high = (b[s + 8 + (j % 4)] >> (2 * (j >> 2))) & 3;
+      q3sc[j] = (low | (high << 4)) - 32;
+    }
+  }
+
+  /** Decodes one row (same expressions, hence same f32 roundings, as src/gguf/codecs). */
+  function decodeRow(w: WeightView, r: number, y: Float32Array): void {
+    const b = w.u8;
+    const K = w.K;
+    let o = r * w.rowBytes;
+    switch (w.type) {
+      case F32: y.set(w.f32!.subarray(r * K, r * K + K)); return;
+      case F16: { const u = w.u16!; const base = r * K; for (let i = 0; i < K; i++) y[i] = H[u[base + i]]; return; }
+      case BF16: { const u = w.u16!; const base = r * K; for (let i = 0; i < K; i++) y[i] = bf16(u[base + i]); return; }
+      case Q8_0:
+        for (let i = 0; i < K; i += 32, o += 34) {
+          const d = H[b[o] | (b[o + 1] << 8)];
+          for (let j = 0; j < 32; j++) y[i + j] = i8of(b[o + 2 + j]) * d;
+        }
+        return;
+      case Q4_0:
+        for (let i = 0; i < K; i += 32, o += 18) {
+          const d = H[b[o] | (b[o + 1] << 8)];
+          for (let j = 0; j < 16; j++) {
+            const q = b[o + 2 + j];
+            y[i + j] = ((q & 0x0f) - 8) * d;
+            y[i + j + 16] = ((q >> 4) - 8) * d;
+          }
+        }
+        return;
+      case Q4_1:
+        for (let i = 0; i < K; i += 32, o += 20) {
+          const d = H[b[o] | (b[o + 1] << 8)];
+          const m = H[b[o + 2] | (b[o + 3] << 8)];
+          for (let j = 0; j < 16; j++) {
+            const q = b[o + 4 + j];
+            y[i + j] = f((q & 0x0f) * d) + m;
+            y[i + j + 16] = f((q >> 4) * d) + m;
+          }
+        }
+        return;
+      case Q5_0:
+        for (let i = 0; i < K; i += 32, o += 22) {
+          const d = H[b[o] | (b[o + 1] << 8)];
+          const qh = (b[o + 2] | (b[o + 3] << 8) | (b[o + 4] << 16) | (b[o + 5] << 24)) >>> 0;
+          for (let j = 0; j < 16; j++) {
+            const q = b[o + 6 + j];
+            y[i + j] = (((q & 0x0f) | (((qh >>> j) & 1) << 4)) - 16) * d;
+            y[i + j + 16] = (((q >> 4) | (((qh >>> (j + 16)) & 1) << 4)) - 16) * d;
+          }
+        }
+        return;
+      case Q5_1:
+        for (let i = 0; i < K; i += 32, o += 24) {
+          const d = H[b[o] | (b[o + 1] << 8)];
+          const m = H[b[o + 2] | (b[o + 3] << 8)];
+          const qh = (b[o + 4] | (b[o + 5] << 8) | (b[o + 6] << 16) | (b[o + 7] << 24)) >>> 0;
+          for (let j = 0; j < 16; j++) {
+            const q = b[o + 8 + j];
+            y[i + j] = f(((q & 0x0f) | (((qh >>> j) & 1) << 4)) * d) + m;
+            y[i + j + 16] = f(((q >> 4) | (((qh >>> (j + 16)) & 1) << 4)) * d) + m;
+          }
+        }
+        return;
+      case Q2_K:
+        for (let yi = 0; yi < K; o += 84) {
+          const d = H[b[o + 80] | (b[o + 81] << 8)];
+          const min = H[b[o + 82] | (b[o + 83] << 8)];
+          let is = 0;
+          for (let q = o + 16; q < o + 80; q += 32) {
+            for (let shift = 0; shift < 8; shift += 2) {
+              for (let half = 0; half < 32; half += 16) {
+                const sc = b[o + is++];
+                const dl = f(d * (sc & 0xf));
+                const ml = f(min * (sc >> 4));
+                for (let l = 0; l < 16; l++) y[yi++] = f(dl * ((b[q + half + l] >> shift) & 3)) - ml;
+              }
+            }
+          }
+        }
+        return;
+      case Q3_K:
+        for (let yi = 0; yi < K; o += 110) {
+          const dAll = H[b[o + 108] | (b[o + 109] << 8)];
+          q3Scales(b, o);
+          let m = 1;
+          let is = 0;
+          for (let q = o + 32; q < o + 96; q += 32) {
+            for (let shift = 0; shift < 8; shift += 2, m <<= 1) {
+              for (let half = 0; half < 32; half += 16) {
+                const dl = f(dAll * q3sc[is++]);
+                for (let l = 0; l < 16; l++) y[yi++] = dl * (((b[q + half + l] >> shift) & 3) - (b[o + half + l] & m ? 0 : 4));
+              }
+            }
+          }
+        }
+        return;
+      case Q4_K:
+        for (let yi = 0; yi < K; o += 144) {
+          const d = H[b[o] | (b[o + 1] << 8)];
+          const min = H[b[o + 2] | (b[o + 3] << 8)];
+          let q = o + 16;
+          for (let is = 0; is < 8; is += 2, q += 32) {
+            const d1 = f(d * scK4(b, o + 4, is)), m1 = f(min * mK4(b, o + 4, is));
+            const d2 = f(d * scK4(b, o + 4, is + 1)), m2 = f(min * mK4(b, o + 4, is + 1));
+            for (let l = 0; l < 32; l++) y[yi++] = f(d1 * (b[q + l] & 0xf)) - m1;
+            for (let l = 0; l < 32; l++) y[yi++] = f(d2 * (b[q + l] >> 4)) - m2;
+          }
+        }
+        return;
+      case Q5_K:
+        for (let yi = 0; yi < K; o += 176) {
+          const d = H[b[o] | (b[o + 1] << 8)];
+          const min = H[b[o + 2] | (b[o + 3] << 8)];
+          const qh = o + 16;
+          let ql = o + 48;
+          let u1 = 1, u2 = 2;
+          for (let is = 0; is < 8; is += 2, ql += 32, u1 <<= 2, u2 <<= 2) {
+            const d1 = f(d * scK4(b, o + 4, is)), m1 = f(min * mK4(b, o + 4, is));
+            const d2 = f(d * scK4(b, o + 4, is + 1)), m2 = f(min * mK4(b, o + 4, is + 1));
+            for (let l = 0; l < 32; l++) y[yi++] = f(d1 * ((b[ql + l] & 0xf) + (b[qh + l] & u1 ? 16 : 0))) - m1;
+            for (let l = 0; l < 32; l++) y[yi++] = f(d2 * ((b[ql + l] >> 4) + (b[qh + l] & u2 ? 16 : 0))) - m2;
+          }
+        }
+        return;
+      case Q6_K:
+        for (let yo = 0; yo < K; o += 210) {
+          const d = H[b[o + 208] | (b[o + 209] << 8)];
+          for (let half = 0; half < 2; half++, yo += 128) {
+            const ql = o + 64 * half;
+            const qh = o + 128 + 32 * half;
+            const sc = o + 192 + 8 * half;
+            for (let l = 0; l < 32; l++) {
+              const is = l >> 4;
+              const h = b[qh + l];
+              y[yo + l] = f(d * i8of(b[sc + is])) * (((b[ql + l] & 0xf) | ((h & 3) << 4)) - 32);
+              y[yo + l + 32] = f(d * i8of(b[sc + is + 2])) * (((b[ql + l + 32] & 0xf) | (((h >> 2) & 3) << 4)) - 32);
+              y[yo + l + 64] = f(d * i8of(b[sc + is + 4])) * (((b[ql + l] >> 4) | (((h >> 4) & 3) << 4)) - 32);
+              y[yo + l + 96] = f(d * i8of(b[sc + is + 6])) * (((b[ql + l + 32] >> 4) | (((h >> 6) & 3) << 4)) - 32);
+            }
+          }
+        }
+        return;
+      default:
+        throw new Error(`row kernels: no decoder for ggml type ${w.type}`);
+    }
+  }
+
+  /** Σ_i a[aOff + i] · x[xOff + i], four products per step */
+  function dotF32(a: Float32Array, aOff: number, x: Float32Array, xOff: number, n: number): number {
+    let s = 0;
+    let i = 0;
+    for (; i + 4 <= n; i += 4) s += a[aOff + i] * x[xOff + i] + a[aOff + i + 1] * x[xOff + i + 1] + a[aOff + i + 2] * x[xOff + i + 2] + a[aOff + i + 3] * x[xOff + i + 3];
+    for (; i < n; i++) s += a[aOff + i] * x[xOff + i];
+    return s;
+  }
+
+  function dotRow(w: WeightView, r: number, x: Float32Array, xo: number, scratch: Float32Array): number {
+    const b = w.u8;
+    const K = w.K;
+    let o = r * w.rowBytes;
+    let s = 0;
+    switch (w.type) {
+      case F32: return dotF32(w.f32!, r * K, x, xo, K);
+      case F16: {
+        const u = w.u16!;
+        const base = r * K;
+        let i = 0;
+        for (; i + 4 <= K; i += 4) s += H[u[base + i]] * x[xo + i] + H[u[base + i + 1]] * x[xo + i + 1] + H[u[base + i + 2]] * x[xo + i + 2] + H[u[base + i + 3]] * x[xo + i + 3];
+        for (; i < K; i++) s += H[u[base + i]] * x[xo + i];
+        return s;
+      }
+      case Q8_0: {
+        const q = w.i8;
+        for (let i = 0; i < K; i += 32, o += 34) {
+          const d = H[b[o] | (b[o + 1] << 8)];
+          const p = o + 2;
+          const xi = xo + i;
+          let a = 0;
+          for (let j = 0; j < 32; j += 4) a += q[p + j] * x[xi + j] + q[p + j + 1] * x[xi + j + 1] + q[p + j + 2] * x[xi + j + 2] + q[p + j + 3] * x[xi + j + 3];
+          s += d * a;
+        }
+        return s;
+      }
+      case Q4_0: {
+        for (let i = 0; i < K; i += 32, o += 18) {
+          const d = H[b[o] | (b[o + 1] << 8)];
+          const xi = xo + i;
+          let a = 0;
+          for (let j = 0; j < 16; j++) {
+            const v = b[o + 2 + j];
+            a += ((v & 0x0f) - 8) * x[xi + j] + ((v >> 4) - 8) * x[xi + j + 16];
+          }
+          s += d * a;
+        }
+        return s;
+      }
+      case Q5_0: {
+        for (let i = 0; i < K; i += 32, o += 22) {
+          const d = H[b[o] | (b[o + 1] << 8)];
+          const qh = (b[o + 2] | (b[o + 3] << 8) | (b[o + 4] << 16) | (b[o + 5] << 24)) >>> 0;
+          const xi = xo + i;
+          let a = 0;
+          for (let j = 0; j < 16; j++) {
+            const v = b[o + 6 + j];
+            a += (((v & 0x0f) | (((qh >>> j) & 1) << 4)) - 16) * x[xi + j] + (((v >> 4) | (((qh >>> (j + 16)) & 1) << 4)) - 16) * x[xi + j + 16];
+          }
+          s += d * a;
+        }
+        return s;
+      }
+      case Q4_K: {
+        // value = d·sc·q - dmin·m per sub-block of 32: Σ v·x = d·sc·Σ q·x - dmin·m·Σ x
+        for (let xi = xo; xi < xo + K; o += 144) {
+          const d = H[b[o] | (b[o + 1] << 8)];
+          const min = H[b[o + 2] | (b[o + 3] << 8)];
+          let q = o + 16;
+          for (let is = 0; is < 8; is += 2, q += 32, xi += 64) {
+            let a1 = 0, a2 = 0, x1 = 0, x2 = 0;
+            for (let l = 0; l < 32; l++) {
+              const v = b[q + l];
+              const xa = x[xi + l];
+              const xb = x[xi + l + 32];
+              a1 += (v & 0xf) * xa;
+              a2 += (v >> 4) * xb;
+              x1 += xa;
+              x2 += xb;
+            }
+            s += d * (scK4(b, o + 4, is) * a1 + scK4(b, o + 4, is + 1) * a2) - min * (mK4(b, o + 4, is) * x1 + mK4(b, o + 4, is + 1) * x2);
+          }
+        }
+        return s;
+      }
+      case Q6_K: {
+        const sc8 = w.i8;
+        for (let xi = xo; xi < xo + K; o += 210) {
+          const d = H[b[o + 208] | (b[o + 209] << 8)];
+          for (let half = 0; half < 2; half++, xi += 128) {
+            const ql = o + 64 * half;
+            const qh = o + 128 + 32 * half;
+            const sc = o + 192 + 8 * half;
+            // 16-value groups: (l < 16, l ≥ 16) × (the four 32-value quarters)
+            for (let g = 0; g < 2; g++) {
+              let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+              for (let l = 16 * g; l < 16 * g + 16; l++) {
+                const h = b[qh + l];
+                const lo = b[ql + l];
+                const hi = b[ql + l + 32];
+                a0 += (((lo & 0xf) | ((h & 3) << 4)) - 32) * x[xi + l];
+                a1 += (((hi & 0xf) | (((h >> 2) & 3) << 4)) - 32) * x[xi + l + 32];
+                a2 += (((lo >> 4) | (((h >> 4) & 3) << 4)) - 32) * x[xi + l + 64];
+                a3 += (((hi >> 4) | (((h >> 6) & 3) << 4)) - 32) * x[xi + l + 96];
+              }
+              s += d * (sc8[sc + g] * a0 + sc8[sc + g + 2] * a1 + sc8[sc + g + 4] * a2 + sc8[sc + g + 6] * a3);
+            }
+          }
+        }
+        return s;
+      }
+      default:
+        // the rarer types: decode the row, then dot
+        decodeRow(w, r, scratch);
+        return dotF32(scratch, 0, x, xo, K);
+    }
+  }
+
+  function runRows(w: WeightView, j: RowJob, X: Float32Array, Y: Float32Array, scratch: Float32Array): void {
+    const K = w.K;
+    for (let o = j.r0; o < j.r1; o++) {
+      const xo = j.xBase + ((o / j.groupRows) | 0) * j.xGroup;
+      if (j.T === 1) {
+        Y[j.yBase + o] = dotRow(w, j.rowOffset + o, X, xo, scratch);
+      } else {
+        decodeRow(w, j.rowOffset + o, scratch);
+        for (let t = 0; t < j.T; t++) Y[j.yBase + t * j.yTok + o] = dotF32(scratch, 0, X, xo + t * j.xTok, K);
+      }
+    }
+  }
+
+  return { types: Object.keys(LAYOUT).map(Number), rowBytes, view, decodeRow, dotRow, runRows };
+}
