@@ -72,6 +72,8 @@ export class CpuModel implements RuntimeModel {
     private readonly reference: ReferenceModel,
     readonly capacity: number,
     private readonly weights: QuantWeights,
+    /** why the thread pool did not start, when threads > 1 was asked and shared memory exists */
+    readonly poolError?: string,
   ) {}
 
   static async load(file: GgufFile, o: CpuLoadOptions = {}): Promise<CpuModel> {
@@ -119,8 +121,16 @@ export class CpuModel implements RuntimeModel {
     }
     const scratch = new Float32Array(alloc(F * 4));
     const weights = new QuantWeights(kernels, infos.map((t) => t.name), views, scratch);
-    if (shared) weights.attachPool(await RowPool.create(kernels, threads, views, scratch));
-    return new CpuModel(config, new ReferenceModel(config, weights), capacity, weights);
+    let poolError: string | undefined;
+    if (shared) {
+      try {
+        weights.attachPool(await RowPool.create(kernels, threads, views, scratch));
+      } catch (e) {
+        // workers refused (a browser's CSP, a sandbox): the same results on the calling thread alone
+        poolError = e instanceof Error ? e.message : String(e);
+      }
+    }
+    return new CpuModel(config, new ReferenceModel(config, weights), capacity, weights, poolError);
   }
 
   /** threads that split each matmul (1: the calling thread alone) */

@@ -106,4 +106,24 @@ describe('row kernels', () => {
       }
     }
   });
+  it("a row's value does not depend on its neighbours: Q8_0 row pairs = dotRow, a token's dot = the same in chunks of 5 and 6", () => {
+    const K = 96, rows = 9;
+    const { bytes } = weight(GgmlType.Q8_0, K, rows, 21);
+    const v = k.view(GgmlType.Q8_0, K, rows, bytes);
+    const rx = rng(2);
+    const x = Float32Array.from({ length: 6 * K }, () => rx());
+    const scratch = new Float32Array(K);
+    const run = (T: number, r0: number, r1: number) => {
+      const F = new Float32Array(6 * K + T * rows);
+      F.set(x);
+      k.runRows(v, { r0, r1, rowOffset: 0, T, xBase: 0, xTok: K, groupRows: rows, xGroup: 0, yBase: 6 * K, yTok: rows }, F, F, scratch);
+      return F.subarray(6 * K);
+    };
+    // shares starting at odd and even rows pair different neighbours
+    const a = run(1, 0, rows), b = run(1, 1, rows);
+    for (let r = 0; r < rows; r++) expect(a[r]).toBe(k.dotRow(v, r, x, 0, scratch));
+    for (let r = 1; r < rows; r++) expect(b[r]).toBe(a[r]);
+    const c5 = run(5, 0, rows), c6 = run(6, 0, rows);
+    expect(Array.from(c6.subarray(0, 5 * rows))).toEqual(Array.from(c5));
+  });
 });

@@ -385,15 +385,72 @@ export function makeRowKernels(): RowKernels {
     }
   }
 
+  /** Q8_0, two rows sharing the x loads; each row's sum in exactly dotRow's order (so pairing never changes a value). */
+  function dotQ8_0Pair(w: WeightView, r: number, x: Float32Array, xo: number, Y: Float32Array, yo: number): void {
+    const b = w.u8;
+    const q = w.i8;
+    const K = w.K;
+    let o = r * w.rowBytes;
+    let o2 = o + w.rowBytes;
+    let s = 0, s2 = 0;
+    for (let i = 0; i < K; i += 32, o += 34, o2 += 34) {
+      const d = H[b[o] | (b[o + 1] << 8)];
+      const d2 = H[b[o2] | (b[o2 + 1] << 8)];
+      const p = o + 2, p2 = o2 + 2;
+      const xi = xo + i;
+      let a = 0, a2 = 0;
+      for (let j = 0; j < 32; j += 4) {
+        const x0 = x[xi + j], x1 = x[xi + j + 1], x2 = x[xi + j + 2], x3 = x[xi + j + 3];
+        a += q[p + j] * x0 + q[p + j + 1] * x1 + q[p + j + 2] * x2 + q[p + j + 3] * x3;
+        a2 += q[p2 + j] * x0 + q[p2 + j + 1] * x1 + q[p2 + j + 2] * x2 + q[p2 + j + 3] * x3;
+      }
+      s += d * a;
+      s2 += d2 * a2;
+    }
+    Y[yo] = s;
+    Y[yo + 1] = s2;
+  }
+
   function runRows(w: WeightView, j: RowJob, X: Float32Array, Y: Float32Array, scratch: Float32Array): void {
     const K = w.K;
+    const T = j.T;
     for (let o = j.r0; o < j.r1; o++) {
       const xo = j.xBase + ((o / j.groupRows) | 0) * j.xGroup;
-      if (j.T === 1) {
-        Y[j.yBase + o] = dotRow(w, j.rowOffset + o, X, xo, scratch);
-      } else {
-        decodeRow(w, j.rowOffset + o, scratch);
-        for (let t = 0; t < j.T; t++) Y[j.yBase + t * j.yTok + o] = dotF32(scratch, 0, X, xo + t * j.xTok, K);
+      if (T === 1) {
+        // two rows at once where both read the same input
+        if (w.type === Q8_0 && o + 1 < j.r1 && ((o + 1) / j.groupRows | 0) === ((o / j.groupRows) | 0)) {
+          dotQ8_0Pair(w, j.rowOffset + o, X, xo, Y, j.yBase + o);
+          o++;
+        } else {
+          Y[j.yBase + o] = dotRow(w, j.rowOffset + o, X, xo, scratch);
+        }
+        continue;
+      }
+      // a chunk: decode the row once, then dot it with every token's input, four tokens per pass
+      // (each token's sum runs i = 0..K-1 in order whether it is in a group of four or not)
+      decodeRow(w, j.rowOffset + o, scratch);
+      let t = 0;
+      for (; t + 4 <= T; t += 4) {
+        const b0 = xo + t * j.xTok, b1 = b0 + j.xTok, b2 = b1 + j.xTok, b3 = b2 + j.xTok;
+        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (let i = 0; i < K; i++) {
+          const v = scratch[i];
+          s0 += v * X[b0 + i];
+          s1 += v * X[b1 + i];
+          s2 += v * X[b2 + i];
+          s3 += v * X[b3 + i];
+        }
+        const yo = j.yBase + t * j.yTok + o;
+        Y[yo] = s0;
+        Y[yo + j.yTok] = s1;
+        Y[yo + 2 * j.yTok] = s2;
+        Y[yo + 3 * j.yTok] = s3;
+      }
+      for (; t < T; t++) {
+        const b0 = xo + t * j.xTok;
+        let s0 = 0;
+        for (let i = 0; i < K; i++) s0 += scratch[i] * X[b0 + i];
+        Y[j.yBase + t * j.yTok + o] = s0;
       }
     }
   }
