@@ -411,6 +411,55 @@ export function makeRowKernels(): RowKernels {
     Y[yo + 1] = s2;
   }
 
+  let second = new Float32Array(0);
+  /** Rows o and o+1 of a chunk (same input): both decoded once, each dotted with every token, 2 rows × 4 tokens per pass. */
+  function chunkPair(w: WeightView, j: RowJob, o: number, xo: number, X: Float32Array, Y: Float32Array, ra: Float32Array): void {
+    const K = w.K;
+    const T = j.T;
+    if (second.length < K) second = new Float32Array(K);
+    const rb = second;
+    decodeRow(w, j.rowOffset + o, ra);
+    decodeRow(w, j.rowOffset + o + 1, rb);
+    let t = 0;
+    for (; t + 4 <= T; t += 4) {
+      const b0 = xo + t * j.xTok, b1 = b0 + j.xTok, b2 = b1 + j.xTok, b3 = b2 + j.xTok;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, u0 = 0, u1 = 0, u2 = 0, u3 = 0;
+      for (let i = 0; i < K; i++) {
+        const va = ra[i], vb = rb[i];
+        const x0 = X[b0 + i], x1 = X[b1 + i], x2 = X[b2 + i], x3 = X[b3 + i];
+        s0 += va * x0;
+        s1 += va * x1;
+        s2 += va * x2;
+        s3 += va * x3;
+        u0 += vb * x0;
+        u1 += vb * x1;
+        u2 += vb * x2;
+        u3 += vb * x3;
+      }
+      const yo = j.yBase + t * j.yTok + o;
+      Y[yo] = s0;
+      Y[yo + 1] = u0;
+      Y[yo + j.yTok] = s1;
+      Y[yo + j.yTok + 1] = u1;
+      Y[yo + 2 * j.yTok] = s2;
+      Y[yo + 2 * j.yTok + 1] = u2;
+      Y[yo + 3 * j.yTok] = s3;
+      Y[yo + 3 * j.yTok + 1] = u3;
+    }
+    for (; t < T; t++) {
+      const b0 = xo + t * j.xTok;
+      let s0 = 0, u0 = 0;
+      for (let i = 0; i < K; i++) {
+        const x0 = X[b0 + i];
+        s0 += ra[i] * x0;
+        u0 += rb[i] * x0;
+      }
+      const yo = j.yBase + t * j.yTok + o;
+      Y[yo] = s0;
+      Y[yo + 1] = u0;
+    }
+  }
+
   function runRows(w: WeightView, j: RowJob, X: Float32Array, Y: Float32Array, scratch: Float32Array): void {
     const K = w.K;
     const T = j.T;
@@ -427,7 +476,12 @@ export function makeRowKernels(): RowKernels {
         continue;
       }
       // a chunk: decode the row once, then dot it with every token's input, four tokens per pass
-      // (each token's sum runs i = 0..K-1 in order whether it is in a group of four or not)
+      // (each token's sum runs i = 0..K-1 in order whatever the grouping of rows and tokens)
+      if (o + 1 < j.r1 && ((o + 1) / j.groupRows | 0) === ((o / j.groupRows) | 0)) {
+        chunkPair(w, j, o, xo, X, Y, scratch);
+        o++;
+        continue;
+      }
       decodeRow(w, j.rowOffset + o, scratch);
       let t = 0;
       for (; t + 4 <= T; t += 4) {
