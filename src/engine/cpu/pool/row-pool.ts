@@ -24,10 +24,15 @@ interface AnyWorker {
   terminate(): unknown;
 }
 
-/** True where threads can share memory: SharedArrayBuffer exists (a browser page must be cross-origin isolated). */
+/**
+ * True where a pool can run here: SharedArrayBuffer exists (a browser page must be cross-origin
+ * isolated) and this thread may block in Atomics.wait (Node, a Worker; not a page's main thread,
+ * where `createEngine({ backend: 'cpu' })` of the browser entry runs: that stays single-threaded).
+ */
 export function canShareMemory(): boolean {
   if (typeof SharedArrayBuffer === 'undefined' || typeof Atomics === 'undefined') return false;
-  const g = globalThis as { crossOriginIsolated?: boolean };
+  const g = globalThis as { crossOriginIsolated?: boolean; document?: unknown };
+  if (g.document !== undefined) return false;
   return g.crossOriginIsolated !== false;
 }
 
