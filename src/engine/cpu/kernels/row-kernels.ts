@@ -330,28 +330,8 @@ export function makeRowKernels(): RowKernels {
         }
         return s;
       }
-      case Q4_K: {
-        // value = d·sc·q - dmin·m per sub-block of 32: Σ v·x = d·sc·Σ q·x - dmin·m·Σ x
-        for (let xi = xo; xi < xo + K; o += 144) {
-          const d = H[b[o] | (b[o + 1] << 8)];
-          const min = H[b[o + 2] | (b[o + 3] << 8)];
-          let q = o + 16;
-          for (let is = 0; is < 8; is += 2, q += 32, xi += 64) {
-            let a1 = 0, a2 = 0, x1 = 0, x2 = 0;
-            for (let l = 0; l < 32; l++) {
-              const v = b[q + l];
-              const xa = x[xi + l];
-              const xb = x[xi + l + 32];
-              a1 += (v & 0xf) * xa;
-              a2 += (v >> 4) * xb;
-              x1 += xa;
-              x2 += xb;
-            }
-            s += d * (scK4(b, o + 4, is) * a1 + scK4(b, o + 4, is + 1) * a2) - min * (mK4(b, o + 4, is) * x1 + mK4(b, o + 4, is + 1) * x2);
-          }
-        }
-        return s;
-      }
+      case Q4_K:
+        return dotQ4K(w, r, x, xo, sums32(x, xo, K));
       case Q6_K: {
         const sc8 = w.i8;
         for (let xi = xo; xi < xo + K; o += 210) {
@@ -383,6 +363,41 @@ export function makeRowKernels(): RowKernels {
         decodeRow(w, r, scratch);
         return dotF32(scratch, 0, x, xo, K);
     }
+  }
+
+  // Σ x over each 32-value sub-block of the input: the K-quants' min term (dmin·m·Σx) is the same for every row
+  let xsum = new Float64Array(0);
+  function sums32(x: Float32Array, xo: number, K: number): Float64Array {
+    if (xsum.length < K >> 5) xsum = new Float64Array(K >> 5);
+    for (let bi = 0, i = xo; bi < K >> 5; bi++, i += 32) {
+      let a = 0;
+      for (let l = 0; l < 32; l += 4) a += x[i + l] + x[i + l + 1] + x[i + l + 2] + x[i + l + 3];
+      xsum[bi] = a;
+    }
+    return xsum;
+  }
+
+  /** Q4_K: value = d·sc·q - dmin·m per sub-block of 32, so Σ v·x = d·sc·Σ q·x - dmin·m·Σ x (xs: sums32 of x) */
+  function dotQ4K(w: WeightView, r: number, x: Float32Array, xo: number, xs: Float64Array): number {
+    const b = w.u8;
+    const K = w.K;
+    let o = r * w.rowBytes;
+    let s = 0;
+    for (let xi = xo, bi = 0; xi < xo + K; o += 144) {
+      const d = H[b[o] | (b[o + 1] << 8)];
+      const min = H[b[o + 2] | (b[o + 3] << 8)];
+      let q = o + 16;
+      for (let is = 0; is < 8; is += 2, q += 32, xi += 64, bi += 2) {
+        let a1 = 0, a2 = 0;
+        for (let l = 0; l < 32; l += 4) {
+          const v0 = b[q + l], v1 = b[q + l + 1], v2 = b[q + l + 2], v3 = b[q + l + 3];
+          a1 += (v0 & 0xf) * x[xi + l] + (v1 & 0xf) * x[xi + l + 1] + (v2 & 0xf) * x[xi + l + 2] + (v3 & 0xf) * x[xi + l + 3];
+          a2 += (v0 >> 4) * x[xi + l + 32] + (v1 >> 4) * x[xi + l + 33] + (v2 >> 4) * x[xi + l + 34] + (v3 >> 4) * x[xi + l + 35];
+        }
+        s += d * (scK4(b, o + 4, is) * a1 + scK4(b, o + 4, is + 1) * a2) - min * (mK4(b, o + 4, is) * xs[bi] + mK4(b, o + 4, is + 1) * xs[bi + 1]);
+      }
+    }
+    return s;
   }
 
   /** Q8_0, two rows sharing the x loads; each row's sum in exactly dotRow's order (so pairing never changes a value). */
@@ -466,6 +481,12 @@ export function makeRowKernels(): RowKernels {
     for (let o = j.r0; o < j.r1; o++) {
       const xo = j.xBase + ((o / j.groupRows) | 0) * j.xGroup;
       if (T === 1) {
+        if (w.type === Q4_K) {
+          // the input's sub-block sums once per group (= per job without groups), not per row
+          if (o === j.r0 || xo !== j.xBase + (((o - 1) / j.groupRows) | 0) * j.xGroup) sums32(X, xo, K);
+          Y[j.yBase + o] = dotQ4K(w, j.rowOffset + o, X, xo, xsum);
+          continue;
+        }
         // two rows at once where both read the same input
         if (w.type === Q8_0 && o + 1 < j.r1 && ((o + 1) / j.groupRows | 0) === ((o / j.groupRows) | 0)) {
           dotQ8_0Pair(w, j.rowOffset + o, X, xo, Y, j.yBase + o);
