@@ -78,6 +78,7 @@ export class QuantWeights implements ReferenceWeights {
 
   matmul(name: string, xs: readonly Float32Array[], inDim: number, outDim: number, o: ChunkOptions): Float32Array[] {
     const { id, v } = this.view(name);
+    if (xs.length === 0) return [];
     if (inDim !== v.K || o.rowOffset < 0 || o.rowOffset + outDim > v.rows || o.groupRows <= 0) {
       throw new SparseScopeError('wrong-shape', `matmul over "${name}" (${typeName(v.type)}, ${v.K} × ${v.rows}): rows ${o.rowOffset}..${o.rowOffset + outDim} of ${inDim} inputs do not fit`);
     }
