@@ -9,7 +9,7 @@
  * on which thread computed it.
  *
  * Two paths per row:
- *   T = 1 (decode): a fused dot per type (Q8_0, Q4_K, Q6_K, Q5_0, F16, F32, …): Σ_block d·Σ q·x, the
+ *   T = 1 (decode): a fused dot per type (Q8_0, Q4_K, Q5_K, Q6_K, Q5_0, Q4_0, F16, F32): Σ_block d·Σ q·x, the
  *         block scale hoisted out of the inner loop (differs from dequantize-then-dot by f32 rounding);
  *   T > 1 (prefill chunk): the row is decoded ONCE into a K-float scratch (bit-exact with the GGUF
  *         codecs, src/gguf/codecs) and dotted with each of the T token inputs, so each weight row is
@@ -373,6 +373,8 @@ export function makeRowKernels(): RowKernels {
       }
       case Q4_K:
         return dotQ4K(w, r, x, xo, sums32(x, xo, K));
+      case Q5_K:
+        return dotQ5K(w, r, x, xo, sums32(x, xo, K));
       case Q6_K: {
         const sc8 = w.i8;
         for (let xi = xo; xi < xo + K; o += 210) {
@@ -434,6 +436,31 @@ export function makeRowKernels(): RowKernels {
           const v0 = b[q + l], v1 = b[q + l + 1], v2 = b[q + l + 2], v3 = b[q + l + 3];
           a1 += (v0 & 0xf) * x[xi + l] + (v1 & 0xf) * x[xi + l + 1] + (v2 & 0xf) * x[xi + l + 2] + (v3 & 0xf) * x[xi + l + 3];
           a2 += (v0 >> 4) * x[xi + l + 32] + (v1 >> 4) * x[xi + l + 33] + (v2 >> 4) * x[xi + l + 34] + (v3 >> 4) * x[xi + l + 35];
+        }
+        s += d * (scK4(b, o + 4, is) * a1 + scK4(b, o + 4, is + 1) * a2) - min * (mK4(b, o + 4, is) * xs[bi] + mK4(b, o + 4, is + 1) * xs[bi + 1]);
+      }
+    }
+    return s;
+  }
+
+  /** Q5_K: as Q4_K with a fifth bit per value from qh (bit `is` / `is + 1` of qh[l] for the two sub-blocks) */
+  function dotQ5K(w: WeightView, r: number, x: Float32Array, xo: number, xs: Float64Array): number {
+    const b = w.u8;
+    const K = w.K;
+    let o = r * w.rowBytes;
+    let s = 0;
+    for (let xi = xo, bi = 0; xi < xo + K; o += 176) {
+      const d = H[b[o] | (b[o + 1] << 8)];
+      const min = H[b[o + 2] | (b[o + 3] << 8)];
+      const qh = o + 16;
+      let ql = o + 48;
+      for (let is = 0; is < 8; is += 2, ql += 32, xi += 64, bi += 2) {
+        let a1 = 0, a2 = 0;
+        for (let l = 0; l < 32; l++) {
+          const v = b[ql + l];
+          const h = b[qh + l];
+          a1 += ((v & 0xf) + (((h >> is) & 1) << 4)) * x[xi + l];
+          a2 += ((v >> 4) + (((h >> (is + 1)) & 1) << 4)) * x[xi + l + 32];
         }
         s += d * (scK4(b, o + 4, is) * a1 + scK4(b, o + 4, is + 1) * a2) - min * (mK4(b, o + 4, is) * xs[bi] + mK4(b, o + 4, is + 1) * xs[bi + 1]);
       }
@@ -522,10 +549,10 @@ export function makeRowKernels(): RowKernels {
     for (let o = j.r0; o < j.r1; o++) {
       const xo = j.xBase + ((o / j.groupRows) | 0) * j.xGroup;
       if (T === 1) {
-        if (w.type === Q4_K) {
+        if (w.type === Q4_K || w.type === Q5_K) {
           // the input's sub-block sums once per group (= per job without groups), not per row
           if (o === j.r0 || xo !== j.xBase + (((o - 1) / j.groupRows) | 0) * j.xGroup) sums32(X, xo, K);
-          Y[j.yBase + o] = dotQ4K(w, j.rowOffset + o, X, xo, xsum);
+          Y[j.yBase + o] = w.type === Q4_K ? dotQ4K(w, j.rowOffset + o, X, xo, xsum) : dotQ5K(w, j.rowOffset + o, X, xo, xsum);
           continue;
         }
         // two rows at once where both read the same input
