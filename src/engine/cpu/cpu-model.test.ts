@@ -13,7 +13,7 @@ import { openGguf, type GgufFile } from '../../gguf/reader.ts';
 import { ReferenceModel } from '../../model/reference/forward.ts';
 import { loadReferenceModelData } from '../../model/reference/weights.ts';
 import { writeFixture, type FixtureOptions } from '../../tools/fixture/fixture.ts';
-import { CpuModel } from './cpu-model.ts';
+import { CpuModel, PREFILL_CHUNK } from './cpu-model.ts';
 
 const BUNDLED = join(import.meta.dirname, '../../../public/models/sparsescope-kjv-5m-q8_0.gguf');
 const dir = mkdtempSync(join(tmpdir(), 'cpu-model-'));
@@ -95,6 +95,21 @@ describe('CpuModel', () => {
       await check(path, tokens(12, fx.config.vocab - 2));
     });
   }
+
+  it('a feed longer than one prefill chunk: the last logits (and every position with allLogits) = the f32 reference', async () => {
+    const f = await file(BUNDLED);
+    const { config, weights } = await loadReferenceModelData(f);
+    const ids = tokens(PREFILL_CHUNK + 9, 4000);
+    const ref = new ReferenceModel(config, weights).forward(ids).logits;
+    const m = await CpuModel.load(f, { threads: 2, contextSize: 2 * PREFILL_CHUNK });
+    models.push(m);
+    const last = (await m.session().feed(ids)).logits;
+    expect(last).toHaveLength(1);
+    expect(maxRelDiff(last[0], ref[ref.length - 1])).toBeLessThan(1e-4);
+    const all = (await m.session().feed(ids, { allLogits: true })).logits;
+    expect(all).toHaveLength(ids.length);
+    all.forEach((l, i) => expect(maxRelDiff(l, ref[i])).toBeLessThan(1e-4));
+  });
 
   it('refuses a model whose bytes exceed the memory limit, before reading weights', async () => {
     const f = await file(BUNDLED);

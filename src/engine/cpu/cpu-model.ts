@@ -193,7 +193,8 @@ export class CpuSession implements RuntimeSession {
     const logits: Float32Array[] = [];
     const trace: TokenTrace[] = [];
     for (let i = 0; i < tokens.length; i += PREFILL_CHUNK) {
-      const r = this.ref.steps(tokens.slice(i, i + PREFILL_CHUNK), { lastLogitsOnly: !allLogits });
+      const lastChunk = i + PREFILL_CHUNK >= tokens.length;
+      const r = this.ref.steps(tokens.slice(i, i + PREFILL_CHUNK), { logits: allLogits ? 'all' : lastChunk ? 'last' : 'none' });
       logits.push(...r.logits);
       if (r.trace) trace.push(...r.trace);
       // The forward is synchronous: give the event loop a turn per chunk, so a server keeps accepting

@@ -106,9 +106,10 @@ export class ReferenceSession {
    * Feed a chunk of tokens at the next positions, layer by layer: every linear runs once over the
    * whole chunk (linearChunk: a backend reads each weight row once for all T tokens), attention runs
    * per token, causally, over the caches. Per token the same operations as T single steps.
-   * Returns the logits after every token, or only after the last with `lastLogitsOnly`.
+   * Returns the logits after every token ('all', the default), after the last only ('last'), or none
+   * ('none': a prompt chunk whose logits nobody reads skips the vocab-wide output matmul).
    */
-  steps(tokens: readonly number[], o: { lastLogitsOnly?: boolean } = {}): { logits: Float32Array[]; trace?: TokenTrace[] } {
+  steps(tokens: readonly number[], o: { logits?: 'all' | 'last' | 'none' } = {}): { logits: Float32Array[]; trace?: TokenTrace[] } {
     const c = this.model.config;
     const w = this.model.weights;
     const E = c.embd;
@@ -154,9 +155,10 @@ export class ReferenceSession {
     }
 
     // logits = output · RMSNorm(h) · output_norm               [T or 1][V]
-    const last = o.lastLogitsOnly ? h.slice(-1) : h;
+    const which = o.logits ?? 'all';
+    const last = which === 'all' ? h : which === 'last' ? h.slice(-1) : [];
     const hn = last.map((ht) => rmsNorm(ht, w.get('output_norm.weight'), c.rmsEps));
-    const logits = linearChunk(w, c.tiedOutput ? 'token_embd.weight' : 'output.weight', hn, E, c.vocab);
+    const logits = hn.length ? linearChunk(w, c.tiedOutput ? 'token_embd.weight' : 'output.weight', hn, E, c.vocab) : [];
     this.pos += tokens.length;
     return traces ? { logits, trace: traces } : { logits };
   }
