@@ -5,11 +5,12 @@
  * indexer; legacy attention): logits within 1e-4 of the largest; 1 and 3 threads bitwise identical;
  * a chunked prefill equal to token-by-token feeding within tolerance.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openGguf, type GgufFile } from '../../gguf/reader.ts';
+import { GgmlType } from '../../gguf/types.ts';
 import { ReferenceModel } from '../../model/reference/forward.ts';
 import { loadReferenceModelData } from '../../model/reference/weights.ts';
 import { writeFixture, type FixtureOptions } from '../../tools/fixture/fixture.ts';
@@ -109,6 +110,17 @@ describe('CpuModel', () => {
     const all = (await m.session().feed(ids, { allLogits: true })).logits;
     expect(all).toHaveLength(ids.length);
     all.forEach((l, i) => expect(maxRelDiff(l, ref[i])).toBeLessThan(1e-4));
+  });
+
+  it('refuses a weight with a non-finite block scale, naming the tensor and block', async () => {
+    const f = await file(BUNDLED);
+    const t = f.tensors.find((x) => x.type === GgmlType.Q8_0 && x.name.startsWith('blk.1.'))!;
+    const bytes = readFileSync(BUNDLED);
+    const block = 3;
+    bytes.writeUInt16LE(0x7c00, t.offset + block * 34); // d = +inf
+    const path = join(dir, 'inf-scale.gguf');
+    writeFileSync(path, bytes);
+    await expect(CpuModel.load(await file(path), { threads: 1 })).rejects.toMatchObject({ code: 'non-finite', message: expect.stringContaining(t.name) });
   });
 
   it('refuses a model whose bytes exceed the memory limit, before reading weights', async () => {

@@ -8,7 +8,7 @@
  */
 import type { GgufFile } from '../../gguf/reader.ts';
 import { assertFiniteTensor } from '../../gguf/codecs/finite.ts';
-import { typeName } from '../../gguf/types.ts';
+import { blockLayout, typeName } from '../../gguf/types.ts';
 import { readModelConfig, type ModelConfig } from '../../model/config.ts';
 import { checkTensors } from '../../model/weights-spec.ts';
 import { ReferenceModel, type ReferenceSession, type TokenTrace } from '../../model/reference/forward.ts';
@@ -38,6 +38,7 @@ export interface CpuLoadOptions {
 /** Tokens per prefill chunk: the forward's activations for a chunk stay small, and a feed yields between chunks. */
 export const PREFILL_CHUNK = 64;
 export const MAX_DEFAULT_THREADS = 8;
+const READ_SLICE = 64 * 2 ** 20;
 const GB = 1e9;
 
 export async function defaultThreads(): Promise<number> {
@@ -103,21 +104,34 @@ export class CpuModel implements RuntimeModel {
     const threads = o.threads ?? (await defaultThreads());
     if (!Number.isInteger(threads) || threads < 1) throw new SparseScopeError('bad-argument', `threads must be an integer ≥ 1, got ${threads}`);
     const shared = threads > 1 && canShareMemory();
-    const alloc = (bytes: number) => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+    const alloc = (bytes: number) => {
+      try {
+        return shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+      } catch (e) {
+        throw new SparseScopeError('out-of-memory', `the CPU backend could not allocate ${(bytes / GB).toFixed(2)} GB (${e instanceof Error ? e.message : String(e)})`);
+      }
+    };
     const views: WeightView[] = [];
     let loadedBytes = 0;
     for (const t of infos) {
-      if (o.signal?.aborted) throw new SparseScopeError('aborted', 'the model load was cancelled');
-      const src = await file.readBytes(t);
-      // One NaN in a weight would poison every logit: refuse the file, as the GPU upload does.
-      assertFiniteTensor(t.name, t.type, src);
       // an own (aligned, possibly shared) copy: the kernels view F16/F32 rows as Uint16/Float32 arrays
       const bytes = new Uint8Array(alloc(t.byteLength));
-      bytes.set(src);
       const K = t.shape.length > 0 ? t.shape[0] : 1;
-      views.push(kernels.view(t.type, K, t.shape.slice(1).reduce((x, y) => x * y, 1), bytes));
-      loadedBytes += t.byteLength;
-      o.onProgress?.({ loadedBytes, totalBytes, tensor: t.name });
+      const rows = t.shape.slice(1).reduce((x, y) => x * y, 1);
+      const rb = kernels.rowBytes(t.type, K);
+      // read in slices of whole rows (≤ READ_SLICE bytes): no second copy of a GB tensor in flight
+      const per = Math.max(1, Math.floor(READ_SLICE / rb));
+      for (let r0 = 0; r0 < rows; r0 += per) {
+        if (o.signal?.aborted) throw new SparseScopeError('aborted', 'the model load was cancelled');
+        const n = Math.min(per, rows - r0);
+        const src = await file.readBytes(t, r0 * rb, n * rb);
+        // One NaN in a weight would poison every logit: refuse the file, as the GPU upload does.
+        assertFiniteTensor(t.name, t.type, src, (r0 * K) / blockLayout(t.type).blockSize);
+        bytes.set(src, r0 * rb);
+        loadedBytes += n * rb;
+        o.onProgress?.({ loadedBytes, totalBytes, tensor: t.name });
+      }
+      views.push(kernels.view(t.type, K, rows, bytes));
     }
     const scratch = new Float32Array(alloc(F * 4));
     const weights = new QuantWeights(kernels, infos.map((t) => t.name), views, scratch);
