@@ -28,12 +28,14 @@ export interface Backend {
   close(): void;
 }
 
-export async function createBackend(kind: BackendKind, file: GgufFile, contextSize?: number): Promise<Backend> {
+/** `threads`: the CPU backend's matmul threads (default: the machine's cores, capped); ignored by webgpu. */
+export async function createBackend(kind: BackendKind, file: GgufFile, contextSize?: number, o: { threads?: number } = {}): Promise<Backend> {
   switch (kind) {
     case 'cpu': {
-      // The CPU twin of WebGpuModel (src/engine/cpu): the reference forward behind the same session surface.
+      // The CPU twin of WebGpuModel (src/engine/cpu): the reference forward over the file's quantized
+      // blocks, matmuls split over `threads`, behind the same session surface.
       const { CpuModel } = await import('../engine/cpu/cpu-model.ts');
-      const model = await CpuModel.load(file, { contextSize });
+      const model = await CpuModel.load(file, { contextSize, threads: o.threads });
       return {
         kind,
         config: model.config,

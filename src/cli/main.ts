@@ -3,10 +3,10 @@
  *   inspect  <gguf> [--context N] [--binding-limit B] [--max-buffer B] [--gpu-memory B]
  *            → {"arch","config","fileBytes","parts"?,"memory","tensors":[{name,type,shape}]} (memory: src/model/memory-plan.ts)
  *   tokenize <gguf> <text>                            → [ids]
- *   logits   <gguf> --tokens 1,2,3 [--backend cpu|webgpu] [--index-top-k N]   → {"logits":[[...],...]}
+ *   logits   <gguf> --tokens 1,2,3 [--backend cpu|webgpu] [--threads N] [--index-top-k N]   → {"logits":[[...],...]}
  *   generate <gguf> --prompt <text> [--max-tokens N] [--temperature T] [--seed S] [--top-k K] [--top-p P]
- *            [--min-p P] [--repeat-penalty R] [--backend ...] [--index-top-k N] [--json]
- *   trace    <gguf> --prompt <text> [--index-top-k N]  → {"tokens":[...],"trace":[...]}
+ *            [--min-p P] [--repeat-penalty R] [--backend ...] [--threads N] [--index-top-k N] [--json]
+ *   trace    <gguf> --prompt <text> [--threads N] [--index-top-k N]  → {"tokens":[...],"trace":[...]}
  *   chat-prompt <gguf> --messages '[{"role":"user","content":"Hi"}]' [--thinking]   → the rendered prompt
  *            (stdout), which template or family format rendered it (stderr); a template that fails or
  *            runs past its bounds is a typed 'template' error with a non-zero exit
@@ -27,9 +27,9 @@ import type { TokenTrace } from '../model/reference/forward.ts';
 const USAGE = `usage: npm run --silent cli -- <command>
   inspect  <gguf> [--context N] [--binding-limit BYTES] [--max-buffer BYTES] [--gpu-memory BYTES]
   tokenize <gguf> <text>
-  logits   <gguf> --tokens 1,2,3 [--backend cpu|webgpu] [--index-top-k N]
-  generate <gguf> --prompt <text> [--max-tokens N] [--temperature T] [--seed S] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--backend cpu|webgpu] [--index-top-k N] [--json]
-  trace    <gguf> --prompt <text> [--index-top-k N]
+  logits   <gguf> --tokens 1,2,3 [--backend cpu|webgpu] [--threads N] [--index-top-k N]
+  generate <gguf> --prompt <text> [--max-tokens N] [--temperature T] [--seed S] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--backend cpu|webgpu] [--threads N] [--index-top-k N] [--json]
+  trace    <gguf> --prompt <text> [--threads N] [--index-top-k N]
   chat-prompt <gguf> --messages '<json: [{"role", "content"}]>' [--thinking]`;
 
 interface Args {
@@ -76,6 +76,11 @@ function backendKind(a: Args): BackendKind {
   const b = str(a, 'backend') ?? 'cpu';
   if (!(BACKENDS as readonly string[]).includes(b)) throw new SparseScopeError('bad-argument', `--backend ${b}: supported: ${BACKENDS.join(', ')}`);
   return b as BackendKind;
+}
+
+/** --threads N: the CPU backend's matmul threads (default: the machine's cores, capped at 8). */
+function backendOptions(a: Args): { threads?: number } {
+  return { threads: num(a, 'threads', { integer: true, min: 1 }) };
 }
 
 function needGguf(a: Args): string {
@@ -177,7 +182,7 @@ async function run(argv: string[]): Promise<void> {
           if (s.trim() === '' || !Number.isInteger(n) || n < 0) throw new SparseScopeError('bad-argument', `--tokens: "${s}" is not a token id`);
           return n;
         });
-        const backend = await createBackend(backendKind(a), f, tokens.length);
+        const backend = await createBackend(backendKind(a), f, tokens.length, backendOptions(a));
         try {
           const s = backend.session({ indexTopK: num(a, 'index-top-k', { integer: true, min: 0 }) });
           const { logits } = await s.feed(tokens, { allLogits: true });
@@ -195,7 +200,7 @@ async function run(argv: string[]): Promise<void> {
         const tok = tokenizerOf(f);
         const maxTokens = num(a, 'max-tokens', { integer: true, min: 0 }) ?? 64;
         const ids = promptIds(tok, prompt);
-        const backend = await createBackend(backendKind(a), f, ids.length + maxTokens);
+        const backend = await createBackend(backendKind(a), f, ids.length + maxTokens, backendOptions(a));
         try {
         const sampler = createReferenceSampler({
           temperature: num(a, 'temperature', { min: 0 }) ?? 0.8,
@@ -234,7 +239,7 @@ async function run(argv: string[]): Promise<void> {
         if (prompt === undefined) throw new SparseScopeError('bad-argument', 'trace needs --prompt <text>');
         const tok = tokenizerOf(f);
         const ids = promptIds(tok, prompt);
-        const backend = await createBackend(backendKind(a), f, ids.length);
+        const backend = await createBackend(backendKind(a), f, ids.length, backendOptions(a));
         let trace: TokenTrace[];
         try {
           trace = (await backend.session({ indexTopK: num(a, 'index-top-k', { integer: true, min: 0 }), trace: true }).feed(ids)).trace!;

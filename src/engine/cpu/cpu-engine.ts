@@ -1,6 +1,6 @@
 /**
- * `EngineApi` on the CPU: the same ModelRuntime as InProcessEngine, over CpuModel (the reference forward)
- * instead of the GPU. No device: init reports a CPU "adapter", and the Speed view's profile is not
+ * `EngineApi` on the CPU: the same ModelRuntime as InProcessEngine, over CpuModel (the reference forward
+ * over the file's quantized blocks, matmuls split over threads) instead of the GPU. No device: init reports a CPU "adapter", and the Speed view's profile is not
  * available. Loads run one after another; a bad file leaves the current model working.
  */
 import type { GpuInfo } from '../../gpu/device.ts';
@@ -18,8 +18,8 @@ export const CPU_INFO: GpuInfo = {
   vendor: 'cpu',
   architecture: 'reference',
   device: 'CPU',
-  description: 'CPU reference forward (f32)',
-  name: 'CPU (reference forward)',
+  description: 'CPU forward over the GGUF blocks (src/engine/cpu)',
+  name: 'CPU',
   features: [],
   limits: {},
   hasF16: false,

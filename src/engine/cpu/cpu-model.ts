@@ -1,24 +1,67 @@
 /**
- * The CPU twin of WebGpuModel: the reference forward (src/model/reference/forward.ts) behind the same
- * session surface ModelRuntime drives (feed, feed-and-sample), with sampling by the GPU sampler's CPU
- * twin (sampleRef), so one seed draws the same tokens on both backends. Weights are dequantized to f32
- * (4 bytes per parameter): meant for small models such as the bundled one.
+ * The CPU backend: the reference forward (src/model/reference/forward.ts) over the file's own GGUF
+ * blocks (QuantWeights: matmuls straight over the quantized rows, split over a pool of threads),
+ * behind the same session surface ModelRuntime drives (feed, feed-and-sample), with sampling by the
+ * GPU sampler's CPU twin (sampleRef), so one seed draws the same tokens on both backends. A feed of
+ * several tokens runs as chunks (ReferenceSession.steps): each weight row is read once per chunk.
+ * Memory: the tensors' file bytes (as stored) plus the caches; only norms and biases become f32.
  */
 import type { GgufFile } from '../../gguf/reader.ts';
-import { assertFiniteValues } from '../../gguf/codecs/finite.ts';
+import { assertFiniteTensor } from '../../gguf/codecs/finite.ts';
+import { blockLayout, typeName } from '../../gguf/types.ts';
 import { readModelConfig, type ModelConfig } from '../../model/config.ts';
 import { checkTensors } from '../../model/weights-spec.ts';
 import { ReferenceModel, type ReferenceSession, type TokenTrace } from '../../model/reference/forward.ts';
-import { assertF32WeightsFit, weightsFromMap } from '../../model/reference/weights.ts';
+import { memoryLimit } from '../../model/reference/weights.ts';
 import { sampleRef } from '../../gpu/shaders/sampling/sampling.ref.ts';
 import { SparseScopeError } from '../../errors.ts';
 import type { RuntimeModel, RuntimeSession, SampleRequest } from '../runtime-model.ts';
+import { makeRowKernels, type WeightView } from './kernels/row-kernels.ts';
+import { canShareMemory, RowPool } from './pool/row-pool.ts';
+import { QuantWeights } from './quant-weights.ts';
 
 export interface CpuLoadOptions {
   /** Positions a session may hold; default min(file context, 4096), as WebGpuModel. */
   contextSize?: number;
+  /**
+   * Threads that split each matmul's rows (the calling thread included); default the machine's
+   * cores (os.availableParallelism / navigator.hardwareConcurrency), at most MAX_DEFAULT_THREADS.
+   * 1, or no SharedArrayBuffer (a page that is not cross-origin isolated): the calling thread alone.
+   */
+  threads?: number;
+  /** Bytes the model may hold; default SPARSESCOPE_CPU_MEMORY_LIMIT, else total memory (Node), else none. */
+  memoryLimitBytes?: number;
   onProgress?: (p: { loadedBytes: number; totalBytes: number; tensor: string }) => void;
   signal?: AbortSignal;
+}
+
+/** Tokens per prefill chunk: the forward's activations for a chunk stay small, and a feed yields between chunks. */
+export const PREFILL_CHUNK = 64;
+export const MAX_DEFAULT_THREADS = 8;
+const READ_SLICE = 64 * 2 ** 20;
+const GB = 1e9;
+
+export async function defaultThreads(): Promise<number> {
+  let n = 1;
+  if (typeof navigator !== 'undefined' && navigator.hardwareConcurrency) n = navigator.hardwareConcurrency;
+  else if (typeof process !== 'undefined' && process.versions?.node) {
+    const os = await import('node:os');
+    n = os.availableParallelism?.() ?? os.cpus().length;
+  }
+  return Math.max(1, Math.min(MAX_DEFAULT_THREADS, n));
+}
+
+/** Floats of the matmul scratch: one chunk of inputs and outputs of the widest activation, plus one logits pass. */
+function scratchFloats(c: ModelConfig): number {
+  const { embd: E, heads: H, qkNope: N, qkRope: R, vHead: Vd, kvLoraRank: L } = c;
+  const widest = Math.max(E, c.ffn, c.moe ? c.moe.ffx * Math.max(1, c.moe.shared) : 0, c.moe?.experts ?? 0, H * (N + R), H * L, H * (N + Vd), c.qLoraRank, L + R, c.indexer ? c.indexer.heads * c.indexer.keyLength : 0);
+  return 2 * Math.max(widest, c.vocab) + PREFILL_CHUNK * 2 * widest;
+}
+
+/** Cache bytes of one session at `capacity` positions (f32 per cached value). */
+function cacheBytes(c: ModelConfig, capacity: number): number {
+  const perPos = c.mla === 'absorbed' ? c.kvLoraRank + c.qkRope : c.qkRope + c.heads * (c.qkNope + c.vHead);
+  return c.layers * capacity * (perPos + (c.indexer?.keyLength ?? 0)) * 4;
 }
 
 export class CpuModel implements RuntimeModel {
@@ -29,28 +72,84 @@ export class CpuModel implements RuntimeModel {
     readonly config: ModelConfig,
     private readonly reference: ReferenceModel,
     readonly capacity: number,
+    private readonly weights: QuantWeights,
+    /** why the thread pool did not start, when threads > 1 was asked and shared memory exists */
+    readonly poolError?: string,
   ) {}
 
   static async load(file: GgufFile, o: CpuLoadOptions = {}): Promise<CpuModel> {
     const config = readModelConfig(file.metadata, file.tensors);
     const specs = checkTensors(config, file.tensors);
-    // every weight becomes f32 here: refuse, before the first read, a model that cannot fit
-    await assertF32WeightsFit(specs);
-    const bytes = new Map(file.tensors.map((t) => [t.name, t.byteLength]));
-    const totalBytes = specs.reduce((a, s) => a + (bytes.get(s.name) ?? 0), 0);
-    const map = new Map<string, Float32Array>();
-    let loadedBytes = 0;
-    for (const spec of specs) {
-      if (o.signal?.aborted) throw new SparseScopeError('aborted', 'the model load was cancelled');
-      const values = await file.readF32(spec.name);
-      // One NaN in a weight would poison every logit: refuse the file, as the GPU upload does.
-      assertFiniteValues(spec.name, values);
-      map.set(spec.name, values);
-      loadedBytes += bytes.get(spec.name) ?? 0;
-      o.onProgress?.({ loadedBytes, totalBytes, tensor: spec.name });
-    }
+    const kernels = makeRowKernels();
+    const infos = specs.map((spec) => {
+      const t = file.tensor(spec.name)!;
+      const K = t.shape.length > 0 ? t.shape[0] : 1;
+      if (kernels.rowBytes(t.type, K) < 0) {
+        throw new SparseScopeError('unsupported-quant', `tensor "${t.name}" is ${typeName(t.type)} with rows of ${K} values: the CPU backend reads ${kernels.types.map((ty) => typeName(ty)).join(', ')} (rows a whole number of blocks)`);
+      }
+      return t;
+    });
     const capacity = Math.min(config.contextLength, o.contextSize ?? 4096);
-    return new CpuModel(config, new ReferenceModel(config, weightsFromMap(map)), capacity);
+    const F = scratchFloats(config);
+    // refuse, before the first read, a model whose bytes (as stored) and caches cannot fit
+    const totalBytes = infos.reduce((a, t) => a + t.byteLength, 0);
+    const need = totalBytes + cacheBytes(config, capacity) + F * 4;
+    const limit = await memoryLimit({ memoryLimitBytes: o.memoryLimitBytes });
+    if (limit && need > limit.bytes) {
+      throw new SparseScopeError(
+        'out-of-memory',
+        `the CPU backend holds the file's ${infos.length} tensors as stored plus a ${capacity}-position cache: this model needs ${(need / GB).toFixed(2)} GB (${need} bytes), more than ${limit.what} (${(limit.bytes / GB).toFixed(2)} GB); lower the context size or use a smaller quantization`,
+      );
+    }
+    const threads = o.threads ?? (await defaultThreads());
+    if (!Number.isInteger(threads) || threads < 1) throw new SparseScopeError('bad-argument', `threads must be an integer ≥ 1, got ${threads}`);
+    const shared = threads > 1 && canShareMemory();
+    const alloc = (bytes: number) => {
+      try {
+        return shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+      } catch (e) {
+        throw new SparseScopeError('out-of-memory', `the CPU backend could not allocate ${(bytes / GB).toFixed(2)} GB (${e instanceof Error ? e.message : String(e)})`);
+      }
+    };
+    const views: WeightView[] = [];
+    let loadedBytes = 0;
+    for (const t of infos) {
+      // an own (aligned, possibly shared) copy: the kernels view F16/F32 rows as Uint16/Float32 arrays
+      const bytes = new Uint8Array(alloc(t.byteLength));
+      const K = t.shape.length > 0 ? t.shape[0] : 1;
+      const rows = t.shape.slice(1).reduce((x, y) => x * y, 1);
+      const rb = kernels.rowBytes(t.type, K);
+      // read in slices of whole rows (≤ READ_SLICE bytes): no second copy of a GB tensor in flight
+      const per = Math.max(1, Math.floor(READ_SLICE / rb));
+      for (let r0 = 0; r0 < rows; r0 += per) {
+        if (o.signal?.aborted) throw new SparseScopeError('aborted', 'the model load was cancelled');
+        const n = Math.min(per, rows - r0);
+        const src = await file.readBytes(t, r0 * rb, n * rb);
+        // One NaN in a weight would poison every logit: refuse the file, as the GPU upload does.
+        assertFiniteTensor(t.name, t.type, src, (r0 * K) / blockLayout(t.type).blockSize);
+        bytes.set(src, r0 * rb);
+        loadedBytes += n * rb;
+        o.onProgress?.({ loadedBytes, totalBytes, tensor: t.name });
+      }
+      views.push(kernels.view(t.type, K, rows, bytes));
+    }
+    const scratch = new Float32Array(alloc(F * 4));
+    const weights = new QuantWeights(kernels, infos.map((t) => t.name), views, scratch);
+    let poolError: string | undefined;
+    if (shared) {
+      try {
+        weights.attachPool(await RowPool.create(kernels, threads, views, scratch));
+      } catch (e) {
+        // workers refused (a browser's CSP, a sandbox): the same results on the calling thread alone
+        poolError = e instanceof Error ? e.message : String(e);
+      }
+    }
+    return new CpuModel(config, new ReferenceModel(config, weights), capacity, weights, poolError);
+  }
+
+  /** threads that split each matmul (1: the calling thread alone) */
+  get threads(): number {
+    return this.weights.threads;
   }
 
   private active: CpuSession | undefined;
@@ -67,8 +166,10 @@ export class CpuModel implements RuntimeModel {
     return this.active === s;
   }
 
+  /** Ends the sessions and stops the pool's workers. */
   destroy(): void {
     this.active = undefined;
+    this.weights.destroy();
   }
 }
 
@@ -85,32 +186,36 @@ export class CpuSession implements RuntimeSession {
   }
 
   async feed(tokens: readonly number[], o: { allLogits?: boolean } = {}): Promise<{ logits: Float32Array[]; trace?: TokenTrace[] }> {
-    const steps = await this.run(tokens);
-    const logits = o.allLogits ? steps.map((r) => r.logits) : [steps[steps.length - 1].logits];
-    return this.tracing ? { logits, trace: steps.map((r) => r.trace!) } : { logits };
+    const r = await this.run(tokens, !!o.allLogits);
+    const logits = o.allLogits ? r.logits : r.logits.slice(-1);
+    return this.tracing ? { logits, trace: r.trace } : { logits };
   }
 
   async feedAndSample(tokens: readonly number[], sample: SampleRequest): Promise<{ token: number; logits: Float32Array; trace?: TokenTrace[] }> {
-    const steps = await this.run(tokens);
-    const logits = steps[steps.length - 1].logits;
+    const r = await this.run(tokens, false);
+    const logits = r.logits[r.logits.length - 1];
     const token = sampleRef(logits, sample.history, sample.settings, sample.step);
-    return this.tracing ? { token, logits, trace: steps.map((r) => r.trace!) } : { token, logits };
+    return this.tracing ? { token, logits, trace: r.trace } : { token, logits };
   }
 
-  private async run(tokens: readonly number[]): Promise<{ logits: Float32Array; trace?: TokenTrace }[]> {
+  private async run(tokens: readonly number[], allLogits: boolean): Promise<{ logits: Float32Array[]; trace: TokenTrace[] }> {
     if (!this.model.isActive(this)) throw new SparseScopeError('bad-argument', 'this session was replaced by a newer one on the same model');
     if (tokens.length === 0) throw new SparseScopeError('bad-argument', 'no tokens to feed');
     if (this.position + tokens.length > this.model.capacity) {
       throw new SparseScopeError('context-overflow', `${this.position + tokens.length} tokens do not fit the ${this.model.capacity}-token context`);
     }
-    const out: { logits: Float32Array; trace?: TokenTrace }[] = [];
-    for (const t of tokens) {
-      out.push(this.ref.step(t));
-      // The forward is synchronous: give the event loop a turn per token, so a server keeps accepting
-      // requests and noticing disconnects, and an abort arrives between tokens.
+    const logits: Float32Array[] = [];
+    const trace: TokenTrace[] = [];
+    for (let i = 0; i < tokens.length; i += PREFILL_CHUNK) {
+      const lastChunk = i + PREFILL_CHUNK >= tokens.length;
+      const r = this.ref.steps(tokens.slice(i, i + PREFILL_CHUNK), { logits: allLogits ? 'all' : lastChunk ? 'last' : 'none' });
+      logits.push(...r.logits);
+      if (r.trace) trace.push(...r.trace);
+      // The forward is synchronous: give the event loop a turn per chunk, so a server keeps accepting
+      // requests and noticing disconnects, and an abort arrives between chunks.
       await yieldToEventLoop();
     }
-    return out;
+    return { logits, trace };
   }
 }
 

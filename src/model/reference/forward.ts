@@ -1,7 +1,7 @@
 /**
- * The CPU reference forward pass for deepseek2 / deepseek32, in Float32 storage, one token at a
- * time with its own caches (so generation costs O(T) per token), reading like the math of
- * docs/model-math.md. Every other engine is tested against this; this is tested against llama.cpp.
+ * The CPU reference forward pass for deepseek2 / deepseek32, in Float32 storage, a token (step) or
+ * a chunk of tokens (steps: linears over the whole chunk, attention per token) at a time with its own
+ * caches (so generation costs O(T) per token), reading like the math of docs/model-math.md. Every other engine is tested against this; this is tested against llama.cpp.
  *
  * Per layer:   h += Attn(RMSNorm(h));   h += FFN(RMSNorm(h))
  * Attn (MLA):  absorbed — MQA over the shared latent (cache: ckv [kv_lora] + kpe [rope] per token);
@@ -12,8 +12,8 @@ import { SparseScopeError } from '../../errors.ts';
 import { isMoeLayer, type ModelConfig } from '../config.ts';
 import { indexerTopK } from './indexer-topk.ts';
 import { dot, layerNorm, rmsNorm, ropeCache, ropeNeox, ropeNormal, softmaxInPlace } from './math.ts';
-import { moeFfn, swiglu } from './moe.ts';
-import { linear, type ReferenceWeights } from './weights.ts';
+import { moeFfnChunk, swigluChunk } from './moe-chunk.ts';
+import { linearChunk, tensorRow, type ReferenceWeights } from './weights.ts';
 
 /** What one layer did for one query token. */
 export interface LayerTrace {
@@ -98,185 +98,228 @@ export class ReferenceSession {
 
   /** Feed one token at the next position; returns the logits for the token after it. */
   step(token: number): { logits: Float32Array; trace?: TokenTrace } {
+    const r = this.steps([token]);
+    return r.trace ? { logits: r.logits[0], trace: r.trace[0] } : { logits: r.logits[0] };
+  }
+
+  /**
+   * Feed a chunk of tokens at the next positions, layer by layer: every linear runs once over the
+   * whole chunk (linearChunk: a backend reads each weight row once for all T tokens), attention runs
+   * per token, causally, over the caches. Per token the same operations as T single steps.
+   * Returns the logits after every token ('all', the default), after the last only ('last'), or none
+   * ('none': a prompt chunk whose logits nobody reads skips the vocab-wide output matmul).
+   */
+  steps(tokens: readonly number[], o: { logits?: 'all' | 'last' | 'none' } = {}): { logits: Float32Array[]; trace?: TokenTrace[] } {
     const c = this.model.config;
     const w = this.model.weights;
     const E = c.embd;
-    if (!Number.isInteger(token) || token < 0 || token >= c.vocab) throw new SparseScopeError('bad-argument', `token id ${token} is outside the vocab (0..${c.vocab - 1})`);
-    if (this.pos >= c.contextLength) throw new SparseScopeError('context-overflow', `position ${this.pos} is past the context length ${c.contextLength}`);
-    const pos = this.pos;
-    const trace: TokenTrace | undefined = this.options.trace ? { pos, token, layers: [] } : undefined;
+    if (tokens.length === 0) throw new SparseScopeError('bad-argument', 'no tokens to feed');
+    for (const token of tokens) {
+      if (!Number.isInteger(token) || token < 0 || token >= c.vocab) throw new SparseScopeError('bad-argument', `token id ${token} is outside the vocab (0..${c.vocab - 1})`);
+    }
+    if (this.pos + tokens.length > c.contextLength) throw new SparseScopeError('context-overflow', `position ${this.pos + tokens.length - 1} is past the context length ${c.contextLength}`);
+    const pos0 = this.pos;
+    const traces: TokenTrace[] | undefined = this.options.trace ? tokens.map((token, t) => ({ pos: pos0 + t, token, layers: [] })) : undefined;
 
-    // h = token_embd[token]                                    [E]
-    const h = w.get('token_embd.weight').slice(token * E, (token + 1) * E);
-    // cos/sin of this position for the rope dims                [rope/2]
-    const rope = ropeCache(c.rope, pos);
+    // h_t = token_embd[token_t]                                [T][E]
+    const h = tokens.map((token) => tensorRow(w, 'token_embd.weight', token, E));
+    // cos/sin of each position for the rope dims                [T][rope/2]
+    const ropes = tokens.map((_, t) => ropeCache(c.rope, pos0 + t));
 
     for (let il = 0; il < c.layers; il++) {
       const p = `blk.${il}.`;
-      const lt: LayerTrace | undefined = trace ? { layer: il, attnDense: [] } : undefined;
-      // x = RMSNorm(h) · attn_norm                             [E]
-      const x = rmsNorm(h, w.get(`${p}attn_norm.weight`), c.rmsEps);
-      // attention output                                       [E]
-      const a = this.attention(il, x, rope, lt);
-      for (let i = 0; i < E; i++) h[i] += a[i];
-      // x = RMSNorm(h) · ffn_norm                              [E]
-      const xf = rmsNorm(h, w.get(`${p}ffn_norm.weight`), c.rmsEps);
-      let f: Float32Array;
+      const lts: LayerTrace[] | undefined = traces?.map(() => ({ layer: il, attnDense: [] }));
+      // x = RMSNorm(h) · attn_norm                             [T][E]
+      const x = h.map((ht) => rmsNorm(ht, w.get(`${p}attn_norm.weight`), c.rmsEps));
+      // attention output                                       [T][E]
+      const a = this.attention(il, x, ropes, lts);
+      h.forEach((ht, t) => {
+        for (let i = 0; i < E; i++) ht[i] += a[t][i];
+      });
+      // x = RMSNorm(h) · ffn_norm                              [T][E]
+      const xf = h.map((ht) => rmsNorm(ht, w.get(`${p}ffn_norm.weight`), c.rmsEps));
+      let f: Float32Array[];
       if (!isMoeLayer(c, il)) {
-        // dense SwiGLU                                         [E]
-        f = swiglu(w, `${p}ffn_gate.weight`, `${p}ffn_up.weight`, `${p}ffn_down.weight`, xf, E, c.ffn);
+        // dense SwiGLU                                         [T][E]
+        f = swigluChunk(w, `${p}ffn_gate.weight`, `${p}ffn_up.weight`, `${p}ffn_down.weight`, xf, E, c.ffn);
       } else {
-        // routed experts + shared experts                      [E]
-        const r = moeFfn(c.moe!, w, p, xf, E);
+        // routed experts + shared experts                      [T][E]
+        const r = moeFfnChunk(c.moe!, w, p, xf, E);
         f = r.out;
-        if (lt) lt.moe = { probs: Array.from(r.router.probs), experts: r.router.experts, weights: r.router.weights };
+        lts?.forEach((lt, t) => (lt.moe = { probs: Array.from(r.routers[t].probs), experts: r.routers[t].experts, weights: r.routers[t].weights }));
       }
-      for (let i = 0; i < E; i++) h[i] += f[i];
-      if (lt) trace!.layers.push(lt);
+      h.forEach((ht, t) => {
+        for (let i = 0; i < E; i++) ht[i] += f[t][i];
+      });
+      lts?.forEach((lt, t) => traces![t].layers.push(lt));
     }
 
-    // logits = output · RMSNorm(h) · output_norm               [V]
-    const hn = rmsNorm(h, w.get('output_norm.weight'), c.rmsEps);
-    const logits = linear(w, c.tiedOutput ? 'token_embd.weight' : 'output.weight', hn, E, c.vocab);
-    this.pos++;
-    return trace ? { logits, trace } : { logits };
+    // logits = output · RMSNorm(h) · output_norm               [T or 1][V]
+    const which = o.logits ?? 'all';
+    const last = which === 'all' ? h : which === 'last' ? h.slice(-1) : [];
+    const hn = last.map((ht) => rmsNorm(ht, w.get('output_norm.weight'), c.rmsEps));
+    const logits = hn.length ? linearChunk(w, c.tiedOutput ? 'token_embd.weight' : 'output.weight', hn, E, c.vocab) : [];
+    this.pos += tokens.length;
+    return traces ? { logits, trace: traces } : { logits };
   }
 
-  /** MLA (+ DSA) for the token at this.pos; appends to the layer's caches. x [E] → [E]. */
-  private attention(il: number, x: Float32Array, rope: { cos: Float32Array; sin: Float32Array }, lt: LayerTrace | undefined): Float32Array {
+  /**
+   * MLA (+ DSA) for the chunk's tokens at positions pos0 .. pos0+T-1; appends them to the layer's
+   * caches (token t then attends to positions ≤ pos0 + t only). x [T][E] → [T][E].
+   */
+  private attention(il: number, x: Float32Array[], ropes: { cos: Float32Array; sin: Float32Array }[], lts: LayerTrace[] | undefined): Float32Array[] {
     const c = this.model.config;
     const w = this.model.weights;
     const p = `blk.${il}.`;
     const cache = this.caches[il];
     const { embd: E, heads: H, qkNope: N, qkRope: R, vHead: Vd, kvLoraRank: L } = c;
     const K = N + R;
-    const pos = this.pos;
+    const pos0 = this.pos;
+    const T = x.length;
 
-    // query: cq = RMSNorm(attn_q_a · x) [q_lora];  q = attn_q_b · cq   (lite: q = attn_q · x)   [H·(nope+rope)]
-    let cq: Float32Array | null = null;
-    let q: Float32Array;
+    // query: cq = RMSNorm(attn_q_a · x) [q_lora];  q = attn_q_b · cq   (lite: q = attn_q · x)   [T][H·(nope+rope)]
+    let cq: Float32Array[] | null = null;
+    let q: Float32Array[];
     if (c.qLoraRank > 0) {
-      cq = rmsNorm(linear(w, `${p}attn_q_a.weight`, x, E, c.qLoraRank), w.get(`${p}attn_q_a_norm.weight`), c.rmsEps);
-      q = linear(w, `${p}attn_q_b.weight`, cq, c.qLoraRank, H * K);
+      cq = linearChunk(w, `${p}attn_q_a.weight`, x, E, c.qLoraRank).map((v) => rmsNorm(v, w.get(`${p}attn_q_a_norm.weight`), c.rmsEps));
+      q = linearChunk(w, `${p}attn_q_b.weight`, cq, c.qLoraRank, H * K);
     } else {
-      q = linear(w, `${p}attn_q.weight`, x, E, H * K);
+      q = linearChunk(w, `${p}attn_q.weight`, x, E, H * K);
     }
     // each head is [nope | rope]: rope (adjacent pairs) on the last `rope` dims of every head
-    for (let hd = 0; hd < H; hd++) ropeNormal(q, hd * K + N, rope);
+    q.forEach((qt, t) => {
+      for (let hd = 0; hd < H; hd++) ropeNormal(qt, hd * K + N, ropes[t]);
+    });
 
-    // [ckv | kpe] = attn_kv_a_mqa · x                          [kv_lora + rope]
-    const kva = linear(w, `${p}attn_kv_a_mqa.weight`, x, E, L + R);
-    // ckv = RMSNorm(ckv) · attn_kv_a_norm                      [kv_lora]
-    const ckv = rmsNorm(kva.subarray(0, L), w.get(`${p}attn_kv_a_norm.weight`), c.rmsEps);
-    // kpe = rope(kpe): one key part shared by all heads        [rope]
-    const kpe = kva.slice(L, L + R);
-    ropeNormal(kpe, 0, rope);
-    cache.kpe.push(kpe);
+    // [ckv | kpe] = attn_kv_a_mqa · x                          [T][kv_lora + rope]
+    const kva = linearChunk(w, `${p}attn_kv_a_mqa.weight`, x, E, L + R);
+    // ckv = RMSNorm(ckv) · attn_kv_a_norm                      [T][kv_lora]
+    const ckv = kva.map((v) => rmsNorm(v.subarray(0, L), w.get(`${p}attn_kv_a_norm.weight`), c.rmsEps));
+    // kpe = rope(kpe): one key part shared by all heads        [T][rope]
+    kva.forEach((v, t) => {
+      const kpe = v.slice(L, L + R);
+      ropeNormal(kpe, 0, ropes[t]);
+      cache.kpe.push(kpe);
+    });
     if (c.mla === 'absorbed') {
-      cache.ckv.push(ckv);
+      cache.ckv.push(...ckv);
     } else {
-      // legacy: [knope_h | v_h] = attn_kv_b · ckv per head       [H·(nope+v)]
-      const kv = linear(w, `${p}attn_kv_b.weight`, ckv, L, H * (N + Vd));
-      const kn = new Float32Array(H * N);
-      const vv = new Float32Array(H * Vd);
+      // legacy: [knope_h | v_h] = attn_kv_b · ckv per head       [T][H·(nope+v)]
+      for (const kv of linearChunk(w, `${p}attn_kv_b.weight`, ckv, L, H * (N + Vd))) {
+        const kn = new Float32Array(H * N);
+        const vv = new Float32Array(H * Vd);
+        for (let hd = 0; hd < H; hd++) {
+          kn.set(kv.subarray(hd * (N + Vd), hd * (N + Vd) + N), hd * N);
+          vv.set(kv.subarray(hd * (N + Vd) + N, (hd + 1) * (N + Vd)), hd * Vd);
+        }
+        cache.knope.push(kn);
+        cache.v.push(vv);
+      }
+    }
+
+    // DSA: the indexer's scores of every token over its visible positions   [T][pos+1]
+    const indexScores = c.indexer ? this.indexerScores(il, x, cq!, ropes) : null;
+
+    // absorbed: qlat_h = k_b_h · qnope_h, the query in latent space   [T][H·kv_lora]
+    // attn_k_b: ne {nope, kv_lora, H}; head h's rows h·kv_lora .. (h+1)·kv_lora read q's head-h slice
+    const qlat = c.mla === 'absorbed' ? linearChunk(w, `${p}attn_k_b.weight`, q, N, H * L, { groupRows: L, xGroupStride: K }) : null;
+
+    // per token: which positions it sees, scores, softmax, weighted values
+    const olats: Float32Array[] = []; // absorbed: [T][H·kv_lora]
+    const outs: Float32Array[] = []; // legacy: [T][H·v]
+    for (let t = 0; t < T; t++) {
+      const pos = pos0 + t;
+      const lt = lts?.[t];
+      let chosen: number[] | null = null;
+      if (indexScores) {
+        // llama.cpp's top-k, ties in its (std::partial_sort) order; ascending
+        if (this.topK > 0) chosen = indexerTopK(indexScores[t], this.topK);
+        if (lt) lt.indexer = { scores: Array.from(indexScores[t]), chosen: chosen ?? Array.from({ length: pos + 1 }, (_, s) => s) };
+      }
+      const visible = chosen ?? Array.from({ length: pos + 1 }, (_, s) => s);
+
+      // per-head scores over all of 0..pos                     [H][pos+1]
+      const scoresAll: Float64Array[] = [];
       for (let hd = 0; hd < H; hd++) {
-        kn.set(kv.subarray(hd * (N + Vd), hd * (N + Vd) + N), hd * N);
-        vv.set(kv.subarray(hd * (N + Vd) + N, (hd + 1) * (N + Vd)), hd * Vd);
+        const sc = new Float64Array(pos + 1);
+        for (let s = 0; s <= pos; s++) {
+          // score = (q_nope · k_nope + q_pe · k_pe) · kq_scale, with q_nope · k_nope = qlat · ckv (absorbed)
+          const nopePart = qlat ? dot(qlat[t], hd * L, cache.ckv[s], 0, L) : dot(q[t], hd * K, cache.knope[s], hd * N, N);
+          sc[s] = (nopePart + dot(q[t], hd * K + N, cache.kpe[s], 0, R)) * c.kqScale;
+        }
+        scoresAll.push(sc);
       }
-      cache.knope.push(kn);
-      cache.v.push(vv);
-    }
+      if (lt) {
+        // trace: dense softmax weights summed over heads       [pos+1]
+        const sum = new Float64Array(pos + 1);
+        for (const sc of scoresAll) {
+          const pd = Float64Array.from(sc);
+          softmaxInPlace(pd);
+          for (let s = 0; s <= pos; s++) sum[s] += pd[s];
+        }
+        lt.attnDense = Array.from(sum);
+      }
 
-    // DSA: which past positions this query may attend to       (null = all of 0..pos)
-    let chosen: number[] | null = null;
-    if (c.indexer) {
-      const scores = this.indexerScores(il, x, cq!, rope); // [pos+1]
-      // llama.cpp's top-k, ties in its (std::partial_sort) order; ascending
-      if (this.topK > 0) chosen = indexerTopK(scores, this.topK);
-      if (lt) lt.indexer = { scores: Array.from(scores), chosen: chosen ?? Array.from({ length: pos + 1 }, (_, s) => s) };
-    }
-    const visible = chosen ?? Array.from({ length: pos + 1 }, (_, s) => s);
-
-    // per-head scores over all of 0..pos                       [H][pos+1]
-    const scoresAll: Float64Array[] = [];
-    let qlat: Float32Array | null = null;
-    if (c.mla === 'absorbed') {
-      // qlat_h = k_b_h · qnope_h: the query in latent space    [H·kv_lora]
-      // attn_k_b: ne {nope, kv_lora, H}; head h's rows are h·kv_lora .. (h+1)·kv_lora
-      qlat = new Float32Array(H * L);
-      for (let hd = 0; hd < H; hd++) qlat.set(linear(w, `${p}attn_k_b.weight`, q, N, L, hd * L, hd * K), hd * L);
-    }
-    for (let hd = 0; hd < H; hd++) {
-      const sc = new Float64Array(pos + 1);
-      for (let s = 0; s <= pos; s++) {
-        // score = (q_nope · k_nope + q_pe · k_pe) · kq_scale, with q_nope · k_nope = qlat · ckv (absorbed)
-        const nopePart = c.mla === 'absorbed' ? dot(qlat!, hd * L, cache.ckv[s], 0, L) : dot(q, hd * K, cache.knope[s], hd * N, N);
-        sc[s] = (nopePart + dot(q, hd * K + N, cache.kpe[s], 0, R)) * c.kqScale;
+      // Σ_s softmax(score)_s · (ckv_s | v_s) over the visible positions
+      const olat = new Float32Array(qlat ? H * L : 0); // [H·kv_lora]
+      const o = new Float32Array(qlat ? 0 : H * Vd); // [H·v]
+      for (let hd = 0; hd < H; hd++) {
+        const pr = Float64Array.from(visible, (s) => scoresAll[hd][s]);
+        softmaxInPlace(pr);
+        if (qlat) {
+          // olat_h = Σ p_s · ckv_s                               [kv_lora]
+          visible.forEach((s, j) => {
+            for (let i = 0; i < L; i++) olat[hd * L + i] += pr[j] * cache.ckv[s][i];
+          });
+        } else {
+          visible.forEach((s, j) => {
+            for (let i = 0; i < Vd; i++) o[hd * Vd + i] += pr[j] * cache.v[s][hd * Vd + i];
+          });
+        }
       }
-      scoresAll.push(sc);
+      olats.push(olat);
+      outs.push(o);
     }
-    if (lt) {
-      // trace: dense softmax weights summed over heads         [pos+1]
-      const sum = new Float64Array(pos + 1);
-      for (const sc of scoresAll) {
-        const pd = Float64Array.from(sc);
-        softmaxInPlace(pd);
-        for (let s = 0; s <= pos; s++) sum[s] += pd[s];
-      }
-      lt.attnDense = Array.from(sum);
-    }
-
-    // o_h = Σ_s softmax(score)_s · v_s over the visible positions   [H·v]
-    const o = new Float32Array(H * Vd);
-    for (let hd = 0; hd < H; hd++) {
-      const pr = Float64Array.from(visible, (s) => scoresAll[hd][s]);
-      softmaxInPlace(pr);
-      if (c.mla === 'absorbed') {
-        // olat_h = Σ p_s · ckv_s                                 [kv_lora]
-        const olat = new Float32Array(L);
-        visible.forEach((s, j) => {
-          for (let i = 0; i < L; i++) olat[i] += pr[j] * cache.ckv[s][i];
-        });
-        // o_h = v_b_h · olat_h                                   [v]
-        o.set(linear(w, `${p}attn_v_b.weight`, olat, L, Vd, hd * Vd), hd * Vd);
-      } else {
-        visible.forEach((s, j) => {
-          for (let i = 0; i < Vd; i++) o[hd * Vd + i] += pr[j] * cache.v[s][hd * Vd + i];
-        });
-      }
-    }
-    // out = attn_output · concat_h(o_h)                        [E]
-    return linear(w, `${p}attn_output.weight`, o, H * Vd, E);
+    // absorbed: o_h = v_b_h · olat_h (attn_v_b: ne {kv_lora, v, H})   [T][H·v]
+    const o = qlat ? linearChunk(w, `${p}attn_v_b.weight`, olats, L, H * Vd, { groupRows: Vd, xGroupStride: L }) : outs;
+    // out = attn_output · concat_h(o_h)                        [T][E]
+    return linearChunk(w, `${p}attn_output.weight`, o, H * Vd, E);
   }
 
   /**
-   * The lightning indexer for the current query: score(s) = Σ_h w_h · ReLU(qI_h · kI_s), s ≤ pos.
-   * Appends this token's index key to the cache.
+   * The lightning indexer for the chunk's queries: score_t(s) = Σ_h w_h · ReLU(qI_h · kI_s), s ≤ pos0 + t.
+   * Appends the chunk's index keys to the cache. → [T][pos+1]
    */
-  private indexerScores(il: number, x: Float32Array, cq: Float32Array, rope: { cos: Float32Array; sin: Float32Array }): Float64Array {
+  private indexerScores(il: number, x: Float32Array[], cq: Float32Array[], ropes: { cos: Float32Array; sin: Float32Array }[]): Float64Array[] {
     const c = this.model.config;
     const w = this.model.weights;
     const p = `blk.${il}.`;
     const { heads: HI, keyLength: DI } = c.indexer!;
     const cache = this.caches[il];
-    // qI = indexer.attn_q_b · cq                               [H_I·D_I]
-    const qI = linear(w, `${p}indexer.attn_q_b.weight`, cq, c.qLoraRank, HI * DI);
+    // qI = indexer.attn_q_b · cq                               [T][H_I·D_I]
+    const qI = linearChunk(w, `${p}indexer.attn_q_b.weight`, cq, c.qLoraRank, HI * DI);
     // NeoX rope on the FIRST rope dims of each head ([rope | nope])
-    for (let hd = 0; hd < HI; hd++) ropeNeox(qI, hd * DI, rope);
-    // kI = LayerNorm(indexer.attn_k · x) (weight and bias, eps 1e-6), then NeoX rope   [D_I]
-    const kI = layerNorm(linear(w, `${p}indexer.attn_k.weight`, x, c.embd, DI), w.get(`${p}indexer.k_norm.weight`), w.get(`${p}indexer.k_norm.bias`), 1e-6);
-    ropeNeox(kI, 0, rope);
-    cache.kI.push(kI);
-    // w = indexer.proj · x / sqrt(D_I · H_I)                   [H_I]
-    const wts = linear(w, `${p}indexer.proj.weight`, x, c.embd, HI);
+    qI.forEach((v, t) => {
+      for (let hd = 0; hd < HI; hd++) ropeNeox(v, hd * DI, ropes[t]);
+    });
+    // kI = LayerNorm(indexer.attn_k · x) (weight and bias, eps 1e-6), then NeoX rope   [T][D_I]
+    linearChunk(w, `${p}indexer.attn_k.weight`, x, c.embd, DI).forEach((v, t) => {
+      const kI = layerNorm(v, w.get(`${p}indexer.k_norm.weight`), w.get(`${p}indexer.k_norm.bias`), 1e-6);
+      ropeNeox(kI, 0, ropes[t]);
+      cache.kI.push(kI);
+    });
+    // w = indexer.proj · x / sqrt(D_I · H_I)                   [T][H_I]
+    const wts = linearChunk(w, `${p}indexer.proj.weight`, x, c.embd, HI);
     const scale = 1 / Math.sqrt(DI * HI);
-    // score(s) = Σ_h w_h · ReLU(qI_h · kI_s)                    [pos+1]
-    const scores = new Float64Array(this.pos + 1);
-    for (let s = 0; s <= this.pos; s++) {
-      let acc = 0;
-      for (let hd = 0; hd < HI; hd++) acc += wts[hd] * scale * Math.max(0, dot(qI, hd * DI, cache.kI[s], 0, DI));
-      scores[s] = acc;
-    }
-    return scores;
+    // score_t(s) = Σ_h w_h · ReLU(qI_h · kI_s)                  [T][pos+1]
+    return qI.map((q, t) => {
+      const scores = new Float64Array(this.pos + t + 1);
+      for (let s = 0; s < scores.length; s++) {
+        let acc = 0;
+        for (let hd = 0; hd < HI; hd++) acc += wts[t][hd] * scale * Math.max(0, dot(q, hd * DI, cache.kI[s], 0, DI));
+        scores[s] = acc;
+      }
+      return scores;
+    });
   }
 }

@@ -16,6 +16,27 @@ export interface ReferenceWeights {
   has(name: string): boolean;
   /** optional: how a matmul input is rounded for this weight (emulating llama.cpp's CPU path) */
   roundInput?(name: string): ((x: Float32Array) => Float32Array) | null;
+  /**
+   * optional: Y_t = W · X_t for a chunk of inputs at once (a backend reads each weight row once for the
+   * whole chunk); must agree with `linear` on each input. Without it, linearChunk loops over `linear`.
+   */
+  matmul?(name: string, xs: readonly Float32Array[], inDim: number, outDim: number, o: ChunkOptions): Float32Array[];
+  /** optional: row `index` (ne[0] values) of a tensor without materialising it (embedding lookups) */
+  row?(name: string, index: number): Float32Array;
+}
+
+/** Which rows and which slice of each input a chunked linear reads. */
+export interface ChunkOptions {
+  /** first weight row (experts: e·outDim) */
+  rowOffset: number;
+  /** where the input vector starts in each x */
+  xOffset: number;
+  /**
+   * rows per group, each group g reading its own input slice at xOffset + g·xGroupStride (MLA's
+   * per-head attn_k_b / attn_v_b); groupRows = outDim means one group
+   */
+  groupRows: number;
+  xGroupStride: number;
 }
 
 /** y = W · x for the weight `name`, with the input rounded as `roundInput` says (see matvec). */
@@ -23,6 +44,28 @@ export function linear(w: ReferenceWeights, name: string, x: Float32Array, inDim
   const r = w.roundInput?.(name);
   if (r) return matvec(w.get(name), r(x.subarray(xOffset, xOffset + inDim)), inDim, outDim, rowOffset);
   return matvec(w.get(name), x, inDim, outDim, rowOffset, xOffset);
+}
+
+/**
+ * Y_t = W · X_t for every input of the chunk, as `linear` on each (per group of rows, when grouped).
+ * [T][≥ xOffset + inDim] → [T][outDim]
+ */
+export function linearChunk(w: ReferenceWeights, name: string, xs: readonly Float32Array[], inDim: number, outDim: number, opt: Partial<ChunkOptions> = {}): Float32Array[] {
+  const o: ChunkOptions = { rowOffset: opt.rowOffset ?? 0, xOffset: opt.xOffset ?? 0, groupRows: opt.groupRows ?? outDim, xGroupStride: opt.xGroupStride ?? 0 };
+  if (w.matmul && !w.roundInput?.(name)) return w.matmul(name, xs, inDim, outDim, o);
+  return xs.map((x) => {
+    if (o.groupRows === outDim) return linear(w, name, x, inDim, outDim, o.rowOffset, o.xOffset);
+    const y = new Float32Array(outDim);
+    for (let g = 0; g * o.groupRows < outDim; g++) {
+      y.set(linear(w, name, x, inDim, o.groupRows, o.rowOffset + g * o.groupRows, o.xOffset + g * o.xGroupStride), g * o.groupRows);
+    }
+    return y;
+  });
+}
+
+/** Row `index` of an embedding-like tensor of rows of `width` values. */
+export function tensorRow(w: ReferenceWeights, name: string, index: number, width: number): Float32Array {
+  return w.row ? w.row(name, index) : w.get(name).slice(index * width, (index + 1) * width);
 }
 
 export function weightsFromMap(map: ReadonlyMap<string, Float32Array>): ReferenceWeights {
@@ -49,7 +92,7 @@ export interface ReferenceLoadOptions {
 const GB = 1e9;
 
 /** The limit the CPU reference's weights must fit in, and where it came from. */
-async function memoryLimit(o: ReferenceLoadOptions): Promise<{ bytes: number; what: string } | undefined> {
+export async function memoryLimit(o: ReferenceLoadOptions): Promise<{ bytes: number; what: string } | undefined> {
   if (o.memoryLimitBytes !== undefined) return { bytes: o.memoryLimitBytes, what: 'the given limit' };
   if (typeof process === 'undefined' || !process.versions?.node) return undefined;
   const env = process.env.SPARSESCOPE_CPU_MEMORY_LIMIT;

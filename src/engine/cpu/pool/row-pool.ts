@@ -1,0 +1,142 @@
+/**
+ * N-1 workers plus the engine thread splitting each matmul's output rows. Weights, inputs and
+ * outputs live in SharedArrayBuffers; a job is a few Int32 fields in a shared control block:
+ * the engine thread writes them, bumps the generation (Atomics.notify), computes its own share of
+ * rows, then Atomics.waits until every worker has counted itself done. Participant i of P takes rows
+ * [⌊i·rows/P⌋, ⌊(i+1)·rows/P⌋): each row is computed by the same code whichever thread gets it, so
+ * results are bitwise identical for any thread count.
+ *
+ * Node: worker_threads, started from ./worker-source.ts's text. Browser (the engine already runs in a
+ * Worker): module Workers from ./pool-worker.ts. Atomics.wait blocks the calling thread: fine in
+ * Node's main thread and in Workers, not allowed on a page's main thread.
+ */
+import { SparseScopeError } from '../../../errors.ts';
+import type { RowJob, RowKernels, WeightView } from '../kernels/row-kernels.ts';
+import type { PoolInit } from './worker-main.ts';
+import { nodeWorkerSource } from './worker-source.ts';
+
+/** Int32 slots of the control block (worker-main.ts reads the same). */
+const CTL = { gen: 0, done: 1, error: 2, exit: 3, weight: 4, rows: 5, rowOffset: 6, T: 7, xBase: 8, xTok: 9, groupRows: 10, xGroup: 11, yBase: 12, yTok: 13 } as const;
+const CTL_SLOTS = 16;
+
+interface AnyWorker {
+  postMessage(m: unknown): void;
+  terminate(): unknown;
+}
+
+/**
+ * True where a pool can run here: SharedArrayBuffer exists (a browser page must be cross-origin
+ * isolated) and this thread may block in Atomics.wait (Node, a Worker; not a page's main thread,
+ * where `createEngine({ backend: 'cpu' })` of the browser entry runs: that stays single-threaded).
+ */
+export function canShareMemory(): boolean {
+  if (typeof SharedArrayBuffer === 'undefined' || typeof Atomics === 'undefined') return false;
+  const g = globalThis as { crossOriginIsolated?: boolean; document?: unknown };
+  if (g.document !== undefined) return false;
+  return g.crossOriginIsolated !== false;
+}
+
+export class RowPool {
+  private readonly ctl: Int32Array;
+  private destroyed = false;
+
+  private constructor(
+    private readonly kernels: RowKernels,
+    private readonly workers: AnyWorker[],
+    control: SharedArrayBuffer,
+    private readonly views: readonly WeightView[],
+    private readonly F: Float32Array,
+    private readonly scratch: Float32Array,
+  ) {
+    this.ctl = new Int32Array(control);
+  }
+
+  /** participants, the engine thread included */
+  get threads(): number {
+    return this.workers.length + 1;
+  }
+
+  /**
+   * Starts threads-1 workers over `views` (whose bytes must be SharedArrayBuffer-backed) and the
+   * shared scratch `F`; resolves once every worker is waiting for jobs.
+   */
+  static async create(kernels: RowKernels, threads: number, views: readonly WeightView[], F: Float32Array): Promise<RowPool> {
+    if (!(F.buffer instanceof SharedArrayBuffer)) throw new SparseScopeError('bad-argument', 'the pool scratch must be a SharedArrayBuffer');
+    const control = new SharedArrayBuffer(CTL_SLOTS * 4);
+    const maxK = views.reduce((a, v) => Math.max(a, v.K), 1);
+    const weights = views.map((v) => {
+      if (!(v.u8.buffer instanceof SharedArrayBuffer)) throw new SparseScopeError('bad-argument', 'pool weights must be SharedArrayBuffer-backed');
+      return { type: v.type, K: v.K, rows: v.rows, buffer: v.u8.buffer, byteOffset: v.u8.byteOffset, byteLength: v.u8.byteLength };
+    });
+    const workers: AnyWorker[] = [];
+    const ready: Promise<void>[] = [];
+    const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+    try {
+      for (let i = 1; i < threads; i++) {
+        const init: PoolInit = { index: i, participants: threads, control, scratch: F.buffer, maxK, weights };
+        if (isNode) {
+          const { Worker } = await import('node:worker_threads');
+          const w = new Worker(nodeWorkerSource(), { eval: true });
+          // a pool left undestroyed must not keep the process alive
+          w.unref();
+          workers.push(w);
+          ready.push(new Promise((resolve, reject) => {
+            w.once('message', () => resolve());
+            w.once('error', reject);
+          }));
+          w.postMessage(init);
+        } else {
+          const w = new Worker(new URL('./pool-worker.ts', import.meta.url), { type: 'module' });
+          workers.push(w);
+          ready.push(new Promise((resolve, reject) => {
+            w.onmessage = () => resolve();
+            w.onerror = (e) => reject(new Error(e.message || 'the CPU pool worker failed to start'));
+          }));
+          w.postMessage(init);
+        }
+      }
+      await Promise.all(ready);
+    } catch (e) {
+      for (const w of workers) void w.terminate();
+      throw new SparseScopeError('bad-argument', `the CPU thread pool could not start ${threads - 1} workers: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    return new RowPool(kernels, workers, control, views, F, new Float32Array(maxK));
+  }
+
+  /** Runs `job` (rows [0, rows)) over all threads; `job.r0/r1` are ignored. Blocks until every share is done. */
+  run(weight: number, rows: number, job: RowJob): void {
+    if (this.destroyed) throw new SparseScopeError('bad-argument', 'the CPU thread pool was destroyed');
+    const c = this.ctl;
+    c[CTL.weight] = weight;
+    c[CTL.rows] = rows;
+    c[CTL.rowOffset] = job.rowOffset;
+    c[CTL.T] = job.T;
+    c[CTL.xBase] = job.xBase;
+    c[CTL.xTok] = job.xTok;
+    c[CTL.groupRows] = job.groupRows;
+    c[CTL.xGroup] = job.xGroup;
+    c[CTL.yBase] = job.yBase;
+    c[CTL.yTok] = job.yTok;
+    Atomics.store(c, CTL.done, 0);
+    Atomics.add(c, CTL.gen, 1);
+    Atomics.notify(c, CTL.gen);
+    // the engine thread is participant 0
+    const P = this.threads;
+    job.r0 = 0;
+    job.r1 = Math.floor(rows / P);
+    this.kernels.runRows(this.views[weight], job, this.F, this.F, this.scratch);
+    const n = this.workers.length;
+    for (let d = Atomics.load(c, CTL.done); d < n; d = Atomics.load(c, CTL.done)) Atomics.wait(c, CTL.done, d);
+    const failed = Atomics.exchange(c, CTL.error, 0);
+    if (failed !== 0) throw new SparseScopeError('bad-argument', `CPU pool worker ${failed} failed on a matmul of weight ${weight}`);
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    Atomics.store(this.ctl, CTL.exit, 1);
+    Atomics.add(this.ctl, CTL.gen, 1);
+    Atomics.notify(this.ctl, CTL.gen);
+    for (const w of this.workers) void w.terminate();
+  }
+}
