@@ -20,6 +20,7 @@ export type { PreparedKernel };
 import source from './matvec.wgsl?raw';
 import perRowSource from './matvec-rows.wgsl?raw';
 import ioSource from './matvec-io.wgsl?raw';
+import multiRowSource from './matvec-multirow.wgsl?raw';
 
 export const MATVEC_PARAMS = [
   ['k', 'u32'], // values per row
@@ -52,6 +53,13 @@ export interface MatvecVariant {
    * software adapters, which run a workgroup as SIMD lanes of one CPU thread. Default: off.
    */
   perRow?: boolean;
+  /**
+   * With perRow: rows each invocation computes (matvec-multirow.wgsl), each x chunk loaded once for all
+   * of them; 1 (default) is matvec-rows.wgsl. A workgroup then covers wg × rowsPerInvocation rows.
+   */
+  rowsPerInvocation?: number;
+  /** With perRow: the matvec-multirow.wgsl kernel even for one row per invocation (no early return). */
+  uniformX?: boolean;
 }
 
 export const DEFAULT_MATVEC_WG = 64;
@@ -82,6 +90,10 @@ interface ResolvedVariant {
   x4: boolean;
   gather: boolean;
   perRow: boolean;
+  /** per row: rows per invocation (1: matvec-rows.wgsl) */
+  rpi: number;
+  /** per row: matvec-multirow.wgsl */
+  multi: boolean;
   /** y = silu(W x) * (W2 x) */
   pair: boolean;
   /** y += W x */
@@ -96,15 +108,23 @@ function resolve(device: GPUDevice, type: WeightType, k: number, gather: boolean
   const wg = v.wg ?? DEFAULT_MATVEC_WG;
   if (wg & (wg - 1)) throw new Error(`matvec workgroup size must be a power of two, got ${wg}`);
   const perRow = v.perRow ?? false;
-  // per row: a workgroup covers wg rows and reduces nothing, so subgroups play no part
-  return { type, f16, subgroups: perRow ? false : subgroups, wg, rows: perRow ? wg : (v.rows ?? DEFAULT_MATVEC_ROWS), tail: isFloatType(type) && k % CHUNK !== 0, x4: k % 4 === 0 && xStride % 4 === 0, gather, perRow, ...e };
+  const rpi = perRow ? (v.rowsPerInvocation ?? 1) : 1;
+  if (!Number.isInteger(rpi) || rpi < 1 || rpi > 16) throw new SparseScopeError('bad-argument', `matvec rows per invocation must be 1..16, got ${rpi}`);
+  // per row: a workgroup covers wg × rpi rows and reduces nothing, so subgroups play no part
+  return { type, f16, subgroups: perRow ? false : subgroups, wg, rows: perRow ? wg * rpi : (v.rows ?? DEFAULT_MATVEC_ROWS), tail: isFloatType(type) && k % CHUNK !== 0, x4: k % 4 === 0 && xStride % 4 === 0, gather, perRow, rpi, multi: perRow && (rpi > 1 || !!v.uniformX), ...e };
+}
+
+/** The kernel text a variant runs: each is a main() over matvec-io.wgsl's params, bindings and helpers. */
+function variantSource(r: ResolvedVariant): string {
+  if (!r.perRow) return source;
+  return r.multi ? multiRowSource : perRowSource;
 }
 
 export function matvecCode(r: ResolvedVariant): string {
   const body = preprocess(
-    `${ioSource}\n${r.perRow ? perRowSource : source}`,
+    `${ioSource}\n${variantSource(r)}`,
     { GATHER: r.gather, SUBGROUPS: r.subgroups, X4: r.x4, PAIR: r.pair, ACCUMULATE: r.accumulate },
-    { PARAMS: wgslStruct('Params', MATVEC_PARAMS), WG: r.wg, ROWS: r.rows, TAIL: String(r.tail) },
+    { PARAMS: wgslStruct('Params', MATVEC_PARAMS), WG: r.wg, ROWS: r.rows, RPI: r.rpi, TAIL: String(r.tail) },
   );
   return composeQuantKernel(body, { type: r.type, f16: r.f16, subgroups: r.subgroups, second: r.pair });
 }
