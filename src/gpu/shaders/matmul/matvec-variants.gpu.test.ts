@@ -115,7 +115,7 @@ describe('tuned matvec candidates against the CPU reference', async () => {
         for (const t of ALL_WEIGHT_TYPES) expect(await plain(t, c.variant), t).toBeLessThan(1e-5);
       });
       it('fused gate+up+SwiGLU and residual add', async () => {
-        for (const t of ['Q4_K', 'Q8_0', 'Q6_K', 'Q5_0', 'F16'] as const) {
+        for (const t of ['Q4_K', 'Q8_0', 'F16'] as const) {
           const r = await fused(t, c.variant);
           expect(r.pair, t).toBeLessThan(1e-5);
           expect(r.acc, t).toBeLessThan(1e-5);
