@@ -11,9 +11,8 @@ import { requestGpu, type GpuContext } from '../gpu/device.ts';
 import { nodeGpu } from '../gpu/node/node-gpu.ts';
 import { measureCopy, measureMatvec, type CopyFigure, type MatvecFigure } from '../gpu/shaders/matmul/measure.ts';
 import { preferredMatvecVariant } from '../gpu/shaders/matmul/matvec.ts';
-import { MatvecTuner, MATVEC_KERNELS_VERSION, matvecCandidates, formatTuningSummary, type MatvecTuningSummary } from '../gpu/shaders/matmul/tune.ts';
+import { openMatvecTuner, matvecCandidates, formatTuningSummary, type MatvecTuningSummary } from '../gpu/shaders/matmul/tune.ts';
 import { memoryStore } from '../gpu/tuning/store.ts';
-import { adapterKey } from '../gpu/tuning/adapter-key.ts';
 import { measureSparseVsDense, type MeasureResult, type MeasureOptions } from '../gpu/shaders/mla/measure.ts';
 import { writeFixture, type FixtureDims } from '../tools/fixture/fixture.ts';
 import { openGguf } from '../gguf/reader.ts';
@@ -189,7 +188,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     const preferred = preferredMatvecVariant({ software, hasSubgroups: info.hasSubgroups }, kn, kn);
     const variants = matvecCandidates({ software, hasSubgroups: info.hasSubgroups });
     // the tuner as the engine would run it at first use, its own timing (a fresh memory store: never cached here)
-    const tuner = await MatvecTuner.open(device, { store: memoryStore(), adapterKey: adapterKey(info, 'bench', MATVEC_KERNELS_VERSION), software, hasSubgroups: info.hasSubgroups });
+    const tuner = await openMatvecTuner(device, info, memoryStore(), 'bench');
     for (const type of ['Q4_K', 'Q8_0'] as const) {
       const tunedChoice = (await tuner.tune(type, kn, kn)).choice;
       const one = rowBytes(type, kn) * kn;

@@ -11,7 +11,7 @@
  */
 import type { WeightType } from '../common/quant-types.ts';
 import type { TuningRecord, TuningStore, AdapterRecords } from '../../tuning/store.ts';
-import { sourceHash } from '../../tuning/adapter-key.ts';
+import { adapterKey, sourceHash, type AdapterIdentity } from '../../tuning/adapter-key.ts';
 import { preferredMatvecVariant, type MatvecVariant } from './matvec.ts';
 import { measureMatvec, type ProbeTiming } from './measure.ts';
 import rowsWgsl from './matvec.wgsl?raw';
@@ -192,6 +192,15 @@ export class MatvecTuner {
     });
     return { adapterKey: this.o.adapterKey, where: this.o.store.where, classes: classes.sort((a, b) => a.kernelClass.localeCompare(b.kernelClass)) };
   }
+}
+
+/**
+ * The engine's entry point: a tuner for this adapter over `store` (nodeFileStore() in Node,
+ * indexedDbStore() in the page), keyed by the adapter, `driver` (e.g. the browser or Dawn version) and
+ * the kernels' version. Then `await tuner.tuneAll(matrices)` at load and `tuner.variantFor(...)` per matrix.
+ */
+export function openMatvecTuner(device: GPUDevice, info: AdapterIdentity & { software?: boolean; hasSubgroups: boolean }, store: TuningStore, driver = ''): Promise<MatvecTuner> {
+  return MatvecTuner.open(device, { store, adapterKey: adapterKey(info, driver, MATVEC_KERNELS_VERSION), software: info.software === true, hasSubgroups: info.hasSubgroups });
 }
 
 /** One line per class: "matvec Q8_0 L: tuned: 2 rows per invocation, wg 8, measured 4.1 ms (default … 6.0 ms, 1.46×)". */
