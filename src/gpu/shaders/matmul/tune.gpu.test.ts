@@ -16,7 +16,7 @@ describe('matvec tuner on this adapter', () => {
     const { device, info } = await testGpu();
     const traits = { software: info.software === true, hasSubgroups: info.hasSubgroups };
     const store = countingStore();
-    const tuner = await MatvecTuner.open(device, { store, adapterKey: 'test', ...traits, timing: { reps: 1, trials: 1 } });
+    const tuner = await MatvecTuner.open(device, { store, adapterKey: 'test', ...traits, timing: { reps: 1, trials: 1 }, rounds: 2 });
     // before tuning: the default
     expect(tuner.variantFor('Q8_0', 256, 64)).toEqual(preferredMatvecVariant(traits, 256, 64));
     const r = await tuner.tune('Q8_0', 256, 64);

@@ -6,8 +6,8 @@
  * Without a tuner (tuning off, tests) preferredMatvecVariant stays the choice, so runs are deterministic.
  *
  * Cost: a candidate is timed on at most MEASURE_ROWS rows of the class's K (the time of a matvec grows
- * linearly in N once the adapter is full), a few batches each; on lavapipe a class takes a few seconds,
- * mostly shader compiles, once per adapter and driver.
+ * linearly in N once the adapter is full), in 3 round-robin rounds of one batch each; on lavapipe a class
+ * takes a few seconds, mostly shader compiles, once per adapter and driver.
  */
 import type { WeightType } from '../common/quant-types.ts';
 import type { TuningRecord, TuningStore, AdapterRecords } from '../../tuning/store.ts';
@@ -98,6 +98,8 @@ export interface MatvecTunerOptions extends AdapterTraits {
   adapterKey: string;
   candidates?: MatvecCandidate[];
   timing?: ProbeTiming;
+  /** rounds over all candidates (default 3), the best of them counting for each */
+  rounds?: number;
 }
 
 export interface MatvecTuningSummary {
@@ -152,10 +154,14 @@ export class MatvecTuner {
     const rows = Math.min(n, MEASURE_ROWS);
     const ms: Record<string, number> = {};
     let method: TuningRecord['method'] = 'cpu';
-    for (const c of this.candidates) {
-      const f = await measureMatvec(this.device, { type, k, n: rows, variant: c.variant, reps: 4, trials: 2, ...this.o.timing });
-      ms[c.name] = f.seconds * 1e3;
-      method = f.method;
+    // Round robin, best of the rounds per candidate: on a shared machine the load drifts during tuning,
+    // and timing one candidate's trials back to back would hand the quiet moment to whoever ran then.
+    for (let round = 0; round < (this.o.rounds ?? 3); round++) {
+      for (const c of this.candidates) {
+        const f = await measureMatvec(this.device, { type, k, n: rows, variant: c.variant, reps: 4, trials: 1, ...this.o.timing });
+        ms[c.name] = Math.min(ms[c.name] ?? Infinity, f.seconds * 1e3);
+        method = f.method;
+      }
     }
     const record: TuningRecord = { kernelClass, choice: chooseFastest(ms, this.defaultCandidate(k, n).name), ms, k, n: rows, method, at: new Date().toISOString() };
     this.records[kernelClass] = record;
