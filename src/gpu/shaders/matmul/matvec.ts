@@ -65,18 +65,17 @@ export interface MatvecVariant {
 export const DEFAULT_MATVEC_WG = 64;
 export const DEFAULT_MATVEC_ROWS = 4;
 
-/** Up to this many weights (K·N of one matrix) a software adapter runs one invocation per row. */
-export const PER_ROW_MAX_WEIGHTS = 2048 * 2048;
-
 /**
- * The matvec variant the engine uses for a K×N matrix on an adapter. Software adapters: one invocation
- * per row (no barrier, no shared memory) for matrices up to 2048×2048, measured 1.4-3x the shared-memory
- * variant on lavapipe at 1024² and 2048², while at 4096² that one was 1.4x faster (`npm run bench` prints
- * both at its size). GPUs: rows per workgroup with a subgroup reduction where the feature exists.
+ * The matvec variant the engine uses for a K×N matrix on an adapter when no tuner chose one (tune.ts).
+ * Software adapters: two rows per invocation, 8 lanes a workgroup (matvec-multirow.wgsl), measured side by
+ * side at 4096² on lavapipe ~2× the kernels that were the default before (rows per workgroup: Q8_0 26.5
+ * → 14.5 ms, Q4_K 24.9 → 12.4 ms) and at 2048² on SwiftShader ~2× one invocation per row in 64 lanes
+ * (Q8_0 112 → 61 ms, Q4_K 106 → 50 ms); `npm run bench` prints every candidate at its size.
+ * GPUs: rows per workgroup with a subgroup reduction where the feature exists.
  * Arithmetic stays f32 (the f16 variant costs ~1e-2 in log-prob, more than the llama.cpp comparisons allow).
  */
-export function preferredMatvecVariant(info: { software: boolean; hasSubgroups: boolean }, k: number, n: number): MatvecVariant {
-  return info.software && k * n <= PER_ROW_MAX_WEIGHTS ? { perRow: true, wg: 64 } : { subgroups: info.hasSubgroups };
+export function preferredMatvecVariant(info: { software: boolean; hasSubgroups: boolean }, _k: number, _n: number): MatvecVariant {
+  return info.software ? { perRow: true, wg: 8, rowsPerInvocation: 2 } : { subgroups: info.hasSubgroups };
 }
 
 interface ResolvedVariant {
