@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { matvecCandidates, sizeBucket } from '../gpu/shaders/matmul/tune.ts';
 import type { BenchResult } from './bench.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sparsescope-bench-test-'));
@@ -55,9 +56,13 @@ it('npm run bench -- --quick writes every figure as a finite positive number', a
   for (const m of [r.copy.method, ...r.matvec.map((x) => x.method), r.attention.method, r.overhead.method]) expect(['timestamp', 'cpu']).toContain(m);
   if (process.env.SPARSESCOPE_ADAPTER && process.env.SPARSESCOPE_ADAPTER !== 'system') expect(r.adapter.name.length).toBeGreaterThan(0);
   expect(r.matvec.map((m) => m.type)).toEqual(['Q4_K', 'Q8_0']);
-  // both matvec variants side by side, exactly one per type marked as the engine's
-  for (const type of ['Q4_K', 'Q8_0']) expect(r.matvecVariants.filter((m) => m.type === type && m.engine).length).toBe(1);
-  expect(r.matvecVariants.length).toBe(4);
+  // every tuner candidate side by side, exactly one per type marked as the default and one as tuned
+  for (const type of ['Q4_K', 'Q8_0']) {
+    expect(r.matvecVariants.filter((m) => m.type === type && m.engine).length).toBe(1);
+    expect(r.matvecVariants.filter((m) => m.type === type && m.tuned).length).toBe(1);
+  }
+  expect(r.matvecVariants.length).toBe(2 * matvecCandidates({ software: r.adapter.software, hasSubgroups: r.adapter.hasSubgroups }).length);
+  expect(r.matvecTuning.classes.map((c) => c.kernelClass).sort()).toEqual(['matvec Q4_K', 'matvec Q8_0'].map((c) => `${c} ${sizeBucket(r.matvecVariants[0].k, r.matvecVariants[0].n)}`));
   // dense and DSA at each context, llama.cpp at the same contexts
   const contexts = [...new Set(r.engine.runs.map((e) => e.context))];
   expect(contexts.length).toBeGreaterThanOrEqual(2);

@@ -10,7 +10,9 @@ import { dirname, join } from 'node:path';
 import { requestGpu, type GpuContext } from '../gpu/device.ts';
 import { nodeGpu } from '../gpu/node/node-gpu.ts';
 import { measureCopy, measureMatvec, type CopyFigure, type MatvecFigure } from '../gpu/shaders/matmul/measure.ts';
-import { preferredMatvecVariant, type MatvecVariant } from '../gpu/shaders/matmul/matvec.ts';
+import { preferredMatvecVariant } from '../gpu/shaders/matmul/matvec.ts';
+import { openMatvecTuner, matvecCandidates, formatTuningSummary, type MatvecTuningSummary } from '../gpu/shaders/matmul/tune.ts';
+import { memoryStore } from '../gpu/tuning/store.ts';
 import { measureSparseVsDense, type MeasureResult, type MeasureOptions } from '../gpu/shaders/mla/measure.ts';
 import { writeFixture, type FixtureDims } from '../tools/fixture/fixture.ts';
 import { openGguf } from '../gguf/reader.ts';
@@ -68,8 +70,13 @@ export interface BenchResult {
   copy: CopyFigure;
   /** The matvec variant the engine runs on this adapter, per weight type. */
   matvec: (MatvecFigure & { vsCopy: number })[];
-  /** Every matvec variant, side by side on the same matrix; `engine` marks the one the engine runs. */
-  matvecVariants: (MatvecFigure & { vsCopy: number; variantName: string; engine: boolean })[];
+  /**
+   * Every matvec variant the tuner may choose on this adapter, side by side on the same matrix; `engine`
+   * marks the default (preferredMatvecVariant), `tuned` the tuner's choice for the matrix's class.
+   */
+  matvecVariants: (MatvecFigure & { vsCopy: number; variantName: string; engine: boolean; tuned: boolean })[];
+  /** The tuner run on this adapter (fresh, not from a cache) for the bench's matrix, per weight type. */
+  matvecTuning: MatvecTuningSummary;
   attention: MeasureResult;
   overhead: DispatchOverhead;
   model: { dims: Partial<FixtureDims>; qtype: string; fileBytes: number; weights: WeightBytes; activeFraction: number; /** null: reused from the cache dir */ generateSeconds: number | null };
@@ -179,22 +186,25 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     const matvec: BenchResult['matvec'] = [];
     const matvecVariants: BenchResult['matvecVariants'] = [];
     const preferred = preferredMatvecVariant({ software, hasSubgroups: info.hasSubgroups }, kn, kn);
-    const variants: [string, MatvecVariant][] = [
-      ['rows per workgroup', { subgroups: info.hasSubgroups }],
-      ['one invocation per row', { perRow: true, wg: 64 }],
-    ];
+    const variants = matvecCandidates({ software, hasSubgroups: info.hasSubgroups });
+    // the tuner as the engine would run it at first use, its own timing (a fresh memory store: never cached here)
+    const tuner = await openMatvecTuner(device, info, memoryStore(), 'bench');
     for (const type of ['Q4_K', 'Q8_0'] as const) {
+      const tunedChoice = (await tuner.tune(type, kn, kn)).choice;
       const one = rowBytes(type, kn) * kn;
       const copies = Math.max(1, Math.ceil(z.matvecWorkingSet / one));
-      for (const [variantName, variant] of variants) {
+      for (const { name: variantName, variant } of variants) {
         const m = await measureMatvec(device, { type, k: kn, n: kn, variant, copies, reps: Math.max(2 * z.reps, copies), minSeconds: z.minSeconds });
         const engine = JSON.stringify(variant) === JSON.stringify(preferred);
+        const tuned = variantName === tunedChoice;
         const fig = { ...m, vsCopy: m.gbPerS / copy.gbPerS };
-        matvecVariants.push({ ...fig, variantName, engine });
+        matvecVariants.push({ ...fig, variantName, engine, tuned });
         if (engine) matvec.push(fig);
-        log(`matvec ${type} ${kn}x${kn} ${variantName}${engine ? ' (engine)' : ''}: ${m.gbPerS.toFixed(2)} GB/s (${m.method}, ${copies} weight copies)`);
+        log(`matvec ${type} ${kn}x${kn} ${variantName}${engine ? ' (default)' : ''}${tuned ? ' (tuned)' : ''}: ${m.gbPerS.toFixed(2)} GB/s = ${fig.vsCopy.toFixed(3)} x copy (${m.method}, ${copies} weight copies)`);
       }
     }
+    const matvecTuning = tuner.summary();
+    for (const l of formatTuningSummary(matvecTuning)) log(l);
 
     // 2. attention: dense MLA against DSA (indexer score + top-k + sparse MLA), one layer, per token
     const attention = await measureSparseVsDense(device, z.attention);
@@ -287,6 +297,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       copy,
       matvec,
       matvecVariants,
+      matvecTuning,
       attention,
       overhead,
       model: { dims, qtype: 'Q4_K', fileBytes, weights: wb, activeFraction: wb.active / wb.total, generateSeconds },

@@ -14,8 +14,12 @@ export function formatTable(r: BenchResult): string {
   for (const m of r.matvecVariants) {
     const set = m.copies > 1 ? `, ${m.copies} weight copies rotated (${mb(m.copies * m.bytes)})` : '';
     const engine = r.matvec.find((e) => e.type === m.type);
-    const side = m.engine ? 'the engine runs this one' : engine ? `= ${f(m.gbPerS / engine.gbPerS)} × the engine's variant` : '';
-    add(`${m.type} matvec ${m.k}×${m.n}, ${m.variantName}`, `${f(m.gbPerS)} GB/s = ${f(m.vsCopy)} × copy`, `${side}; aim ≥ 0.70 × copy; ${m.reps} per submit${set}, ${how(m.method)}`);
+    const side = [m.engine ? 'the default' : engine ? `= ${f(m.gbPerS / engine.gbPerS)} × the default` : '', m.tuned ? 'TUNED (the tuner chose it)' : ''].filter(Boolean).join(', ');
+    add(`${m.type} matvec ${m.k}×${m.n}, ${m.variantName}${m.tuned ? ' ★' : ''}`, `${f(m.gbPerS)} GB/s = ${f(m.vsCopy)} × copy`, `${side}; aim ≥ 0.70 × copy; ${m.reps} per submit${set}, ${how(m.method)}`);
+  }
+  for (const t of r.matvecTuning?.classes ?? []) {
+    const vs = t.choice === t.defaultName ? 'the default' : `${f(t.defaultMs / t.ms)} × the default (${t.defaultName}, ${f(t.defaultMs)} ms)`;
+    add(`${t.kernelClass} (tuner)`, `tuned: ${t.choice}, measured ${f(t.ms)} ms`, `${vs}; on ${t.k}×${t.n}, ${t.all.length} candidates, ${how(t.method)}`);
   }
   const a = r.attention;
   const layers = a.options.layers > 1 ? `, ${a.options.layers} layer caches rotated` : '';

@@ -20,6 +20,7 @@ export type { PreparedKernel };
 import source from './matvec.wgsl?raw';
 import perRowSource from './matvec-rows.wgsl?raw';
 import ioSource from './matvec-io.wgsl?raw';
+import multiRowSource from './matvec-multirow.wgsl?raw';
 
 export const MATVEC_PARAMS = [
   ['k', 'u32'], // values per row
@@ -52,23 +53,29 @@ export interface MatvecVariant {
    * software adapters, which run a workgroup as SIMD lanes of one CPU thread. Default: off.
    */
   perRow?: boolean;
+  /**
+   * With perRow: rows each invocation computes (matvec-multirow.wgsl), each x chunk loaded once for all
+   * of them; 1 (default) is matvec-rows.wgsl. A workgroup then covers wg × rowsPerInvocation rows.
+   */
+  rowsPerInvocation?: number;
+  /** With perRow: the matvec-multirow.wgsl kernel even for one row per invocation (no early return). */
+  uniformX?: boolean;
 }
 
 export const DEFAULT_MATVEC_WG = 64;
 export const DEFAULT_MATVEC_ROWS = 4;
 
-/** Up to this many weights (K·N of one matrix) a software adapter runs one invocation per row. */
-export const PER_ROW_MAX_WEIGHTS = 2048 * 2048;
-
 /**
- * The matvec variant the engine uses for a K×N matrix on an adapter. Software adapters: one invocation
- * per row (no barrier, no shared memory) for matrices up to 2048×2048, measured 1.4-3x the shared-memory
- * variant on lavapipe at 1024² and 2048², while at 4096² that one was 1.4x faster (`npm run bench` prints
- * both at its size). GPUs: rows per workgroup with a subgroup reduction where the feature exists.
+ * The matvec variant the engine uses for a K×N matrix on an adapter when no tuner chose one (tune.ts).
+ * Software adapters: two rows per invocation, 8 lanes a workgroup (matvec-multirow.wgsl), measured side by
+ * side at 4096² on lavapipe ~2× the kernels that were the default before (rows per workgroup: Q8_0 26.5
+ * → 14.5 ms, Q4_K 24.9 → 12.4 ms) and at 2048² on SwiftShader ~2× one invocation per row in 64 lanes
+ * (Q8_0 112 → 61 ms, Q4_K 106 → 50 ms); `npm run bench` prints every candidate at its size.
+ * GPUs: rows per workgroup with a subgroup reduction where the feature exists.
  * Arithmetic stays f32 (the f16 variant costs ~1e-2 in log-prob, more than the llama.cpp comparisons allow).
  */
-export function preferredMatvecVariant(info: { software: boolean; hasSubgroups: boolean }, k: number, n: number): MatvecVariant {
-  return info.software && k * n <= PER_ROW_MAX_WEIGHTS ? { perRow: true, wg: 64 } : { subgroups: info.hasSubgroups };
+export function preferredMatvecVariant(info: { software: boolean; hasSubgroups: boolean }, _k: number, _n: number): MatvecVariant {
+  return info.software ? { perRow: true, wg: 8, rowsPerInvocation: 2 } : { subgroups: info.hasSubgroups };
 }
 
 interface ResolvedVariant {
@@ -82,6 +89,10 @@ interface ResolvedVariant {
   x4: boolean;
   gather: boolean;
   perRow: boolean;
+  /** per row: rows per invocation (1: matvec-rows.wgsl) */
+  rpi: number;
+  /** per row: matvec-multirow.wgsl */
+  multi: boolean;
   /** y = silu(W x) * (W2 x) */
   pair: boolean;
   /** y += W x */
@@ -96,15 +107,23 @@ function resolve(device: GPUDevice, type: WeightType, k: number, gather: boolean
   const wg = v.wg ?? DEFAULT_MATVEC_WG;
   if (wg & (wg - 1)) throw new Error(`matvec workgroup size must be a power of two, got ${wg}`);
   const perRow = v.perRow ?? false;
-  // per row: a workgroup covers wg rows and reduces nothing, so subgroups play no part
-  return { type, f16, subgroups: perRow ? false : subgroups, wg, rows: perRow ? wg : (v.rows ?? DEFAULT_MATVEC_ROWS), tail: isFloatType(type) && k % CHUNK !== 0, x4: k % 4 === 0 && xStride % 4 === 0, gather, perRow, ...e };
+  const rpi = perRow ? (v.rowsPerInvocation ?? 1) : 1;
+  if (!Number.isInteger(rpi) || rpi < 1 || rpi > 16) throw new SparseScopeError('bad-argument', `matvec rows per invocation must be 1..16, got ${rpi}`);
+  // per row: a workgroup covers wg × rpi rows and reduces nothing, so subgroups play no part
+  return { type, f16, subgroups: perRow ? false : subgroups, wg, rows: perRow ? wg * rpi : (v.rows ?? DEFAULT_MATVEC_ROWS), tail: isFloatType(type) && k % CHUNK !== 0, x4: k % 4 === 0 && xStride % 4 === 0, gather, perRow, rpi, multi: perRow && (rpi > 1 || !!v.uniformX), ...e };
+}
+
+/** The kernel text a variant runs: each is a main() over matvec-io.wgsl's params, bindings and helpers. */
+function variantSource(r: ResolvedVariant): string {
+  if (!r.perRow) return source;
+  return r.multi ? multiRowSource : perRowSource;
 }
 
 export function matvecCode(r: ResolvedVariant): string {
   const body = preprocess(
-    `${ioSource}\n${r.perRow ? perRowSource : source}`,
+    `${ioSource}\n${variantSource(r)}`,
     { GATHER: r.gather, SUBGROUPS: r.subgroups, X4: r.x4, PAIR: r.pair, ACCUMULATE: r.accumulate },
-    { PARAMS: wgslStruct('Params', MATVEC_PARAMS), WG: r.wg, ROWS: r.rows, TAIL: String(r.tail) },
+    { PARAMS: wgslStruct('Params', MATVEC_PARAMS), WG: r.wg, ROWS: r.rows, RPI: r.rpi, TAIL: String(r.tail) },
   );
   return composeQuantKernel(body, { type: r.type, f16: r.f16, subgroups: r.subgroups, second: r.pair });
 }
