@@ -16,7 +16,7 @@ import { createSwiglu } from '../../gpu/shaders/swiglu/swiglu.ts';
 import { createAccumulate } from '../../gpu/shaders/add/add.ts';
 import { createRope, yarnCorrDims, type RopeParams } from '../../gpu/shaders/rope/rope.ts';
 import type { PreparedDispatch } from '../../gpu/shaders/add/kernel-util.ts';
-import { createMatvec, createGatherMatvec, preferredMatvecVariant, type MatvecVariant, type PreparedKernel } from '../../gpu/shaders/matmul/matvec.ts';
+import { createMatvec, createGatherMatvec, preferredMatvecVariant, type MatvecNorm, type MatvecVariant, type PreparedKernel } from '../../gpu/shaders/matmul/matvec.ts';
 import { isSoftwareAdapter } from '../../gpu/device.ts';
 import { createMatmul } from '../../gpu/shaders/matmul/matmul.ts';
 import { createEmbedding } from '../../gpu/shaders/embedding/embedding.ts';
@@ -156,11 +156,16 @@ export class ForwardGraph {
     // one expert's or one matrix's K×N
     const variantFor = (t: GpuTensor) => o.matvec ?? preferredMatvecVariant(traits, t.shape[0], t.shape[1] ?? 1);
     const gather = (a: Parameters<typeof createGatherMatvec>[1]) => this.keep(createGatherMatvec(device, a, variantFor(a.w)));
-    const mv = (t: GpuTensor, xIn: GPUBuffer, y: GPUBuffer): PreparedKernel =>
-      this.keep(m >= MATMUL_MIN_ROWS ? createMatmul(device, { w: t, x: xIn, y, m }) : createMatvec(device, { w: t, x: xIn, y, m }, variantFor(t)));
-    // Decode (m < MATMUL_MIN_ROWS) fuses into the matvec's epilogue what would be a dispatch of its own:
-    // the residual add (y += W·x) and an FFN's up projection with its SwiGLU (y = silu(W·x) * (W2·x)).
+    // Decode (m < MATMUL_MIN_ROWS) fuses into the matvec what would be a dispatch of its own: the RMSNorm
+    // of its input (applied on load), the residual add (y += W·x) and an FFN's up projection with its
+    // SwiGLU (y = silu(W·x) * (W2·x)).
     const fuse = m < MATMUL_MIN_ROWS;
+    // A matvec input: rows x, RMSNorm'ed on load when `norm` is set (decode only).
+    type In = { x: GPUBuffer; norm?: MatvecNorm };
+    const mv = (t: GpuTensor, xIn: In | GPUBuffer, y: GPUBuffer): PreparedKernel => {
+      const a = 'x' in xIn ? xIn : { x: xIn };
+      return this.keep(m >= MATMUL_MIN_ROWS ? createMatmul(device, { w: t, x: a.x, y, m }) : createMatvec(device, { w: t, ...a, y, m }, variantFor(t)));
+    };
     // h += W·x                                                           [m, E]
     const mvResidual = (t: GpuTensor, xIn: GPUBuffer, scratch: GPUBuffer): GraphStep['run'] => {
       if (fuse) {
@@ -176,9 +181,13 @@ export class ForwardGraph {
     };
     const pairable = (a: GpuTensor, b: GpuTensor) =>
       a.type === b.type && a.shape.join() === b.shape.join() && a.parts.length === b.parts.length && a.parts.every((p, i) => p.rowStart === b.parts[i].rowStart && p.rowCount === b.parts[i].rowCount);
-    const rms = (xIn: GPUBuffer, weight: string, y: GPUBuffer, n: number) => {
-      const k = this.keep(createRmsnorm(device, { x: xIn, weight: w.vector(weight), y, rows: m, n, eps: c.rmsEps }));
-      return (enc: GPUCommandEncoder) => k.encode(enc);
+    // RMSNorm(src) · weight for the matvecs that read it: decode applies it on load, prefill (the tiled
+    // matmul reads x as it is) records a norm dispatch into dst here, at the point of the call.
+    const normed = (src: GPUBuffer, weight: string, dst: GPUBuffer, n: number): In => {
+      if (fuse) return { x: src, norm: { weight: w.vector(weight), eps: c.rmsEps } };
+      const k = this.keep(createRmsnorm(device, { x: src, weight: w.vector(weight), y: dst, rows: m, n, eps: c.rmsEps }));
+      push((enc) => k.encode(enc));
+      return { x: dst };
     };
     const ropeParams = (neox: boolean): RopeParams => ({
       nDims: c.rope.dims,
@@ -205,14 +214,17 @@ export class ForwardGraph {
       if (tr) this.traces.push(tr);
 
       // x = RMSNorm(h) · attn_norm
-      push(rms(h, `${p}attn_norm.weight`, x, E));
+      const xa = normed(h, `${p}attn_norm.weight`, x, E);
       // q: cq = RMSNorm(attn_q_a · x); q = attn_q_b · cq   (lite: q = attn_q · x)        [m, H·(nope+rope)]
+      let cqIn: In | undefined;
       if (c.qLoraRank > 0) {
-        const qaMv = mv(w.matrix(`${p}attn_q_a.weight`), x, qa!);
-        const qbMv = mv(w.matrix(`${p}attn_q_b.weight`), cq!, q);
-        push((enc) => qaMv.encode(enc), rms(qa!, `${p}attn_q_a_norm.weight`, cq!, c.qLoraRank), (enc) => qbMv.encode(enc));
+        const qaMv = mv(w.matrix(`${p}attn_q_a.weight`), xa, qa!);
+        push((enc) => qaMv.encode(enc));
+        cqIn = normed(qa!, `${p}attn_q_a_norm.weight`, cq!, c.qLoraRank);
+        const qbMv = mv(w.matrix(`${p}attn_q_b.weight`), cqIn, q);
+        push((enc) => qbMv.encode(enc));
       } else {
-        const qMv = mv(w.matrix(`${p}attn_q.weight`), x, q);
+        const qMv = mv(w.matrix(`${p}attn_q.weight`), xa, q);
         push((enc) => qMv.encode(enc));
       }
       // rope on each head's last `rope` dims: absorbed MLA reads them as q_pe [m, H, rope], written there by
@@ -225,7 +237,7 @@ export class ForwardGraph {
       push((enc, pos) => qRope.encode(enc, pos));
       // [ckv | kpe] = attn_kv_a_mqa · x;  ckv = RMSNorm(ckv);  kpe = rope(kpe), read in place from kv_a's
       // rows [m, kv_lora + rope] and written straight to the caches at pos (absorbed) or to ckv/kpe (legacy)
-      const kvaMv = mv(w.matrix(`${p}attn_kv_a_mqa.weight`), x, kva);
+      const kvaMv = mv(w.matrix(`${p}attn_kv_a_mqa.weight`), xa, kva);
       const ckvNorm = this.keep(
         createRmsnormInto(device, { x: kva, weight: w.vector(`${p}attn_kv_a_norm.weight`), y: absorbed ? cache.ckv! : ckv, rows: m, n: L, eps: c.rmsEps, xStride: L + R }),
       );
@@ -264,9 +276,9 @@ export class ForwardGraph {
       if (ix) {
         tag.part = 'indexer';
         const DI = ix.keyLength;
-        const qIMv = mv(w.matrix(`${p}indexer.attn_q_b.weight`), cq!, qI!);
-        const kIMv = mv(w.matrix(`${p}indexer.attn_k.weight`), x, kIraw!);
-        const wIMv = mv(w.matrix(`${p}indexer.proj.weight`), x, wI!);
+        const qIMv = mv(w.matrix(`${p}indexer.attn_q_b.weight`), cqIn!, qI!);
+        const kIMv = mv(w.matrix(`${p}indexer.attn_k.weight`), xa, kIraw!);
+        const wIMv = mv(w.matrix(`${p}indexer.proj.weight`), xa, wI!);
         const scores = tr ? (tr.scores = buf(m * o.capacity, `${p}trace.scores`)) : sharedScores!;
         const score = this.keep(
           createIndexerScore(device, { heads: ix.heads, dim: DI, nq: m, qI: qI!, w: wI!, kI: cache.kI!, scores, scoreStride: o.capacity, wScale: 1 / Math.sqrt(DI * ix.heads) }),
@@ -321,43 +333,42 @@ export class ForwardGraph {
 
       // FFN on x = RMSNorm(h) · ffn_norm
       tag.part = 'ffn';
-      push(rms(h, `${p}ffn_norm.weight`, x, E));
-      // h += down · (silu(gate · x) * (up · x)): 2 dispatches in decode, 5 in prefill
+      const xf = normed(h, `${p}ffn_norm.weight`, x, E);
+      // h += down · (silu(gate · x) * (up · x)): 2 dispatches in decode, 5 in prefill; `up` (reads h through
+      // the norm) and `down` (adds to h) apart, so a MoE layer can run every reader of h before any writer
       const swigluFfn = (gateName: string, upName: string, downName: string, width: number) => {
         const [gw, uw] = [w.matrix(gateName), w.matrix(upName)];
         const down = mvResidual(w.matrix(downName), act, ffnOut);
         if (fuse && pairable(gw, uw)) {
-          const gu = this.keep(createMatvec(device, { w: gw, w2: uw, x, y: act, m }, variantFor(gw)));
-          return (enc: GPUCommandEncoder) => {
-            gu.encode(enc);
-            down(enc, 0);
-          };
+          const gu = this.keep(createMatvec(device, { w: gw, w2: uw, ...xf, y: act, m }, variantFor(gw)));
+          return { up: (enc: GPUCommandEncoder) => gu.encode(enc), down };
         }
-        const g = mv(gw, x, gate);
-        const u = mv(uw, x, up);
+        const g = mv(gw, xf, gate);
+        const u = mv(uw, xf, up);
         const sw = swiglu({ gate, up, y: act, n: m * width });
-        return (enc: GPUCommandEncoder) => {
+        const upRun = (enc: GPUCommandEncoder) => {
           g.encode(enc);
           u.encode(enc);
           sw.encode(enc);
-          down(enc, 0);
         };
+        return { up: upRun, down };
       };
       if (!isMoeLayer(c, il)) {
-        push(swigluFfn(`${p}ffn_gate.weight`, `${p}ffn_up.weight`, `${p}ffn_down.weight`, c.ffn));
+        const f = swigluFfn(`${p}ffn_gate.weight`, `${p}ffn_up.weight`, `${p}ffn_down.weight`, c.ffn);
+        push(f.up, f.down);
       } else {
         const mo = moe!;
         const probs = tr ? (tr.probs = buf(m * X, `${p}trace.probs`)) : sharedProbs!;
         const experts = tr ? (tr.experts = buf(m * k, `${p}trace.experts`)) : sharedExperts!;
         const weights = tr ? (tr.expertWeights = buf(m * k, `${p}trace.weights`)) : sharedWeights!;
-        const routerMv = mv(w.matrix(`${p}ffn_gate_inp.weight`), x, rLogits!);
+        const routerMv = mv(w.matrix(`${p}ffn_gate_inp.weight`), xf, rLogits!);
         const bias = w.has(`${p}exp_probs_b.bias`) ? w.vector(`${p}exp_probs_b.bias`) : zeroBias!;
         // act_j = silu(gate_j · x) * (up_j · x) for the chosen experts j: one gathered dispatch when the two pair
         const [gew, uew] = [w.matrix(`${p}ffn_gate_exps.weight`), w.matrix(`${p}ffn_up_exps.weight`)];
         const pairExperts = pairable(gew, uew);
-        const gux = pairExperts ? gather({ w: gew, w2: uew, ids: experts, x, y: eAct!, slots: m * k, xDiv: k }) : undefined;
-        const gx = pairExperts ? undefined : gather({ w: gew, ids: experts, x, y: eGate!, slots: m * k, xDiv: k });
-        const ux = pairExperts ? undefined : gather({ w: uew, ids: experts, x, y: eUp!, slots: m * k, xDiv: k });
+        const gux = pairExperts ? gather({ w: gew, w2: uew, ids: experts, ...xf, y: eAct!, slots: m * k, xDiv: k }) : undefined;
+        const gx = pairExperts ? undefined : gather({ w: gew, ids: experts, ...xf, y: eGate!, slots: m * k, xDiv: k });
+        const ux = pairExperts ? undefined : gather({ w: uew, ids: experts, ...xf, y: eUp!, slots: m * k, xDiv: k });
         const dx = gather({ w: w.matrix(`${p}ffn_down_exps.weight`), ids: experts, x: eAct!, y: eDown!, slots: m * k, xDiv: 1 });
         const shared = mo.shared > 0 ? swigluFfn(`${p}ffn_gate_shexp.weight`, `${p}ffn_up_shexp.weight`, `${p}ffn_down_shexp.weight`, sharedW) : undefined;
         const router = this.keep(
@@ -382,19 +393,20 @@ export class ForwardGraph {
           gx?.encode(enc);
           ux?.encode(enc);
           eSwiglu?.encode(enc);
+          shared?.up(enc);
           dx.encode(enc);
           combine.encode(enc);
-          shared?.(enc);
+          shared?.down(enc, 0);
         });
       }
     }
 
     // logits = output · RMSNorm(h) · output_norm                          [m, V]
     const outW = w.matrix(c.tiedOutput ? 'token_embd.weight' : 'output.weight');
-    const logitsMv = mv(outW, x, this.logits);
     tag.layer = -1;
     tag.part = 'head';
-    push(rms(h, 'output_norm.weight', x, E), (enc) => logitsMv.encode(enc));
+    const logitsMv = mv(outW, normed(h, 'output_norm.weight', x, E), this.logits);
+    push((enc) => logitsMv.encode(enc));
   }
 
   /**

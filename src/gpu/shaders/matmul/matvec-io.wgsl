@@ -1,6 +1,11 @@
 // What both decode matvec variants (matvec.wgsl, matvec-rows.wgsl) read and write, prepended to each by
 // matvec.ts: the params, the bindings (weights W in GGUF blocks, x, y, the gather's expert ids, PAIR's second
-// weight W2), x_chunk (32 values of x as 8 vec4, zero past a float row's tail) and the SwiGLU gate.
+// weight W2, NORM's RMSNorm weight G), x_chunk (32 values of x as 8 vec4, zero past a float row's tail) and
+// the SwiGLU gate.
+// NORM (RMSNorm on load, so the norm needs no dispatch of its own): x rows are the un-normed h [K] and
+// x_chunk returns h · G / sqrt(mean(h²) + eps). Each invocation computes its row's scale itself the first
+// time it reads that row (K more reads of x, cached, next to the K weights it decodes), so every variant
+// that reads x through x_chunk gets the norm without a change to its body.
 
 {{PARAMS}}
 
@@ -24,15 +29,57 @@ const TAIL: bool = {{TAIL}}; // a float row whose length is not a multiple of 32
 @group(0) @binding(4) var<storage, read> W2: array<vec4<u32>>;
 //#endif
 //#endif
+//#if NORM
+@group(0) @binding(7) var<storage, read> G: array<f32>; // [K] the norm weight
+
+var<private> norm_row: u32 = 0xffffffffu; // first x index of the row norm_scale belongs to
+var<private> norm_scale: f32 = 0.0;
+
+// 1 / sqrt(mean(x[row0 .. row0 + K)²) + eps), summed in f32 four lanes at a time.
+fn row_norm_scale(row0: u32) -> f32 {
+  var s = vec4<f32>(0.0);
+//#if X4
+  for (var i = 0u; i < p.k / 4u; i++) {
+    let v = X[(row0 >> 2u) + i];
+    s = fma(v, v, s);
+  }
+//#else
+  var i = 0u;
+  for (; i + 4u <= p.k; i += 4u) {
+    let v = vec4<f32>(X[row0 + i], X[row0 + i + 1u], X[row0 + i + 2u], X[row0 + i + 3u]);
+    s = fma(v, v, s);
+  }
+  for (; i < p.k; i++) {
+    s.x = fma(X[row0 + i], X[row0 + i], s.x);
+  }
+//#endif
+  return inverseSqrt((s.x + s.y + s.z + s.w) / f32(p.k) + p.norm_eps);
+}
+//#endif
 
 fn x_chunk(base: u32, n: u32) -> array<vec4<T>, 8> {
   var xv: array<vec4<T>, 8>;
-//#unroll k 8
-//#if X4
-  xv[#k] = vec4<T>(X[(base >> 2u) + #k]);
-//#else
-  xv[#k] = vec4<T>(X[base + 4u * #k], X[base + 4u * #k + 1u], X[base + 4u * #k + 2u], X[base + 4u * #k + 3u]);
+//#if NORM
+  let row0 = base - base % p.x_stride; // x rows are x_stride apart (== K with NORM) and base is in one
+  if (row0 != norm_row) {
+    norm_row = row0;
+    norm_scale = row_norm_scale(row0);
+  }
+  let g0 = base - row0;
 //#endif
+//#unroll k 8
+  {
+//#if X4
+    var v = X[(base >> 2u) + #k];
+//#else
+    var v = vec4<f32>(X[base + 4u * #k], X[base + 4u * #k + 1u], X[base + 4u * #k + 2u], X[base + 4u * #k + 3u]);
+//#endif
+//#if NORM
+    // past a tail G reads clamp in bounds; TAIL zeroes those lanes below
+    v *= vec4<f32>(G[g0 + 4u * #k], G[g0 + 4u * #k + 1u], G[g0 + 4u * #k + 2u], G[g0 + 4u * #k + 3u]) * norm_scale;
+//#endif
+    xv[#k] = vec4<T>(v);
+  }
   if (TAIL) {
     xv[#k] = select(vec4<T>(0.0), xv[#k], vec4<u32>(4u * #k) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(n));
   }

@@ -5,11 +5,13 @@
  *                   expert ids on the GPU (straight from the MoE router); unchosen experts are never read.
  * Fused epilogues, each saving a dispatch of the decode step: `w2` (same shape and type) makes it an FFN's
  * gate + up + SwiGLU, y = silu(W·x) * (W2·x); `accumulate` adds into y (the residual add, plain only).
+ * A fused prologue: `norm` makes x the un-normed rows h and multiplies by RMSNorm(h) · weight on load
+ * (matvec-io.wgsl's x_chunk), so a norm whose only consumers are matvecs needs no dispatch.
  * Build once with create*() and encode every step (no allocation per step), or use encode*() directly.
  */
 import { SparseScopeError } from '../../../errors.ts';
 import { wgslStruct, uniformBuffer, type ParamLayout } from '../../params.ts';
-import { getPipeline, bindBuffers } from '../../pipelines.ts';
+import { getPipeline } from '../../pipelines.ts';
 import { composeQuantKernel } from '../common/blocks.ts';
 import { preprocess } from '../common/wgsl.ts';
 import { chunksPerRow, isFloatType, CHUNK, type WeightType } from '../common/quant-types.ts';
@@ -33,6 +35,7 @@ export const MATVEC_PARAMS = [
   ['n_experts', 'u32'], // gather: X
   ['x_div', 'u32'], // gather: slot j reads x row j / x_div
   ['x_stride', 'u32'], // floats between x rows (K when dense; wider when x rows are the front of wider rows)
+  ['norm_eps', 'f32'], // NORM: the RMSNorm's epsilon
 ] as const satisfies ParamLayout;
 
 export interface MatvecVariant {
@@ -86,9 +89,11 @@ interface ResolvedVariant {
   pair: boolean;
   /** y += W x */
   accumulate: boolean;
+  /** x = RMSNorm(x) · G on load */
+  norm: boolean;
 }
 
-function resolve(device: GPUDevice, type: WeightType, k: number, gather: boolean, v: MatvecVariant, e: { pair: boolean; accumulate: boolean }, xStride = k): ResolvedVariant {
+function resolve(device: GPUDevice, type: WeightType, k: number, gather: boolean, v: MatvecVariant, e: { pair: boolean; accumulate: boolean; norm: boolean }, xStride = k): ResolvedVariant {
   const f16 = v.f16 ?? false;
   const subgroups = v.subgroups ?? device.features.has('subgroups');
   if (f16 && !device.features.has('shader-f16')) throw new SparseScopeError('device-limits', 'the f16 matvec needs shader-f16');
@@ -103,7 +108,7 @@ function resolve(device: GPUDevice, type: WeightType, k: number, gather: boolean
 export function matvecCode(r: ResolvedVariant): string {
   const body = preprocess(
     `${ioSource}\n${r.perRow ? perRowSource : source}`,
-    { GATHER: r.gather, SUBGROUPS: r.subgroups, X4: r.x4, PAIR: r.pair, ACCUMULATE: r.accumulate },
+    { GATHER: r.gather, SUBGROUPS: r.subgroups, X4: r.x4, PAIR: r.pair, ACCUMULATE: r.accumulate, NORM: r.norm },
     { PARAMS: wgslStruct('Params', MATVEC_PARAMS), WG: r.wg, ROWS: r.rows, TAIL: String(r.tail) },
   );
   return composeQuantKernel(body, { type: r.type, f16: r.f16, subgroups: r.subgroups, second: r.pair });
@@ -132,6 +137,30 @@ export interface MatvecArgs {
   w2?: GpuTensor;
   /** y += w·x instead of y = w·x (the residual add in the epilogue). */
   accumulate?: boolean;
+  /** RMSNorm on load: x holds un-normed rows h and the product uses h / rms(h) · weight. */
+  norm?: MatvecNorm;
+}
+
+/** An RMSNorm applied to x as the matvec reads it: weight f32 [K]. */
+export interface MatvecNorm {
+  weight: GPUBuffer;
+  eps: number;
+}
+
+/** A normed x is a whole row: the norm's mean is over K values, K floats apart. */
+function checkNorm(name: string, norm: MatvecNorm | undefined, k: number, xStride: number): void {
+  if (norm && xStride !== k) throw new SparseScopeError('bad-argument', `${name}: RMSNorm on load needs dense x rows (stride ${xStride}, K ${k})`);
+}
+
+/**
+ * The bind group with each buffer at its binding: 0 params, 1 W, 2 x, 3 y, then the optional ones (the
+ * gather's ids, PAIR's W2 and NORM's G) at the numbers matvec-io.wgsl gives them.
+ */
+function bindMatvec(device: GPUDevice, pipeline: GPUComputePipeline, buffers: Record<number, GPUBuffer | undefined>, label: string): GPUBindGroup {
+  const entries = Object.entries(buffers)
+    .filter((e): e is [string, GPUBuffer] => e[1] !== undefined)
+    .map(([binding, buffer]) => ({ binding: Number(binding), resource: { buffer } }));
+  return device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries });
 }
 
 /** w2 is read with w's row offsets, part for part: the two must be split alike. */
@@ -150,20 +179,21 @@ export function createMatvec(device: GPUDevice, a: MatvecArgs, v: MatvecVariant 
   const n = a.w.rows;
   const m = a.m ?? 1;
   checkPair(a.w, a.w2);
-  const r = resolve(device, a.w.type, k, false, v, { pair: !!a.w2, accumulate: !!a.accumulate });
+  checkNorm(a.w.name, a.norm, k, k);
+  const r = resolve(device, a.w.type, k, false, v, { pair: !!a.w2, accumulate: !!a.accumulate, norm: !!a.norm });
   const pipeline = pipelineFor(device, r);
   checkGroups(device, m, 'matvec vectors');
   const steps = a.w.parts.map((part, i) => {
     const params = uniformBuffer(
       device,
       MATVEC_PARAMS,
-      { k, chunks: chunksPerRow(k), row_bytes: a.w.rowBytes, rows: part.rowCount, n_out: n, y_offset: part.rowStart, part_row0: 0, part_row_end: 0, n_experts: 0, x_div: 1, x_stride: k },
+      { k, chunks: chunksPerRow(k), row_bytes: a.w.rowBytes, rows: part.rowCount, n_out: n, y_offset: part.rowStart, part_row0: 0, part_row_end: 0, n_experts: 0, x_div: 1, x_stride: k, norm_eps: a.norm?.eps ?? 0 },
       `matvec:${a.w.name}#${i}:params`,
     );
     const grid: [number, number] = [Math.ceil(part.rowCount / r.rows), m];
     checkGroups(device, grid[0], `matvec ${a.w.name}`);
-    const buffers = [params, part.buffer, a.x, a.y, ...(a.w2 ? [a.w2.parts[i].buffer] : [])];
-    return { params, grid, bg: bindBuffers(device, pipeline, buffers, `matvec:${a.w.name}#${i}`) };
+    const buffers = { 0: params, 1: part.buffer, 2: a.x, 3: a.y, 4: a.w2?.parts[i].buffer, 7: a.norm?.weight };
+    return { params, grid, bg: bindMatvec(device, pipeline, buffers, `matvec:${a.w.name}#${i}`) };
   });
   return preparedKernel(pipeline, steps);
 }
@@ -188,6 +218,8 @@ export interface GatherMatvecArgs {
   w2?: GpuTensor;
   /** Floats between x rows, default K: x rows may be the first K values of wider rows (MLA's q_nope in q). */
   xStride?: number;
+  /** RMSNorm on load (x rows dense). */
+  norm?: MatvecNorm;
 }
 
 export function createGatherMatvec(device: GPUDevice, a: GatherMatvecArgs, v: MatvecVariant = {}): PreparedKernel {
@@ -196,7 +228,8 @@ export function createGatherMatvec(device: GPUDevice, a: GatherMatvecArgs, v: Ma
   checkPair(a.w, a.w2);
   const xStride = a.xStride ?? k;
   if (!Number.isInteger(xStride) || xStride < k) throw new SparseScopeError('bad-argument', `${a.w.name}: x row stride ${xStride} is shorter than its ${k} values`);
-  const r = resolve(device, a.w.type, k, true, v, { pair: !!a.w2, accumulate: false }, xStride);
+  checkNorm(a.w.name, a.norm, k, xStride);
+  const r = resolve(device, a.w.type, k, true, v, { pair: !!a.w2, accumulate: false, norm: !!a.norm }, xStride);
   const pipeline = pipelineFor(device, r);
   checkGroups(device, a.slots, 'gathered matvec slots');
   checkGroups(device, Math.ceil(n / r.rows), `gathered matvec ${a.w.name}`);
@@ -205,12 +238,12 @@ export function createGatherMatvec(device: GPUDevice, a: GatherMatvecArgs, v: Ma
     const params = uniformBuffer(
       device,
       MATVEC_PARAMS,
-      { k, chunks: chunksPerRow(k), row_bytes: a.w.rowBytes, rows: n, n_out: n, y_offset: 0, part_row0: part.rowStart, part_row_end: part.rowStart + part.rowCount, n_experts: x, x_div: a.xDiv, x_stride: xStride },
+      { k, chunks: chunksPerRow(k), row_bytes: a.w.rowBytes, rows: n, n_out: n, y_offset: 0, part_row0: part.rowStart, part_row_end: part.rowStart + part.rowCount, n_experts: x, x_div: a.xDiv, x_stride: xStride, norm_eps: a.norm?.eps ?? 0 },
       `matvec-gather:${a.w.name}#${i}:params`,
     );
     const grid: [number, number] = [Math.ceil(n / r.rows), a.slots];
-    const buffers = [params, part.buffer, a.x, a.y, a.ids, ...(a.w2 ? [a.w2.parts[i].buffer] : [])];
-    return { params, grid, bg: bindBuffers(device, pipeline, buffers, `matvec-gather:${a.w.name}#${i}`) };
+    const buffers = { 0: params, 1: part.buffer, 2: a.x, 3: a.y, 4: a.ids, 5: a.w2?.parts[i].buffer, 7: a.norm?.weight };
+    return { params, grid, bg: bindMatvec(device, pipeline, buffers, `matvec-gather:${a.w.name}#${i}`) };
   });
   return preparedKernel(pipeline, steps);
 }
