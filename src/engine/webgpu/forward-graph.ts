@@ -10,11 +10,11 @@ import { isMoeLayer, type ModelConfig } from '../../model/config.ts';
 import { createStorage, uploadStorage } from '../../gpu/buffers.ts';
 import { inOnePass } from '../../gpu/pass-scope.ts';
 import { ScratchPool } from '../../gpu/scratch-pool.ts';
-import { createRmsnorm, createRmsnormInto } from '../../gpu/shaders/rmsnorm/rmsnorm.ts';
-import { createLayernorm } from '../../gpu/shaders/layernorm/layernorm.ts';
+import { createRmsnorm } from '../../gpu/shaders/rmsnorm/rmsnorm.ts';
+import { createIndexerAppend, createMlaAppend } from '../../gpu/shaders/cache-append/cache-append.ts';
 import { createSwiglu } from '../../gpu/shaders/swiglu/swiglu.ts';
 import { createAccumulate } from '../../gpu/shaders/add/add.ts';
-import { createRope, yarnCorrDims, type RopeParams } from '../../gpu/shaders/rope/rope.ts';
+import { yarnCorrDims, type RopeParams } from '../../gpu/shaders/rope/rope.ts';
 import type { PreparedDispatch } from '../../gpu/shaders/add/kernel-util.ts';
 import { createMatvec, createGatherMatvec, preferredMatvecVariant, type MatvecNorm, type MatvecVariant, type PreparedKernel } from '../../gpu/shaders/matmul/matvec.ts';
 import { isSoftwareAdapter } from '../../gpu/device.ts';
@@ -119,7 +119,6 @@ export class ForwardGraph {
     const ix = c.indexer;
     const qI = ix ? buf(m * ix.heads * ix.keyLength, 'q_I') : undefined; //   [m, H_I, D_I]
     const kIraw = ix ? buf(m * ix.keyLength, 'k_I_raw') : undefined; //        [m, D_I]
-    const kI = ix ? buf(m * ix.keyLength, 'k_I') : undefined; //               [m, D_I]
     const wI = ix ? buf(m * ix.heads, 'w_I') : undefined; //                    [m, H_I]
     const sparse = !!ix && o.topK > 0;
     const sharedScores = ix && !o.trace ? buf(m * o.capacity, 'index_scores') : undefined;
@@ -148,7 +147,6 @@ export class ForwardGraph {
     const push = (...runs: GraphStep['run'][]) => runs.forEach((run) => this.steps.push({ run, layer: tag.layer, part: tag.part }));
     // Small kernels in their prepared form: uniform and bind group made here, none per step.
     const copyRows = (a: CopyRowsArgs) => this.keep(createCopyRows(device, a));
-    const ropeAt = (a: Parameters<typeof createRope>[1]) => this.keep(createRope(device, a));
     const accumulate = (a: Parameters<typeof createAccumulate>[1]) => this.keep(createAccumulate(device, a));
     const swiglu = (a: Parameters<typeof createSwiglu>[1]) => this.keep(createSwiglu(device, a));
 
@@ -227,29 +225,19 @@ export class ForwardGraph {
         const qMv = mv(w.matrix(`${p}attn_q.weight`), xa, q);
         push((enc) => qMv.encode(enc));
       }
-      // rope on each head's last `rope` dims: absorbed MLA reads them as q_pe [m, H, rope], written there by
-      // the rope itself; legacy attention reads the whole q, so it rotates in place
+      // [ckv | kpe] = attn_kv_a_mqa · x, then one dispatch (mla-append.wgsl) for ckv = RMSNorm(ckv), kpe =
+      // rope(kpe), read in place from kv_a's rows [m, kv_lora + rope] and written straight to the caches at
+      // pos (absorbed) or to ckv/kpe (legacy), and the rope on each q head's last `rope` dims: absorbed MLA
+      // reads them as q_pe [m, H, rope], legacy attention reads the whole q, so it rotates in place
       const absorbed = c.mla === 'absorbed';
-      const qRope = ropeAt({
-        x: q, rows: m, heads: H, rowStride: H * K, headStride: K, offset: N, params: ropeNormal,
-        out: absorbed ? { y: qPe, rowStride: H * R, headStride: R, offset: 0 } : undefined,
-      });
-      push((enc, pos) => qRope.encode(enc, pos));
-      // [ckv | kpe] = attn_kv_a_mqa · x;  ckv = RMSNorm(ckv);  kpe = rope(kpe), read in place from kv_a's
-      // rows [m, kv_lora + rope] and written straight to the caches at pos (absorbed) or to ckv/kpe (legacy)
       const kvaMv = mv(w.matrix(`${p}attn_kv_a_mqa.weight`), xa, kva);
-      const ckvNorm = this.keep(
-        createRmsnormInto(device, { x: kva, weight: w.vector(`${p}attn_kv_a_norm.weight`), y: absorbed ? cache.ckv! : ckv, rows: m, n: L, eps: c.rmsEps, xStride: L + R }),
+      const append = this.keep(
+        createMlaAppend(device, {
+          rows: m, heads: H, kvLora: L, rope: ropeNormal, eps: c.rmsEps, kvA: kva, normWeight: w.vector(`${p}attn_kv_a_norm.weight`),
+          ckv: absorbed ? cache.ckv! : ckv, kpe: absorbed ? cache.kpe! : kpe, atStep: absorbed, q, qHead: K, qOffset: N, qPe: absorbed ? qPe : undefined,
+        }),
       );
-      const kpeRope = ropeAt({
-        x: kva, rows: m, heads: 1, rowStride: L + R, headStride: L + R, offset: L, params: ropeNormal,
-        out: { y: absorbed ? cache.kpe! : kpe, rowStride: R, headStride: R, offset: 0, rowAtStep: absorbed },
-      });
-      push((enc, pos) => {
-        kvaMv.encode(enc);
-        ckvNorm.encode(enc, absorbed ? pos : 0);
-        kpeRope.encode(enc, pos);
-      });
+      push((enc) => kvaMv.encode(enc), (enc, pos) => append.encode(enc, pos));
 
       if (absorbed) {
         // q_lat_h = k_b_h · q_nope_h, q_nope_h read in place: the first `nope` values of each head's row of q    [m·H, kv_lora]
@@ -288,18 +276,18 @@ export class ForwardGraph {
           sparseIdx = tr ? (tr.chosen = this.own(createStorage(device, m * o.topK * 4, `${p}trace.chosen`))) : sharedChosen!;
           topk = this.keep(createTopk(device, { nq: m, k: o.topK, scores, scoreStride: o.capacity, idx: sparseIdx }));
         }
-        const qIRope = ropeAt({ x: qI!, rows: m, heads: ix.heads, rowStride: ix.heads * DI, headStride: DI, offset: 0, params: ropeNeox });
-        const kINorm = this.keep(createLayernorm(device, { x: kIraw!, weight: w.vector(`${p}indexer.k_norm.weight`), bias: w.vector(`${p}indexer.k_norm.bias`), y: kI!, rows: m, n: DI, eps: 1e-6 }));
-        const kIRope = ropeAt({ x: kI!, rows: m, heads: 1, rowStride: DI, headStride: DI, offset: 0, params: ropeNeox });
-        const kIAppend = copyRows({ src: kI!, dst: cache.kI!, rows: m, width: DI, dstRow0: 0 });
+        // k_I = rope(LayerNorm(k_I_raw)) appended to the cache at pos, q_I rotated in place: one dispatch
+        const ixAppend = this.keep(
+          createIndexerAppend(device, {
+            rows: m, heads: ix.heads, dim: DI, rope: ropeNeox, eps: 1e-6, kRaw: kIraw!, lnWeight: w.vector(`${p}indexer.k_norm.weight`),
+            lnBias: w.vector(`${p}indexer.k_norm.bias`), kCache: cache.kI!, q: qI!,
+          }),
+        );
         push((enc, pos) => {
           qIMv.encode(enc);
-          qIRope.encode(enc, pos);
           kIMv.encode(enc);
-          kINorm.encode(enc);
-          kIRope.encode(enc, pos);
-          kIAppend.encode(enc, pos);
           wIMv.encode(enc);
+          ixAppend.encode(enc, pos);
           score.encode(enc, { nKv: pos + m, qPos0: pos });
           topk?.encode(enc, { nKv: pos + m, qPos0: pos });
         });
