@@ -16,8 +16,9 @@ import { createSwiglu } from '../../gpu/shaders/swiglu/swiglu.ts';
 import { createAccumulate } from '../../gpu/shaders/add/add.ts';
 import { yarnCorrDims, type RopeParams } from '../../gpu/shaders/rope/rope.ts';
 import type { PreparedDispatch } from '../../gpu/shaders/add/kernel-util.ts';
-import { createMatvec, createGatherMatvec, preferredMatvecVariant, type MatvecNorm, type MatvecVariant, type PreparedKernel } from '../../gpu/shaders/matmul/matvec.ts';
+import { createMatvec, createGatherMatvec, createMultiMatvec, multiMatvecFits, preferredMatvecVariant, type MatvecNorm, type MatvecVariant, type PreparedKernel } from '../../gpu/shaders/matmul/matvec.ts';
 import { isSoftwareAdapter } from '../../gpu/device.ts';
+import type { BufferArg } from '../../gpu/pipelines.ts';
 import { createMatmul } from '../../gpu/shaders/matmul/matmul.ts';
 import { createEmbedding } from '../../gpu/shaders/embedding/embedding.ts';
 import { createMlaAbsorbed, createMlaLegacy, createCopyRows, type CopyRowsArgs, type PreparedAttention } from '../../gpu/shaders/mla/mla.ts';
@@ -92,17 +93,39 @@ export class ForwardGraph {
     const { embd: E, heads: H, qkNope: N, qkRope: R, kvLoraRank: L, vHead: Vd } = c;
     const K = N + R;
     const buf = (floats: number, label: string) => this.own(createStorage(device, floats * 4, label));
+    // [m, N_j] blocks of one buffer, block j at floats offsets[j] (a multiple of the storage offset alignment)
+    const blocks = (label: string, widths: number[]) => {
+      const align = device.limits.minStorageBufferOffsetAlignment;
+      const offsets: number[] = [];
+      let bytes = 0;
+      for (const n of widths) {
+        offsets.push(bytes / 4);
+        bytes = Math.ceil((bytes + m * n * 4) / align) * align;
+      }
+      const buffer = this.own(createStorage(device, bytes, label));
+      return { buffer, offsets, slices: widths.map((n, j): GPUBufferBinding => ({ buffer, offset: offsets[j] * 4, size: m * n * 4 })) };
+    };
     this.ids = this.own(device.createBuffer({ label: 'ids', size: Math.max(16, m * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST }));
     this.logits = buf(m * c.vocab, 'logits');
 
     // Scratch shared by all layers.                                        shapes
     const h = buf(m * E, 'h'); //                                           [m, E] residual stream
     const x = buf(m * E, 'x'); //                                           [m, E] normed input
-    const qa = c.qLoraRank > 0 ? buf(m * c.qLoraRank, 'q_a') : undefined; // [m, q_lora]
-    const cq = c.qLoraRank > 0 ? buf(m * c.qLoraRank, 'cq') : undefined; //  [m, q_lora]
-    const q = buf(m * H * K, 'q'); //                                       [m, H, nope+rope]
+    const ix = c.indexer;
+    const lora = c.qLoraRank > 0;
+    // The projections that read one x write blocks of one buffer (blocks(): the first at offset 0, so it
+    // binds as the whole buffer; the others as aligned ranges), so a decode step can compute them in one
+    // dispatch (createMultiMatvec): x → [q_a | kv_a | k_I | w_I] and cq → [q | q_I].
+    const xProj = blocks('x_proj', [...(lora ? [c.qLoraRank] : []), L + R, ...(ix ? [ix.keyLength, ix.heads] : [])]);
+    const qa = lora ? xProj.buffer : undefined; //                          [m, q_lora]
+    const kva = xProj.slices[lora ? 1 : 0]; //                              [m, kv_lora+rope]
+    const kIraw = ix ? xProj.slices[lora ? 2 : 1] : undefined; //           [m, D_I]
+    const wI = ix ? xProj.slices[lora ? 3 : 2] : undefined; //              [m, H_I]
+    const cq = lora ? buf(m * c.qLoraRank, 'cq') : undefined; //           [m, q_lora] (prefill: the normed q_a)
+    const cqProj = lora && ix ? blocks('cq_proj', [H * K, ix.heads * ix.keyLength]) : undefined;
+    const q = cqProj ? cqProj.buffer : buf(m * H * K, 'q'); //              [m, H, nope+rope]
+    const qI = cqProj?.slices[1]; //                                        [m, H_I, D_I]
     const qPe = buf(m * H * R, 'q_pe'); //                                  [m, H, rope]
-    const kva = buf(m * (L + R), 'kv_a'); //                                [m, kv_lora+rope]
     const ckv = buf(m * L, 'ckv'); //                                       [m, kv_lora]
     const kpe = buf(m * R, 'kpe'); //                                       [m, rope]
     const attnO = buf(m * H * Math.max(L, Vd), 'attn_o'); //                [m, H, kv_lora] (absorbed) / [m, H, v] (legacy)
@@ -116,10 +139,6 @@ export class ForwardGraph {
     const qLat = c.mla === 'absorbed' ? buf(m * H * L, 'q_lat') : undefined; //   [m·H, kv_lora]
     const kvB = c.mla === 'legacy' ? buf(m * H * (N + Vd), 'kv_b') : undefined; // [m, H, nope+v]
 
-    const ix = c.indexer;
-    const qI = ix ? buf(m * ix.heads * ix.keyLength, 'q_I') : undefined; //   [m, H_I, D_I]
-    const kIraw = ix ? buf(m * ix.keyLength, 'k_I_raw') : undefined; //        [m, D_I]
-    const wI = ix ? buf(m * ix.heads, 'w_I') : undefined; //                    [m, H_I]
     const sparse = !!ix && o.topK > 0;
     const sharedScores = ix && !o.trace ? buf(m * o.capacity, 'index_scores') : undefined;
     const sharedChosen = sparse && !o.trace ? buf(m * o.topK, 'chosen') : undefined;
@@ -160,7 +179,7 @@ export class ForwardGraph {
     const fuse = m < MATMUL_MIN_ROWS;
     // A matvec input: rows x, RMSNorm'ed on load when `norm` is set (decode only).
     type In = { x: GPUBuffer; norm?: MatvecNorm };
-    const mv = (t: GpuTensor, xIn: In | GPUBuffer, y: GPUBuffer): PreparedKernel => {
+    const mv = (t: GpuTensor, xIn: In | GPUBuffer, y: BufferArg): PreparedKernel => {
       const a = 'x' in xIn ? xIn : { x: xIn };
       return this.keep(m >= MATMUL_MIN_ROWS ? createMatmul(device, { w: t, x: a.x, y, m }) : createMatvec(device, { w: t, ...a, y, m }, variantFor(t)));
     };
@@ -176,6 +195,20 @@ export class ForwardGraph {
         k.encode(enc);
         add.encode(enc);
       };
+    };
+    // Matrices that read xIn, into their blocks of `out`: one dispatch in decode where they fit one
+    // (multiMatvecFits: one K, each in one part; types may differ), else one per matrix.
+    const projections = (names: string[], xIn: In, out: ReturnType<typeof blocks>): GraphStep['run'][] => {
+      const ws = names.map((n) => w.matrix(n));
+      if (fuse && multiMatvecFits(ws)) {
+        const v = o.matvec ?? preferredMatvecVariant(traits, ws[0].shape[0], ws.reduce((s, t) => s + t.rows, 0));
+        const k = this.keep(createMultiMatvec(device, { ws, ...xIn, y: out.buffer, yOffsets: out.offsets, m }, v));
+        return [(enc) => k.encode(enc)];
+      }
+      return ws.map((t, j) => {
+        const k = mv(t, xIn, out.slices[j]);
+        return (enc) => k.encode(enc);
+      });
     };
     const pairable = (a: GpuTensor, b: GpuTensor) =>
       a.type === b.type && a.shape.join() === b.shape.join() && a.parts.length === b.parts.length && a.parts.every((p, i) => p.rowStart === b.parts[i].rowStart && p.rowCount === b.parts[i].rowCount);
@@ -214,30 +247,35 @@ export class ForwardGraph {
       // x = RMSNorm(h) · attn_norm
       const xa = normed(h, `${p}attn_norm.weight`, x, E);
       // q: cq = RMSNorm(attn_q_a · x); q = attn_q_b · cq   (lite: q = attn_q · x)        [m, H·(nope+rope)]
-      let cqIn: In | undefined;
-      if (c.qLoraRank > 0) {
-        const qaMv = mv(w.matrix(`${p}attn_q_a.weight`), xa, qa!);
-        push((enc) => qaMv.encode(enc));
-        cqIn = normed(qa!, `${p}attn_q_a_norm.weight`, cq!, c.qLoraRank);
-        const qbMv = mv(w.matrix(`${p}attn_q_b.weight`), cqIn, q);
-        push((enc) => qbMv.encode(enc));
-      } else {
+      // with [ckv | kpe] = attn_kv_a_mqa · x and the indexer's k_I = indexer.attn_k · x, w_I = indexer.proj · x
+      // in the same dispatch as q_a (x_proj's blocks), and q_I = indexer.attn_q_b · cq in q_b's (cq_proj's)
+      const xMats = [...(lora ? [`${p}attn_q_a.weight`] : []), `${p}attn_kv_a_mqa.weight`, ...(ix ? [`${p}indexer.attn_k.weight`, `${p}indexer.proj.weight`] : [])];
+      if (!lora) {
         const qMv = mv(w.matrix(`${p}attn_q.weight`), xa, q);
         push((enc) => qMv.encode(enc));
+      }
+      push(...projections(xMats, xa, xProj));
+      let cqIn: In | undefined;
+      if (lora) {
+        cqIn = normed(qa!, `${p}attn_q_a_norm.weight`, cq!, c.qLoraRank);
+        if (cqProj) push(...projections([`${p}attn_q_b.weight`, `${p}indexer.attn_q_b.weight`], cqIn, cqProj));
+        else {
+          const qbMv = mv(w.matrix(`${p}attn_q_b.weight`), cqIn, q);
+          push((enc) => qbMv.encode(enc));
+        }
       }
       // [ckv | kpe] = attn_kv_a_mqa · x, then one dispatch (mla-append.wgsl) for ckv = RMSNorm(ckv), kpe =
       // rope(kpe), read in place from kv_a's rows [m, kv_lora + rope] and written straight to the caches at
       // pos (absorbed) or to ckv/kpe (legacy), and the rope on each q head's last `rope` dims: absorbed MLA
       // reads them as q_pe [m, H, rope], legacy attention reads the whole q, so it rotates in place
       const absorbed = c.mla === 'absorbed';
-      const kvaMv = mv(w.matrix(`${p}attn_kv_a_mqa.weight`), xa, kva);
       const append = this.keep(
         createMlaAppend(device, {
           rows: m, heads: H, kvLora: L, rope: ropeNormal, eps: c.rmsEps, kvA: kva, normWeight: w.vector(`${p}attn_kv_a_norm.weight`),
           ckv: absorbed ? cache.ckv! : ckv, kpe: absorbed ? cache.kpe! : kpe, atStep: absorbed, q, qHead: K, qOffset: N, qPe: absorbed ? qPe : undefined,
         }),
       );
-      push((enc) => kvaMv.encode(enc), (enc, pos) => append.encode(enc, pos));
+      push((enc, pos) => append.encode(enc, pos));
 
       if (absorbed) {
         // q_lat_h = k_b_h · q_nope_h, q_nope_h read in place: the first `nope` values of each head's row of q    [m·H, kv_lora]
@@ -264,9 +302,6 @@ export class ForwardGraph {
       if (ix) {
         tag.part = 'indexer';
         const DI = ix.keyLength;
-        const qIMv = mv(w.matrix(`${p}indexer.attn_q_b.weight`), cqIn!, qI!);
-        const kIMv = mv(w.matrix(`${p}indexer.attn_k.weight`), xa, kIraw!);
-        const wIMv = mv(w.matrix(`${p}indexer.proj.weight`), xa, wI!);
         const scores = tr ? (tr.scores = buf(m * o.capacity, `${p}trace.scores`)) : sharedScores!;
         const score = this.keep(
           createIndexerScore(device, { heads: ix.heads, dim: DI, nq: m, qI: qI!, w: wI!, kI: cache.kI!, scores, scoreStride: o.capacity, wScale: 1 / Math.sqrt(DI * ix.heads) }),
@@ -284,9 +319,6 @@ export class ForwardGraph {
           }),
         );
         push((enc, pos) => {
-          qIMv.encode(enc);
-          kIMv.encode(enc);
-          wIMv.encode(enc);
           ixAppend.encode(enc, pos);
           score.encode(enc, { nKv: pos + m, qPos0: pos });
           topk?.encode(enc, { nKv: pos + m, qPos0: pos });

@@ -8,7 +8,7 @@
  *            ckv f32 [cap, L], kpe f32 [cap, R]
  *   indexer: k_raw f32 [rows, D], q f32 [rows, H_I, D], k cache f32 [cap, D]
  */
-import { getPipeline } from '../../pipelines.ts';
+import { getPipeline, type BufferArg } from '../../pipelines.ts';
 import type { ParamLayout } from '../../params.ts';
 import { assemble, badArg, grid1d, prepareDispatch, type PreparedDispatch } from '../add/kernel-util.ts';
 import { ropeThetaScale, ROPE_MATH_WGSL, type RopeParams } from '../rope/rope.ts';
@@ -72,7 +72,7 @@ export interface MlaAppendArgs {
   /** Normal (not NeoX) pairs over the last R values of each head; R = params.nDims. */
   rope: RopeParams;
   eps: number;
-  kvA: GPUBuffer;
+  kvA: BufferArg;
   normWeight: GPUBuffer;
   /** Row r's normed ckv goes to row (step row) + r; `atStep` false: always from row 0 (legacy's scratch). */
   ckv: GPUBuffer;
@@ -122,11 +122,11 @@ export interface IndexerAppendArgs {
   /** NeoX pairs over each head's first nDims values. */
   rope: RopeParams;
   eps: number;
-  kRaw: GPUBuffer;
+  kRaw: BufferArg;
   lnWeight: GPUBuffer;
   lnBias: GPUBuffer;
   kCache: GPUBuffer;
-  q: GPUBuffer;
+  q: BufferArg;
 }
 
 /** encode(enc, pos): tokens at positions pos.., their keys appended at cache rows pos... */

@@ -1,6 +1,7 @@
 // What both decode matvec variants (matvec.wgsl, matvec-rows.wgsl) read and write, prepended to each by
 // matvec.ts: the params, the bindings (weights W in GGUF blocks, x, y, the gather's expert ids, PAIR's second
-// weight W2, NORM's RMSNorm weight G), x_chunk (32 values of x as 8 vec4, zero past a float row's tail) and
+// weight W2, NORM's RMSNorm weight G, MULTI's other matrices), matvec_begin (which matrix a workgroup of a
+// MULTI dispatch computes), x_chunk (32 values of x as 8 vec4, zero past a float row's tail) and
 // the SwiGLU gate.
 // NORM (RMSNorm on load, so the norm needs no dispatch of its own): x rows are the un-normed h [K] and
 // x_chunk returns h · G / sqrt(mean(h²) + eps). Each invocation computes its row's scale itself the first
@@ -11,7 +12,12 @@
 
 const TAIL: bool = {{TAIL}}; // a float row whose length is not a multiple of 32
 
+//#if MULTI
+@group(0) @binding(0) var<uniform> params: Params;
+var<private> p: Params; // params with the workgroup's matrix's fields, set by matvec_begin
+//#else
 @group(0) @binding(0) var<uniform> p: Params;
+//#endif
 @group(0) @binding(1) var<storage, read> W: array<vec4<u32>>;
 //#if X4
 @group(0) @binding(2) var<storage, read> X: array<vec4<f32>>; // K % 4 == 0: 16-byte loads
@@ -28,6 +34,40 @@ const TAIL: bool = {{TAIL}}; // a float row whose length is not a multiple of 32
 //#else
 @group(0) @binding(4) var<storage, read> W2: array<vec4<u32>>;
 //#endif
+//#endif
+//#if MULTI
+// MULTI: up to four matrices of one K that read the same x, in one dispatch (plain only, no PAIR): the grid's
+// workgroups are matrix 0's, then matrix 1's, ...; matrix j is weight binding W (j = 0), W2, W3, W4 (bindings
+// 4, 5, 6; each of its own quant type, load_chunk picks by w_sel) and writes y[v * n_out + y_offset + row].
+@group(0) @binding(4) var<storage, read> W2: array<vec4<u32>>;
+@group(0) @binding(5) var<storage, read> W3: array<vec4<u32>>;
+@group(0) @binding(6) var<storage, read> W4: array<vec4<u32>>;
+// ms[0][j]: one past matrix j's last workgroup (x); ms[1][j] its rows, ms[2][j] row_bytes, ms[3][j] y_offset,
+// ms[4][j] n_out (the matvec.ts table)
+@group(0) @binding(8) var<uniform> ms: array<vec4<u32>, 5>;
+var<private> w_sel: u32;
+
+// Every variant calls this first with its workgroup's x: it returns the workgroup's x within its matrix and
+// points p (rows, row_bytes, y_offset, n_out) and load_chunk at that matrix.
+fn matvec_begin(gx: u32) -> u32 {
+  p = params;
+  var j = 0u;
+  var first = 0u;
+  for (; j < 3u && gx >= ms[0][j]; j++) {
+    first = ms[0][j];
+  }
+  w_sel = j;
+  p.rows = ms[1][j];
+  p.row_bytes = ms[2][j];
+  p.y_offset = ms[3][j];
+  p.n_out = ms[4][j];
+  return gx - first;
+}
+//#else
+// Every variant calls this first with its workgroup's x (MULTI maps it into the workgroup's matrix).
+fn matvec_begin(gx: u32) -> u32 {
+  return gx;
+}
 //#endif
 //#if NORM
 @group(0) @binding(7) var<storage, read> G: array<f32>; // [K] the norm weight

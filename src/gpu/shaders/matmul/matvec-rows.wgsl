@@ -13,7 +13,7 @@ const WG: u32 = {{WG}}u;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let row = wid.x * WG + lid;
+  let row = matvec_begin(wid.x) * WG + lid;
   let vec_index = wid.y;
   if (row >= p.rows) {
     return; // no barrier follows, so a lane may leave early

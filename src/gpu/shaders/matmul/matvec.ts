@@ -11,7 +11,7 @@
  */
 import { SparseScopeError } from '../../../errors.ts';
 import { wgslStruct, uniformBuffer, type ParamLayout } from '../../params.ts';
-import { getPipeline } from '../../pipelines.ts';
+import { getPipeline, bufferResource, type BufferArg } from '../../pipelines.ts';
 import { composeQuantKernel } from '../common/blocks.ts';
 import { preprocess } from '../common/wgsl.ts';
 import { chunksPerRow, isFloatType, CHUNK, type WeightType } from '../common/quant-types.ts';
@@ -91,9 +91,20 @@ interface ResolvedVariant {
   accumulate: boolean;
   /** x = RMSNorm(x) · G on load */
   norm: boolean;
+  /** MULTI: the types of the further matrices (W2, W3, W4) of one dispatch; empty when one matrix */
+  multi: WeightType[];
 }
 
-function resolve(device: GPUDevice, type: WeightType, k: number, gather: boolean, v: MatvecVariant, e: { pair: boolean; accumulate: boolean; norm: boolean }, xStride = k): ResolvedVariant {
+function resolve(
+  device: GPUDevice,
+  type: WeightType,
+  k: number,
+  gather: boolean,
+  v: MatvecVariant,
+  e: { pair: boolean; accumulate: boolean; norm: boolean; multi?: WeightType[] },
+  xStride = k,
+): ResolvedVariant {
+  const multi = e.multi ?? [];
   const f16 = v.f16 ?? false;
   const subgroups = v.subgroups ?? device.features.has('subgroups');
   if (f16 && !device.features.has('shader-f16')) throw new SparseScopeError('device-limits', 'the f16 matvec needs shader-f16');
@@ -102,21 +113,21 @@ function resolve(device: GPUDevice, type: WeightType, k: number, gather: boolean
   if (wg & (wg - 1)) throw new Error(`matvec workgroup size must be a power of two, got ${wg}`);
   const perRow = v.perRow ?? false;
   // per row: a workgroup covers wg rows and reduces nothing, so subgroups play no part
-  return { type, f16, subgroups: perRow ? false : subgroups, wg, rows: perRow ? wg : (v.rows ?? DEFAULT_MATVEC_ROWS), tail: isFloatType(type) && k % CHUNK !== 0, x4: k % 4 === 0 && xStride % 4 === 0, gather, perRow, ...e };
+  return { type, f16, subgroups: perRow ? false : subgroups, wg, rows: perRow ? wg : (v.rows ?? DEFAULT_MATVEC_ROWS), tail: [type, ...multi].some(isFloatType) && k % CHUNK !== 0, x4: k % 4 === 0 && xStride % 4 === 0, gather, perRow, ...e, multi };
 }
 
 export function matvecCode(r: ResolvedVariant): string {
   const body = preprocess(
     `${ioSource}\n${r.perRow ? perRowSource : source}`,
-    { GATHER: r.gather, SUBGROUPS: r.subgroups, X4: r.x4, PAIR: r.pair, ACCUMULATE: r.accumulate, NORM: r.norm },
+    { GATHER: r.gather, SUBGROUPS: r.subgroups, X4: r.x4, PAIR: r.pair, ACCUMULATE: r.accumulate, NORM: r.norm, MULTI: r.multi.length > 0 },
     { PARAMS: wgslStruct('Params', MATVEC_PARAMS), WG: r.wg, ROWS: r.rows, TAIL: String(r.tail) },
   );
-  return composeQuantKernel(body, { type: r.type, f16: r.f16, subgroups: r.subgroups, second: r.pair });
+  return composeQuantKernel(body, { type: r.type, f16: r.f16, subgroups: r.subgroups, second: r.pair, multi: r.multi });
 }
 
 function pipelineFor(device: GPUDevice, r: ResolvedVariant): GPUComputePipeline {
-  const { gather, ...variant } = r;
-  return getPipeline(device, { kernel: gather ? 'matvec-gather' : 'matvec', variant }, () => matvecCode(r));
+  const { gather, multi, ...variant } = r;
+  return getPipeline(device, { kernel: gather ? 'matvec-gather' : 'matvec', variant: { ...variant, multi: multi.join(',') } }, () => matvecCode(r));
 }
 
 function checkGroups(device: GPUDevice, n: number, what: string): void {
@@ -130,7 +141,7 @@ export interface MatvecArgs {
   /** f32 [m, K]. */
   x: GPUBuffer;
   /** f32 [m, N] (written). */
-  y: GPUBuffer;
+  y: BufferArg;
   /** Vectors; default 1. */
   m?: number;
   /** Fuse an FFN's up projection and SwiGLU: y = silu(w·x) * (w2·x); same shape, type and parts as w. */
@@ -156,10 +167,10 @@ function checkNorm(name: string, norm: MatvecNorm | undefined, k: number, xStrid
  * The bind group with each buffer at its binding: 0 params, 1 W, 2 x, 3 y, then the optional ones (the
  * gather's ids, PAIR's W2 and NORM's G) at the numbers matvec-io.wgsl gives them.
  */
-function bindMatvec(device: GPUDevice, pipeline: GPUComputePipeline, buffers: Record<number, GPUBuffer | undefined>, label: string): GPUBindGroup {
+function bindMatvec(device: GPUDevice, pipeline: GPUComputePipeline, buffers: Record<number, BufferArg | undefined>, label: string): GPUBindGroup {
   const entries = Object.entries(buffers)
-    .filter((e): e is [string, GPUBuffer] => e[1] !== undefined)
-    .map(([binding, buffer]) => ({ binding: Number(binding), resource: { buffer } }));
+    .filter((e): e is [string, BufferArg] => e[1] !== undefined)
+    .map(([binding, b]) => ({ binding: Number(binding), resource: bufferResource(b) }));
   return device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries });
 }
 
@@ -196,6 +207,61 @@ export function createMatvec(device: GPUDevice, a: MatvecArgs, v: MatvecVariant 
     return { params, grid, bg: bindMatvec(device, pipeline, buffers, `matvec:${a.w.name}#${i}`) };
   });
   return preparedKernel(pipeline, steps);
+}
+
+/** At most this many matrices in one MULTI dispatch: W, W2, W3, W4 (with x, y and G, 7 storage bindings of the 8 a stage may have). */
+export const MAX_MULTI = 4;
+
+export interface MultiMatvecArgs {
+  /** 2..MAX_MULTI weights of ne {K, N_j}, one K, each in one part; types may differ. */
+  ws: GpuTensor[];
+  /** f32 [m, K], read by all. */
+  x: GPUBuffer;
+  /** Matrix j writes y[yOffsets[j] + v·N_j + row] for vector v < m: its [m, N_j] block at that element. */
+  y: GPUBuffer;
+  yOffsets: number[];
+  m?: number;
+  norm?: MatvecNorm;
+}
+
+/** Whether these matrices can share one MULTI dispatch: 2..MAX_MULTI of them, one K, each in one part. */
+export function multiMatvecFits(ws: GpuTensor[]): boolean {
+  return ws.length >= 2 && ws.length <= MAX_MULTI && ws.every((t) => t.shape.length === 2 && t.shape[0] === ws[0].shape[0] && t.parts.length === 1);
+}
+
+/**
+ * Several matrices that read the same x (e.g. the attention block's q_a, kv_a and the indexer's k and
+ * weights projections) in one dispatch: workgroups [0, g_0) compute matrix 0, [g_0, g_1) matrix 1, ...
+ * (matvec-io.wgsl's MULTI). One variant for all (the caller's pick, e.g. the largest matrix's).
+ */
+export function createMultiMatvec(device: GPUDevice, a: MultiMatvecArgs, v: MatvecVariant = {}): PreparedKernel {
+  if (!multiMatvecFits(a.ws)) throw new SparseScopeError('wrong-shape', `${a.ws.map((t) => t.name).join(', ')}: one dispatch takes 2 to ${MAX_MULTI} matrices of one K, each in one part`);
+  if (a.yOffsets.length !== a.ws.length) throw new SparseScopeError('bad-argument', `multi matvec: ${a.ws.length} matrices but ${a.yOffsets.length} y offsets`);
+  const [k] = a.ws[0].shape;
+  const m = a.m ?? 1;
+  checkNorm(a.ws[0].name, a.norm, k, k);
+  const r = resolve(device, a.ws[0].type, k, false, v, { pair: false, accumulate: false, norm: !!a.norm, multi: a.ws.slice(1).map((t) => t.type) });
+  const pipeline = pipelineFor(device, r);
+  checkGroups(device, m, 'matvec vectors');
+  const ends: number[] = [];
+  a.ws.forEach((t, j) => ends.push((ends[j - 1] ?? 0) + Math.ceil(t.rows / r.rows)));
+  const pad = (f: (t: GpuTensor, j: number) => number, fill = 0) => [0, 1, 2, 3].map((j) => (j < a.ws.length ? f(a.ws[j], j) : fill));
+  const name = a.ws.map((t) => t.name).join('+');
+  const params = uniformBuffer(
+    device,
+    MATVEC_PARAMS,
+    { k, chunks: chunksPerRow(k), row_bytes: 0, rows: 0, n_out: 0, y_offset: 0, part_row0: 0, part_row_end: 0, n_experts: 0, x_div: 1, x_stride: k, norm_eps: a.norm?.eps ?? 0 },
+    `matvec:${name}:params`,
+  );
+  // matvec-io.wgsl's `ms`: array<vec4<u32>, 5>, one vec4 per field, lane j for matrix j
+  const table = Uint32Array.from([pad((_, j) => ends[j], 0xffffffff), pad((t) => t.rows), pad((t) => t.rowBytes), pad((_, j) => a.yOffsets[j]), pad((t) => t.rows)].flat());
+  const multi = device.createBuffer({ label: `matvec:${name}:multi`, size: table.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(multi, 0, table);
+  const grid: [number, number] = [ends[ends.length - 1], m];
+  checkGroups(device, grid[0], `matvec ${name}`);
+  const buffers = { 0: params, 1: a.ws[0].parts[0].buffer, 2: a.x, 3: a.y, 4: a.ws[1].parts[0].buffer, 5: a.ws[2]?.parts[0].buffer, 6: a.ws[3]?.parts[0].buffer, 7: a.norm?.weight, 8: multi };
+  const kernel = preparedKernel(pipeline, [{ params, grid, bg: bindMatvec(device, pipeline, buffers, `matvec:${name}`) }]);
+  return { encode: kernel.encode, destroy: () => (kernel.destroy(), multi.destroy()) };
 }
 
 export function encodeMatvec(device: GPUDevice, enc: GPUCommandEncoder, a: MatvecArgs, v: MatvecVariant = {}): void {

@@ -30,7 +30,7 @@ fn main(
   @builtin(subgroup_size) sg_size: u32,
 //#endif
 ) {
-  let row0 = wid.x * ROWS;
+  let row0 = matvec_begin(wid.x) * ROWS;
   let vec_index = wid.y;
 //#if GATHER
   // Expert e's rows are rows e*N .. e*N+N-1 of the flattened tensor; this part holds [part_row0, part_row_end).
