@@ -68,6 +68,22 @@ function weightReaders(text: string): string[] {
 }
 
 /**
+ * The readers `loader` calls, itself included (the copies for another binding need no other type's:
+ * fewer functions for llvmpipe to compile).
+ */
+function readersFor(loader: string): string[] {
+  const all = new Map(weightReaders(`${preprocess(blocksSource, {})}\n${WINDOWS}`).map((f) => [/^fn (\w+)\(/.exec(f)![1], f]));
+  const need = new Set<string>();
+  const visit = (name: string) => {
+    if (need.has(name) || !all.has(name)) return;
+    need.add(name);
+    for (const m of all.get(name)!.slice(name.length + 3).matchAll(/\b(load_\w+|window\d+)\(/g)) visit(m[1]);
+  };
+  visit(loader);
+  return [...all].filter(([n]) => need.has(n)).map(([, f]) => f);
+}
+
+/**
  * The weight readers again over another weight binding (`W2`, `W3`, ...) as `fnName`: WGSL cannot pass a
  * storage array to a function, so each reader that touches W is repeated with that binding (and a suffix).
  */
@@ -77,7 +93,7 @@ function otherWeightReaders(type: WeightType, binding: string, fnName: string): 
     f
       .replace(/\bW\[/g, `${binding}[`)
       .replace(/\b(load_\w+|window\d+)\(/g, `$1${suffix}(`);
-  const readers = weightReaders(`${preprocess(blocksSource, {})}\n${WINDOWS}`).map(rename);
+  const readers = readersFor(LOADER_NAME[type]).map(rename);
   return [...readers, `fn ${fnName}(row_byte: u32, c: u32, n: u32) -> array<vec4<T>, 8> {\n  return ${LOADER_NAME[type]}${suffix}(row_byte, c, n);\n}`].join('\n\n');
 }
 
