@@ -389,7 +389,12 @@ export class ForwardGraph {
         const gux = pairExperts ? gather({ w: gew, w2: uew, ids: experts, ...xf, y: eAct!, slots: m * k, xDiv: k }) : undefined;
         const gx = pairExperts ? undefined : gather({ w: gew, ids: experts, ...xf, y: eGate!, slots: m * k, xDiv: k });
         const ux = pairExperts ? undefined : gather({ w: uew, ids: experts, ...xf, y: eUp!, slots: m * k, xDiv: k });
-        const dx = gather({ w: w.matrix(`${p}ffn_down_exps.weight`), ids: experts, x: eAct!, y: eDown!, slots: m * k, xDiv: 1 });
+        // h += Σ_j weight_j · down_j · act_j: decode in one dispatch (COMBINE: each h row loops over its token's
+        // k experts), prefill as the per-slot down projections [m·k, E] and a weighted accumulate
+        const downW = w.matrix(`${p}ffn_down_exps.weight`);
+        const dx = fuse
+          ? gather({ w: downW, ids: experts, x: eAct!, y: h, slots: m * k, xDiv: 1, combine: { weights, terms: k } })
+          : gather({ w: downW, ids: experts, x: eAct!, y: eDown!, slots: m * k, xDiv: 1 });
         const shared = mo.shared > 0 ? swigluFfn(`${p}ffn_gate_shexp.weight`, `${p}ffn_up_shexp.weight`, `${p}ffn_down_shexp.weight`, sharedW) : undefined;
         const router = this.keep(
           createMoeRouter(device, {
@@ -404,8 +409,7 @@ export class ForwardGraph {
           }),
         );
         const eSwiglu = pairExperts ? undefined : swiglu({ gate: eGate!, up: eUp!, y: eAct!, n: m * k * mo.ffx });
-        // h += Σ_j weight_j · expert_j(x)
-        const combine = accumulate({ x: eDown!, y: h, rows: m, n: E, terms: k, w: weights });
+        const combine = fuse ? undefined : accumulate({ x: eDown!, y: h, rows: m, n: E, terms: k, w: weights });
         push((enc) => {
           routerMv.encode(enc);
           router.encode(enc);
@@ -415,7 +419,7 @@ export class ForwardGraph {
           eSwiglu?.encode(enc);
           shared?.up(enc);
           dx.encode(enc);
-          combine.encode(enc);
+          combine?.encode(enc);
           shared?.down(enc, 0);
         });
       }

@@ -28,6 +28,9 @@ var<private> p: Params; // params with the workgroup's matrix's fields, set by m
 //#if GATHER
 @group(0) @binding(4) var<storage, read> ids: array<u32>;
 //#endif
+//#if COMBINE
+@group(0) @binding(6) var<storage, read> CW: array<f32>; // [slots] each slot's combine weight (the router's)
+//#endif
 //#if PAIR
 //#if GATHER
 @group(0) @binding(5) var<storage, read> W2: array<vec4<u32>>; // the second weight follows ids

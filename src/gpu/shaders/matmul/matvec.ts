@@ -36,6 +36,7 @@ export const MATVEC_PARAMS = [
   ['x_div', 'u32'], // gather: slot j reads x row j / x_div
   ['x_stride', 'u32'], // floats between x rows (K when dense; wider when x rows are the front of wider rows)
   ['norm_eps', 'f32'], // NORM: the RMSNorm's epsilon
+  ['terms', 'u32'], // COMBINE: slots per token (the router's k)
 ] as const satisfies ParamLayout;
 
 export interface MatvecVariant {
@@ -93,6 +94,8 @@ interface ResolvedVariant {
   norm: boolean;
   /** MULTI: the types of the further matrices (W2, W3, W4) of one dispatch; empty when one matrix */
   multi: WeightType[];
+  /** COMBINE (gather): y[t] += Σ_j weight_j · W[e_j] x_j */
+  combine: boolean;
 }
 
 function resolve(
@@ -101,7 +104,7 @@ function resolve(
   k: number,
   gather: boolean,
   v: MatvecVariant,
-  e: { pair: boolean; accumulate: boolean; norm: boolean; multi?: WeightType[] },
+  e: { pair: boolean; accumulate: boolean; norm: boolean; multi?: WeightType[]; combine?: boolean },
   xStride = k,
 ): ResolvedVariant {
   const multi = e.multi ?? [];
@@ -113,13 +116,13 @@ function resolve(
   if (wg & (wg - 1)) throw new Error(`matvec workgroup size must be a power of two, got ${wg}`);
   const perRow = v.perRow ?? false;
   // per row: a workgroup covers wg rows and reduces nothing, so subgroups play no part
-  return { type, f16, subgroups: perRow ? false : subgroups, wg, rows: perRow ? wg : (v.rows ?? DEFAULT_MATVEC_ROWS), tail: [type, ...multi].some(isFloatType) && k % CHUNK !== 0, x4: k % 4 === 0 && xStride % 4 === 0, gather, perRow, ...e, multi };
+  return { type, f16, subgroups: perRow ? false : subgroups, wg, rows: perRow ? wg : (v.rows ?? DEFAULT_MATVEC_ROWS), tail: [type, ...multi].some(isFloatType) && k % CHUNK !== 0, x4: k % 4 === 0 && xStride % 4 === 0, gather, perRow, ...e, multi, combine: e.combine ?? false };
 }
 
 export function matvecCode(r: ResolvedVariant): string {
   const body = preprocess(
     `${ioSource}\n${r.perRow ? perRowSource : source}`,
-    { GATHER: r.gather, SUBGROUPS: r.subgroups, X4: r.x4, PAIR: r.pair, ACCUMULATE: r.accumulate, NORM: r.norm, MULTI: r.multi.length > 0 },
+    { GATHER: r.gather, SUBGROUPS: r.subgroups, X4: r.x4, PAIR: r.pair, ACCUMULATE: r.accumulate, NORM: r.norm, MULTI: r.multi.length > 0, COMBINE: r.combine },
     { PARAMS: wgslStruct('Params', MATVEC_PARAMS), WG: r.wg, ROWS: r.rows, TAIL: String(r.tail) },
   );
   return composeQuantKernel(body, { type: r.type, f16: r.f16, subgroups: r.subgroups, second: r.pair, multi: r.multi });
@@ -198,7 +201,7 @@ export function createMatvec(device: GPUDevice, a: MatvecArgs, v: MatvecVariant 
     const params = uniformBuffer(
       device,
       MATVEC_PARAMS,
-      { k, chunks: chunksPerRow(k), row_bytes: a.w.rowBytes, rows: part.rowCount, n_out: n, y_offset: part.rowStart, part_row0: 0, part_row_end: 0, n_experts: 0, x_div: 1, x_stride: k, norm_eps: a.norm?.eps ?? 0 },
+      { k, chunks: chunksPerRow(k), row_bytes: a.w.rowBytes, rows: part.rowCount, n_out: n, y_offset: part.rowStart, part_row0: 0, part_row_end: 0, n_experts: 0, x_div: 1, x_stride: k, norm_eps: a.norm?.eps ?? 0, terms: 1 },
       `matvec:${a.w.name}#${i}:params`,
     );
     const grid: [number, number] = [Math.ceil(part.rowCount / r.rows), m];
@@ -250,7 +253,7 @@ export function createMultiMatvec(device: GPUDevice, a: MultiMatvecArgs, v: Matv
   const params = uniformBuffer(
     device,
     MATVEC_PARAMS,
-    { k, chunks: chunksPerRow(k), row_bytes: 0, rows: 0, n_out: 0, y_offset: 0, part_row0: 0, part_row_end: 0, n_experts: 0, x_div: 1, x_stride: k, norm_eps: a.norm?.eps ?? 0 },
+    { k, chunks: chunksPerRow(k), row_bytes: 0, rows: 0, n_out: 0, y_offset: 0, part_row0: 0, part_row_end: 0, n_experts: 0, x_div: 1, x_stride: k, norm_eps: a.norm?.eps ?? 0, terms: 1 },
     `matvec:${name}:params`,
   );
   // matvec-io.wgsl's `ms`: array<vec4<u32>, 5>, one vec4 per field, lane j for matrix j
@@ -286,6 +289,12 @@ export interface GatherMatvecArgs {
   xStride?: number;
   /** RMSNorm on load (x rows dense). */
   norm?: MatvecNorm;
+  /**
+   * The MoE down projection and weighted combine in one: slots are tokens × terms, slot j's x row is j
+   * (xDiv 1), and y [tokens, N] gets y[t] += Σ_j weights[t·terms + j] · (W[ids[t·terms + j]] · x[t·terms + j])
+   * (the residual h: no per-slot outputs, no separate combine). Not with w2.
+   */
+  combine?: { weights: GPUBuffer; terms: number };
 }
 
 export function createGatherMatvec(device: GPUDevice, a: GatherMatvecArgs, v: MatvecVariant = {}): PreparedKernel {
@@ -295,20 +304,25 @@ export function createGatherMatvec(device: GPUDevice, a: GatherMatvecArgs, v: Ma
   const xStride = a.xStride ?? k;
   if (!Number.isInteger(xStride) || xStride < k) throw new SparseScopeError('bad-argument', `${a.w.name}: x row stride ${xStride} is shorter than its ${k} values`);
   checkNorm(a.w.name, a.norm, k, xStride);
-  const r = resolve(device, a.w.type, k, true, v, { pair: !!a.w2, accumulate: false, norm: !!a.norm }, xStride);
+  const cb = a.combine;
+  if (cb && (a.w2 || a.xDiv !== 1 || !Number.isInteger(cb.terms) || cb.terms < 1 || a.slots % cb.terms !== 0)) {
+    throw new SparseScopeError('bad-argument', `${a.w.name}: a combine needs one x row per slot, no pair, and slots a multiple of its terms (${a.slots} slots, ${cb.terms} terms)`);
+  }
+  const r = resolve(device, a.w.type, k, true, v, { pair: !!a.w2, accumulate: false, norm: !!a.norm, combine: !!cb }, xStride);
   const pipeline = pipelineFor(device, r);
-  checkGroups(device, a.slots, 'gathered matvec slots');
+  const vectors = cb ? a.slots / cb.terms : a.slots;
+  checkGroups(device, vectors, 'gathered matvec slots');
   checkGroups(device, Math.ceil(n / r.rows), `gathered matvec ${a.w.name}`);
   const steps = a.w.parts.map((part, i) => {
     if (part.rowStart % n !== 0 || part.rowCount % n !== 0) throw new Error(`${a.w.name}: part ${i} splits an expert`);
     const params = uniformBuffer(
       device,
       MATVEC_PARAMS,
-      { k, chunks: chunksPerRow(k), row_bytes: a.w.rowBytes, rows: n, n_out: n, y_offset: 0, part_row0: part.rowStart, part_row_end: part.rowStart + part.rowCount, n_experts: x, x_div: a.xDiv, x_stride: xStride, norm_eps: a.norm?.eps ?? 0 },
+      { k, chunks: chunksPerRow(k), row_bytes: a.w.rowBytes, rows: n, n_out: n, y_offset: 0, part_row0: part.rowStart, part_row_end: part.rowStart + part.rowCount, n_experts: x, x_div: a.xDiv, x_stride: xStride, norm_eps: a.norm?.eps ?? 0, terms: cb?.terms ?? 1 },
       `matvec-gather:${a.w.name}#${i}:params`,
     );
-    const grid: [number, number] = [Math.ceil(n / r.rows), a.slots];
-    const buffers = { 0: params, 1: part.buffer, 2: a.x, 3: a.y, 4: a.ids, 5: a.w2?.parts[i].buffer, 7: a.norm?.weight };
+    const grid: [number, number] = [Math.ceil(n / r.rows), vectors];
+    const buffers = { 0: params, 1: part.buffer, 2: a.x, 3: a.y, 4: a.ids, 5: a.w2?.parts[i].buffer, 6: cb?.weights, 7: a.norm?.weight };
     return { params, grid, bg: bindMatvec(device, pipeline, buffers, `matvec-gather:${a.w.name}#${i}`) };
   });
   return preparedKernel(pipeline, steps);
