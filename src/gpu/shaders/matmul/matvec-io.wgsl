@@ -78,6 +78,22 @@ fn matvec_begin(gx: u32) -> u32 {
 var<private> norm_row: u32 = 0xffffffffu; // first x index of the row norm_scale belongs to
 var<private> norm_scale: f32 = 0.0;
 
+// x[i] as one f32, whichever way X is declared.
+fn x_at(i: u32) -> f32 {
+//#if X4
+  return X[i >> 2u][i & 3u];
+//#else
+  return X[i];
+//#endif
+}
+
+// A variant whose threads share a row can compute its scale together and hand it to x_chunk here
+// (matvec.wgsl does: otherwise each of its WG threads would read the whole row).
+fn set_norm_scale(row0: u32, sum_sq: f32) {
+  norm_row = row0;
+  norm_scale = inverseSqrt(sum_sq / f32(p.k) + p.norm_eps);
+}
+
 // 1 / sqrt(mean(x[row0 .. row0 + K)²) + eps), summed in f32 four lanes at a time.
 fn row_norm_scale(row0: u32) -> f32 {
   var s = vec4<f32>(0.0);

@@ -305,8 +305,8 @@ export function createGatherMatvec(device: GPUDevice, a: GatherMatvecArgs, v: Ma
   if (!Number.isInteger(xStride) || xStride < k) throw new SparseScopeError('bad-argument', `${a.w.name}: x row stride ${xStride} is shorter than its ${k} values`);
   checkNorm(a.w.name, a.norm, k, xStride);
   const cb = a.combine;
-  if (cb && (a.w2 || a.xDiv !== 1 || !Number.isInteger(cb.terms) || cb.terms < 1 || a.slots % cb.terms !== 0)) {
-    throw new SparseScopeError('bad-argument', `${a.w.name}: a combine needs one x row per slot, no pair, and slots a multiple of its terms (${a.slots} slots, ${cb.terms} terms)`);
+  if (cb && (a.w2 || a.norm || a.xDiv !== 1 || !Number.isInteger(cb.terms) || cb.terms < 1 || a.slots % cb.terms !== 0)) {
+    throw new SparseScopeError('bad-argument', `${a.w.name}: a combine needs one x row per slot, no pair or norm, and slots a multiple of its terms (${a.slots} slots, ${cb.terms} terms)`);
   }
   const r = resolve(device, a.w.type, k, true, v, { pair: !!a.w2, accumulate: false, norm: !!a.norm, combine: !!cb }, xStride);
   const pipeline = pipelineFor(device, r);

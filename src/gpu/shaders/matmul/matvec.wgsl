@@ -65,6 +65,25 @@ fn main(
   let x_base = vec_index * p.x_stride;
   let chunk_end = p.chunks;
 //#endif
+//#if NORM
+  // RMSNorm on load: the row's scale computed by the workgroup together (x_chunk's own would have each
+  // thread read all K values): strided squares, one barrier, every thread sums the WG partials
+  {
+    var ss = 0.0;
+    for (var i = lid; i < p.k; i += WG) {
+      let v = x_at(x_base + i);
+      ss = fma(v, v, ss);
+    }
+    red[lid] = ss;
+    workgroupBarrier();
+    var total = 0.0;
+    for (var i = 0u; i < WG; i++) {
+      total += red[i];
+    }
+    set_norm_scale(x_base, total);
+    workgroupBarrier(); // red is written again by the reduction below
+  }
+//#endif
 //#endif
 
   // Rows past the end re-read the last row (never written back) so loads stay in bounds.
