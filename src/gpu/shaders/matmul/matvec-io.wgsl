@@ -6,7 +6,9 @@
 // NORM (RMSNorm on load, so the norm needs no dispatch of its own): x rows are the un-normed h [K] and
 // x_chunk returns h · G / sqrt(mean(h²) + eps). Each invocation computes its row's scale itself the first
 // time it reads that row (K more reads of x, cached, next to the K weights it decodes), so every variant
-// that reads x through x_chunk gets the norm without a change to its body.
+// that reads x through x_chunk gets the norm without a change to its body. NORM_STREAM (a variant whose
+// invocation reads each chunk of its row once, in order: matvec-rows.wgsl) skips that second pass: x_chunk
+// sums the squares as it goes and the variant multiplies its row's sums by norm_end().
 
 {{PARAMS}}
 
@@ -73,10 +75,17 @@ fn matvec_begin(gx: u32) -> u32 {
 }
 //#endif
 //#if NORM
+//#if X4
+@group(0) @binding(7) var<storage, read> G: array<vec4<f32>>; // [K] the norm weight (K % 4 == 0: 16-byte loads)
+//#else
 @group(0) @binding(7) var<storage, read> G: array<f32>; // [K] the norm weight
+//#endif
 
 var<private> norm_row: u32 = 0xffffffffu; // first x index of the row norm_scale belongs to
 var<private> norm_scale: f32 = 0.0;
+//#if NORM_STREAM
+var<private> norm_ss: vec4<f32> = vec4<f32>(0.0); // Σ x² of the chunks read so far (four lanes)
+//#endif
 
 // x[i] as one f32, whichever way X is declared.
 fn x_at(i: u32) -> f32 {
@@ -120,10 +129,12 @@ fn x_chunk(base: u32, n: u32) -> array<vec4<T>, 8> {
   var xv: array<vec4<T>, 8>;
 //#if NORM
   let row0 = base - base % p.x_stride; // x rows are x_stride apart (== K with NORM) and base is in one
+//#if !NORM_STREAM
   if (row0 != norm_row) {
     norm_row = row0;
     norm_scale = row_norm_scale(row0);
   }
+//#endif
   let g0 = base - row0;
 //#endif
 //#unroll k 8
@@ -133,17 +144,40 @@ fn x_chunk(base: u32, n: u32) -> array<vec4<T>, 8> {
 //#else
     var v = vec4<f32>(X[base + 4u * #k], X[base + 4u * #k + 1u], X[base + 4u * #k + 2u], X[base + 4u * #k + 3u]);
 //#endif
+    if (TAIL) {
+      v = select(vec4<f32>(0.0), v, vec4<u32>(4u * #k) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(n));
+    }
 //#if NORM
-    // past a tail G reads clamp in bounds; TAIL zeroes those lanes below
-    v *= vec4<f32>(G[g0 + 4u * #k], G[g0 + 4u * #k + 1u], G[g0 + 4u * #k + 2u], G[g0 + 4u * #k + 3u]) * norm_scale;
+    // past a tail G reads clamp in bounds (v is zero there)
+//#if X4
+    let g = G[(g0 >> 2u) + #k];
+//#else
+    let g = vec4<f32>(G[g0 + 4u * #k], G[g0 + 4u * #k + 1u], G[g0 + 4u * #k + 2u], G[g0 + 4u * #k + 3u]);
+//#endif
+//#if NORM_STREAM
+    norm_ss = fma(v, v, norm_ss);
+    v *= g;
+//#else
+    v *= g * norm_scale;
+//#endif
 //#endif
     xv[#k] = vec4<T>(v);
   }
-  if (TAIL) {
-    xv[#k] = select(vec4<T>(0.0), xv[#k], vec4<u32>(4u * #k) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(n));
-  }
 //#endunroll
   return xv;
+}
+
+// What a row's sums are multiplied by at its end: 1, except with NORM_STREAM, where x_chunk applied only
+// the norm weight and summed the squares of the raw x it read (the variant read every chunk of the row
+// once, in one invocation): the row's 1 / rms, and the sum is reset for the next row.
+fn norm_end() -> f32 {
+//#if NORM_STREAM
+  let s = inverseSqrt((norm_ss.x + norm_ss.y + norm_ss.z + norm_ss.w) / f32(p.k) + p.norm_eps);
+  norm_ss = vec4<f32>(0.0);
+  return s;
+//#else
+  return 1.0;
+//#endif
 }
 
 // As swiglu.wgsl: exp(-g) overflows to +inf for g < -88; the clamp keeps it finite.

@@ -34,7 +34,7 @@ fn row_dot(row_byte: u32, x_base: u32) -> vec2<f32> {
     acc2 += f32(s2.x) + f32(s2.y) + f32(s2.z) + f32(s2.w);
 //#endif
   }
-  return vec2<f32>(acc, acc2);
+  return vec2<f32>(acc, acc2) * norm_end();
 }
 
 @compute @workgroup_size(WG)

@@ -122,7 +122,7 @@ function resolve(
 export function matvecCode(r: ResolvedVariant): string {
   const body = preprocess(
     `${ioSource}\n${r.perRow ? perRowSource : source}`,
-    { GATHER: r.gather, SUBGROUPS: r.subgroups, X4: r.x4, PAIR: r.pair, ACCUMULATE: r.accumulate, NORM: r.norm, MULTI: r.multi.length > 0, COMBINE: r.combine },
+    { GATHER: r.gather, SUBGROUPS: r.subgroups, X4: r.x4, PAIR: r.pair, ACCUMULATE: r.accumulate, NORM: r.norm, NORM_STREAM: r.norm && r.perRow, MULTI: r.multi.length > 0, COMBINE: r.combine },
     { PARAMS: wgslStruct('Params', MATVEC_PARAMS), WG: r.wg, ROWS: r.rows, TAIL: String(r.tail) },
   );
   return composeQuantKernel(body, { type: r.type, f16: r.f16, subgroups: r.subgroups, second: r.pair, multi: r.multi });
