@@ -32,11 +32,21 @@ export function getPipeline(device: GPUDevice, key: PipelineKey, makeCode: () =>
 }
 
 /** A bind group whose entries are the buffers in binding order 0..n-1. */
-export function bindBuffers(device: GPUDevice, pipeline: GPUComputePipeline, buffers: GPUBuffer[], label: string): GPUBindGroup {
+/**
+ * A storage binding: a whole buffer, or a range of one (offset a multiple of the device's
+ * minStorageBufferOffsetAlignment), e.g. one matrix's block of a multi-matrix matvec's output.
+ */
+export type BufferArg = GPUBuffer | GPUBufferBinding;
+
+export function bufferResource(b: BufferArg): GPUBufferBinding {
+  return 'buffer' in b ? b : { buffer: b };
+}
+
+export function bindBuffers(device: GPUDevice, pipeline: GPUComputePipeline, buffers: BufferArg[], label: string): GPUBindGroup {
   return device.createBindGroup({
     label,
     layout: pipeline.getBindGroupLayout(0),
-    entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+    entries: buffers.map((b, binding) => ({ binding, resource: bufferResource(b) })),
   });
 }
 

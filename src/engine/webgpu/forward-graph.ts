@@ -10,14 +10,15 @@ import { isMoeLayer, type ModelConfig } from '../../model/config.ts';
 import { createStorage, uploadStorage } from '../../gpu/buffers.ts';
 import { inOnePass } from '../../gpu/pass-scope.ts';
 import { ScratchPool } from '../../gpu/scratch-pool.ts';
-import { createRmsnorm, createRmsnormInto } from '../../gpu/shaders/rmsnorm/rmsnorm.ts';
-import { createLayernorm } from '../../gpu/shaders/layernorm/layernorm.ts';
+import { createRmsnorm } from '../../gpu/shaders/rmsnorm/rmsnorm.ts';
+import { createIndexerAppend, createMlaAppend } from '../../gpu/shaders/cache-append/cache-append.ts';
 import { createSwiglu } from '../../gpu/shaders/swiglu/swiglu.ts';
 import { createAccumulate } from '../../gpu/shaders/add/add.ts';
-import { createRope, yarnCorrDims, type RopeParams } from '../../gpu/shaders/rope/rope.ts';
+import { yarnCorrDims, type RopeParams } from '../../gpu/shaders/rope/rope.ts';
 import type { PreparedDispatch } from '../../gpu/shaders/add/kernel-util.ts';
-import { createMatvec, createGatherMatvec, preferredMatvecVariant, type MatvecVariant, type PreparedKernel } from '../../gpu/shaders/matmul/matvec.ts';
+import { createMatvec, createGatherMatvec, createMultiMatvec, multiMatvecFits, preferredMatvecVariant, type MatvecNorm, type MatvecVariant, type PreparedKernel } from '../../gpu/shaders/matmul/matvec.ts';
 import { isSoftwareAdapter } from '../../gpu/device.ts';
+import type { BufferArg } from '../../gpu/pipelines.ts';
 import { createMatmul } from '../../gpu/shaders/matmul/matmul.ts';
 import { createEmbedding } from '../../gpu/shaders/embedding/embedding.ts';
 import { createMlaAbsorbed, createMlaLegacy, createCopyRows, type CopyRowsArgs, type PreparedAttention } from '../../gpu/shaders/mla/mla.ts';
@@ -38,6 +39,12 @@ export interface GraphOptions {
   capacity: number;
   /** The decode matvec's variant for every matrix; default each matrix's preferred one on the adapter (preferredMatvecVariant). */
   matvec?: MatvecVariant;
+  /**
+   * Decode: apply each RMSNorm in its consumer matvecs (MatvecArgs.norm) instead of a dispatch of its own.
+   * Default: on hardware GPUs only. Software adapters are compute-bound and every output row would redo the
+   * norm: on lavapipe the bench model's decode took 4.5 ms a token with it and 2.8 ms without (min of 75 steps).
+   */
+  normOnLoad?: boolean;
 }
 
 /** Per-layer buffers a trace reads back, in the layouts the kernels write. */
@@ -92,17 +99,39 @@ export class ForwardGraph {
     const { embd: E, heads: H, qkNope: N, qkRope: R, kvLoraRank: L, vHead: Vd } = c;
     const K = N + R;
     const buf = (floats: number, label: string) => this.own(createStorage(device, floats * 4, label));
+    // [m, N_j] blocks of one buffer, block j at floats offsets[j] (a multiple of the storage offset alignment)
+    const blocks = (label: string, widths: number[]) => {
+      const align = device.limits.minStorageBufferOffsetAlignment;
+      const offsets: number[] = [];
+      let bytes = 0;
+      for (const n of widths) {
+        offsets.push(bytes / 4);
+        bytes = Math.ceil((bytes + m * n * 4) / align) * align;
+      }
+      const buffer = this.own(createStorage(device, bytes, label));
+      return { buffer, offsets, slices: widths.map((n, j): GPUBufferBinding => ({ buffer, offset: offsets[j] * 4, size: m * n * 4 })) };
+    };
     this.ids = this.own(device.createBuffer({ label: 'ids', size: Math.max(16, m * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST }));
     this.logits = buf(m * c.vocab, 'logits');
 
     // Scratch shared by all layers.                                        shapes
     const h = buf(m * E, 'h'); //                                           [m, E] residual stream
     const x = buf(m * E, 'x'); //                                           [m, E] normed input
-    const qa = c.qLoraRank > 0 ? buf(m * c.qLoraRank, 'q_a') : undefined; // [m, q_lora]
-    const cq = c.qLoraRank > 0 ? buf(m * c.qLoraRank, 'cq') : undefined; //  [m, q_lora]
-    const q = buf(m * H * K, 'q'); //                                       [m, H, nope+rope]
+    const ix = c.indexer;
+    const lora = c.qLoraRank > 0;
+    // The projections that read one x write blocks of one buffer (blocks(): the first at offset 0, so it
+    // binds as the whole buffer; the others as aligned ranges), so a decode step can compute them in one
+    // dispatch (createMultiMatvec): x → [q_a | kv_a | k_I | w_I] and cq → [q | q_I].
+    const xProj = blocks('x_proj', [...(lora ? [c.qLoraRank] : []), L + R, ...(ix ? [ix.keyLength, ix.heads] : [])]);
+    const qa = lora ? xProj.buffer : undefined; //                          [m, q_lora]
+    const kva = xProj.slices[lora ? 1 : 0]; //                              [m, kv_lora+rope]
+    const kIraw = ix ? xProj.slices[lora ? 2 : 1] : undefined; //           [m, D_I]
+    const wI = ix ? xProj.slices[lora ? 3 : 2] : undefined; //              [m, H_I]
+    const cq = lora ? buf(m * c.qLoraRank, 'cq') : undefined; //           [m, q_lora] (prefill: the normed q_a)
+    const cqProj = lora && ix ? blocks('cq_proj', [H * K, ix.heads * ix.keyLength]) : undefined;
+    const q = cqProj ? cqProj.buffer : buf(m * H * K, 'q'); //              [m, H, nope+rope]
+    const qI = cqProj?.slices[1]; //                                        [m, H_I, D_I]
     const qPe = buf(m * H * R, 'q_pe'); //                                  [m, H, rope]
-    const kva = buf(m * (L + R), 'kv_a'); //                                [m, kv_lora+rope]
     const ckv = buf(m * L, 'ckv'); //                                       [m, kv_lora]
     const kpe = buf(m * R, 'kpe'); //                                       [m, rope]
     const attnO = buf(m * H * Math.max(L, Vd), 'attn_o'); //                [m, H, kv_lora] (absorbed) / [m, H, v] (legacy)
@@ -116,11 +145,6 @@ export class ForwardGraph {
     const qLat = c.mla === 'absorbed' ? buf(m * H * L, 'q_lat') : undefined; //   [m·H, kv_lora]
     const kvB = c.mla === 'legacy' ? buf(m * H * (N + Vd), 'kv_b') : undefined; // [m, H, nope+v]
 
-    const ix = c.indexer;
-    const qI = ix ? buf(m * ix.heads * ix.keyLength, 'q_I') : undefined; //   [m, H_I, D_I]
-    const kIraw = ix ? buf(m * ix.keyLength, 'k_I_raw') : undefined; //        [m, D_I]
-    const kI = ix ? buf(m * ix.keyLength, 'k_I') : undefined; //               [m, D_I]
-    const wI = ix ? buf(m * ix.heads, 'w_I') : undefined; //                    [m, H_I]
     const sparse = !!ix && o.topK > 0;
     const sharedScores = ix && !o.trace ? buf(m * o.capacity, 'index_scores') : undefined;
     const sharedChosen = sparse && !o.trace ? buf(m * o.topK, 'chosen') : undefined;
@@ -148,19 +172,24 @@ export class ForwardGraph {
     const push = (...runs: GraphStep['run'][]) => runs.forEach((run) => this.steps.push({ run, layer: tag.layer, part: tag.part }));
     // Small kernels in their prepared form: uniform and bind group made here, none per step.
     const copyRows = (a: CopyRowsArgs) => this.keep(createCopyRows(device, a));
-    const ropeAt = (a: Parameters<typeof createRope>[1]) => this.keep(createRope(device, a));
     const accumulate = (a: Parameters<typeof createAccumulate>[1]) => this.keep(createAccumulate(device, a));
     const swiglu = (a: Parameters<typeof createSwiglu>[1]) => this.keep(createSwiglu(device, a));
 
     const traits = { software: isSoftwareAdapter(device.adapterInfo), hasSubgroups: device.features.has('subgroups') };
+    const normOnLoad = o.normOnLoad ?? !traits.software;
     // one expert's or one matrix's K×N
     const variantFor = (t: GpuTensor) => o.matvec ?? preferredMatvecVariant(traits, t.shape[0], t.shape[1] ?? 1);
     const gather = (a: Parameters<typeof createGatherMatvec>[1]) => this.keep(createGatherMatvec(device, a, variantFor(a.w)));
-    const mv = (t: GpuTensor, xIn: GPUBuffer, y: GPUBuffer): PreparedKernel =>
-      this.keep(m >= MATMUL_MIN_ROWS ? createMatmul(device, { w: t, x: xIn, y, m }) : createMatvec(device, { w: t, x: xIn, y, m }, variantFor(t)));
-    // Decode (m < MATMUL_MIN_ROWS) fuses into the matvec's epilogue what would be a dispatch of its own:
-    // the residual add (y += W·x) and an FFN's up projection with its SwiGLU (y = silu(W·x) * (W2·x)).
+    // Decode (m < MATMUL_MIN_ROWS) fuses into the matvec what would be a dispatch of its own: the RMSNorm
+    // of its input (applied on load), the residual add (y += W·x) and an FFN's up projection with its
+    // SwiGLU (y = silu(W·x) * (W2·x)).
     const fuse = m < MATMUL_MIN_ROWS;
+    // A matvec input: rows x, RMSNorm'ed on load when `norm` is set (decode only).
+    type In = { x: GPUBuffer; norm?: MatvecNorm };
+    const mv = (t: GpuTensor, xIn: In | GPUBuffer, y: BufferArg): PreparedKernel => {
+      const a = 'x' in xIn ? xIn : { x: xIn };
+      return this.keep(m >= MATMUL_MIN_ROWS ? createMatmul(device, { w: t, x: a.x, y, m }) : createMatvec(device, { w: t, ...a, y, m }, variantFor(t)));
+    };
     // h += W·x                                                           [m, E]
     const mvResidual = (t: GpuTensor, xIn: GPUBuffer, scratch: GPUBuffer): GraphStep['run'] => {
       if (fuse) {
@@ -174,11 +203,29 @@ export class ForwardGraph {
         add.encode(enc);
       };
     };
+    // Matrices that read xIn, into their blocks of `out`: one dispatch in decode where they fit one
+    // (multiMatvecFits: one K, each in one part; types may differ), else one per matrix.
+    const projections = (names: string[], xIn: In, out: ReturnType<typeof blocks>): GraphStep['run'][] => {
+      const ws = names.map((n) => w.matrix(n));
+      if (fuse && multiMatvecFits(ws)) {
+        const v = o.matvec ?? preferredMatvecVariant(traits, ws[0].shape[0], ws.reduce((s, t) => s + t.rows, 0));
+        const k = this.keep(createMultiMatvec(device, { ws, ...xIn, y: out.buffer, yOffsets: out.offsets, m }, v));
+        return [(enc) => k.encode(enc)];
+      }
+      return ws.map((t, j) => {
+        const k = mv(t, xIn, out.slices[j]);
+        return (enc) => k.encode(enc);
+      });
+    };
     const pairable = (a: GpuTensor, b: GpuTensor) =>
       a.type === b.type && a.shape.join() === b.shape.join() && a.parts.length === b.parts.length && a.parts.every((p, i) => p.rowStart === b.parts[i].rowStart && p.rowCount === b.parts[i].rowCount);
-    const rms = (xIn: GPUBuffer, weight: string, y: GPUBuffer, n: number) => {
-      const k = this.keep(createRmsnorm(device, { x: xIn, weight: w.vector(weight), y, rows: m, n, eps: c.rmsEps }));
-      return (enc: GPUCommandEncoder) => k.encode(enc);
+    // RMSNorm(src) · weight for the matvecs that read it: decode applies it on load, prefill (the tiled
+    // matmul reads x as it is) records a norm dispatch into dst here, at the point of the call.
+    const normed = (src: GPUBuffer, weight: string, dst: GPUBuffer, n: number): In => {
+      if (fuse && normOnLoad) return { x: src, norm: { weight: w.vector(weight), eps: c.rmsEps } };
+      const k = this.keep(createRmsnorm(device, { x: src, weight: w.vector(weight), y: dst, rows: m, n, eps: c.rmsEps }));
+      push((enc) => k.encode(enc));
+      return { x: dst };
     };
     const ropeParams = (neox: boolean): RopeParams => ({
       nDims: c.rope.dims,
@@ -205,39 +252,37 @@ export class ForwardGraph {
       if (tr) this.traces.push(tr);
 
       // x = RMSNorm(h) · attn_norm
-      push(rms(h, `${p}attn_norm.weight`, x, E));
+      const xa = normed(h, `${p}attn_norm.weight`, x, E);
       // q: cq = RMSNorm(attn_q_a · x); q = attn_q_b · cq   (lite: q = attn_q · x)        [m, H·(nope+rope)]
-      if (c.qLoraRank > 0) {
-        const qaMv = mv(w.matrix(`${p}attn_q_a.weight`), x, qa!);
-        const qbMv = mv(w.matrix(`${p}attn_q_b.weight`), cq!, q);
-        push((enc) => qaMv.encode(enc), rms(qa!, `${p}attn_q_a_norm.weight`, cq!, c.qLoraRank), (enc) => qbMv.encode(enc));
-      } else {
-        const qMv = mv(w.matrix(`${p}attn_q.weight`), x, q);
+      // with [ckv | kpe] = attn_kv_a_mqa · x and the indexer's k_I = indexer.attn_k · x, w_I = indexer.proj · x
+      // in the same dispatch as q_a (x_proj's blocks), and q_I = indexer.attn_q_b · cq in q_b's (cq_proj's)
+      const xMats = [...(lora ? [`${p}attn_q_a.weight`] : []), `${p}attn_kv_a_mqa.weight`, ...(ix ? [`${p}indexer.attn_k.weight`, `${p}indexer.proj.weight`] : [])];
+      if (!lora) {
+        const qMv = mv(w.matrix(`${p}attn_q.weight`), xa, q);
         push((enc) => qMv.encode(enc));
       }
-      // rope on each head's last `rope` dims: absorbed MLA reads them as q_pe [m, H, rope], written there by
-      // the rope itself; legacy attention reads the whole q, so it rotates in place
+      push(...projections(xMats, xa, xProj));
+      let cqIn: In | undefined;
+      if (lora) {
+        cqIn = normed(qa!, `${p}attn_q_a_norm.weight`, cq!, c.qLoraRank);
+        if (cqProj) push(...projections([`${p}attn_q_b.weight`, `${p}indexer.attn_q_b.weight`], cqIn, cqProj));
+        else {
+          const qbMv = mv(w.matrix(`${p}attn_q_b.weight`), cqIn, q);
+          push((enc) => qbMv.encode(enc));
+        }
+      }
+      // [ckv | kpe] = attn_kv_a_mqa · x, then one dispatch (mla-append.wgsl) for ckv = RMSNorm(ckv), kpe =
+      // rope(kpe), read in place from kv_a's rows [m, kv_lora + rope] and written straight to the caches at
+      // pos (absorbed) or to ckv/kpe (legacy), and the rope on each q head's last `rope` dims: absorbed MLA
+      // reads them as q_pe [m, H, rope], legacy attention reads the whole q, so it rotates in place
       const absorbed = c.mla === 'absorbed';
-      const qRope = ropeAt({
-        x: q, rows: m, heads: H, rowStride: H * K, headStride: K, offset: N, params: ropeNormal,
-        out: absorbed ? { y: qPe, rowStride: H * R, headStride: R, offset: 0 } : undefined,
-      });
-      push((enc, pos) => qRope.encode(enc, pos));
-      // [ckv | kpe] = attn_kv_a_mqa · x;  ckv = RMSNorm(ckv);  kpe = rope(kpe), read in place from kv_a's
-      // rows [m, kv_lora + rope] and written straight to the caches at pos (absorbed) or to ckv/kpe (legacy)
-      const kvaMv = mv(w.matrix(`${p}attn_kv_a_mqa.weight`), x, kva);
-      const ckvNorm = this.keep(
-        createRmsnormInto(device, { x: kva, weight: w.vector(`${p}attn_kv_a_norm.weight`), y: absorbed ? cache.ckv! : ckv, rows: m, n: L, eps: c.rmsEps, xStride: L + R }),
+      const append = this.keep(
+        createMlaAppend(device, {
+          rows: m, heads: H, kvLora: L, rope: ropeNormal, eps: c.rmsEps, kvA: kva, normWeight: w.vector(`${p}attn_kv_a_norm.weight`),
+          ckv: absorbed ? cache.ckv! : ckv, kpe: absorbed ? cache.kpe! : kpe, atStep: absorbed, q, qHead: K, qOffset: N, qPe: absorbed ? qPe : undefined,
+        }),
       );
-      const kpeRope = ropeAt({
-        x: kva, rows: m, heads: 1, rowStride: L + R, headStride: L + R, offset: L, params: ropeNormal,
-        out: { y: absorbed ? cache.kpe! : kpe, rowStride: R, headStride: R, offset: 0, rowAtStep: absorbed },
-      });
-      push((enc, pos) => {
-        kvaMv.encode(enc);
-        ckvNorm.encode(enc, absorbed ? pos : 0);
-        kpeRope.encode(enc, pos);
-      });
+      push((enc, pos) => append.encode(enc, pos));
 
       if (absorbed) {
         // q_lat_h = k_b_h · q_nope_h, q_nope_h read in place: the first `nope` values of each head's row of q    [m·H, kv_lora]
@@ -264,9 +309,6 @@ export class ForwardGraph {
       if (ix) {
         tag.part = 'indexer';
         const DI = ix.keyLength;
-        const qIMv = mv(w.matrix(`${p}indexer.attn_q_b.weight`), cq!, qI!);
-        const kIMv = mv(w.matrix(`${p}indexer.attn_k.weight`), x, kIraw!);
-        const wIMv = mv(w.matrix(`${p}indexer.proj.weight`), x, wI!);
         const scores = tr ? (tr.scores = buf(m * o.capacity, `${p}trace.scores`)) : sharedScores!;
         const score = this.keep(
           createIndexerScore(device, { heads: ix.heads, dim: DI, nq: m, qI: qI!, w: wI!, kI: cache.kI!, scores, scoreStride: o.capacity, wScale: 1 / Math.sqrt(DI * ix.heads) }),
@@ -276,18 +318,15 @@ export class ForwardGraph {
           sparseIdx = tr ? (tr.chosen = this.own(createStorage(device, m * o.topK * 4, `${p}trace.chosen`))) : sharedChosen!;
           topk = this.keep(createTopk(device, { nq: m, k: o.topK, scores, scoreStride: o.capacity, idx: sparseIdx }));
         }
-        const qIRope = ropeAt({ x: qI!, rows: m, heads: ix.heads, rowStride: ix.heads * DI, headStride: DI, offset: 0, params: ropeNeox });
-        const kINorm = this.keep(createLayernorm(device, { x: kIraw!, weight: w.vector(`${p}indexer.k_norm.weight`), bias: w.vector(`${p}indexer.k_norm.bias`), y: kI!, rows: m, n: DI, eps: 1e-6 }));
-        const kIRope = ropeAt({ x: kI!, rows: m, heads: 1, rowStride: DI, headStride: DI, offset: 0, params: ropeNeox });
-        const kIAppend = copyRows({ src: kI!, dst: cache.kI!, rows: m, width: DI, dstRow0: 0 });
+        // k_I = rope(LayerNorm(k_I_raw)) appended to the cache at pos, q_I rotated in place: one dispatch
+        const ixAppend = this.keep(
+          createIndexerAppend(device, {
+            rows: m, heads: ix.heads, dim: DI, rope: ropeNeox, eps: 1e-6, kRaw: kIraw!, lnWeight: w.vector(`${p}indexer.k_norm.weight`),
+            lnBias: w.vector(`${p}indexer.k_norm.bias`), kCache: cache.kI!, q: qI!,
+          }),
+        );
         push((enc, pos) => {
-          qIMv.encode(enc);
-          qIRope.encode(enc, pos);
-          kIMv.encode(enc);
-          kINorm.encode(enc);
-          kIRope.encode(enc, pos);
-          kIAppend.encode(enc, pos);
-          wIMv.encode(enc);
+          ixAppend.encode(enc, pos);
           score.encode(enc, { nKv: pos + m, qPos0: pos });
           topk?.encode(enc, { nKv: pos + m, qPos0: pos });
         });
@@ -321,44 +360,48 @@ export class ForwardGraph {
 
       // FFN on x = RMSNorm(h) · ffn_norm
       tag.part = 'ffn';
-      push(rms(h, `${p}ffn_norm.weight`, x, E));
-      // h += down · (silu(gate · x) * (up · x)): 2 dispatches in decode, 5 in prefill
+      const xf = normed(h, `${p}ffn_norm.weight`, x, E);
+      // h += down · (silu(gate · x) * (up · x)): 2 dispatches in decode, 5 in prefill; `up` (reads h through
+      // the norm) and `down` (adds to h) apart, so a MoE layer can run every reader of h before any writer
       const swigluFfn = (gateName: string, upName: string, downName: string, width: number) => {
         const [gw, uw] = [w.matrix(gateName), w.matrix(upName)];
         const down = mvResidual(w.matrix(downName), act, ffnOut);
         if (fuse && pairable(gw, uw)) {
-          const gu = this.keep(createMatvec(device, { w: gw, w2: uw, x, y: act, m }, variantFor(gw)));
-          return (enc: GPUCommandEncoder) => {
-            gu.encode(enc);
-            down(enc, 0);
-          };
+          const gu = this.keep(createMatvec(device, { w: gw, w2: uw, ...xf, y: act, m }, variantFor(gw)));
+          return { up: (enc: GPUCommandEncoder) => gu.encode(enc), down };
         }
-        const g = mv(gw, x, gate);
-        const u = mv(uw, x, up);
+        const g = mv(gw, xf, gate);
+        const u = mv(uw, xf, up);
         const sw = swiglu({ gate, up, y: act, n: m * width });
-        return (enc: GPUCommandEncoder) => {
+        const upRun = (enc: GPUCommandEncoder) => {
           g.encode(enc);
           u.encode(enc);
           sw.encode(enc);
-          down(enc, 0);
         };
+        return { up: upRun, down };
       };
       if (!isMoeLayer(c, il)) {
-        push(swigluFfn(`${p}ffn_gate.weight`, `${p}ffn_up.weight`, `${p}ffn_down.weight`, c.ffn));
+        const f = swigluFfn(`${p}ffn_gate.weight`, `${p}ffn_up.weight`, `${p}ffn_down.weight`, c.ffn);
+        push(f.up, f.down);
       } else {
         const mo = moe!;
         const probs = tr ? (tr.probs = buf(m * X, `${p}trace.probs`)) : sharedProbs!;
         const experts = tr ? (tr.experts = buf(m * k, `${p}trace.experts`)) : sharedExperts!;
         const weights = tr ? (tr.expertWeights = buf(m * k, `${p}trace.weights`)) : sharedWeights!;
-        const routerMv = mv(w.matrix(`${p}ffn_gate_inp.weight`), x, rLogits!);
+        const routerMv = mv(w.matrix(`${p}ffn_gate_inp.weight`), xf, rLogits!);
         const bias = w.has(`${p}exp_probs_b.bias`) ? w.vector(`${p}exp_probs_b.bias`) : zeroBias!;
         // act_j = silu(gate_j · x) * (up_j · x) for the chosen experts j: one gathered dispatch when the two pair
         const [gew, uew] = [w.matrix(`${p}ffn_gate_exps.weight`), w.matrix(`${p}ffn_up_exps.weight`)];
         const pairExperts = pairable(gew, uew);
-        const gux = pairExperts ? gather({ w: gew, w2: uew, ids: experts, x, y: eAct!, slots: m * k, xDiv: k }) : undefined;
-        const gx = pairExperts ? undefined : gather({ w: gew, ids: experts, x, y: eGate!, slots: m * k, xDiv: k });
-        const ux = pairExperts ? undefined : gather({ w: uew, ids: experts, x, y: eUp!, slots: m * k, xDiv: k });
-        const dx = gather({ w: w.matrix(`${p}ffn_down_exps.weight`), ids: experts, x: eAct!, y: eDown!, slots: m * k, xDiv: 1 });
+        const gux = pairExperts ? gather({ w: gew, w2: uew, ids: experts, ...xf, y: eAct!, slots: m * k, xDiv: k }) : undefined;
+        const gx = pairExperts ? undefined : gather({ w: gew, ids: experts, ...xf, y: eGate!, slots: m * k, xDiv: k });
+        const ux = pairExperts ? undefined : gather({ w: uew, ids: experts, ...xf, y: eUp!, slots: m * k, xDiv: k });
+        // h += Σ_j weight_j · down_j · act_j: decode in one dispatch (COMBINE: each h row loops over its token's
+        // k experts), prefill as the per-slot down projections [m·k, E] and a weighted accumulate
+        const downW = w.matrix(`${p}ffn_down_exps.weight`);
+        const dx = fuse
+          ? gather({ w: downW, ids: experts, x: eAct!, y: h, slots: m * k, xDiv: 1, combine: { weights, terms: k } })
+          : gather({ w: downW, ids: experts, x: eAct!, y: eDown!, slots: m * k, xDiv: 1 });
         const shared = mo.shared > 0 ? swigluFfn(`${p}ffn_gate_shexp.weight`, `${p}ffn_up_shexp.weight`, `${p}ffn_down_shexp.weight`, sharedW) : undefined;
         const router = this.keep(
           createMoeRouter(device, {
@@ -373,8 +416,7 @@ export class ForwardGraph {
           }),
         );
         const eSwiglu = pairExperts ? undefined : swiglu({ gate: eGate!, up: eUp!, y: eAct!, n: m * k * mo.ffx });
-        // h += Σ_j weight_j · expert_j(x)
-        const combine = accumulate({ x: eDown!, y: h, rows: m, n: E, terms: k, w: weights });
+        const combine = fuse ? undefined : accumulate({ x: eDown!, y: h, rows: m, n: E, terms: k, w: weights });
         push((enc) => {
           routerMv.encode(enc);
           router.encode(enc);
@@ -382,19 +424,20 @@ export class ForwardGraph {
           gx?.encode(enc);
           ux?.encode(enc);
           eSwiglu?.encode(enc);
+          shared?.up(enc);
           dx.encode(enc);
-          combine.encode(enc);
-          shared?.(enc);
+          combine?.encode(enc);
+          shared?.down(enc, 0);
         });
       }
     }
 
     // logits = output · RMSNorm(h) · output_norm                          [m, V]
     const outW = w.matrix(c.tiedOutput ? 'token_embd.weight' : 'output.weight');
-    const logitsMv = mv(outW, x, this.logits);
     tag.layer = -1;
     tag.part = 'head';
-    push(rms(h, 'output_norm.weight', x, E), (enc) => logitsMv.encode(enc));
+    const logitsMv = mv(outW, normed(h, 'output_norm.weight', x, E), this.logits);
+    push((enc) => logitsMv.encode(enc));
   }
 
   /**

@@ -7,6 +7,7 @@
 import { SparseScopeError } from '../../../errors.ts';
 import { wgslStruct, packParams, paramByteSize, type ParamLayout, type ParamValues } from '../../params.ts';
 import { recordInPass } from '../../pass-scope.ts';
+import { bufferResource, type BufferArg } from '../../pipelines.ts';
 
 export type ConstValue = boolean | number | { u32: number } | { f32: number };
 
@@ -90,8 +91,8 @@ export function prepareDispatch<L extends ParamLayout, S = void>(
     pipeline: GPUComputePipeline;
     layout: L;
     values: ParamValues<L>;
-    /** Storage buffers after the uniform, in binding order 1..n. */
-    buffers: GPUBuffer[];
+    /** Storage buffers (or ranges of them) after the uniform, in binding order 1..n. */
+    buffers: BufferArg[];
     grid: [number, number?, number?];
     label: string;
     /** The per-step fields (merged over `values`). */
@@ -102,7 +103,7 @@ export function prepareDispatch<L extends ParamLayout, S = void>(
   const bindGroup = device.createBindGroup({
     label: a.label,
     layout: a.pipeline.getBindGroupLayout(0),
-    entries: [params, ...a.buffers].map((buffer, binding) => ({ binding, resource: { buffer } })),
+    entries: [params, ...a.buffers].map((b, binding) => ({ binding, resource: bufferResource(b) })),
   });
   const steps: Step[] = [{ pipeline: a.pipeline, bindGroup, grid: a.grid }];
   let written: Uint32Array | undefined;

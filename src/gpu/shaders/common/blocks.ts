@@ -68,23 +68,58 @@ function weightReaders(text: string): string[] {
 }
 
 /**
- * The weight readers again over a second weight binding `W2`, as `load_chunk2`: WGSL cannot pass a
- * storage array to a function, so each reader that touches W is repeated with W2 (and a `_w2` suffix).
+ * The readers `loader` calls, itself included (the copies for another binding need no other type's:
+ * fewer functions for llvmpipe to compile).
  */
-function secondWeightReaders(type: WeightType): string {
+function readersFor(loader: string): string[] {
+  const all = new Map(weightReaders(`${preprocess(blocksSource, {})}\n${WINDOWS}`).map((f) => [/^fn (\w+)\(/.exec(f)![1], f]));
+  const need = new Set<string>();
+  const visit = (name: string) => {
+    if (need.has(name) || !all.has(name)) return;
+    need.add(name);
+    for (const m of all.get(name)!.slice(name.length + 3).matchAll(/\b(load_\w+|window\d+)\(/g)) visit(m[1]);
+  };
+  visit(loader);
+  return [...all].filter(([n]) => need.has(n)).map(([, f]) => f);
+}
+
+/**
+ * The weight readers again over another weight binding (`W2`, `W3`, ...) as `fnName`: WGSL cannot pass a
+ * storage array to a function, so each reader that touches W is repeated with that binding (and a suffix).
+ */
+function otherWeightReaders(type: WeightType, binding: string, fnName: string): string {
+  const suffix = `_${binding.toLowerCase()}`;
   const rename = (f: string) =>
     f
-      .replace(/\bW\[/g, 'W2[')
-      .replace(/\b(load_\w+|window\d+)\(/g, '$1_w2(');
-  const readers = weightReaders(`${preprocess(blocksSource, {})}\n${WINDOWS}`).map(rename);
-  return [...readers, `fn load_chunk2(row_byte: u32, c: u32, n: u32) -> array<vec4<T>, 8> {\n  return ${LOADER_NAME[type]}_w2(row_byte, c, n);\n}`].join('\n\n');
+      .replace(/\bW\[/g, `${binding}[`)
+      .replace(/\b(load_\w+|window\d+)\(/g, `$1${suffix}(`);
+  const readers = readersFor(LOADER_NAME[type]).map(rename);
+  return [...readers, `fn ${fnName}(row_byte: u32, c: u32, n: u32) -> array<vec4<T>, 8> {\n  return ${LOADER_NAME[type]}${suffix}(row_byte, c, n);\n}`].join('\n\n');
+}
+
+/** PAIR's second weight `W2` (same type as W), read by `load_chunk2`. */
+function secondWeightReaders(type: WeightType): string {
+  return otherWeightReaders(type, 'W2', 'load_chunk2');
+}
+
+/**
+ * MULTI: `load_chunk` reads the weight the workgroup's matrix lives in, `w_sel` (a private the kernel
+ * sets): 0 → W (of o.type), i → W{i+1} of multi[i - 1]; each binding has its own type's reader.
+ */
+function multiWeightReaders(type: WeightType, multi: readonly WeightType[]): string {
+  const first = `fn load_chunk_m0(row_byte: u32, c: u32, n: u32) -> array<vec4<T>, 8> {\n  return ${LOADER_NAME[type]}(row_byte, c, n);\n}`;
+  const others = multi.map((t, i) => otherWeightReaders(t, `W${i + 2}`, `load_chunk_m${i + 1}`));
+  const cases = multi.map((_, i) => `    case ${i + 1}u: {\n      return load_chunk_m${i + 1}(row_byte, c, n);\n    }`).join('\n');
+  const select = `fn load_chunk(row_byte: u32, c: u32, n: u32) -> array<vec4<T>, 8> {\n  switch (w_sel) {\n${cases}\n    default: {\n      return load_chunk_m0(row_byte, c, n);\n    }\n  }\n}`;
+  return [first, ...others, select].join('\n\n');
 }
 
 /**
  * The full module text for a kernel body that declares `W: array<vec4<u32>>` and calls `load_chunk`;
- * with `second`, also `W2` (same type) read by `load_chunk2`.
+ * with `second`, also `W2` (same type) read by `load_chunk2`; with `multi`, `load_chunk` reads W, W2, W3...
+ * (W of `type`, the others of multi's types) as the private `w_sel` says.
  */
-export function composeQuantKernel(body: string, o: ComposeOptions & { second?: boolean }): string {
+export function composeQuantKernel(body: string, o: ComposeOptions & { second?: boolean; multi?: readonly WeightType[] }): string {
   return [
     o.f16 ? 'enable f16;' : '',
     o.subgroups ? 'enable subgroups;' : '',
@@ -92,7 +127,9 @@ export function composeQuantKernel(body: string, o: ComposeOptions & { second?: 
     body,
     preprocess(blocksSource, {}),
     WINDOWS,
-    `fn load_chunk(row_byte: u32, c: u32, n: u32) -> array<vec4<T>, 8> {\n  return ${LOADER_NAME[o.type]}(row_byte, c, n);\n}`,
+    o.multi?.length
+      ? multiWeightReaders(o.type, o.multi)
+      : `fn load_chunk(row_byte: u32, c: u32, n: u32) -> array<vec4<T>, 8> {\n  return ${LOADER_NAME[o.type]}(row_byte, c, n);\n}`,
     o.second ? secondWeightReaders(o.type) : '',
   ].join('\n');
 }

@@ -8,7 +8,7 @@
  * Query q has position qPos0 + q and sees s < nKv, s <= qPos0 + q (decode: nq 1, qPos0 nKv - 1).
  */
 import { uniformBuffer, packParams, type ParamLayout } from '../../params.ts';
-import { getPipeline, bindBuffers } from '../../pipelines.ts';
+import { getPipeline, bindBuffers, type BufferArg } from '../../pipelines.ts';
 import { createStorage } from '../../buffers.ts';
 import { assemble, badArg, checkGroups, encodeSteps } from '../add/kernel-util.ts';
 import scoreSource from './indexer-score.wgsl?raw';
@@ -62,8 +62,8 @@ export interface IndexerScoreArgs {
   heads: number;
   dim: number;
   nq: number;
-  qI: GPUBuffer;
-  w: GPUBuffer;
+  qI: BufferArg;
+  w: BufferArg;
   kI: GPUBuffer;
   scores: GPUBuffer;
   /** Row stride of scores (≥ every nKv used; usually the capacity). */

@@ -6,7 +6,7 @@ import { matmulRef, gatherMatvecRef } from './matmul.ref.ts';
 
 describe('matmul params and references', () => {
   it('packs the uniform blocks to 16-byte multiples', () => {
-    expect(paramByteSize(MATVEC_PARAMS)).toBe(48);
+    expect(paramByteSize(MATVEC_PARAMS)).toBe(64);
     expect(paramByteSize(MATMUL_PARAMS)).toBe(32);
   });
   it('computes X · Wᵀ', () => {

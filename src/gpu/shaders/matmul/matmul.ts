@@ -5,7 +5,7 @@
  */
 import { SparseScopeError } from '../../../errors.ts';
 import { wgslStruct, uniformBuffer, type ParamLayout } from '../../params.ts';
-import { getPipeline, bindBuffers } from '../../pipelines.ts';
+import { getPipeline, bindBuffers, type BufferArg } from '../../pipelines.ts';
 import { composeQuantKernel } from '../common/blocks.ts';
 import { preprocess } from '../common/wgsl.ts';
 import { chunksPerRow, isFloatType, CHUNK, type WeightType } from '../common/quant-types.ts';
@@ -37,7 +37,7 @@ export interface MatmulArgs {
   /** f32 [M, K]. */
   x: GPUBuffer;
   /** f32 [M, N] (written). */
-  y: GPUBuffer;
+  y: BufferArg;
   m: number;
 }
 

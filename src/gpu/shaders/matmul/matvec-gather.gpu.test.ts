@@ -96,4 +96,32 @@ describe('gathered (MoE) matvec', () => {
       expect(relMaxErr(await readF32(device, y, ids.length * n), want)).toBeLessThan(1e-5);
     }
   });
+  it('down projection + weighted combine into the residual (COMBINE), both variants, experts split 2 per part, an out-of-range id skipped', async () => {
+    const { device, info } = await testGpu();
+    const [t, k, n, x, terms] = ['Q4_K', 512, 37, 8, 2] as const;
+    const ids = [3, 5, 0, 3, 7, 99]; // token 2's second slot names no expert: it adds nothing
+    const tokens = ids.length / terms;
+    const chosen = new Set<number>(ids.filter((e) => e < x));
+    const bytes = expertBytes(t, k, n, x, chosen, 9);
+    const w = uploadTensor(device, { name: 'ffn_down_exps', type: t, shape: [k, n, x] }, bytes, { maxPartBytes: 2 * n * rowBytes(t, k) });
+    const act = randomF32(ids.length * k, 41);
+    const weights = randomF32(ids.length, 42).map((v) => 0.5 + v);
+    const h0 = randomF32(tokens * n, 43);
+    const idArr = new Uint32Array(ids);
+    const per = gatherMatvecRef(dequantizeRowsRef(t, bytes, n * x, k).map((v) => (Number.isNaN(v) ? 0 : v)), idArr, act, k, n, x, 1, 0);
+    const want = h0.map((v, i) => {
+      const [tok, row] = [Math.floor(i / n), i % n];
+      let s = 0;
+      for (let j = 0; j < terms; j++) s += weights[tok * terms + j] * per[(tok * terms + j) * n + row];
+      return v + s;
+    });
+    const [idb, xb, wb] = [uploadStorage(device, idArr, 'ids'), uploadStorage(device, act, 'act'), uploadStorage(device, weights, 'weights')];
+    for (const v of [{ subgroups: info.hasSubgroups }, { perRow: true, wg: 16 }]) {
+      const y = uploadStorage(device, h0, 'h');
+      await submitChecked(device, (enc) => encodeGatherMatvec(device, enc, { w, ids: idb, x: xb, y, slots: ids.length, xDiv: 1, combine: { weights: wb, terms } }, { f16: false, ...v }));
+      expect(relMaxErr(await readF32(device, y, tokens * n), want), JSON.stringify(v)).toBeLessThan(1e-5);
+    }
+    const bad = { w, ids: idb, x: xb, y: xb, slots: ids.length, xDiv: 2, combine: { weights: wb, terms } };
+    expect(() => encodeGatherMatvec(device, device.createCommandEncoder(), bad)).toThrow(expect.objectContaining({ code: 'bad-argument' }));
+  });
 });

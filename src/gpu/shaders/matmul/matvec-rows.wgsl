@@ -7,33 +7,15 @@
 //   plain  (GATHER off): grid (ceil(rows / WG), M); vector m: x[m*K ..], y[m*n_out + y_offset + row]
 //   gather (GATHER on) : grid (ceil(N / WG), slots); slot j uses expert ids[j] of a [K, N, X] tensor,
 //                        x row j / x_div, y[j*N + row]; slots whose expert is in another part read nothing.
-// The epilogues of matvec.wgsl: PAIR (y = silu(W x) * (W2 x)) and ACCUMULATE (y += W x, plain only).
+// The epilogues of matvec.wgsl: PAIR (y = silu(W x) * (W2 x)), ACCUMULATE (y += W x, plain only) and
+// COMBINE (gather: y[t] += Σ_j CW[t·terms + j] · W[ids[..]]·x[..], the MoE down projection and combine).
 
 const WG: u32 = {{WG}}u;
 
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let row = wid.x * WG + lid;
-  let vec_index = wid.y;
-  if (row >= p.rows) {
-    return; // no barrier follows, so a lane may leave early
-  }
-//#if GATHER
-  let e = ids[vec_index];
-  let first = e * p.rows;
-  if (e >= p.n_experts || first < p.part_row0 || first >= p.part_row_end) {
-    return;
-  }
-  let row_byte = (first - p.part_row0 + row) * p.row_bytes;
-  let x_base = (vec_index / p.x_div) * p.x_stride;
-//#else
-  let row_byte = row * p.row_bytes;
-  let x_base = vec_index * p.x_stride;
-//#endif
+// The row's products over its K values from x_base: .x = W·x, .y = W2·x (PAIR; else 0).
+fn row_dot(row_byte: u32, x_base: u32) -> vec2<f32> {
   var acc = 0.0;
-//#if PAIR
   var acc2 = 0.0;
-//#endif
   for (var c = 0u; c < p.chunks; c++) {
     let n = min(32u, p.k - 32u * c);
     let xv = x_chunk(x_base + 32u * c, n);
@@ -52,10 +34,43 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     acc2 += f32(s2.x) + f32(s2.y) + f32(s2.z) + f32(s2.w);
 //#endif
   }
-//#if PAIR
-  let out = silu(acc) * acc2;
+  return vec2<f32>(acc, acc2) * norm_end();
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let row = matvec_begin(wid.x) * WG + lid;
+  let vec_index = wid.y;
+  if (row >= p.rows) {
+    return; // no barrier follows, so a lane may leave early
+  }
+//#if COMBINE
+  // token vec_index: Σ_j CW[slot] · (W[ids[slot]] · x[slot]) over its terms slots whose expert is in this part
+  var sum = 0.0;
+  for (var j = 0u; j < p.terms; j++) {
+    let slot = vec_index * p.terms + j;
+    let e = ids[slot];
+    let first = e * p.rows;
+    if (e < p.n_experts && first >= p.part_row0 && first < p.part_row_end) {
+      sum += CW[slot] * row_dot((first - p.part_row0 + row) * p.row_bytes, slot * p.x_stride).x;
+    }
+  }
+  Y[vec_index * p.n_out + row] += sum;
 //#else
-  let out = acc;
+//#if GATHER
+  let e = ids[vec_index];
+  let first = e * p.rows;
+  if (e >= p.n_experts || first < p.part_row0 || first >= p.part_row_end) {
+    return;
+  }
+  let d = row_dot((first - p.part_row0 + row) * p.row_bytes, (vec_index / p.x_div) * p.x_stride);
+//#else
+  let d = row_dot(row * p.row_bytes, vec_index * p.x_stride);
+//#endif
+//#if PAIR
+  let out = silu(d.x) * d.y;
+//#else
+  let out = d.x;
 //#endif
 //#if GATHER
   Y[vec_index * p.rows + row] = out;
@@ -65,6 +80,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   Y[yi] += out;
 //#else
   Y[yi] = out;
+//#endif
 //#endif
 //#endif
 }

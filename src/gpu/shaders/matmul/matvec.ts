@@ -5,11 +5,13 @@
  *                   expert ids on the GPU (straight from the MoE router); unchosen experts are never read.
  * Fused epilogues, each saving a dispatch of the decode step: `w2` (same shape and type) makes it an FFN's
  * gate + up + SwiGLU, y = silu(W·x) * (W2·x); `accumulate` adds into y (the residual add, plain only).
+ * A fused prologue: `norm` makes x the un-normed rows h and multiplies by RMSNorm(h) · weight on load
+ * (matvec-io.wgsl's x_chunk), so a norm whose only consumers are matvecs needs no dispatch.
  * Build once with create*() and encode every step (no allocation per step), or use encode*() directly.
  */
 import { SparseScopeError } from '../../../errors.ts';
 import { wgslStruct, uniformBuffer, type ParamLayout } from '../../params.ts';
-import { getPipeline, bindBuffers } from '../../pipelines.ts';
+import { getPipeline, bufferResource, type BufferArg } from '../../pipelines.ts';
 import { composeQuantKernel } from '../common/blocks.ts';
 import { preprocess } from '../common/wgsl.ts';
 import { chunksPerRow, isFloatType, CHUNK, type WeightType } from '../common/quant-types.ts';
@@ -34,6 +36,8 @@ export const MATVEC_PARAMS = [
   ['n_experts', 'u32'], // gather: X
   ['x_div', 'u32'], // gather: slot j reads x row j / x_div
   ['x_stride', 'u32'], // floats between x rows (K when dense; wider when x rows are the front of wider rows)
+  ['norm_eps', 'f32'], // NORM: the RMSNorm's epsilon
+  ['terms', 'u32'], // COMBINE: slots per token (the router's k)
 ] as const satisfies ParamLayout;
 
 export interface MatvecVariant {
@@ -92,14 +96,29 @@ interface ResolvedVariant {
   /** per row: rows per invocation (1: matvec-rows.wgsl) */
   rpi: number;
   /** per row: matvec-multirow.wgsl */
-  multi: boolean;
+  multiRow: boolean;
   /** y = silu(W x) * (W2 x) */
   pair: boolean;
   /** y += W x */
   accumulate: boolean;
+  /** x = RMSNorm(x) · G on load */
+  norm: boolean;
+  /** MULTI: the types of the further matrices (W2, W3, W4) of one dispatch; empty when one matrix */
+  multi: WeightType[];
+  /** COMBINE (gather): y[t] += Σ_j weight_j · W[e_j] x_j */
+  combine: boolean;
 }
 
-function resolve(device: GPUDevice, type: WeightType, k: number, gather: boolean, v: MatvecVariant, e: { pair: boolean; accumulate: boolean }, xStride = k): ResolvedVariant {
+function resolve(
+  device: GPUDevice,
+  type: WeightType,
+  k: number,
+  gather: boolean,
+  v: MatvecVariant,
+  e: { pair: boolean; accumulate: boolean; norm: boolean; multi?: WeightType[]; combine?: boolean },
+  xStride = k,
+): ResolvedVariant {
+  const multi = e.multi ?? [];
   const f16 = v.f16 ?? false;
   const subgroups = v.subgroups ?? device.features.has('subgroups');
   if (f16 && !device.features.has('shader-f16')) throw new SparseScopeError('device-limits', 'the f16 matvec needs shader-f16');
@@ -107,30 +126,50 @@ function resolve(device: GPUDevice, type: WeightType, k: number, gather: boolean
   const wg = v.wg ?? DEFAULT_MATVEC_WG;
   if (wg & (wg - 1)) throw new Error(`matvec workgroup size must be a power of two, got ${wg}`);
   const perRow = v.perRow ?? false;
-  const rpi = perRow ? (v.rowsPerInvocation ?? 1) : 1;
+  // matvec-multirow.wgsl has neither MULTI's workgroup → matrix map nor COMBINE: those run one row per
+  // invocation (matvec-rows.wgsl), which has both
+  const multiRowOk = multi.length === 0 && !e.combine;
+  const rpi = perRow && multiRowOk ? (v.rowsPerInvocation ?? 1) : 1;
   if (!Number.isInteger(rpi) || rpi < 1 || rpi > 16) throw new SparseScopeError('bad-argument', `matvec rows per invocation must be 1..16, got ${rpi}`);
+  const multiRow = perRow && multiRowOk && (rpi > 1 || !!v.uniformX);
   // per row: a workgroup covers wg × rpi rows and reduces nothing, so subgroups play no part
-  return { type, f16, subgroups: perRow ? false : subgroups, wg, rows: perRow ? wg * rpi : (v.rows ?? DEFAULT_MATVEC_ROWS), tail: isFloatType(type) && k % CHUNK !== 0, x4: k % 4 === 0 && xStride % 4 === 0, gather, perRow, rpi, multi: perRow && (rpi > 1 || !!v.uniformX), ...e };
+  return {
+    type,
+    f16,
+    subgroups: perRow ? false : subgroups,
+    wg,
+    rows: perRow ? wg * rpi : (v.rows ?? DEFAULT_MATVEC_ROWS),
+    tail: [type, ...multi].some(isFloatType) && k % CHUNK !== 0,
+    x4: k % 4 === 0 && xStride % 4 === 0,
+    gather,
+    perRow,
+    rpi,
+    multiRow,
+    ...e,
+    multi,
+    combine: e.combine ?? false,
+  };
 }
 
 /** The kernel text a variant runs: each is a main() over matvec-io.wgsl's params, bindings and helpers. */
 function variantSource(r: ResolvedVariant): string {
   if (!r.perRow) return source;
-  return r.multi ? multiRowSource : perRowSource;
+  return r.multiRow ? multiRowSource : perRowSource;
 }
 
 export function matvecCode(r: ResolvedVariant): string {
   const body = preprocess(
     `${ioSource}\n${variantSource(r)}`,
-    { GATHER: r.gather, SUBGROUPS: r.subgroups, X4: r.x4, PAIR: r.pair, ACCUMULATE: r.accumulate },
+    // NORM_STREAM (sum the squares while reading x) is matvec-rows.wgsl's; matvec-multirow.wgsl reads x's norm lazily
+    { GATHER: r.gather, SUBGROUPS: r.subgroups, X4: r.x4, PAIR: r.pair, ACCUMULATE: r.accumulate, NORM: r.norm, NORM_STREAM: r.norm && r.perRow && !r.multiRow, MULTI: r.multi.length > 0, COMBINE: r.combine },
     { PARAMS: wgslStruct('Params', MATVEC_PARAMS), WG: r.wg, ROWS: r.rows, RPI: r.rpi, TAIL: String(r.tail) },
   );
-  return composeQuantKernel(body, { type: r.type, f16: r.f16, subgroups: r.subgroups, second: r.pair });
+  return composeQuantKernel(body, { type: r.type, f16: r.f16, subgroups: r.subgroups, second: r.pair, multi: r.multi });
 }
 
 function pipelineFor(device: GPUDevice, r: ResolvedVariant): GPUComputePipeline {
-  const { gather, ...variant } = r;
-  return getPipeline(device, { kernel: gather ? 'matvec-gather' : 'matvec', variant }, () => matvecCode(r));
+  const { gather, multi, ...variant } = r;
+  return getPipeline(device, { kernel: gather ? 'matvec-gather' : 'matvec', variant: { ...variant, multi: multi.join(',') } }, () => matvecCode(r));
 }
 
 function checkGroups(device: GPUDevice, n: number, what: string): void {
@@ -144,13 +183,37 @@ export interface MatvecArgs {
   /** f32 [m, K]. */
   x: GPUBuffer;
   /** f32 [m, N] (written). */
-  y: GPUBuffer;
+  y: BufferArg;
   /** Vectors; default 1. */
   m?: number;
   /** Fuse an FFN's up projection and SwiGLU: y = silu(w·x) * (w2·x); same shape, type and parts as w. */
   w2?: GpuTensor;
   /** y += w·x instead of y = w·x (the residual add in the epilogue). */
   accumulate?: boolean;
+  /** RMSNorm on load: x holds un-normed rows h and the product uses h / rms(h) · weight. */
+  norm?: MatvecNorm;
+}
+
+/** An RMSNorm applied to x as the matvec reads it: weight f32 [K]. */
+export interface MatvecNorm {
+  weight: GPUBuffer;
+  eps: number;
+}
+
+/** A normed x is a whole row: the norm's mean is over K values, K floats apart. */
+function checkNorm(name: string, norm: MatvecNorm | undefined, k: number, xStride: number): void {
+  if (norm && xStride !== k) throw new SparseScopeError('bad-argument', `${name}: RMSNorm on load needs dense x rows (stride ${xStride}, K ${k})`);
+}
+
+/**
+ * The bind group with each buffer at its binding: 0 params, 1 W, 2 x, 3 y, then the optional ones (the
+ * gather's ids, PAIR's W2 and NORM's G) at the numbers matvec-io.wgsl gives them.
+ */
+function bindMatvec(device: GPUDevice, pipeline: GPUComputePipeline, buffers: Record<number, BufferArg | undefined>, label: string): GPUBindGroup {
+  const entries = Object.entries(buffers)
+    .filter((e): e is [string, BufferArg] => e[1] !== undefined)
+    .map(([binding, b]) => ({ binding: Number(binding), resource: bufferResource(b) }));
+  return device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries });
 }
 
 /** w2 is read with w's row offsets, part for part: the two must be split alike. */
@@ -169,22 +232,78 @@ export function createMatvec(device: GPUDevice, a: MatvecArgs, v: MatvecVariant 
   const n = a.w.rows;
   const m = a.m ?? 1;
   checkPair(a.w, a.w2);
-  const r = resolve(device, a.w.type, k, false, v, { pair: !!a.w2, accumulate: !!a.accumulate });
+  checkNorm(a.w.name, a.norm, k, k);
+  const r = resolve(device, a.w.type, k, false, v, { pair: !!a.w2, accumulate: !!a.accumulate, norm: !!a.norm });
   const pipeline = pipelineFor(device, r);
   checkGroups(device, m, 'matvec vectors');
   const steps = a.w.parts.map((part, i) => {
     const params = uniformBuffer(
       device,
       MATVEC_PARAMS,
-      { k, chunks: chunksPerRow(k), row_bytes: a.w.rowBytes, rows: part.rowCount, n_out: n, y_offset: part.rowStart, part_row0: 0, part_row_end: 0, n_experts: 0, x_div: 1, x_stride: k },
+      { k, chunks: chunksPerRow(k), row_bytes: a.w.rowBytes, rows: part.rowCount, n_out: n, y_offset: part.rowStart, part_row0: 0, part_row_end: 0, n_experts: 0, x_div: 1, x_stride: k, norm_eps: a.norm?.eps ?? 0, terms: 1 },
       `matvec:${a.w.name}#${i}:params`,
     );
     const grid: [number, number] = [Math.ceil(part.rowCount / r.rows), m];
     checkGroups(device, grid[0], `matvec ${a.w.name}`);
-    const buffers = [params, part.buffer, a.x, a.y, ...(a.w2 ? [a.w2.parts[i].buffer] : [])];
-    return { params, grid, bg: bindBuffers(device, pipeline, buffers, `matvec:${a.w.name}#${i}`) };
+    const buffers = { 0: params, 1: part.buffer, 2: a.x, 3: a.y, 4: a.w2?.parts[i].buffer, 7: a.norm?.weight };
+    return { params, grid, bg: bindMatvec(device, pipeline, buffers, `matvec:${a.w.name}#${i}`) };
   });
   return preparedKernel(pipeline, steps);
+}
+
+/** At most this many matrices in one MULTI dispatch: W, W2, W3, W4 (with x, y and G, 7 storage bindings of the 8 a stage may have). */
+export const MAX_MULTI = 4;
+
+export interface MultiMatvecArgs {
+  /** 2..MAX_MULTI weights of ne {K, N_j}, one K, each in one part; types may differ. */
+  ws: GpuTensor[];
+  /** f32 [m, K], read by all. */
+  x: GPUBuffer;
+  /** Matrix j writes y[yOffsets[j] + v·N_j + row] for vector v < m: its [m, N_j] block at that element. */
+  y: GPUBuffer;
+  yOffsets: number[];
+  m?: number;
+  norm?: MatvecNorm;
+}
+
+/** Whether these matrices can share one MULTI dispatch: 2..MAX_MULTI of them, one K, each in one part. */
+export function multiMatvecFits(ws: GpuTensor[]): boolean {
+  return ws.length >= 2 && ws.length <= MAX_MULTI && ws.every((t) => t.shape.length === 2 && t.shape[0] === ws[0].shape[0] && t.parts.length === 1);
+}
+
+/**
+ * Several matrices that read the same x (e.g. the attention block's q_a, kv_a and the indexer's k and
+ * weights projections) in one dispatch: workgroups [0, g_0) compute matrix 0, [g_0, g_1) matrix 1, ...
+ * (matvec-io.wgsl's MULTI). One variant for all (the caller's pick, e.g. the largest matrix's).
+ */
+export function createMultiMatvec(device: GPUDevice, a: MultiMatvecArgs, v: MatvecVariant = {}): PreparedKernel {
+  if (!multiMatvecFits(a.ws)) throw new SparseScopeError('wrong-shape', `${a.ws.map((t) => t.name).join(', ')}: one dispatch takes 2 to ${MAX_MULTI} matrices of one K, each in one part`);
+  if (a.yOffsets.length !== a.ws.length) throw new SparseScopeError('bad-argument', `multi matvec: ${a.ws.length} matrices but ${a.yOffsets.length} y offsets`);
+  const [k] = a.ws[0].shape;
+  const m = a.m ?? 1;
+  checkNorm(a.ws[0].name, a.norm, k, k);
+  const r = resolve(device, a.ws[0].type, k, false, v, { pair: false, accumulate: false, norm: !!a.norm, multi: a.ws.slice(1).map((t) => t.type) });
+  const pipeline = pipelineFor(device, r);
+  checkGroups(device, m, 'matvec vectors');
+  const ends: number[] = [];
+  a.ws.forEach((t, j) => ends.push((ends[j - 1] ?? 0) + Math.ceil(t.rows / r.rows)));
+  const pad = (f: (t: GpuTensor, j: number) => number, fill = 0) => [0, 1, 2, 3].map((j) => (j < a.ws.length ? f(a.ws[j], j) : fill));
+  const name = a.ws.map((t) => t.name).join('+');
+  const params = uniformBuffer(
+    device,
+    MATVEC_PARAMS,
+    { k, chunks: chunksPerRow(k), row_bytes: 0, rows: 0, n_out: 0, y_offset: 0, part_row0: 0, part_row_end: 0, n_experts: 0, x_div: 1, x_stride: k, norm_eps: a.norm?.eps ?? 0, terms: 1 },
+    `matvec:${name}:params`,
+  );
+  // matvec-io.wgsl's `ms`: array<vec4<u32>, 5>, one vec4 per field, lane j for matrix j
+  const table = Uint32Array.from([pad((_, j) => ends[j], 0xffffffff), pad((t) => t.rows), pad((t) => t.rowBytes), pad((_, j) => a.yOffsets[j]), pad((t) => t.rows)].flat());
+  const multi = device.createBuffer({ label: `matvec:${name}:multi`, size: table.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(multi, 0, table);
+  const grid: [number, number] = [ends[ends.length - 1], m];
+  checkGroups(device, grid[0], `matvec ${name}`);
+  const buffers = { 0: params, 1: a.ws[0].parts[0].buffer, 2: a.x, 3: a.y, 4: a.ws[1].parts[0].buffer, 5: a.ws[2]?.parts[0].buffer, 6: a.ws[3]?.parts[0].buffer, 7: a.norm?.weight, 8: multi };
+  const kernel = preparedKernel(pipeline, [{ params, grid, bg: bindMatvec(device, pipeline, buffers, `matvec:${name}`) }]);
+  return { encode: kernel.encode, destroy: () => (kernel.destroy(), multi.destroy()) };
 }
 
 export function encodeMatvec(device: GPUDevice, enc: GPUCommandEncoder, a: MatvecArgs, v: MatvecVariant = {}): void {
@@ -207,6 +326,14 @@ export interface GatherMatvecArgs {
   w2?: GpuTensor;
   /** Floats between x rows, default K: x rows may be the first K values of wider rows (MLA's q_nope in q). */
   xStride?: number;
+  /** RMSNorm on load (x rows dense). */
+  norm?: MatvecNorm;
+  /**
+   * The MoE down projection and weighted combine in one: slots are tokens × terms, slot j's x row is j
+   * (xDiv 1), and y [tokens, N] gets y[t] += Σ_j weights[t·terms + j] · (W[ids[t·terms + j]] · x[t·terms + j])
+   * (the residual h: no per-slot outputs, no separate combine). Not with w2.
+   */
+  combine?: { weights: GPUBuffer; terms: number };
 }
 
 export function createGatherMatvec(device: GPUDevice, a: GatherMatvecArgs, v: MatvecVariant = {}): PreparedKernel {
@@ -215,21 +342,27 @@ export function createGatherMatvec(device: GPUDevice, a: GatherMatvecArgs, v: Ma
   checkPair(a.w, a.w2);
   const xStride = a.xStride ?? k;
   if (!Number.isInteger(xStride) || xStride < k) throw new SparseScopeError('bad-argument', `${a.w.name}: x row stride ${xStride} is shorter than its ${k} values`);
-  const r = resolve(device, a.w.type, k, true, v, { pair: !!a.w2, accumulate: false }, xStride);
+  checkNorm(a.w.name, a.norm, k, xStride);
+  const cb = a.combine;
+  if (cb && (a.w2 || a.norm || a.xDiv !== 1 || !Number.isInteger(cb.terms) || cb.terms < 1 || a.slots % cb.terms !== 0)) {
+    throw new SparseScopeError('bad-argument', `${a.w.name}: a combine needs one x row per slot, no pair or norm, and slots a multiple of its terms (${a.slots} slots, ${cb.terms} terms)`);
+  }
+  const r = resolve(device, a.w.type, k, true, v, { pair: !!a.w2, accumulate: false, norm: !!a.norm, combine: !!cb }, xStride);
   const pipeline = pipelineFor(device, r);
-  checkGroups(device, a.slots, 'gathered matvec slots');
+  const vectors = cb ? a.slots / cb.terms : a.slots;
+  checkGroups(device, vectors, 'gathered matvec slots');
   checkGroups(device, Math.ceil(n / r.rows), `gathered matvec ${a.w.name}`);
   const steps = a.w.parts.map((part, i) => {
     if (part.rowStart % n !== 0 || part.rowCount % n !== 0) throw new Error(`${a.w.name}: part ${i} splits an expert`);
     const params = uniformBuffer(
       device,
       MATVEC_PARAMS,
-      { k, chunks: chunksPerRow(k), row_bytes: a.w.rowBytes, rows: n, n_out: n, y_offset: 0, part_row0: part.rowStart, part_row_end: part.rowStart + part.rowCount, n_experts: x, x_div: a.xDiv, x_stride: xStride },
+      { k, chunks: chunksPerRow(k), row_bytes: a.w.rowBytes, rows: n, n_out: n, y_offset: 0, part_row0: part.rowStart, part_row_end: part.rowStart + part.rowCount, n_experts: x, x_div: a.xDiv, x_stride: xStride, norm_eps: a.norm?.eps ?? 0, terms: cb?.terms ?? 1 },
       `matvec-gather:${a.w.name}#${i}:params`,
     );
-    const grid: [number, number] = [Math.ceil(n / r.rows), a.slots];
-    const buffers = [params, part.buffer, a.x, a.y, a.ids, ...(a.w2 ? [a.w2.parts[i].buffer] : [])];
-    return { params, grid, bg: bindBuffers(device, pipeline, buffers, `matvec-gather:${a.w.name}#${i}`) };
+    const grid: [number, number] = [Math.ceil(n / r.rows), vectors];
+    const buffers = { 0: params, 1: part.buffer, 2: a.x, 3: a.y, 4: a.ids, 5: a.w2?.parts[i].buffer, 6: cb?.weights, 7: a.norm?.weight };
+    return { params, grid, bg: bindMatvec(device, pipeline, buffers, `matvec-gather:${a.w.name}#${i}`) };
   });
   return preparedKernel(pipeline, steps);
 }

@@ -11,7 +11,10 @@
 // Epilogues, so the next kernel need not run:
 //   PAIR       a second weight W2 of the same shape and type (binding 4, or 5 after a gather's ids): y = silu(W x) * (W2 x), the
 //              gate, up and SwiGLU of an FFN in one dispatch;
-//   ACCUMULATE y += W x, the residual add (plain only; each y element has one writer).
+//   ACCUMULATE y += W x, the residual add (plain only; each y element has one writer);
+//   COMBINE    (gather) the MoE down projection and weighted combine: grid (ceil(N / ROWS), tokens), token t
+//              adds Σ_j CW[t·terms + j] · (W[ids[t·terms + j]] · x[t·terms + j]) to y[t·n_out + row] (each part's
+//              dispatch adds its experts' terms; no float atomics: one writer per y element).
 
 const WG: u32 = {{WG}}u;
 const ROWS: u32 = {{ROWS}}u;
@@ -30,8 +33,25 @@ fn main(
   @builtin(subgroup_size) sg_size: u32,
 //#endif
 ) {
-  let row0 = wid.x * ROWS;
+  let row0 = matvec_begin(wid.x) * ROWS;
   let vec_index = wid.y;
+  var acc: array<f32, ROWS>;
+//#if PAIR
+  var acc2: array<f32, ROWS>;
+//#endif
+//#if COMBINE
+  // token vec_index's terms slots, each expert's partial sums weighted by CW before the one reduction
+  for (var j = 0u; j < p.terms; j++) {
+  let slot = vec_index * p.terms + j;
+  let e = ids[slot];
+  let first = e * p.rows;
+  let in_part = e < p.n_experts && first >= p.part_row0 && first < p.part_row_end;
+  let local0 = select(0u, first - p.part_row0, in_part);
+  let x_base = slot * p.x_stride;
+  let chunk_end = select(0u, p.chunks, in_part);
+  let wj = CW[slot];
+//#else
+  let wj = 1.0;
 //#if GATHER
   // Expert e's rows are rows e*N .. e*N+N-1 of the flattened tensor; this part holds [part_row0, part_row_end).
   let e = ids[vec_index];
@@ -45,6 +65,26 @@ fn main(
   let x_base = vec_index * p.x_stride;
   let chunk_end = p.chunks;
 //#endif
+//#if NORM
+  // RMSNorm on load: the row's scale computed by the workgroup together (x_chunk's own would have each
+  // thread read all K values): strided squares, one barrier, every thread sums the WG partials
+  {
+    var ss = 0.0;
+    for (var i = lid; i < p.k; i += WG) {
+      let v = x_at(x_base + i);
+      ss = fma(v, v, ss);
+    }
+    red[lid] = ss;
+    workgroupBarrier();
+    var total = 0.0;
+    for (var i = 0u; i < WG; i++) {
+      total += red[i];
+    }
+    set_norm_scale(x_base, total);
+    workgroupBarrier(); // red is written again by the reduction below
+  }
+//#endif
+//#endif
 
   // Rows past the end re-read the last row (never written back) so loads stay in bounds.
   var row_byte: array<u32, ROWS>;
@@ -52,10 +92,6 @@ fn main(
   row_byte[#r] = (local0 + min(row0 + #r, p.rows - 1u)) * p.row_bytes;
 //#endunroll
 
-  var acc: array<f32, ROWS>;
-//#if PAIR
-  var acc2: array<f32, ROWS>;
-//#endif
   for (var c = lid; c < chunk_end; c += WG) {
     let n = min(32u, p.k - 32u * c);
     let xv = x_chunk(x_base + 32u * c, n);
@@ -66,7 +102,7 @@ fn main(
 //#unroll k 7
       s = fma(w[#k + 1u], xv[#k + 1u], s);
 //#endunroll
-      acc[#r] += f32(s.x) + f32(s.y) + f32(s.z) + f32(s.w);
+      acc[#r] += wj * (f32(s.x) + f32(s.y) + f32(s.z) + f32(s.w));
 //#if PAIR
       let w2 = load_chunk2(row_byte[#r], c, n);
       var s2 = w2[0] * xv[0];
@@ -78,6 +114,10 @@ fn main(
     }
 //#endunroll
   }
+
+//#if COMBINE
+  }
+//#endif
 
 //#if SUBGROUPS
   let n_sg = (WG + sg_size - 1u) / sg_size;
@@ -141,6 +181,9 @@ fn main(
 //#else
     let out = red[lid * WG];
 //#endif
+//#if COMBINE
+    Y[vec_index * p.n_out + row0 + lid] += out;
+//#else
 //#if GATHER
     if (in_part) {
       Y[vec_index * p.rows + row0 + lid] = out;
@@ -151,6 +194,7 @@ fn main(
     Y[yi] += out;
 //#else
     Y[yi] = out;
+//#endif
 //#endif
 //#endif
   }

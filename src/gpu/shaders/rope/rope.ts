@@ -11,6 +11,10 @@ import { getPipeline, bindBuffers, encodeDispatch } from '../../pipelines.ts';
 import { assemble, grid1d, badArg, prepareDispatch, type PreparedDispatch } from '../add/kernel-util.ts';
 import { ropeThetaScale, type RopeParams } from './rope.ref.ts';
 import source from './rope.wgsl?raw';
+import mathSource from './rope-math.wgsl?raw';
+
+/** rope-math.wgsl: rope_cos_sin, the rotation every RoPE on the GPU uses (also the fused cache appends). */
+export const ROPE_MATH_WGSL = mathSource;
 
 export { yarnCorrDims, ropeThetaScale, type RopeParams } from './rope.ref.ts';
 
@@ -37,7 +41,7 @@ export const ROPE_PARAMS = [
 const WG = 64;
 
 export function ropeCode(neox: boolean, usePos: boolean, out = false): string {
-  return assemble(source, ROPE_PARAMS, { WG, NEOX: neox, USE_POS: usePos, OUT: out });
+  return `${assemble(source, ROPE_PARAMS, { WG, NEOX: neox, USE_POS: usePos, OUT: out })}\n${mathSource}`;
 }
 
 export interface RopeArgs {

@@ -22,27 +22,7 @@
 // y_offset) and x is only read: e.g. MLA's k_pe, rotated from the kv_a output straight into its cache row.
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 
-// cos and sin of theta to ~1e-7, on every adapter: the WGSL built-ins are only specified on [-π, π]
-// and to 2^-11 there (SwiftShader's are off by ~2e-4). Quadrant reduction by π/2 split in three parts
-// (Cody-Waite: j * PIO2_1 is exact for |j| < 2^15, i.e. |theta| < ~5e4), then minimax polynomials on [-π/4, π/4].
-fn cos_sin(theta: f32) -> vec2<f32> {
-  let j = round(theta * 0.63661977236758134);
-  var r = theta - j * 1.5703125;
-  r -= j * 4.837512969970703125e-4;
-  r -= j * 7.54978995489188216e-8;
-  let z = r * r;
-  let s = r + r * z * (-1.6666654611e-1 + z * (8.3321608736e-3 + z * -1.9515295891e-4));
-  let c = 1.0 - 0.5 * z + z * z * (4.166664568298827e-2 + z * (-1.388731625493765e-3 + z * 2.443315711809948e-5));
-  let q = i32(j) & 3;
-  if (q == 0) {
-    return vec2<f32>(c, s);
-  } else if (q == 1) {
-    return vec2<f32>(-s, c);
-  } else if (q == 2) {
-    return vec2<f32>(-c, -s);
-  }
-  return vec2<f32>(s, -c);
-}
+// rope_cos_sin (rope-math.wgsl, appended by rope.ts) gives the pair's cos and sin, scaled by mscale.
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -59,20 +39,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (USE_POS) {
     pos = p.pos0 + positions[r];
   }
-  var theta_extrap = f32(pos);
-  for (var i = 0u; i < k; i++) {
-    theta_extrap *= p.theta_scale;
-  }
-  let theta_interp = p.freq_scale * theta_extrap;
-  var theta = theta_interp;
-  var mscale = p.attn_factor;
-  if (p.ext_factor != 0.0) {
-    let y = (f32(k) - p.corr0) / max(0.001, p.corr1 - p.corr0);
-    let ramp = (1.0 - min(1.0, max(0.0, y))) * p.ext_factor;
-    theta = theta_interp * (1.0 - ramp) + theta_extrap * ramp;
-    mscale *= 1.0 + 0.1 * log(1.0 / p.freq_scale);
-  }
-  let cs = cos_sin(theta) * mscale;
+  let cs = rope_cos_sin(pos, k, p.theta_scale, p.freq_scale, p.ext_factor, p.attn_factor, p.corr0, p.corr1);
   let c = cs.x;
   let s = cs.y;
   let base = r * p.row_stride + h * p.head_stride + p.offset;

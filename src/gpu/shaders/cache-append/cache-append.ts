@@ -1,0 +1,148 @@
+/**
+ * Dispatchers for the fused cache appends, one dispatch each where the decode step had three or four:
+ *   mla-append.wgsl      ckv RMSNorm → ckv rows, kpe RoPE → kpe rows, q_pe RoPE (out of place or in place)
+ *   indexer-append.wgsl  k_I LayerNorm + RoPE → the indexer's key cache rows, q_I RoPE in place
+ * Both are prepared once and encoded with the step's position (the rotation angle and the cache row).
+ * Shapes (rows = tokens of the pass):
+ *   MLA:     kv_a f32 [rows, L + R] (attn_kv_a_mqa's output), q f32 [rows, H, nope + R], q_pe f32 [rows, H, R],
+ *            ckv f32 [cap, L], kpe f32 [cap, R]
+ *   indexer: k_raw f32 [rows, D], q f32 [rows, H_I, D], k cache f32 [cap, D]
+ */
+import { getPipeline, type BufferArg } from '../../pipelines.ts';
+import type { ParamLayout } from '../../params.ts';
+import { assemble, badArg, grid1d, prepareDispatch, type PreparedDispatch } from '../add/kernel-util.ts';
+import { ropeThetaScale, ROPE_MATH_WGSL, type RopeParams } from '../rope/rope.ts';
+import mlaSource from './mla-append.wgsl?raw';
+import indexerSource from './indexer-append.wgsl?raw';
+
+const ROPE_FIELDS = [
+  ['n_dims', 'u32'],
+  ['pos0', 'u32'],
+  ['theta_scale', 'f32'],
+  ['freq_scale', 'f32'],
+  ['ext_factor', 'f32'],
+  ['attn_factor', 'f32'],
+  ['corr0', 'f32'],
+  ['corr1', 'f32'],
+] as const;
+
+export const MLA_APPEND_PARAMS = [
+  ['rows', 'u32'],
+  ['heads', 'u32'],
+  ['kv_lora', 'u32'],
+  ['kv_stride', 'u32'], // L + R
+  ['eps', 'f32'],
+  ['ckv_row0', 'u32'],
+  ['kpe_row0', 'u32'],
+  ['q_row_stride', 'u32'],
+  ['q_head_stride', 'u32'],
+  ['q_offset', 'u32'],
+  ...ROPE_FIELDS,
+] as const satisfies ParamLayout;
+
+export const INDEXER_APPEND_PARAMS = [['rows', 'u32'], ['heads', 'u32'], ['dim', 'u32'], ['eps', 'f32'], ...ROPE_FIELDS] as const satisfies ParamLayout;
+
+const WG = 64;
+
+function ropeValues(r: RopeParams) {
+  return {
+    n_dims: r.nDims,
+    pos0: 0,
+    theta_scale: ropeThetaScale(r.freqBase, r.nDims),
+    freq_scale: r.freqScale,
+    ext_factor: r.extFactor,
+    attn_factor: r.attnFactor,
+    corr0: r.corrDims[0],
+    corr1: r.corrDims[1],
+  };
+}
+
+export function mlaAppendCode(inPlace: boolean): string {
+  return `${assemble(mlaSource, MLA_APPEND_PARAMS, { WG, IN_PLACE: inPlace })}\n${ROPE_MATH_WGSL}`;
+}
+
+export function indexerAppendCode(): string {
+  return `${assemble(indexerSource, INDEXER_APPEND_PARAMS, { WG })}\n${ROPE_MATH_WGSL}`;
+}
+
+export interface MlaAppendArgs {
+  rows: number;
+  heads: number;
+  kvLora: number;
+  /** Normal (not NeoX) pairs over the last R values of each head; R = params.nDims. */
+  rope: RopeParams;
+  eps: number;
+  kvA: BufferArg;
+  normWeight: GPUBuffer;
+  /** Row r's normed ckv goes to row (step row) + r; `atStep` false: always from row 0 (legacy's scratch). */
+  ckv: GPUBuffer;
+  kpe: GPUBuffer;
+  atStep: boolean;
+  /** q [rows, H, qHead] with the rotated slice at [qOffset, qOffset + R) of each head. */
+  q: GPUBuffer;
+  qHead: number;
+  qOffset: number;
+  /** q_pe [rows, H, R]; absent: q is rotated in place. */
+  qPe?: GPUBuffer;
+}
+
+const placeholders = new WeakMap<GPUDevice, GPUBuffer>();
+function placeholder(device: GPUDevice): GPUBuffer {
+  let b = placeholders.get(device);
+  if (!b) placeholders.set(device, (b = device.createBuffer({ label: 'mla-append:in-place', size: 4, usage: GPUBufferUsage.STORAGE })));
+  return b;
+}
+
+/** encode(enc, pos): tokens at positions pos.. , their cache rows pos.. (or 0.. without atStep). */
+export function createMlaAppend(device: GPUDevice, a: MlaAppendArgs): PreparedDispatch<number> {
+  const R = a.rope.nDims;
+  if (a.rope.neox) throw badArg('mla-append rotates normal (adjacent) pairs, as MLA does; NeoX pairs are not supported');
+  if (R % 2 !== 0 || R <= 0 || a.qOffset + R > a.qHead) throw badArg(`mla-append: rope dims ${R} must be even and fit each q head (${a.qOffset} + ${R} > ${a.qHead})`);
+  const inPlace = !a.qPe;
+  const pipeline = getPipeline(device, { kernel: 'mla-append', variant: { wg: WG, inPlace } }, () => mlaAppendCode(inPlace));
+  const ropeGroups = Math.ceil((a.rows * (a.heads + 1) * (R / 2)) / WG);
+  return prepareDispatch(device, {
+    pipeline,
+    layout: MLA_APPEND_PARAMS,
+    values: {
+      rows: a.rows, heads: a.heads, kv_lora: a.kvLora, kv_stride: a.kvLora + R, eps: a.eps, ckv_row0: 0, kpe_row0: 0,
+      q_row_stride: a.heads * a.qHead, q_head_stride: a.qHead, q_offset: a.qOffset, ...ropeValues(a.rope),
+    },
+    buffers: [a.kvA, a.normWeight, a.ckv, a.kpe, a.q, a.qPe ?? placeholder(device)],
+    grid: grid1d(device, a.rows + ropeGroups),
+    label: 'mla-append',
+    perStep: (pos: number) => ({ pos0: pos, ckv_row0: a.atStep ? pos : 0, kpe_row0: a.atStep ? pos : 0 }),
+  });
+}
+
+export interface IndexerAppendArgs {
+  rows: number;
+  heads: number;
+  dim: number;
+  /** NeoX pairs over each head's first nDims values. */
+  rope: RopeParams;
+  eps: number;
+  kRaw: BufferArg;
+  lnWeight: GPUBuffer;
+  lnBias: GPUBuffer;
+  kCache: GPUBuffer;
+  q: BufferArg;
+}
+
+/** encode(enc, pos): tokens at positions pos.., their keys appended at cache rows pos... */
+export function createIndexerAppend(device: GPUDevice, a: IndexerAppendArgs): PreparedDispatch<number> {
+  const R = a.rope.nDims;
+  if (!a.rope.neox) throw badArg('indexer-append rotates NeoX pairs, as the DSA indexer does; normal pairs are not supported');
+  if (R % 2 !== 0 || R <= 0 || R > a.dim) throw badArg(`indexer-append: rope dims ${R} must be even and at most the key length ${a.dim}`);
+  const pipeline = getPipeline(device, { kernel: 'indexer-append', variant: { wg: WG } }, indexerAppendCode);
+  const ropeGroups = Math.ceil((a.rows * a.heads * (R / 2)) / WG);
+  return prepareDispatch(device, {
+    pipeline,
+    layout: INDEXER_APPEND_PARAMS,
+    values: { rows: a.rows, heads: a.heads, dim: a.dim, eps: a.eps, ...ropeValues(a.rope) },
+    buffers: [a.kRaw, a.lnWeight, a.lnBias, a.kCache, a.q],
+    grid: grid1d(device, a.rows + ropeGroups),
+    label: 'indexer-append',
+    perStep: (pos: number) => ({ pos0: pos }),
+  });
+}
