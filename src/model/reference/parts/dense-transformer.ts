@@ -14,12 +14,15 @@ import { rmsNorm, ropeCache } from '../math.ts';
 import type { ReferenceWeights } from '../weights.ts';
 import { affine } from './affine.ts';
 import { denseFfn } from './dense-ffn.ts';
+import { checkOracleTopK } from '../oracle-topk.ts';
 import { emptyGqaCache, gqaAttention, type GqaCache, type GqaShape } from './gqa-attention.ts';
 
 export interface DenseLayerTrace {
   layer: number;
   /** dense attention weights over positions 0..pos, summed over heads */
   attnDense: number[];
+  /** with an oracle top-k: the positions this layer attended (ascending) */
+  oracle?: number[];
 }
 
 export interface DenseTokenTrace {
@@ -31,6 +34,8 @@ export interface DenseTokenTrace {
 export interface DenseSessionOptions {
   /** record a DenseTokenTrace per step */
   trace?: boolean;
+  /** oracle top-k sparse attention (oracle-topk.ts): k > 0 attends over the k positions of largest dense weight; 0 = dense */
+  oracleTopK?: number;
 }
 
 export class DenseTransformerReference {
@@ -76,12 +81,14 @@ export class DenseTransformerSession {
   private readonly caches: GqaCache[];
   private readonly freqFactors: Float32Array | undefined;
   private pos = 0;
+  private readonly oracleK: number;
 
   constructor(
     private readonly model: DenseTransformerReference,
     private readonly options: DenseSessionOptions,
   ) {
     this.caches = Array.from({ length: model.config.layers }, emptyGqaCache);
+    this.oracleK = checkOracleTopK(options.oracleTopK);
     this.freqFactors = model.config.ropeFreqs ? model.weights.get('rope_freqs.weight') : undefined;
   }
 
@@ -106,12 +113,12 @@ export class DenseTransformerSession {
     for (let il = 0; il < c.layers; il++) {
       const p = `blk.${il}.`;
       const x = rmsNorm(h, w.get(`${p}attn_norm.weight`), c.rmsEps); // [E]
-      const a = gqaAttention(w, p, this.model.attn, x, rope, this.caches[il], trace !== undefined);
+      const a = gqaAttention(w, p, this.model.attn, x, rope, this.caches[il], trace !== undefined, this.oracleK);
       for (let i = 0; i < E; i++) h[i] += a.out[i];
       const xf = rmsNorm(h, w.get(`${p}ffn_norm.weight`), c.rmsEps); // [E]
       const f = denseFfn(w, p, xf, E, c.ffn);
       for (let i = 0; i < E; i++) h[i] += f[i];
-      if (trace) trace.layers.push({ layer: il, attnDense: a.attnDense ?? [] });
+      if (trace) trace.layers.push(a.oracle ? { layer: il, attnDense: a.attnDense ?? [], oracle: a.oracle } : { layer: il, attnDense: a.attnDense ?? [] });
     }
     // logits = output · RMSNorm(h) · output_norm (+ output.bias)   [V]
     const hn = rmsNorm(h, w.get('output_norm.weight'), c.rmsEps);
