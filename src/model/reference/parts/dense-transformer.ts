@@ -11,7 +11,7 @@
 import { SparseScopeError } from '../../../errors.ts';
 import type { DenseModelConfig } from '../../architectures/dense.ts';
 import { rmsNorm, ropeCache } from '../math.ts';
-import type { ReferenceWeights } from '../weights.ts';
+import { tensorRow, type ReferenceWeights } from '../weights.ts';
 import { affine } from './affine.ts';
 import { denseFfn } from './dense-ffn.ts';
 import { checkOracleTopK } from '../oracle-topk.ts';
@@ -98,6 +98,29 @@ export class DenseTransformerSession {
 
   /** Feed one token at the next position; returns the logits for the token after it. */
   step(token: number): { logits: Float32Array; trace?: DenseTokenTrace } {
+    const r = this.advance(token, true);
+    return r.trace ? { logits: r.logits!, trace: r.trace } : { logits: r.logits! };
+  }
+
+  /**
+   * Feed tokens one after another (ReferenceSession.steps' surface, for the CPU engine): the logits
+   * after every token ('all', the default), after the last ('last') or none ('none': a prompt chunk
+   * whose logits nobody reads skips the vocab-wide output matmul). Per token the same operations as `step`.
+   */
+  steps(tokens: readonly number[], o: { logits?: 'all' | 'last' | 'none' } = {}): { logits: Float32Array[]; trace?: DenseTokenTrace[] } {
+    if (tokens.length === 0) throw new SparseScopeError('bad-argument', 'no tokens to feed');
+    const which = o.logits ?? 'all';
+    const logits: Float32Array[] = [];
+    const trace: DenseTokenTrace[] = [];
+    tokens.forEach((token, i) => {
+      const r = this.advance(token, which === 'all' || (which === 'last' && i === tokens.length - 1));
+      if (r.logits) logits.push(r.logits);
+      if (r.trace) trace.push(r.trace);
+    });
+    return this.options.trace ? { logits, trace } : { logits };
+  }
+
+  private advance(token: number, wantLogits: boolean): { logits?: Float32Array; trace?: DenseTokenTrace } {
     const c = this.model.config;
     const w = this.model.weights;
     const E = c.embd;
@@ -107,7 +130,7 @@ export class DenseTransformerSession {
     const trace: DenseTokenTrace | undefined = this.options.trace ? { pos: this.pos, token, layers: [] } : undefined;
 
     // h = token_embd[token]                                    [E]
-    const h = w.get('token_embd.weight').slice(token * E, (token + 1) * E);
+    const h = tensorRow(w, 'token_embd.weight', token, E);
     // cos/sin of this position over the head dims              [D/2]
     const rope = ropeCache(c.rope, this.pos, this.freqFactors);
     for (let il = 0; il < c.layers; il++) {
@@ -119,6 +142,10 @@ export class DenseTransformerSession {
       const f = denseFfn(w, p, xf, E, c.ffn);
       for (let i = 0; i < E; i++) h[i] += f[i];
       if (trace) trace.layers.push(a.oracle ? { layer: il, attnDense: a.attnDense ?? [], oracle: a.oracle } : { layer: il, attnDense: a.attnDense ?? [] });
+    }
+    if (!wantLogits) {
+      this.pos++;
+      return trace ? { trace } : {};
     }
     // logits = output · RMSNorm(h) · output_norm (+ output.bias)   [V]
     const hn = rmsNorm(h, w.get('output_norm.weight'), c.rmsEps);
