@@ -71,7 +71,7 @@ describe('cli on a dense file', () => {
     const plain = Object.fromEntries(Object.entries(fx.metadata).map(([k, v]) => [k, v.value]));
     const tok = createTokenizer(plain);
     const s = ref.session();
-    let logits = new Float32Array(0);
+    let logits: Float32Array = new Float32Array(0);
     for (const t of tok.encode('The cat', { addSpecial: true, parseSpecial: true })) logits = s.step(t).logits;
     const want: number[] = [];
     for (let i = 0; i < 6; i++) {

@@ -28,7 +28,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function generate(rt: ModelRuntime, o: { oracleTopK?: number } = {}): Promise<{ ids: number[]; events: GenerateEvent[] }> {
   const events: GenerateEvent[] = [];
-  await rt.generate({ prompt: 'The cat', maxTokens: 5, sampling: { temperature: 0 }, trace: { dense: true }, ...o }, (e) => events.push(e));
+  await rt.generate({ prompt: 'The cat', maxTokens: 5, sampling: { temperature: 0, topK: 0, topP: 1, minP: 0, repetitionPenalty: 1, seed: 0 }, trace: { dense: true }, ...o }, (e) => events.push(e));
   return { ids: events.flatMap((e) => (e.kind === 'token' && e.id >= 0 ? [e.id] : [])), events };
 }
 
@@ -69,7 +69,7 @@ describe('ModelRuntime on a dense file', () => {
       const ref = new DenseTransformerReference(fx.config, weightsFromMap(fx.f32));
       const prompt = rt.tokenizer.encode('The cat', { addSpecial: true, parseSpecial: true });
       const s = ref.session();
-      let logits = new Float32Array(0);
+      let logits: Float32Array = new Float32Array(0);
       for (const t of prompt) logits = s.step(t).logits;
       const want: number[] = [];
       for (let i = 0; i < 5; i++) {
