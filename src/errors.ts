@@ -34,7 +34,9 @@ export type ErrorCode =
   /** the model needs more memory than the host or device has (the message gives both figures) */
   | 'out-of-memory'
   /** browser storage (Cache Storage) full, or a cached model changed since it was stored */
-  | 'storage';
+  | 'storage'
+  /** a CPU backend pool worker died or stopped answering mid-matmul (the engine goes on with one thread) */
+  | 'worker-failed';
 
 export class SparseScopeError extends Error {
   override readonly name = 'SparseScopeError';

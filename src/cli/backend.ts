@@ -6,6 +6,8 @@
 import { SparseScopeError } from '../errors.ts';
 import type { GgufFile } from '../gguf/reader.ts';
 import type { ModelConfig } from '../model/config.ts';
+import type { DenseModelConfig } from '../model/architectures/index.ts';
+import type { SessionOptions } from '../engine/runtime-model.ts';
 import type { TokenTrace } from '../model/reference/forward.ts';
 
 export type BackendKind = 'cpu' | 'webgpu';
@@ -22,9 +24,13 @@ export interface BackendSession {
 
 export interface Backend {
   readonly kind: BackendKind;
-  readonly config: ModelConfig;
-  /** indexTopK overrides the file's indexer top-k (0 = dense); trace records a TokenTrace per token */
-  session(options?: { indexTopK?: number; trace?: boolean }): BackendSession;
+  /** MLA: ModelConfig; dense families (the CPU backend only): DenseModelConfig */
+  readonly config: ModelConfig | DenseModelConfig;
+  /**
+   * indexTopK overrides the file's indexer top-k (0 = dense); trace records a TokenTrace per token;
+   * oracleTopK (CPU only) attends over the k positions of largest dense weight (0 = dense)
+   */
+  session(options?: SessionOptions): BackendSession;
   close(): void;
 }
 
@@ -55,7 +61,10 @@ export async function createBackend(kind: BackendKind, file: GgufFile, contextSi
       return {
         kind,
         config: model.config,
-        session: (o) => model.session(o),
+        session(o) {
+          if (o?.oracleTopK) throw new SparseScopeError('not-implemented', 'oracle top-k runs on the CPU backend only: use --backend cpu');
+          return model.session(o);
+        },
         close() {
           model.destroy();
           ctx.destroy();

@@ -3,10 +3,10 @@
  *   inspect  <gguf> [--context N] [--binding-limit B] [--max-buffer B] [--gpu-memory B]
  *            → {"arch","config","fileBytes","parts"?,"memory","tensors":[{name,type,shape}]} (memory: src/model/memory-plan.ts)
  *   tokenize <gguf> <text>                            → [ids]
- *   logits   <gguf> --tokens 1,2,3 [--backend cpu|webgpu] [--threads N] [--index-top-k N]   → {"logits":[[...],...]}
+ *   logits   <gguf> --tokens 1,2,3 [--backend cpu|webgpu] [--threads N] [--index-top-k N] [--oracle-top-k K]   → {"logits":[[...],...]}
  *   generate <gguf> --prompt <text> [--max-tokens N] [--temperature T] [--seed S] [--top-k K] [--top-p P]
- *            [--min-p P] [--repeat-penalty R] [--backend ...] [--threads N] [--index-top-k N] [--json]
- *   trace    <gguf> --prompt <text> [--threads N] [--index-top-k N]  → {"tokens":[...],"trace":[...]}
+ *            [--min-p P] [--repeat-penalty R] [--backend ...] [--threads N] [--index-top-k N] [--oracle-top-k K] [--json]
+ *   trace    <gguf> --prompt <text> [--threads N] [--index-top-k N] [--oracle-top-k K]  → {"tokens":[...],"trace":[...]}
  *   chat-prompt <gguf> --messages '[{"role":"user","content":"Hi"}]' [--thinking]   → the rendered prompt
  *            (stdout), which template or family format rendered it (stderr); a template that fails or
  *            runs past its bounds is a typed 'template' error with a non-zero exit
@@ -16,7 +16,7 @@ import { isSparseScopeError, SparseScopeError } from '../errors.ts';
 import { openGguf, type GgufFile } from '../gguf/reader.ts';
 import { typeName } from '../gguf/types.ts';
 import { chatOptionsFor, renderChatPrompt, type ChatMessage } from '../model/chat-template.ts';
-import { readModelConfig } from '../model/config.ts';
+import { describeModel } from '../model/architectures/index.ts';
 import { BASELINE_LIMITS, planMemory, type MemoryPlanOptions } from '../model/memory-plan.ts';
 // The GPU sampler's CPU twin: the same seed draws the same tokens here, in the page and on either backend.
 import { createReferenceSampler } from '../gpu/shaders/sampling/sampling.ref.ts';
@@ -27,9 +27,9 @@ import type { TokenTrace } from '../model/reference/forward.ts';
 const USAGE = `usage: npm run --silent cli -- <command>
   inspect  <gguf> [--context N] [--binding-limit BYTES] [--max-buffer BYTES] [--gpu-memory BYTES]
   tokenize <gguf> <text>
-  logits   <gguf> --tokens 1,2,3 [--backend cpu|webgpu] [--threads N] [--index-top-k N]
-  generate <gguf> --prompt <text> [--max-tokens N] [--temperature T] [--seed S] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--backend cpu|webgpu] [--threads N] [--index-top-k N] [--json]
-  trace    <gguf> --prompt <text> [--threads N] [--index-top-k N]
+  logits   <gguf> --tokens 1,2,3 [--backend cpu|webgpu] [--threads N] [--index-top-k N] [--oracle-top-k K]
+  generate <gguf> --prompt <text> [--max-tokens N] [--temperature T] [--seed S] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--backend cpu|webgpu] [--threads N] [--index-top-k N] [--oracle-top-k K] [--json]
+  trace    <gguf> --prompt <text> [--threads N] [--index-top-k N] [--oracle-top-k K]
   chat-prompt <gguf> --messages '<json: [{"role", "content"}]>' [--thinking]`;
 
 interface Args {
@@ -147,10 +147,12 @@ async function run(argv: string[]): Promise<void> {
     switch (cmd) {
       case 'inspect': {
         // header and tensor infos only: no tensor byte is read (a 10 GB file answers at once)
-        const config = readModelConfig(f.metadata, f.tensors);
-        const memory = planMemory(config, f.tensors, inspectPlanOptions(a));
+        // any architecture (MLA or dense); the memory plan is the WebGPU graph's, which runs MLA only
+        const d = describeModel(f.metadata, f.tensors);
+        const config = d.config;
+        const memory = d.kind === 'mla' ? planMemory(d.config, f.tensors, inspectPlanOptions(a)) : null;
         const parts = f.parts.length > 1 ? { parts: f.parts } : {};
-        write(`${JSON.stringify({ arch: config.arch, config, fileBytes: f.fileSize, ...parts, memory, tensors: f.tensors.map((t) => ({ name: t.name, type: typeName(t.type), shape: t.shape })) })}\n`);
+        write(`${JSON.stringify({ arch: config.arch, family: d.kind, config, fileBytes: f.fileSize, ...parts, memory, tensors: f.tensors.map((t) => ({ name: t.name, type: typeName(t.type), shape: t.shape })) })}\n`);
         return;
       }
       case 'chat-prompt': {
@@ -184,7 +186,7 @@ async function run(argv: string[]): Promise<void> {
         });
         const backend = await createBackend(backendKind(a), f, tokens.length, backendOptions(a));
         try {
-          const s = backend.session({ indexTopK: num(a, 'index-top-k', { integer: true, min: 0 }) });
+          const s = backend.session({ indexTopK: num(a, 'index-top-k', { integer: true, min: 0 }), oracleTopK: num(a, 'oracle-top-k', { integer: true, min: 0 }) });
           const { logits } = await s.feed(tokens, { allLogits: true });
           write('{"logits":[');
           logits.forEach((row, i) => write(`${i ? ',' : ''}[${Array.from(row).join(',')}]`));
@@ -210,7 +212,7 @@ async function run(argv: string[]): Promise<void> {
           minP: num(a, 'min-p'),
           repetitionPenalty: num(a, 'repeat-penalty'),
         });
-        const s = backend.session({ indexTopK: num(a, 'index-top-k', { integer: true, min: 0 }) });
+        const s = backend.session({ indexTopK: num(a, 'index-top-k', { integer: true, min: 0 }), oracleTopK: num(a, 'oracle-top-k', { integer: true, min: 0 }) });
         if (ids.length + maxTokens > backend.config.contextLength) {
           throw new SparseScopeError('context-overflow', `prompt (${ids.length}) + --max-tokens (${maxTokens}) exceed the context length ${backend.config.contextLength}`);
         }
@@ -242,7 +244,7 @@ async function run(argv: string[]): Promise<void> {
         const backend = await createBackend(backendKind(a), f, ids.length, backendOptions(a));
         let trace: TokenTrace[];
         try {
-          trace = (await backend.session({ indexTopK: num(a, 'index-top-k', { integer: true, min: 0 }), trace: true }).feed(ids)).trace!;
+          trace = (await backend.session({ indexTopK: num(a, 'index-top-k', { integer: true, min: 0 }), oracleTopK: num(a, 'oracle-top-k', { integer: true, min: 0 }), trace: true }).feed(ids)).trace!;
         } finally {
           backend.close();
         }

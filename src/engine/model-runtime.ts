@@ -4,9 +4,9 @@
  * The engines (in-process-engine.ts on the GPU, cpu/cpu-engine.ts on the CPU) own one of these at a time.
  */
 import { openGguf, type GgufFile, type GgufSource } from '../gguf/reader.ts';
-import { readModelConfig, type ModelConfig } from '../model/config.ts';
+import type { ModelConfig } from '../model/config.ts';
+import { checkModelTensors, describeModel, type DenseModelConfig } from '../model/architectures/index.ts';
 import { planMemory } from '../model/memory-plan.ts';
-import { checkTensors } from '../model/weights-spec.ts';
 import { createTokenizer, type Tokenizer } from '../model/tokenizer/index.ts';
 import { chatOptionsFor, describeChatFormat, familyOf, renderChatPrompt } from '../model/chat-template.ts';
 import { samplerSettings } from '../gpu/shaders/sampling/sampling.ts';
@@ -16,7 +16,7 @@ import type { GpuContext } from '../gpu/device.ts';
 import { SparseScopeError } from '../errors.ts';
 import { WebGpuModel } from './webgpu/webgpu-model.ts';
 import type { PassTiming } from './webgpu/pass-timer.ts';
-import { CpuModel, type CpuLoadOptions } from './cpu/cpu-model.ts';
+import { CpuModel } from './cpu/cpu-model.ts';
 import { choiceKey, describeChoice, fasterOf, gpuMayNotFit, planBackend, type BackendTiming } from './backend-choice.ts';
 import type { ChoiceCache } from './backend-choice-cache.ts';
 import { timeDecodeStep } from './backend-measure.ts';
@@ -24,6 +24,7 @@ import type { RuntimeModel, RuntimeSession, SampleRequest } from './runtime-mode
 import { tokenLogprob } from './token-logprobs.ts';
 import type {
   BackendChoice,
+  AnyModelShape,
   BackendPreference,
   Candidate,
   GenerateEvent,
@@ -51,13 +52,16 @@ function gpuRuntimeModel(model: WebGpuModel): RuntimeModel {
     config: model.config,
     capacity: model.capacity,
     hasTimestamps: model.ctx.info.hasTimestamps,
-    session: (o) => model.session(o),
+    session(o) {
+      if (o?.oracleTopK) throw new SparseScopeError('not-implemented', 'oracle top-k runs on the CPU backend only: load the model with the CPU backend');
+      return model.session(o);
+    },
     destroy: () => model.destroy(),
   };
 }
 
 type Progress = (p: { loadedBytes: number; totalBytes: number; tensor: string }) => void;
-type ModelLoader = (file: GgufFile, config: ModelConfig, onProgress: Progress) => Promise<{ model: RuntimeModel; gpu?: WebGpuModel; choice?: BackendChoice }>;
+type ModelLoader = (file: GgufFile, config: ModelConfig | DenseModelConfig, onProgress: Progress) => Promise<{ model: RuntimeModel; gpu?: WebGpuModel; choice?: BackendChoice }>;
 
 /** What ModelRuntime.loadChosen needs to pick a backend (backend-choice.ts). */
 export interface ChooseOptions {
@@ -72,16 +76,7 @@ export interface ChooseOptions {
 }
 
 function loadCpuModel(file: GgufFile, threads: number, onProgress: Progress): Promise<CpuModel> {
-  // `threads` is CpuModel's multi-threaded option (where it has one); an object, not a literal, so this
-  // compiles against a CpuLoadOptions with or without it.
-  const options: CpuLoadOptions & { threads?: number } = { contextSize: DEFAULT_CONTEXT, onProgress, threads };
-  return CpuModel.load(file, options);
-}
-
-/** The threads a loaded CPU model runs on: its own `threads` where it reports one, else 1 (the reference forward). */
-function cpuThreads(model: CpuModel): number {
-  const t = (model as unknown as { threads?: unknown }).threads;
-  return typeof t === 'number' && t >= 1 ? t : 1;
+  return CpuModel.load(file, { contextSize: DEFAULT_CONTEXT, onProgress, threads });
 }
 
 function ggufSource(source: ModelSource): GgufSource {
@@ -91,7 +86,12 @@ function ggufSource(source: ModelSource): GgufSource {
   return { kind: 'path', path: source.path };
 }
 
-function shapeOf(c: ModelConfig): ModelShape {
+function shapeOf(c: ModelConfig): ModelShape;
+function shapeOf(c: ModelConfig | DenseModelConfig): AnyModelShape;
+function shapeOf(c: ModelConfig | DenseModelConfig): AnyModelShape {
+  if ('family' in c) {
+    return { family: 'dense', layers: c.layers, embedding: c.embd, heads: c.heads, headsKv: c.headsKv, headDim: c.headDim, ffn: c.ffn, contextLength: c.contextLength };
+  }
   return {
     layers: c.layers,
     embedding: c.embd,
@@ -120,6 +120,8 @@ export function toProtocolTrace(t: RefTokenTrace, req: TraceRequest, text?: stri
     layers: t.layers.map((l) => ({
       indexScores: req.indexer ? l.indexer?.scores : undefined,
       chosen: req.indexer ? l.indexer?.chosen : undefined,
+      ...(l.oracle ? { oracle: l.oracle } : {}),
+      ...(l.oracleRecall !== undefined ? { oracleRecall: l.oracleRecall } : {}),
       denseWeights: req.dense ? l.attnDense : undefined,
       routerProbs: req.router ? l.moe?.probs : undefined,
       experts: req.router ? l.moe?.experts : undefined,
@@ -148,7 +150,7 @@ export class ModelRuntime {
     });
   }
 
-  /** The model on the CPU (the reference forward; weights as f32). */
+  /** The model on the CPU (the reference forward over the file's quantized blocks; MLA or dense families). */
   static loadCpu(source: ModelSource, onEvent: (e: LoadEvent) => void): Promise<ModelRuntime> {
     return ModelRuntime.open(source, onEvent, async (file, _config, onProgress) => ({ model: await CpuModel.load(file, { contextSize: DEFAULT_CONTEXT, onProgress }) }));
   }
@@ -162,6 +164,7 @@ export class ModelRuntime {
   static loadChosen(source: ModelSource, onEvent: (e: LoadEvent) => void, o: ChooseOptions): Promise<ModelRuntime> {
     return ModelRuntime.open(source, onEvent, async (file, config, onProgress) => {
       const gpuInfo = o.ctx?.info;
+      if ('family' in config) return ModelRuntime.denseChoice(file, config, onProgress, o);
       const key = gpuInfo ? choiceKey(gpuInfo, o.threads, shapeOf(config), config.vocab, file.tensors.map((t) => String(t.type))) : '';
       const cached = gpuInfo?.software && o.preference === 'auto' ? await o.cache.get(key) : undefined;
       const plan = planBackend(o.preference, gpuInfo, cached, o.gpuMissing);
@@ -173,7 +176,7 @@ export class ModelRuntime {
       };
       const onCpu = async (failed: { gpu?: string } = {}) => {
         const cpu = await loadCpuModel(file, o.threads, onProgress);
-        return { model: cpu, choice: describe('cpu', cpuThreads(cpu), plan.kind === 'use' ? cached : undefined, failed) };
+        return { model: cpu, choice: describe('cpu', cpu.threads, plan.kind === 'use' ? cached : undefined, failed) };
       };
       /** WebGPU; with `auto`, the CPU when the adapter cannot hold or run the model. */
       const gpuElseCpu = async (timing?: BackendTiming, failed: { cpu?: string } = {}) => {
@@ -206,7 +209,7 @@ export class ModelRuntime {
         if (!(e instanceof SparseScopeError)) throw e;
         return gpuElseCpu(undefined, { cpu: e.message });
       }
-      const timing: BackendTiming = { webgpuMs, cpuMs: await timeDecodeStep(cpu), threads: cpuThreads(cpu) };
+      const timing: BackendTiming = { webgpuMs, cpuMs: await timeDecodeStep(cpu), threads: cpu.threads };
       await o.cache.set(key, timing);
       if (fasterOf(timing) === 'cpu') return { model: cpu, choice: describe('cpu', timing.threads, timing) };
       cpu.destroy();
@@ -214,17 +217,36 @@ export class ModelRuntime {
     });
   }
 
+  /**
+   * A dense family (llama / qwen2 / qwen3): the WebGPU graph runs MLA only, so `auto` and `cpu` load it
+   * on the CPU (saying why); `webgpu` gets WebGpuModel's typed refusal.
+   */
+  private static async denseChoice(file: GgufFile, config: DenseModelConfig, onProgress: Progress, o: ChooseOptions): Promise<{ model: RuntimeModel; choice: BackendChoice }> {
+    if (o.preference === 'webgpu') {
+      // throws 'not-implemented' naming the CPU backend
+      await WebGpuModel.load(o.ctx!, file, { contextSize: DEFAULT_CONTEXT, onProgress });
+    }
+    const cpu = await loadCpuModel(file, o.threads, onProgress);
+    const why = `${config.arch} is a dense (GQA) model and the WebGPU backend runs the MLA families only (deepseek2, deepseek32)`;
+    const forced = o.preference === 'cpu';
+    const base = describeChoice('cpu', { kind: 'use', backend: 'cpu', why: forced ? 'forced' : 'no-gpu' }, { preference: o.preference, gpu: o.ctx?.info, threads: cpu.threads });
+    return { model: cpu, choice: { ...base, reason: forced ? base.reason : `${why}: it runs on the CPU` } };
+  }
+
   private static async open(source: ModelSource, onEvent: (e: LoadEvent) => void, loadModel: ModelLoader): Promise<ModelRuntime> {
     const file = await openGguf(ggufSource(source));
     try {
-      const config = readModelConfig(file.metadata, file.tensors);
+      // any architecture: the MLA families (ModelConfig) or a dense one (DenseModelConfig, CPU only)
+      const description = describeModel(file.metadata, file.tensors);
+      const config = description.config;
       // Fail on a missing tensor or wrong shape before anything is uploaded.
-      checkTensors(config, file.tensors);
+      checkModelTensors(description, file.tensors);
       const tokenizer = createTokenizer(file.metadata);
       const largest = Math.max(...file.tensors.map((t) => t.byteLength));
       // what the GPU will hold at the page's context: weights as uploaded, caches, scratch
-      const memory = planMemory(config, file.tensors, { context: DEFAULT_CONTEXT });
-      const estimatedGpuBytes = memory.totalBytes;
+      // (the WebGPU graph's plan: MLA only; a dense model's estimate is its tensors as stored)
+      const memory = description.kind === 'mla' ? planMemory(description.config, file.tensors, { context: DEFAULT_CONTEXT }) : undefined;
+      const estimatedGpuBytes = memory?.totalBytes ?? file.tensors.reduce((a, t) => a + t.byteLength, 0);
       onEvent({
         kind: 'header',
         arch: config.arch,
@@ -234,7 +256,7 @@ export class ModelRuntime {
         largestTensorBytes: largest,
         contextLength: config.contextLength,
         shape: shapeOf(config),
-        memory,
+        ...(memory ? { memory } : {}),
       });
       const { model, gpu, choice } = await loadModel(file, config, (p) => onEvent({ kind: 'progress', loadedBytes: p.loadedBytes, totalBytes: p.totalBytes, tensor: p.tensor }));
       const name = source.kind === 'path' ? source.path.split('/').pop()! : (source.name ?? 'model.gguf');
@@ -248,7 +270,7 @@ export class ModelRuntime {
         backend: model.backend,
         ...(choice ? { backendChoice: choice } : {}),
         shape: shapeOf(config),
-        indexTopK: config.indexer?.topK,
+        indexTopK: description.kind === 'mla' ? description.config.indexer?.topK : undefined,
         chatFormat: describeChatFormat(typeof file.metadata['tokenizer.chat_template'] === 'string' ? (file.metadata['tokenizer.chat_template'] as string) : undefined, familyOf(tokenizer, { arch: config.arch, name: config.name ?? name })),
       };
       const template = typeof file.metadata['tokenizer.chat_template'] === 'string' ? (file.metadata['tokenizer.chat_template'] as string) : undefined;
@@ -314,7 +336,7 @@ export class ModelRuntime {
     const { ids, templateError } = this.promptIds(req);
     this.checkFits(ids.length + req.maxTokens);
     const traceReq = req.trace;
-    const session = this.model.session({ indexTopK: req.indexTopK, trace: !!traceReq });
+    const session = this.model.session({ indexTopK: req.indexTopK, trace: !!traceReq, oracleTopK: req.oracleTopK });
     // Sampling runs on the GPU in the same submit as the pass (src/gpu/shaders/sampling): 4 bytes per token
     // come back, not a logits row. Draw n uses (seed, n), so a run is reproducible from its seed alone.
     const settings = samplerSettings(req.sampling);

@@ -5,6 +5,7 @@
  * sessions (only the newest session may be used).
  */
 import type { ModelConfig } from '../model/config.ts';
+import type { DenseModelConfig } from '../model/architectures/index.ts';
 import type { TokenTrace } from '../model/reference/forward.ts';
 import type { SamplerSettings } from '../gpu/shaders/sampling/sampling.ref.ts';
 
@@ -25,13 +26,23 @@ export interface RuntimeSession {
   feedAndSample(tokens: readonly number[], sample: SampleRequest): Promise<{ token: number; logits?: Float32Array; trace?: TokenTrace[] }>;
 }
 
+/** What a session is opened with (every backend takes indexTopK and trace; oracleTopK: the CPU only). */
+export interface SessionOptions {
+  /** deepseek32: override the file's indexer top-k; 0 = dense */
+  indexTopK?: number;
+  trace?: boolean;
+  /** oracle top-k sparse attention (src/model/reference/oracle-topk.ts); 0 / absent = off */
+  oracleTopK?: number;
+}
+
 export interface RuntimeModel {
   readonly backend: 'cpu' | 'webgpu';
-  readonly config: ModelConfig;
+  /** MLA families: ModelConfig; dense families (CPU only): DenseModelConfig (family: 'dense') */
+  readonly config: ModelConfig | DenseModelConfig;
   /** Positions a session can hold. */
   readonly capacity: number;
   /** The adapter can time passes with GPU timestamps (the Speed view); false on the CPU. */
   readonly hasTimestamps: boolean;
-  session(o?: { indexTopK?: number; trace?: boolean }): RuntimeSession;
+  session(o?: SessionOptions): RuntimeSession;
   destroy(): void;
 }

@@ -27,7 +27,7 @@ export type LoadEvent =
       largestTensorBytes?: number;
       quantTypes?: string[];
       contextLength?: number;
-      shape?: ModelShape;
+      shape?: AnyModelShape;
       /** the memory plan (src/model/memory-plan.ts) for the context the page loads */
       memory?: MemoryPlan;
     }
@@ -44,8 +44,8 @@ export interface ModelSummary {
   vocabSize: number;
   /** 'remote': an OpenAI-compatible server the page talks to (src/ui/remote); no weights in the page. */
   backend: 'cpu' | 'webgpu' | 'remote';
-  /** Optional: the architecture sizes the Memory view computes cache bytes from. */
-  shape?: ModelShape;
+  /** Optional: the architecture sizes the Memory view computes cache bytes from (MLA or dense GQA). */
+  shape?: AnyModelShape;
   /** Optional: the file's indexer top-k (DSA models), the classroom slider's default. */
   indexTopK?: number;
   /** Optional: the chat format the engine renders conversations with, and whether it has a thinking mode. */
@@ -99,8 +99,12 @@ export interface ChatFormatInfo {
   thinking: boolean;
 }
 
-/** Architecture sizes a UI needs (cache bytes, axes); every field straight from the GGUF metadata. */
+/**
+ * Architecture sizes a UI needs (cache bytes, axes); every field straight from the GGUF metadata.
+ * The MLA families (deepseek2 / deepseek32); a dense GQA family has a DenseShape instead.
+ */
 export interface ModelShape {
+  family?: 'mla';
   layers: number;
   embedding: number;
   heads: number;
@@ -118,6 +122,26 @@ export interface ModelShape {
   sharedExperts?: number;
   leadingDenseLayers?: number;
   contextLength: number;
+}
+
+/** A dense GQA family (llama / qwen2 / qwen3): no latent cache, no indexer, no experts. */
+export interface DenseShape {
+  family: 'dense';
+  layers: number;
+  embedding: number;
+  heads: number;
+  /** key/value heads: the cache holds headsKv · headDim keys and as many values per token per layer */
+  headsKv: number;
+  headDim: number;
+  ffn: number;
+  contextLength: number;
+}
+
+/** Either family's shape; `family === 'dense'` tells them apart (absent = MLA, as before). */
+export type AnyModelShape = ModelShape | DenseShape;
+
+export function isDenseShape(s: AnyModelShape | undefined): s is DenseShape {
+  return s?.family === 'dense';
 }
 
 /** A token as the model saw it. */
@@ -143,6 +167,8 @@ export interface GenerateRequest {
   sampling: SamplingOptions;
   /** Overrides the file's indexer top-k (0 = dense attention). */
   indexTopK?: number;
+  /** Oracle top-k sparse attention (CPU backend only; src/model/reference/oracle-topk.ts); 0 / absent = off. */
+  oracleTopK?: number;
   /** Which traces to read back from the GPU for each generated token; nothing when absent. */
   trace?: TraceRequest;
   /** Optional: thinking mode for chat formats that have one (the reply starts with its reasoning); default off. */
@@ -207,6 +233,10 @@ export interface LayerTrace {
   routerProbs?: number[];
   experts?: number[];
   expertWeights?: number[];
+  /** Oracle top-k runs (CPU): the positions attended, the k of largest dense weight, ascending. */
+  oracle?: number[];
+  /** deepseek32 with an oracle top-k: |indexer picks ∩ oracle picks| / |oracle picks|. */
+  oracleRecall?: number;
   /** Optional: GPU time of this layer for this token, ms (timestamp queries, when the adapter has them). */
   ms?: number;
 }

@@ -9,13 +9,15 @@
 import type { GgufFile } from '../../gguf/reader.ts';
 import { assertFiniteTensor } from '../../gguf/codecs/finite.ts';
 import { blockLayout, typeName } from '../../gguf/types.ts';
-import { readModelConfig, type ModelConfig } from '../../model/config.ts';
-import { checkTensors } from '../../model/weights-spec.ts';
+import type { ModelConfig } from '../../model/config.ts';
+import { checkModelTensors, describeModel, type DenseModelConfig } from '../../model/architectures/index.ts';
 import { ReferenceModel, type ReferenceSession, type TokenTrace } from '../../model/reference/forward.ts';
+import { DenseTransformerReference, type DenseTransformerSession } from '../../model/reference/parts/dense-transformer.ts';
+import { checkOracleTopK } from '../../model/reference/oracle-topk.ts';
 import { memoryLimit } from '../../model/reference/weights.ts';
 import { sampleRef } from '../../gpu/shaders/sampling/sampling.ref.ts';
 import { SparseScopeError } from '../../errors.ts';
-import type { RuntimeModel, RuntimeSession, SampleRequest } from '../runtime-model.ts';
+import type { RuntimeModel, RuntimeSession, SampleRequest, SessionOptions } from '../runtime-model.ts';
 import { makeRowKernels, type WeightView } from './kernels/row-kernels.ts';
 import { canShareMemory, RowPool } from './pool/row-pool.ts';
 import { QuantWeights } from './quant-weights.ts';
@@ -52,14 +54,21 @@ export async function defaultThreads(): Promise<number> {
 }
 
 /** Floats of the matmul scratch: one chunk of inputs and outputs of the widest activation, plus one logits pass. */
-function scratchFloats(c: ModelConfig): number {
+function scratchFloats(c: ModelConfig | DenseModelConfig): number {
+  if ('family' in c) {
+    // dense: the widest of the residual, the FFN, q and k/v; the forward feeds one token at a time
+    const widest = Math.max(c.embd, c.ffn, c.qDim, c.headsKv * c.headDim);
+    return 2 * Math.max(widest, c.vocab) + 2 * widest;
+  }
   const { embd: E, heads: H, qkNope: N, qkRope: R, vHead: Vd, kvLoraRank: L } = c;
   const widest = Math.max(E, c.ffn, c.moe ? c.moe.ffx * Math.max(1, c.moe.shared) : 0, c.moe?.experts ?? 0, H * (N + R), H * L, H * (N + Vd), c.qLoraRank, L + R, c.indexer ? c.indexer.heads * c.indexer.keyLength : 0);
   return 2 * Math.max(widest, c.vocab) + PREFILL_CHUNK * 2 * widest;
 }
 
 /** Cache bytes of one session at `capacity` positions (f32 per cached value). */
-function cacheBytes(c: ModelConfig, capacity: number): number {
+function cacheBytes(c: ModelConfig | DenseModelConfig, capacity: number): number {
+  // dense GQA: roped keys and values of every kv head
+  if ('family' in c) return c.layers * capacity * 2 * c.headsKv * c.headDim * 4;
   const perPos = c.mla === 'absorbed' ? c.kvLoraRank + c.qkRope : c.qkRope + c.heads * (c.qkNope + c.vHead);
   return c.layers * capacity * (perPos + (c.indexer?.keyLength ?? 0)) * 4;
 }
@@ -69,8 +78,9 @@ export class CpuModel implements RuntimeModel {
   readonly hasTimestamps = false;
 
   private constructor(
-    readonly config: ModelConfig,
-    private readonly reference: ReferenceModel,
+    /** the MLA families' ModelConfig, or a dense family's DenseModelConfig (family: 'dense') */
+    readonly config: ModelConfig | DenseModelConfig,
+    private readonly reference: ReferenceModel | DenseTransformerReference,
     readonly capacity: number,
     private readonly weights: QuantWeights,
     /** why the thread pool did not start, when threads > 1 was asked and shared memory exists */
@@ -78,8 +88,10 @@ export class CpuModel implements RuntimeModel {
   ) {}
 
   static async load(file: GgufFile, o: CpuLoadOptions = {}): Promise<CpuModel> {
-    const config = readModelConfig(file.metadata, file.tensors);
-    const specs = checkTensors(config, file.tensors);
+    // any architecture the reference runs: deepseek2 / deepseek32 (MLA) or llama / qwen2 / qwen3 (dense GQA)
+    const description = describeModel(file.metadata, file.tensors);
+    const config = description.config;
+    const specs = checkModelTensors(description, file.tensors);
     const kernels = makeRowKernels();
     const infos = specs.map((spec) => {
       const t = file.tensor(spec.name)!;
@@ -144,7 +156,8 @@ export class CpuModel implements RuntimeModel {
         poolError = e instanceof Error ? e.message : String(e);
       }
     }
-    return new CpuModel(config, new ReferenceModel(config, weights), capacity, weights, poolError);
+    const reference = description.kind === 'dense' ? new DenseTransformerReference(description.config, weights) : new ReferenceModel(description.config, weights);
+    return new CpuModel(config, reference, capacity, weights, poolError);
   }
 
   /** threads that split each matmul (1: the calling thread alone) */
@@ -154,11 +167,18 @@ export class CpuModel implements RuntimeModel {
 
   private active: CpuSession | undefined;
 
-  session(o: { indexTopK?: number; trace?: boolean } = {}): CpuSession {
-    const topK = o.indexTopK ?? this.config.indexer?.topK ?? 0;
+  session(o: SessionOptions = {}): CpuSession {
+    const oracleTopK = checkOracleTopK(o.oracleTopK);
+    if (this.reference instanceof DenseTransformerReference) {
+      // no indexer in a dense model: an index top-k has nothing to select with
+      this.active = new CpuSession(this, this.reference.session({ trace: o.trace, oracleTopK }), 0, !!o.trace);
+      return this.active;
+    }
+    const indexer = 'family' in this.config ? undefined : this.config.indexer;
+    const topK = o.indexTopK ?? indexer?.topK ?? 0;
     if (!Number.isInteger(topK) || topK < 0) throw new SparseScopeError('bad-argument', `index top-k must be an integer ≥ 0, got ${topK}`);
-    const k = this.config.indexer ? topK : 0;
-    this.active = new CpuSession(this, this.reference.session({ indexTopK: k, trace: o.trace }), k, !!o.trace);
+    const k = indexer ? topK : 0;
+    this.active = new CpuSession(this, this.reference.session({ indexTopK: k, trace: o.trace, oracleTopK }), k, !!o.trace);
     return this.active;
   }
 
@@ -176,7 +196,7 @@ export class CpuModel implements RuntimeModel {
 export class CpuSession implements RuntimeSession {
   constructor(
     private readonly model: CpuModel,
-    private readonly ref: ReferenceSession,
+    private readonly ref: ReferenceSession | DenseTransformerSession,
     readonly topK: number,
     readonly tracing: boolean,
   ) {}

@@ -102,7 +102,15 @@ export class QuantWeights implements ReferenceWeights {
       j.yBase = T * xTok;
       j.yTok = outDim;
       if (this.pool && outDim >= this.pool.threads && outDim * inDim * T >= MIN_POOL_WORK) {
-        this.pool.run(id, outDim, j);
+        try {
+          this.pool.run(id, outDim, j);
+        } catch (e) {
+          // a dead worker: this matmul's output is incomplete (typed error to the caller); the pool
+          // stops and every later job runs on the engine thread alone
+          this.pool.destroy();
+          this.pool = null;
+          throw e;
+        }
       } else {
         j.r0 = 0;
         j.r1 = outDim;

@@ -6,6 +6,7 @@
 import type { GgufFile } from '../../gguf/reader.ts';
 import { readModelConfig, type ModelConfig } from '../../model/config.ts';
 import { checkTensors } from '../../model/weights-spec.ts';
+import { isDenseArchitecture } from '../../model/architectures/index.ts';
 import type { TokenTrace, LayerTrace } from '../../model/reference/forward.ts';
 import { readBack } from '../../gpu/buffers.ts';
 import type { GpuContext } from '../../gpu/device.ts';
@@ -51,6 +52,9 @@ export class WebGpuModel {
   ) {}
 
   static async load(ctx: GpuContext, file: GgufFile, o: LoadOptions = {}): Promise<WebGpuModel> {
+    const arch = file.metadata['general.architecture'];
+    // the WGSL graph is MLA's; the dense families (llama, qwen2, qwen3) run on the CPU backend
+    if (isDenseArchitecture(arch)) throw new SparseScopeError('not-implemented', `the WebGPU backend runs deepseek2 / deepseek32 (MLA) only; ${arch} (dense GQA) runs on the CPU backend (backend: cpu, or auto)`);
     const config = readModelConfig(file.metadata, file.tensors);
     const specs = checkTensors(config, file.tensors);
     // the context asked for (default min(file, 4096)), sized down so each layer's cache buffer fits one

@@ -14,6 +14,7 @@ import { indexerTopK } from './indexer-topk.ts';
 import { dot, layerNorm, rmsNorm, ropeCache, ropeNeox, ropeNormal, softmaxInPlace } from './math.ts';
 import { moeFfnChunk, swigluChunk } from './moe-chunk.ts';
 import { linearChunk, tensorRow, type ReferenceWeights } from './weights.ts';
+import { checkOracleTopK, denseWeightSum, indexerRecall, oracleTopK } from './oracle-topk.ts';
 
 /** What one layer did for one query token. */
 export interface LayerTrace {
@@ -24,6 +25,10 @@ export interface LayerTrace {
   attnDense: number[];
   /** MoE layers: router probabilities (after gating, unbiased), chosen experts (best first) and weights */
   moe?: { probs: number[]; experts: number[]; weights: number[] };
+  /** with an oracle top-k (oracle-topk.ts): the positions attended, ascending (the k of largest dense weight) */
+  oracle?: number[];
+  /** deepseek32 with an oracle top-k and an indexer top-k: |indexer ∩ oracle| / |oracle| */
+  oracleRecall?: number;
 }
 
 export interface TokenTrace {
@@ -37,6 +42,11 @@ export interface SessionOptions {
   indexTopK?: number;
   /** record a TokenTrace per step */
   trace?: boolean;
+  /**
+   * oracle top-k sparse attention (oracle-topk.ts): k > 0 attends over the k positions of largest
+   * dense weight summed over heads (instead of the indexer's picks, which are still traced); 0 = off
+   */
+  oracleTopK?: number;
 }
 
 /** Per-layer caches, grown one token at a time. */
@@ -80,6 +90,7 @@ export class ReferenceSession {
   private readonly caches: LayerCache[];
   private pos = 0;
   private readonly topK: number;
+  private readonly oracleK: number;
 
   constructor(
     private readonly model: ReferenceModel,
@@ -90,6 +101,7 @@ export class ReferenceSession {
     const k = options.indexTopK ?? c.indexer?.topK ?? 0;
     if (!Number.isInteger(k) || k < 0) throw new SparseScopeError('bad-argument', `index top-k must be an integer ≥ 0, got ${k}`);
     this.topK = k;
+    this.oracleK = checkOracleTopK(options.oracleTopK);
   }
 
   get position(): number {
@@ -236,7 +248,7 @@ export class ReferenceSession {
         if (this.topK > 0) chosen = indexerTopK(indexScores[t], this.topK);
         if (lt) lt.indexer = { scores: Array.from(indexScores[t]), chosen: chosen ?? Array.from({ length: pos + 1 }, (_, s) => s) };
       }
-      const visible = chosen ?? Array.from({ length: pos + 1 }, (_, s) => s);
+      let visible = chosen ?? Array.from({ length: pos + 1 }, (_, s) => s);
 
       // per-head scores over all of 0..pos                     [H][pos+1]
       const scoresAll: Float64Array[] = [];
@@ -249,15 +261,16 @@ export class ReferenceSession {
         }
         scoresAll.push(sc);
       }
-      if (lt) {
-        // trace: dense softmax weights summed over heads       [pos+1]
-        const sum = new Float64Array(pos + 1);
-        for (const sc of scoresAll) {
-          const pd = Float64Array.from(sc);
-          softmaxInPlace(pd);
-          for (let s = 0; s <= pos; s++) sum[s] += pd[s];
+      // dense softmax weights summed over heads, for the trace and the oracle   [pos+1]
+      const sum = lt || this.oracleK > 0 ? denseWeightSum(scoresAll) : null;
+      if (lt) lt.attnDense = Array.from(sum!);
+      if (this.oracleK > 0) {
+        // oracle top-k: its picks replace the indexer's (all of 0..pos, in order, when k > pos)
+        visible = oracleTopK(sum!, this.oracleK);
+        if (lt) {
+          lt.oracle = visible;
+          if (chosen) lt.oracleRecall = indexerRecall(chosen, visible);
         }
-        lt.attnDense = Array.from(sum);
       }
 
       // Σ_s softmax(score)_s · (ckv_s | v_s) over the visible positions

@@ -8,7 +8,7 @@ import { retrace, retraceSoon, resetSteps, stepOnce } from '../actions/classroom
 import { IndexerView } from './IndexerView.tsx';
 import { Explain } from './Explain.tsx';
 import { RECALL_EXAMPLE } from './recall-example.ts';
-import type { Candidate } from '../../worker/protocol.ts';
+import { isDenseShape, type Candidate } from '../../worker/protocol.ts';
 
 export function ClassroomView() {
   const c = useStore((s) => s.classroom);
@@ -16,6 +16,7 @@ export function ClassroomView() {
   const patch = useStore((s) => s.patchClassroom);
   const contextTokens = useStore((s) => (s.analysis?.source === 'classroom' ? s.analysis.tokens.length : 0));
   const hasStep = useStore((s) => s.model.status === 'ready') && c.result !== undefined;
+  const summary = useStore((s) => s.model.summary);
 
   useEffect(() => {
     if (ready) void retrace();
@@ -25,6 +26,11 @@ export function ClassroomView() {
   return (
     <div className="view classroom">
       <Explain topic="classroom" />
+      {isDenseShape(summary?.shape) && (
+        <p className="note" data-testid="classroom-no-indexer">
+          {summary!.name} ({summary!.arch}) has no lightning indexer: it always attends densely, so the top-k below changes nothing and the sparse and dense candidates are the same.
+        </p>
+      )}
       <div className="classroom-controls">
         <textarea data-testid="classroom-prompt" rows={2} value={c.prompt} onChange={(e) => patch({ prompt: e.target.value, appended: [] })} onBlur={() => retraceSoon(0)} />
         <div className="row">

@@ -4,6 +4,7 @@ import { useStore } from '../store.ts';
 import { Heatmap } from './Heatmap.tsx';
 import { LayerSelect } from './LayerSelect.tsx';
 import { Explain } from './Explain.tsx';
+import { isDenseShape } from '../../worker/protocol.ts';
 
 export function ExpertsView() {
   const analysis = useStore((s) => s.analysis);
@@ -20,6 +21,17 @@ export function ExpertsView() {
     const firstMoe = first.findIndex((l) => l.routerProbs !== undefined);
     if (firstMoe >= 0 && first[Math.min(layer, first.length - 1)]?.routerProbs === undefined) setLayer(firstMoe);
   }, [analysis, layer, setLayer]);
+  const summary = useStore((s) => s.model.summary);
+  if (isDenseShape(shape)) {
+    return (
+      <div className="view">
+        <Explain topic="moe" />
+        <p className="empty" data-testid="experts-none">
+          {summary?.name} ({summary?.arch}) has no experts: every layer runs one dense SwiGLU feed-forward block ({shape.ffn.toLocaleString()} wide). Load a DeepSeek (MoE) model to see routing.
+        </p>
+      </div>
+    );
+  }
   if (!analysis?.rows.length) {
     return (
       <div className="view">

@@ -8,6 +8,7 @@ import { Heatmap } from './Heatmap.tsx';
 import { LayerSelect } from './LayerSelect.tsx';
 import { Explain } from './Explain.tsx';
 import type { Analysis } from '../state/types.ts';
+import { isDenseShape } from '../../worker/protocol.ts';
 
 /** Share of dense attention mass on the positions sparse attention kept. */
 export function keptMass(dense: number[] | undefined, chosen: number[] | undefined): number {
@@ -20,6 +21,17 @@ export function IndexerView({ compact }: { compact?: boolean }) {
   const analysis = useStore((s) => s.analysis);
   const layer = useStore((s) => s.layer);
   const hover = useStore((s) => s.hover);
+  const summary = useStore((s) => s.model.summary);
+  if (isDenseShape(summary?.shape)) {
+    return (
+      <div className="view">
+        {!compact && <Explain topic="dsa" />}
+        <p className="empty" data-testid="indexer-none">
+          {summary!.name} ({summary!.arch}) has no lightning indexer: every layer attends densely over all past tokens (grouped-query attention). Load a DeepSeek-V3.2 (deepseek32) model to see sparse attention.
+        </p>
+      </div>
+    );
+  }
   if (!analysis || !analysis.rows.length) {
     return (
       <div className="view">

@@ -1,7 +1,7 @@
 /** Memory view: KV-cache bytes of MLA (+ index keys) against MHA and GQA, for this model and for DeepSeek-V3.2 at 128K. */
 import { useStore } from '../store.ts';
 import { cacheBytes, DEEPSEEK_V32, formatBytes } from '../lib/memory-model.ts';
-import type { ModelShape } from '../../worker/protocol.ts';
+import { isDenseShape, type DenseShape, type ModelShape } from '../../worker/protocol.ts';
 import { Explain } from './Explain.tsx';
 
 function Bars({ title, shape, tokens, bytesPerValue, testId }: { title: string; shape: ModelShape; tokens: number; bytesPerValue: number; testId: string }) {
@@ -37,12 +37,45 @@ function Bars({ title, shape, tokens, bytesPerValue, testId }: { title: string; 
   );
 }
 
+/** A dense GQA model's own cache: keys and values of its kv heads, against MHA over all its query heads. */
+function DenseBars({ title, shape, tokens, bytesPerValue }: { title: string; shape: DenseShape; tokens: number; bytesPerValue: number }) {
+  const perTokenLayer = { gqa: 2 * shape.headsKv * shape.headDim, mha: 2 * shape.heads * shape.headDim };
+  const scale = tokens * shape.layers * bytesPerValue;
+  const items = [
+    { label: `GQA keys + values (${shape.headsKv} KV heads × ${shape.headDim})`, bytes: perTokenLayer.gqa * scale, cls: 'gqa' },
+    { label: `Same model with plain MHA (${shape.heads} heads)`, bytes: perTokenLayer.mha * scale, cls: 'mha' },
+  ];
+  const max = Math.max(...items.map((i) => i.bytes));
+  return (
+    <figure className="bars" data-testid="memory-model" data-bytes={JSON.stringify({ gqa: items[0].bytes, mha: items[1].bytes, perTokenLayer })}>
+      <figcaption>
+        <strong>{title}</strong>{' '}
+        <span className="axes">
+          {tokens.toLocaleString()} tokens × {shape.layers} layers, {bytesPerValue * 8}-bit values
+        </span>
+      </figcaption>
+      {items.map((i) => (
+        <div key={i.label} className="bar-row">
+          <span className="bar-label">{i.label}</span>
+          <span className="bar-track">
+            <span className={`bar ${i.cls}`} style={{ width: `${Math.max(0.4, (100 * i.bytes) / max)}%` }} />
+          </span>
+          <span className="bar-value">{formatBytes(i.bytes)}</span>
+        </div>
+      ))}
+      <p className="note">This model has no MLA latent cache and no index keys: it caches every KV head's keys and values ({perTokenLayer.gqa.toLocaleString()} values per token per layer, {((100 * perTokenLayer.gqa) / perTokenLayer.mha).toFixed(1)} % of MHA).</p>
+    </figure>
+  );
+}
+
 export function MemoryView() {
   const summary = useStore((s) => s.model.summary);
   return (
     <div className="view">
       <Explain topic="mla" />
-      {summary?.shape ? (
+      {isDenseShape(summary?.shape) ? (
+        <DenseBars title={`${summary.name} at its full context`} shape={summary.shape} tokens={summary.contextLength} bytesPerValue={4} />
+      ) : summary?.shape ? (
         <Bars title={`${summary.name} at its full context`} shape={summary.shape} tokens={summary.contextLength} bytesPerValue={4} testId="memory-model" />
       ) : (
         <p className="empty">Load a model to see its own cache sizes.</p>

@@ -11,6 +11,7 @@ import { dequantize } from '../../../gguf/codecs/index.ts';
 import { makeRowKernels } from '../kernels/row-kernels.ts';
 import { QuantWeights } from '../quant-weights.ts';
 import { RowPool } from './row-pool.ts';
+import { isSparseScopeError } from '../../../errors.ts';
 
 const kernels = makeRowKernels();
 const K = 512;
@@ -82,5 +83,55 @@ describe('RowPool', () => {
     three.destroy();
     expect(() => three.matmul(names[0], xs, K, ROWS, o)).not.toThrow(); // falls back to the engine thread alone
     expect(three.threads).toBe(1);
+  });
+
+  it('a worker that dies mid-job: a typed worker-failed error (no hang), then the same results on one thread', async () => {
+    const one = await weights(1);
+    const views = TYPES.map((t, i) => kernels.view(t, K, ROWS, shared(raw[i])));
+    const F = new Float32Array(new SharedArrayBuffer(4 * 64 * (K + ROWS)));
+    const w = new QuantWeights(kernels, names, views, F);
+    made.push(w);
+    const pool = await RowPool.create(kernels, 3, views, F, { stallMs: 300 });
+    w.attachPool(pool);
+    const xs = [vec(K)];
+    const o = { rowOffset: 0, xOffset: 0, groupRows: ROWS, xGroupStride: 0 };
+    w.matmul(names[0], xs, K, ROWS, o);
+    // worker 2 takes the next job and stops without reporting
+    pool.killWorkerOnNextJobForTest(2);
+    let err: unknown;
+    try {
+      w.matmul(names[1], xs, K, ROWS, o);
+    } catch (e) {
+      err = e;
+    }
+    expect(isSparseScopeError(err) && err.code).toBe('worker-failed');
+    expect(w.threads).toBe(1);
+    for (const name of names) {
+      const a = w.matmul(name, xs, K, ROWS, o)[0];
+      const b = one.matmul(name, xs, K, ROWS, o)[0];
+      expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(true);
+    }
+  });
+
+  it('a worker that exited between jobs is seen at the next job (worker-failed), then one thread', async () => {
+    const views = TYPES.map((t, i) => kernels.view(t, K, ROWS, shared(raw[i])));
+    const F = new Float32Array(new SharedArrayBuffer(4 * 64 * (K + ROWS)));
+    const w = new QuantWeights(kernels, names, views, F);
+    made.push(w);
+    const pool = await RowPool.create(kernels, 2, views, F, { stallMs: 300 });
+    w.attachPool(pool);
+    const xs = [vec(K)];
+    const o = { rowOffset: 0, xOffset: 0, groupRows: ROWS, xGroupStride: 0 };
+    await pool.terminateWorkerForTest(1);
+    let err: unknown;
+    try {
+      w.matmul(names[0], xs, K, ROWS, o);
+    } catch (e) {
+      err = e;
+    }
+    expect(isSparseScopeError(err) && err.code).toBe('worker-failed');
+    expect((err as Error).message).toMatch(/worker 1 exited/);
+    expect(w.threads).toBe(1);
+    expect(w.matmul(names[0], xs, K, ROWS, o)[0].length).toBe(ROWS);
   });
 });

@@ -16,12 +16,27 @@ import type { PoolInit } from './worker-main.ts';
 import { nodeWorkerSource } from './worker-source.ts';
 
 /** Int32 slots of the control block (worker-main.ts reads the same). */
-const CTL = { gen: 0, done: 1, error: 2, exit: 3, weight: 4, rows: 5, rowOffset: 6, T: 7, xBase: 8, xTok: 9, groupRows: 10, xGroup: 11, yBase: 12, yTok: 13 } as const;
+const CTL = { gen: 0, done: 1, error: 2, exit: 3, weight: 4, rows: 5, rowOffset: 6, T: 7, xBase: 8, xTok: 9, groupRows: 10, xGroup: 11, yBase: 12, yTok: 13, die: 14 } as const;
 const CTL_SLOTS = 16;
+
+/** The engine thread waits for the workers in slices this long, re-checking their progress between. */
+const WAIT_SLICE_MS = 50;
+/**
+ * A job whose workers make no progress (no share counted done) for this long after the engine thread
+ * finished its own share, and at least STALL_FACTOR times what that share took, has a dead worker.
+ * Shares are equal (rows / threads): a live worker on a loaded machine is slower, not 20× slower.
+ */
+export const DEFAULT_STALL_MS = 5000;
+const STALL_FACTOR = 20;
 
 interface AnyWorker {
   postMessage(m: unknown): void;
   terminate(): unknown;
+}
+
+export interface PoolOptions {
+  /** no-progress time after which a job's missing workers count as dead (default DEFAULT_STALL_MS) */
+  stallMs?: number;
 }
 
 /**
@@ -39,6 +54,9 @@ export function canShareMemory(): boolean {
 export class RowPool {
   private readonly ctl: Int32Array;
   private destroyed = false;
+  /** set by a worker's exit / error event (seen between jobs, when the event loop has run) */
+  private deadWorker: string | undefined;
+  private stallMs = DEFAULT_STALL_MS;
 
   private constructor(
     private readonly kernels: RowKernels,
@@ -60,7 +78,7 @@ export class RowPool {
    * Starts threads-1 workers over `views` (whose bytes must be SharedArrayBuffer-backed) and the
    * shared scratch `F`; resolves once every worker is waiting for jobs.
    */
-  static async create(kernels: RowKernels, threads: number, views: readonly WeightView[], F: Float32Array): Promise<RowPool> {
+  static async create(kernels: RowKernels, threads: number, views: readonly WeightView[], F: Float32Array, o: PoolOptions = {}): Promise<RowPool> {
     if (!(F.buffer instanceof SharedArrayBuffer)) throw new SparseScopeError('bad-argument', 'the pool scratch must be a SharedArrayBuffer');
     const control = new SharedArrayBuffer(CTL_SLOTS * 4);
     const maxK = views.reduce((a, v) => Math.max(a, v.K), 1);
@@ -100,12 +118,38 @@ export class RowPool {
       for (const w of workers) void w.terminate();
       throw new SparseScopeError('bad-argument', `the CPU thread pool could not start ${threads - 1} workers: ${e instanceof Error ? e.message : String(e)}`);
     }
-    return new RowPool(kernels, workers, control, views, F, new Float32Array(maxK));
+    const pool = new RowPool(kernels, workers, control, views, F, new Float32Array(maxK));
+    pool.stallMs = o.stallMs ?? DEFAULT_STALL_MS;
+    workers.forEach((w, i) => {
+      const dead = (why: string) => {
+        if (!pool.destroyed) pool.deadWorker ??= `worker ${i + 1} ${why}`;
+      };
+      if (isNode) {
+        const nw = w as unknown as { on(ev: string, f: (x: unknown) => void): void };
+        nw.on('exit', (code) => dead(`exited (code ${String(code)})`));
+        nw.on('error', (e) => dead(`failed (${e instanceof Error ? e.message : String(e)})`));
+      } else {
+        (w as Worker).onerror = (e) => dead(`failed (${e.message || 'error'})`);
+      }
+    });
+    return pool;
+  }
+
+  /** Tests: terminates worker `index` (1..threads-1) and lets its exit event arrive. */
+  async terminateWorkerForTest(index: number): Promise<void> {
+    await this.workers[index - 1].terminate();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+
+  /** Tests: worker `index` (1..threads-1) stops mid-way through the next job, never reporting done. */
+  killWorkerOnNextJobForTest(index: number): void {
+    Atomics.store(this.ctl, CTL.die, index);
   }
 
   /** Runs `job` (rows [0, rows)) over all threads; `job.r0/r1` are ignored. Blocks until every share is done. */
   run(weight: number, rows: number, job: RowJob): void {
     if (this.destroyed) throw new SparseScopeError('bad-argument', 'the CPU thread pool was destroyed');
+    if (this.deadWorker) throw new SparseScopeError('worker-failed', `a CPU pool ${this.deadWorker}; the next matmuls run on the engine thread alone`);
     const c = this.ctl;
     c[CTL.weight] = weight;
     c[CTL.rows] = rows;
@@ -124,9 +168,26 @@ export class RowPool {
     const P = this.threads;
     job.r0 = 0;
     job.r1 = Math.floor(rows / P);
+    const t0 = performance.now();
     this.kernels.runRows(this.views[weight], job, this.F, this.F, this.scratch);
+    const mine = performance.now() - t0;
     const n = this.workers.length;
-    for (let d = Atomics.load(c, CTL.done); d < n; d = Atomics.load(c, CTL.done)) Atomics.wait(c, CTL.done, d);
+    // bounded wait: a worker that died holding its share must not hang the engine thread forever
+    const stall = Math.max(this.stallMs, STALL_FACTOR * mine);
+    let last = Atomics.load(c, CTL.done);
+    let since = performance.now();
+    for (let d = last; d < n; d = Atomics.load(c, CTL.done)) {
+      Atomics.wait(c, CTL.done, d, WAIT_SLICE_MS);
+      const now = performance.now();
+      const got = Atomics.load(c, CTL.done);
+      if (got !== last) {
+        last = got;
+        since = now;
+      } else if (now - since > stall) {
+        this.deadWorker = `worker stopped answering (${n - got} of ${n} workers did not finish a matmul of weight ${weight} within ${Math.round(stall)} ms)`;
+        throw new SparseScopeError('worker-failed', `a CPU pool ${this.deadWorker}; the next matmuls run on the engine thread alone`);
+      }
+    }
     const failed = Atomics.exchange(c, CTL.error, 0);
     if (failed !== 0) throw new SparseScopeError('bad-argument', `CPU pool worker ${failed} failed on a matmul of weight ${weight}`);
   }

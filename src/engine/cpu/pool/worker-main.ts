@@ -24,7 +24,7 @@ export interface PoolInit {
 export function poolWorkerMain(port: PoolPort, makeKernels: () => RowKernels): void {
   port.onMessage((m) => {
     // control Int32 slots (row-pool.ts CTL): 0 gen, 1 done, 2 error, 3 exit, 4 weight, 5 rows, 6 rowOffset,
-    // 7 T, 8 xBase, 9 xTok, 10 groupRows, 11 xGroup, 12 yBase, 13 yTok
+    // 7 T, 8 xBase, 9 xTok, 10 groupRows, 11 xGroup, 12 yBase, 13 yTok, 14 die (tests: this index stops mid-job)
     const k = makeKernels();
     const ctl = new Int32Array(m.control);
     const F = new Float32Array(m.scratch);
@@ -39,6 +39,8 @@ export function poolWorkerMain(port: PoolPort, makeKernels: () => RowKernels): v
       Atomics.wait(ctl, 0, gen);
       gen = Atomics.load(ctl, 0);
       if (Atomics.load(ctl, 3) === 1) return;
+      // a worker that dies holding a job (what RowPool must survive): it never counts itself done
+      if (Atomics.load(ctl, 14) === me) return;
       try {
         const rows = ctl[5];
         job.r0 = Math.floor((me * rows) / P);

@@ -11,15 +11,18 @@
 import { SparseScopeError } from '../../../errors.ts';
 import type { DenseModelConfig } from '../../architectures/dense.ts';
 import { rmsNorm, ropeCache } from '../math.ts';
-import type { ReferenceWeights } from '../weights.ts';
+import { tensorRow, type ReferenceWeights } from '../weights.ts';
 import { affine } from './affine.ts';
 import { denseFfn } from './dense-ffn.ts';
+import { checkOracleTopK } from '../oracle-topk.ts';
 import { emptyGqaCache, gqaAttention, type GqaCache, type GqaShape } from './gqa-attention.ts';
 
 export interface DenseLayerTrace {
   layer: number;
   /** dense attention weights over positions 0..pos, summed over heads */
   attnDense: number[];
+  /** with an oracle top-k: the positions this layer attended (ascending) */
+  oracle?: number[];
 }
 
 export interface DenseTokenTrace {
@@ -31,6 +34,8 @@ export interface DenseTokenTrace {
 export interface DenseSessionOptions {
   /** record a DenseTokenTrace per step */
   trace?: boolean;
+  /** oracle top-k sparse attention (oracle-topk.ts): k > 0 attends over the k positions of largest dense weight; 0 = dense */
+  oracleTopK?: number;
 }
 
 export class DenseTransformerReference {
@@ -76,12 +81,14 @@ export class DenseTransformerSession {
   private readonly caches: GqaCache[];
   private readonly freqFactors: Float32Array | undefined;
   private pos = 0;
+  private readonly oracleK: number;
 
   constructor(
     private readonly model: DenseTransformerReference,
     private readonly options: DenseSessionOptions,
   ) {
     this.caches = Array.from({ length: model.config.layers }, emptyGqaCache);
+    this.oracleK = checkOracleTopK(options.oracleTopK);
     this.freqFactors = model.config.ropeFreqs ? model.weights.get('rope_freqs.weight') : undefined;
   }
 
@@ -91,6 +98,29 @@ export class DenseTransformerSession {
 
   /** Feed one token at the next position; returns the logits for the token after it. */
   step(token: number): { logits: Float32Array; trace?: DenseTokenTrace } {
+    const r = this.advance(token, true);
+    return r.trace ? { logits: r.logits!, trace: r.trace } : { logits: r.logits! };
+  }
+
+  /**
+   * Feed tokens one after another (ReferenceSession.steps' surface, for the CPU engine): the logits
+   * after every token ('all', the default), after the last ('last') or none ('none': a prompt chunk
+   * whose logits nobody reads skips the vocab-wide output matmul). Per token the same operations as `step`.
+   */
+  steps(tokens: readonly number[], o: { logits?: 'all' | 'last' | 'none' } = {}): { logits: Float32Array[]; trace?: DenseTokenTrace[] } {
+    if (tokens.length === 0) throw new SparseScopeError('bad-argument', 'no tokens to feed');
+    const which = o.logits ?? 'all';
+    const logits: Float32Array[] = [];
+    const trace: DenseTokenTrace[] = [];
+    tokens.forEach((token, i) => {
+      const r = this.advance(token, which === 'all' || (which === 'last' && i === tokens.length - 1));
+      if (r.logits) logits.push(r.logits);
+      if (r.trace) trace.push(r.trace);
+    });
+    return this.options.trace ? { logits, trace } : { logits };
+  }
+
+  private advance(token: number, wantLogits: boolean): { logits?: Float32Array; trace?: DenseTokenTrace } {
     const c = this.model.config;
     const w = this.model.weights;
     const E = c.embd;
@@ -100,18 +130,22 @@ export class DenseTransformerSession {
     const trace: DenseTokenTrace | undefined = this.options.trace ? { pos: this.pos, token, layers: [] } : undefined;
 
     // h = token_embd[token]                                    [E]
-    const h = w.get('token_embd.weight').slice(token * E, (token + 1) * E);
+    const h = tensorRow(w, 'token_embd.weight', token, E);
     // cos/sin of this position over the head dims              [D/2]
     const rope = ropeCache(c.rope, this.pos, this.freqFactors);
     for (let il = 0; il < c.layers; il++) {
       const p = `blk.${il}.`;
       const x = rmsNorm(h, w.get(`${p}attn_norm.weight`), c.rmsEps); // [E]
-      const a = gqaAttention(w, p, this.model.attn, x, rope, this.caches[il], trace !== undefined);
+      const a = gqaAttention(w, p, this.model.attn, x, rope, this.caches[il], trace !== undefined, this.oracleK);
       for (let i = 0; i < E; i++) h[i] += a.out[i];
       const xf = rmsNorm(h, w.get(`${p}ffn_norm.weight`), c.rmsEps); // [E]
       const f = denseFfn(w, p, xf, E, c.ffn);
       for (let i = 0; i < E; i++) h[i] += f[i];
-      if (trace) trace.layers.push({ layer: il, attnDense: a.attnDense ?? [] });
+      if (trace) trace.layers.push(a.oracle ? { layer: il, attnDense: a.attnDense ?? [], oracle: a.oracle } : { layer: il, attnDense: a.attnDense ?? [] });
+    }
+    if (!wantLogits) {
+      this.pos++;
+      return trace ? { trace } : {};
     }
     // logits = output · RMSNorm(h) · output_norm (+ output.bias)   [V]
     const hn = rmsNorm(h, w.get('output_norm.weight'), c.rmsEps);

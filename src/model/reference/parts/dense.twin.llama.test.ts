@@ -17,27 +17,10 @@ import { writeDenseFixture } from '../../../tools/fixture/dense-fixture.ts';
 import { denseTwinOptions, type DenseTwinName, type DenseTwinShrink } from '../../../tools/fixture/dense-twins.ts';
 import { loadAnyReferenceModel } from '../load-any.ts';
 import { llamaGreedy, llamaLogProbs, llamaSuite } from '../testing/llama-ref.ts';
-import { describeAgreement, twinAgreement } from '../testing/twins.ts';
+import { describeAgreement, renormalized, twinAgreement } from '../testing/twins.ts';
 import { DenseTransformerReference } from './dense-transformer.ts';
 
 const suite = llamaSuite('dense-twin');
-
-/**
- * llama.cpp's log-probabilities renormalized in float64. Its probabilities are normalized by a sum
- * of ~150k f32 terms whose rounding shifts every log-prob of a position by the same ~5e-4; the
- * shape of the distribution (what is compared) is unchanged by removing that constant.
- */
-function renormalized(lp: Float64Array[]): { lp: Float64Array[]; maxShift: number } {
-  let maxShift = 0;
-  const out = lp.map((row) => {
-    let s = 0;
-    for (const v of row) if (Number.isFinite(v)) s += Math.exp(v);
-    const shift = Math.log(s);
-    maxShift = Math.max(maxShift, Math.abs(shift));
-    return Float64Array.from(row, (v) => v - shift);
-  });
-  return { lp: out, maxShift };
-}
 
 const TEXT = 'The cat sat. Le chat est assis. 猫が座った。 Кошка.';
 

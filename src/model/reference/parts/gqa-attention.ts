@@ -11,6 +11,7 @@
 import { dot, rmsNorm, ropeNeox, ropeNormal, softmaxInPlace } from '../math.ts';
 import type { ReferenceWeights } from '../weights.ts';
 import { affine } from './affine.ts';
+import { denseWeightSum, oracleTopK } from '../oracle-topk.ts';
 
 export interface GqaShape {
   readonly embd: number;
@@ -38,6 +39,8 @@ export interface GqaResult {
   out: Float32Array;
   /** when asked: the softmax weights over positions 0..pos, summed over the query heads */
   attnDense?: number[];
+  /** when traced with an oracle top-k: the positions attended (ascending) */
+  oracle?: number[];
 }
 
 /** RMSNorm of every D-wide head of x in place, with one shared weight [D]. */
@@ -57,6 +60,8 @@ export function gqaAttention(
   rope: { cos: Float32Array; sin: Float32Array },
   cache: GqaCache,
   trace = false,
+  /** oracle top-k (0 = dense): attend over the k positions of largest dense weight summed over heads */
+  oracleK = 0,
 ): GqaResult {
   const { embd: E, heads: H, headsKv: HK, headDim: D } = s;
   const p = prefix;
@@ -76,18 +81,29 @@ export function gqaAttention(
   const T = cache.k.length; // positions 0..pos
   const group = H / HK;
   const o = new Float32Array(H * D); // [H·D]
-  const dense = trace ? new Float64Array(T) : null;
+  // per-head scores over all of 0..pos                       [H][T]
+  const scores: Float64Array[] = [];
   for (let h = 0; h < H; h++) {
     const g = Math.floor(h / group);
-    const pr = new Float64Array(T);
-    for (let t = 0; t < T; t++) pr[t] = dot(q, h * D, cache.k[t], g * D, D) * s.kqScale;
+    const sc = new Float64Array(T);
+    for (let t = 0; t < T; t++) sc[t] = dot(q, h * D, cache.k[t], g * D, D) * s.kqScale;
+    scores.push(sc);
+  }
+  // dense weights summed over heads, when traced or when the oracle picks from them   [T]
+  const dense = trace || oracleK > 0 ? denseWeightSum(scores) : null;
+  // oracle top-k: attend over its picks (ascending; all of 0..pos when k ≥ T: the dense attention)
+  const picks = oracleK > 0 ? oracleTopK(dense!, oracleK) : null;
+  const visible = picks ?? Array.from({ length: T }, (_, t) => t);
+  for (let h = 0; h < H; h++) {
+    const g = Math.floor(h / group);
+    const pr = Float64Array.from(visible, (t) => scores[h][t]);
     softmaxInPlace(pr);
-    if (dense) for (let t = 0; t < T; t++) dense[t] += pr[t];
-    for (let t = 0; t < T; t++) {
+    visible.forEach((t, j) => {
       const vt = cache.v[t];
-      for (let i = 0; i < D; i++) o[h * D + i] += pr[t] * vt[g * D + i];
-    }
+      for (let i = 0; i < D; i++) o[h * D + i] += pr[j] * vt[g * D + i];
+    });
   }
   const out = affine(w, `${p}attn_output.weight`, `${p}attn_output.bias`, o, H * D, E);
-  return dense ? { out, attnDense: Array.from(dense) } : { out };
+  if (!trace) return { out };
+  return picks ? { out, attnDense: Array.from(dense!), oracle: picks } : { out, attnDense: Array.from(dense!) };
 }

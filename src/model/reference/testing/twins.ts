@@ -90,3 +90,20 @@ export function twinAgreement(ours: Float32Array[], theirs: Float64Array[]): Twi
 export function describeAgreement(a: TwinAgreement): string {
   return `max |Δ log-softmax| ${a.maxAbs.toExponential(2)}, mean ${a.meanAbs.toExponential(2)}; argmax equal at ${a.decisive - a.argmaxMismatch}/${a.decisive} positions with llama.cpp's top-2 gap > ${DECISIVE_GAP} (of ${a.positions})`;
 }
+
+/**
+ * llama.cpp's log-probabilities renormalized in float64. Its probabilities are normalized by a sum
+ * of ~150k f32 terms whose rounding shifts every log-prob of a position by the same ~5e-4; the
+ * shape of the distribution (what is compared) is unchanged by removing that constant.
+ */
+export function renormalized(lp: Float64Array[]): { lp: Float64Array[]; maxShift: number } {
+  let maxShift = 0;
+  const out = lp.map((row) => {
+    let s = 0;
+    for (const v of row) if (Number.isFinite(v)) s += Math.exp(v);
+    const shift = Math.log(s);
+    maxShift = Math.max(maxShift, Math.abs(shift));
+    return Float64Array.from(row, (v) => v - shift);
+  });
+  return { lp: out, maxShift };
+}
