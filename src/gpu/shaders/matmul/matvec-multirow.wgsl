@@ -8,7 +8,8 @@
 //   plain  (GATHER off): grid (ceil(rows / (WG * RPI)), M); vector m: x[m*K ..], y[m*n_out + y_offset + row]
 //   gather (GATHER on) : grid (ceil(N / (WG * RPI)), slots); slot j uses expert ids[j] of a [K, N, X]
 //                        tensor, x row j / x_div, y[j*N + row]; slots whose expert is in another part read nothing.
-// Epilogues as matvec.wgsl: PAIR (y = silu(W x) * (W2 x)) and ACCUMULATE (y += W x, plain only).
+// Epilogues as matvec.wgsl: PAIR (y = silu(W x) * (W2 x)) and ACCUMULATE (y += W x, plain only); NORM with
+// NORM_STREAM (the x row's squares summed as its chunks are read, the scale applied to the row sums at the end).
 
 const WG: u32 = {{WG}}u;
 const RPI: u32 = {{RPI}}u;
@@ -63,13 +64,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
 //#endunroll
   }
+  // NORM_STREAM: x_chunk summed the squares of the x row once for all RPI rows; 1 otherwise
+  let ns = norm_end();
 //#unroll r {{RPI}}
   {
     let row = row0 + #r * WG;
 //#if PAIR
-    let out = silu(acc[#r]) * acc2[#r];
+    let out = silu(acc[#r] * ns) * (acc2[#r] * ns);
 //#else
-    let out = acc[#r];
+    let out = acc[#r] * ns;
 //#endif
     if (in_part && row < p.rows) {
 //#if GATHER

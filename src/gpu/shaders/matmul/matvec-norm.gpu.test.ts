@@ -20,6 +20,8 @@ async function variants(): Promise<[string, MatvecVariant][]> {
     ['rows per workgroup', { subgroups: false }],
     ['subgroups when present', { subgroups: info.hasSubgroups }],
     ['one invocation per row', { perRow: true, wg: 16 }],
+    // the software adapters' default: 2 rows per invocation, the norm summed while x streams (NORM_STREAM)
+    ['2 rows per invocation', { perRow: true, wg: 8, rowsPerInvocation: 2 }],
   ];
 }
 

@@ -160,8 +160,8 @@ function variantSource(r: ResolvedVariant): string {
 export function matvecCode(r: ResolvedVariant): string {
   const body = preprocess(
     `${ioSource}\n${variantSource(r)}`,
-    // NORM_STREAM (sum the squares while reading x) is matvec-rows.wgsl's; matvec-multirow.wgsl reads x's norm lazily
-    { GATHER: r.gather, SUBGROUPS: r.subgroups, X4: r.x4, PAIR: r.pair, ACCUMULATE: r.accumulate, NORM: r.norm, NORM_STREAM: r.norm && r.perRow && !r.multiRow, MULTI: r.multi.length > 0, COMBINE: r.combine },
+    // the per-row kernels read a whole x row in one invocation, so they sum its squares as they go (NORM_STREAM)
+    { GATHER: r.gather, SUBGROUPS: r.subgroups, X4: r.x4, PAIR: r.pair, ACCUMULATE: r.accumulate, NORM: r.norm, NORM_STREAM: r.norm && r.perRow, MULTI: r.multi.length > 0, COMBINE: r.combine },
     { PARAMS: wgslStruct('Params', MATVEC_PARAMS), WG: r.wg, ROWS: r.rows, RPI: r.rpi, TAIL: String(r.tail) },
   );
   return composeQuantKernel(body, { type: r.type, f16: r.f16, subgroups: r.subgroups, second: r.pair, multi: r.multi });
