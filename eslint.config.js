@@ -12,4 +12,12 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
+  {
+    // The layers point one way: the page and the Worker use the engine, never the reverse. The types they
+    // share live in src/api (protocol.ts), so nothing below the Worker needs to import from it.
+    files: ['src/engine/**', 'src/gpu/**', 'src/model/**', 'src/gguf/**', 'src/api/**', 'src/cli/**', 'src/server/**', 'src/bench/**', 'src/tools/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/worker/*', '**/worker'], message: 'src/worker is the page-side Worker entry: shared types live in src/api.' }] }],
+    },
+  },
 );

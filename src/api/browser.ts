@@ -5,7 +5,7 @@
  */
 import { SparseScopeError } from '../errors.ts';
 import { CpuEngine } from '../engine/cpu/cpu-engine.ts';
-import type { EngineApi } from '../worker/protocol.ts';
+import type { EngineApi } from './protocol.ts';
 import { SparseScopeEngine } from './engine.ts';
 
 export * from './public-types.ts';

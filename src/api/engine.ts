@@ -5,7 +5,7 @@
  * starts) or while running (the engine stops at the next token boundary).
  */
 import { SparseScopeError } from '../errors.ts';
-import type { EngineApi, LoadEvent, ModelSummary } from '../worker/protocol.ts';
+import type { EngineApi, LoadEvent, ModelSummary } from './protocol.ts';
 import { toModelSource, type LoadSource } from './load-source.ts';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams, Completion, CompletionCreateParams, ModelList } from './openai-types.ts';
 import { parseChatRequest, parseCompletionRequest, type ParsedRequest } from './requests.ts';

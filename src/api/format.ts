@@ -2,7 +2,7 @@
  * ReplyPieces → the OpenAI API's objects: chat.completion and its chunks, text_completion (whole and
  * streamed). One id and `created` per reply, shared by all its chunks, as the API does.
  */
-import type { TokenTrace } from '../worker/protocol.ts';
+import type { TokenTrace } from './protocol.ts';
 import type { ChatCompletion, ChatCompletionChunk, ChatTokenLogprob, Completion, CompletionLogprobs, FinishReason, Usage } from './openai-types.ts';
 import type { ReplyPiece } from './reply-stream.ts';
 

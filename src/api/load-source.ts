@@ -4,7 +4,7 @@
  * finds the others), a local path (Node), a File or Blob, the Files of a split set, or a ModelSource.
  */
 import { SparseScopeError } from '../errors.ts';
-import type { ModelSource } from '../worker/protocol.ts';
+import type { ModelSource } from './protocol.ts';
 
 export type LoadSource = string | URL | Blob | Blob[] | ModelSource;
 

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SparseScopeError } from '../errors.ts';
 import { CpuEngine } from '../engine/cpu/cpu-engine.ts';
-import type { EngineApi } from '../worker/protocol.ts';
+import type { EngineApi } from './protocol.ts';
 import { SparseScopeEngine } from './engine.ts';
 import { BUNDLED_MODEL_FILE } from './load-source.ts';
 

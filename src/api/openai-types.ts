@@ -4,7 +4,7 @@
  * server (src/server) and the playground's remote client (src/ui/remote), so all of them speak the
  * same JSON. Field names are the API's (snake_case).
  */
-import type { TokenTrace, TraceRequest } from '../worker/protocol.ts';
+import type { TokenTrace, TraceRequest } from './protocol.ts';
 
 export type ChatRole = 'system' | 'developer' | 'user' | 'assistant';
 

@@ -5,7 +5,7 @@
  * with one `done` piece carrying the OpenAI finish_reason and the counts for `usage`.
  */
 import { SparseScopeError } from '../errors.ts';
-import type { EngineApi, GenerateEvent, GenerateRequest, TokenLogprob, TokenTrace } from '../worker/protocol.ts';
+import type { EngineApi, GenerateEvent, GenerateRequest, TokenLogprob, TokenTrace } from './protocol.ts';
 import type { FinishReason } from './openai-types.ts';
 import { StopScanner } from './stop-scanner.ts';
 

@@ -4,7 +4,7 @@
  * server can answer 400 with the message as it stands.
  */
 import { SparseScopeError } from '../errors.ts';
-import type { GenerateRequest } from '../worker/protocol.ts';
+import type { GenerateRequest } from './protocol.ts';
 import type { ChatCompletionCreateParams, ChatMessageParam, CompletionCreateParams, CompletionOptions } from './openai-types.ts';
 
 /** max_tokens when a request gives none. */

@@ -17,7 +17,7 @@ import { createTokenizer } from '../model/tokenizer/index.ts';
 import { isSparseScopeError } from '../errors.ts';
 import { InProcessEngine } from './in-process-engine.ts';
 import { memoryChoiceCache } from './backend-choice-cache.ts';
-import type { GenerateEvent } from '../worker/protocol.ts';
+import type { GenerateEvent } from '../api/protocol.ts';
 
 let dir: string;
 let path: string;

@@ -10,7 +10,7 @@
  */
 import type { GpuInfo } from '../gpu/device.ts';
 import { SparseScopeError } from '../errors.ts';
-import type { BackendChoice, BackendPreference, ModelShape } from '../worker/protocol.ts';
+import type { BackendChoice, BackendPreference, ModelShape } from '../api/protocol.ts';
 
 export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'webgpu', 'cpu'];
 

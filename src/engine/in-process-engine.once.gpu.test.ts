@@ -18,7 +18,7 @@ import { chatOptionsFor, renderChatPrompt } from '../model/chat-template.ts';
 import { openGguf } from '../gguf/reader.ts';
 import { isSparseScopeError } from '../errors.ts';
 import { InProcessEngine } from './in-process-engine.ts';
-import type { GenerateEvent, LoadEvent } from '../worker/protocol.ts';
+import type { GenerateEvent, LoadEvent } from '../api/protocol.ts';
 
 let dir: string;
 let path: string;

@@ -28,7 +28,7 @@ import type {
   ProfileRequest,
   ProfileResult,
   SelfTestResult,
-} from '../worker/protocol.ts';
+} from '../api/protocol.ts';
 
 export interface InProcessEngineOptions {
   /** The default backend of every load (a load's own LoadOptions.backend overrides it); default 'webgpu'. */

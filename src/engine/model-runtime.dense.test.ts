@@ -12,7 +12,7 @@ import { isSparseScopeError } from '../errors.ts';
 import { DenseTransformerReference } from '../model/reference/parts/dense-transformer.ts';
 import { weightsFromMap } from '../model/reference/weights.ts';
 import { writeDenseFixture, type DenseFixture } from '../tools/fixture/dense-fixture.ts';
-import type { GenerateEvent } from '../worker/protocol.ts';
+import type { GenerateEvent } from '../api/protocol.ts';
 import { memoryChoiceCache } from './backend-choice-cache.ts';
 import { ModelRuntime } from './model-runtime.ts';
 

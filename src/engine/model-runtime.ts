@@ -40,7 +40,7 @@ import type {
   TemplateError,
   TokenTrace,
   TraceRequest,
-} from '../worker/protocol.ts';
+} from '../api/protocol.ts';
 
 /** Cache rows allocated at load; the UI refuses prompts that would not fit. */
 const DEFAULT_CONTEXT = 2048;

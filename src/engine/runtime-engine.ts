@@ -5,7 +5,7 @@
  */
 import { SparseScopeError } from '../errors.ts';
 import type { ModelRuntime } from './model-runtime.ts';
-import type { GenerateEvent, GenerateRequest, ModelSummary, StepRequest, StepResult, TokenTrace, TraceRequest } from '../worker/protocol.ts';
+import type { GenerateEvent, GenerateRequest, ModelSummary, StepRequest, StepResult, TokenTrace, TraceRequest } from '../api/protocol.ts';
 
 export abstract class RuntimeEngine {
   protected runtime: ModelRuntime | undefined;

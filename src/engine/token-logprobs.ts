@@ -3,7 +3,7 @@
  * f64, before temperature and filters, as OpenAI's `logprobs` report it) and the `top` most likely
  * alternatives, descending (ties to the lower id).
  */
-import type { TokenLogprob } from '../worker/protocol.ts';
+import type { TokenLogprob } from '../api/protocol.ts';
 
 export function tokenLogprob(logits: Float32Array, token: number, top: number, text: (id: number) => string): TokenLogprob {
   let max = -Infinity;

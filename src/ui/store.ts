@@ -4,7 +4,7 @@
  * figures (tokens/s) are read by transient subscriptions instead of re-rendering.
  */
 import { create } from 'zustand';
-import type { EngineInfo, EngineStatusEvent, GenerateEvent, LoadEvent, SelfTestResult } from '../worker/protocol.ts';
+import type { EngineInfo, EngineStatusEvent, GenerateEvent, LoadEvent, SelfTestResult } from '../api/protocol.ts';
 import { createChatSlice, type ChatSlice } from './state/chat-slice.ts';
 import { createViewSlice, type ViewSlice } from './state/view-slice.ts';
 import type { ModelState } from './state/types.ts';

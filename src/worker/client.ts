@@ -3,7 +3,7 @@
  * comlink proxies so events stream back from the worker; load and generate resolve after their last event.
  */
 import * as Comlink from 'comlink';
-import type { EngineApi } from './protocol.ts';
+import type { EngineApi } from '../api/protocol.ts';
 import type { InProcessEngine } from '../engine/in-process-engine.ts';
 import { installErrorTransfer } from './error-transfer.ts';
 import { TEST_BUILD } from './test-build.ts';

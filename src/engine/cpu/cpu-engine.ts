@@ -12,7 +12,7 @@ import type {
   ModelSource,
   ModelSummary,
   SelfTestResult,
-} from '../../worker/protocol.ts';
+} from '../../api/protocol.ts';
 
 export const CPU_INFO: GpuInfo = {
   vendor: 'cpu',

@@ -19,7 +19,7 @@ import { openGguf } from '../../gguf/reader.ts';
 import { samplerSettings } from '../../gpu/shaders/sampling/sampling.ts';
 import type { FixtureOptions } from '../../tools/fixture/fixture.ts';
 import { WebGpuModel } from './webgpu-model.ts';
-import type { GenerateEvent, SamplingOptions } from '../../worker/protocol.ts';
+import type { GenerateEvent, SamplingOptions } from '../../api/protocol.ts';
 
 let dir: string;
 let fx: Fixture;

@@ -10,7 +10,7 @@
  * says which. Everything is allocated on the first run and reused.
  */
 import type { ForwardGraph, StepPart } from './forward-graph.ts';
-import type { LayerTiming, TimingMethod } from '../../worker/protocol.ts';
+import type { LayerTiming, TimingMethod } from '../../api/protocol.ts';
 
 export interface PassTiming {
   method: TimingMethod;

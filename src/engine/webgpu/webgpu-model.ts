@@ -18,7 +18,7 @@ import { allocateCaches, cacheBytes, destroyCaches, type LayerCache } from './kv
 import { ForwardGraph, type GraphOptions } from './forward-graph.ts';
 import { createGpuSampler, samplerSettings, type GpuSampler, type SamplerSettings } from '../../gpu/shaders/sampling/sampling.ts';
 import { PassTimer, type PassTiming } from './pass-timer.ts';
-import type { TimingMethod } from '../../worker/protocol.ts';
+import type { TimingMethod } from '../../api/protocol.ts';
 
 export interface LoadOptions {
   /** Cache rows to allocate; default min(file context, 4096). */

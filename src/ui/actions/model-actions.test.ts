@@ -6,7 +6,7 @@
  * must show that one as ready, not "failed".
  */
 import { describe, expect, it, vi } from 'vitest';
-import type { LoadEvent, ModelSummary } from '../../worker/protocol.ts';
+import type { LoadEvent, ModelSummary } from '../../api/protocol.ts';
 
 type Pending = { name: string; resolve(s: ModelSummary): void; reject(e: Error): void };
 const pending: Pending[] = [];

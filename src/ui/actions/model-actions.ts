@@ -1,6 +1,6 @@
 /** Loading models: the bundled one by URL, a local file as a Blob, a remote URL downloaded into the cache first. */
 import { SparseScopeError, isSparseScopeError } from '../../errors.ts';
-import type { ModelSource } from '../../worker/protocol.ts';
+import type { ModelSource } from '../../api/protocol.ts';
 import { getEngine, report } from '../engine.ts';
 import { useStore } from '../store.ts';
 import type { ModelState } from '../state/types.ts';

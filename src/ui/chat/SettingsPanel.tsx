@@ -4,7 +4,7 @@ import type { Settings } from '../state/types.ts';
 import { useThinkingSetting } from './reasoning-settings.ts';
 import { BACKEND_OPTIONS, useBackendSetting } from '../state/backend-setting.ts';
 import { reloadOnBackendChange } from '../actions/model-actions.ts';
-import type { BackendPreference } from '../../worker/protocol.ts';
+import type { BackendPreference } from '../../api/protocol.ts';
 
 const FIELDS: { key: keyof Settings; label: string; min: number; max: number; step: number; hint: string }[] = [
   { key: 'temperature', label: 'temperature', min: 0, max: 2, step: 0.05, hint: '0 = always the most likely token' },

@@ -12,7 +12,7 @@
 import { SparseScopeError } from '../../errors.ts';
 import type { WorkerEngine } from '../../worker/client.ts';
 import { TEST_BUILD } from '../../worker/test-build.ts';
-import type { GenerateEvent, GenerateRequest, LoadEvent, ModelSource, ModelSummary, StepRequest, StepResult, TokenText, TokenTrace, TraceRequest } from '../../worker/protocol.ts';
+import type { GenerateEvent, GenerateRequest, LoadEvent, ModelSource, ModelSummary, StepRequest, StepResult, TokenText, TokenTrace, TraceRequest } from '../../api/protocol.ts';
 import { candidates, EOS, FAKE_SHAPE, hash, kl, mulberry32, nextDistribution, sample, tokenize, traceRow, VOCAB } from './fake-model.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

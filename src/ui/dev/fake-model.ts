@@ -4,7 +4,7 @@
  * positions attention kept — so the views and the classroom can be built and e2e-tested before the
  * real engine lands. Nothing here resembles a trained model.
  */
-import type { Candidate, LayerTrace, ModelShape, TokenText, TokenTrace, TraceRequest } from '../../worker/protocol.ts';
+import type { Candidate, LayerTrace, ModelShape, TokenText, TokenTrace, TraceRequest } from '../../api/protocol.ts';
 
 export const FAKE_SHAPE: ModelShape = {
   layers: 4,

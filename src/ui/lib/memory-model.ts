@@ -3,7 +3,7 @@
  * and DSA's index keys cost, against the same model with plain multi-head attention and with GQA.
  * Pure, so the Memory view and its unit test agree on the arithmetic (docs/model-math.md).
  */
-import type { ModelShape } from '../../worker/protocol.ts';
+import type { ModelShape } from '../../api/protocol.ts';
 
 export interface CacheBytes {
   /** Values cached per token per layer. */

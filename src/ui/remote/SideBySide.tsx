@@ -6,7 +6,7 @@
 import { useState } from 'react';
 import { useStore } from '../store.ts';
 import { getEngine, getLocalEngine, report } from '../engine.ts';
-import type { EngineApi, GenerateRequest } from '../../worker/protocol.ts';
+import type { EngineApi, GenerateRequest } from '../../api/protocol.ts';
 import { localModelState } from './remote-actions.ts';
 import { useRemote } from './remote-store.ts';
 

@@ -8,7 +8,7 @@
 import { SparseScopeError } from '../../errors.ts';
 import type { GpuInfo } from '../../gpu/device.ts';
 import type { ChatCompletionChunk, ModelList } from '../../api/openai-types.ts';
-import type { EngineApi, GenerateEvent, GenerateRequest, LoadEvent, ModelSource, ModelSummary, SelfTestResult, TokenTrace } from '../../worker/protocol.ts';
+import type { EngineApi, GenerateEvent, GenerateRequest, LoadEvent, ModelSource, ModelSummary, SelfTestResult, TokenTrace } from '../../api/protocol.ts';
 import { sseData } from './sse.ts';
 
 export interface RemoteEndpoint {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { sseData } from './sse.ts';
 import { RemoteEngine } from './remote-engine.ts';
-import type { GenerateEvent } from '../../worker/protocol.ts';
+import type { GenerateEvent } from '../../api/protocol.ts';
 
 const RECORDED = readFileSync(join(import.meta.dirname, 'testing/recorded-chat-stream.sse'));
 

@@ -4,7 +4,7 @@
  * overrides it for that visit (the browser bench opens the page that way).
  */
 import { create } from 'zustand';
-import type { BackendPreference } from '../../worker/protocol.ts';
+import type { BackendPreference } from '../../api/protocol.ts';
 
 const KEY = 'sparsescope.backend';
 const VALUES: readonly BackendPreference[] = ['auto', 'webgpu', 'cpu'];

@@ -1,5 +1,5 @@
 /** Shapes of the UI's state that more than one slice or component shares. */
-import type { LoadEvent, ModelSummary, SamplingOptions, StepResult, TokenText, TokenTrace } from '../../worker/protocol.ts';
+import type { LoadEvent, ModelSummary, SamplingOptions, StepResult, TokenText, TokenTrace } from '../../api/protocol.ts';
 import type { Verdict } from '../models/verdict.ts';
 
 export type Role = 'system' | 'user' | 'assistant';

@@ -2,7 +2,7 @@
 import type { StateCreator } from 'zustand';
 import type { Analysis, Classroom, ViewName } from './types.ts';
 import type { Store } from '../store.ts';
-import type { ProfileResult } from '../../worker/protocol.ts';
+import type { ProfileResult } from '../../api/protocol.ts';
 
 export interface ViewSlice {
   view: ViewName;

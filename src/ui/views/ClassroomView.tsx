@@ -8,7 +8,7 @@ import { retrace, retraceSoon, resetSteps, stepOnce } from '../actions/classroom
 import { IndexerView } from './IndexerView.tsx';
 import { Explain } from './Explain.tsx';
 import { RECALL_EXAMPLE } from './recall-example.ts';
-import { isDenseShape, type Candidate } from '../../worker/protocol.ts';
+import { isDenseShape, type Candidate } from '../../api/protocol.ts';
 
 export function ClassroomView() {
   const c = useStore((s) => s.classroom);

@@ -4,7 +4,7 @@ import { useStore } from '../store.ts';
 import { Heatmap } from './Heatmap.tsx';
 import { LayerSelect } from './LayerSelect.tsx';
 import { Explain } from './Explain.tsx';
-import { isDenseShape } from '../../worker/protocol.ts';
+import { isDenseShape } from '../../api/protocol.ts';
 
 export function ExpertsView() {
   const analysis = useStore((s) => s.analysis);

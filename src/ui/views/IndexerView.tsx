@@ -8,7 +8,7 @@ import { Heatmap } from './Heatmap.tsx';
 import { LayerSelect } from './LayerSelect.tsx';
 import { Explain } from './Explain.tsx';
 import type { Analysis } from '../state/types.ts';
-import { isDenseShape } from '../../worker/protocol.ts';
+import { isDenseShape } from '../../api/protocol.ts';
 
 /** Share of dense attention mass on the positions sparse attention kept. */
 export function keptMass(dense: number[] | undefined, chosen: number[] | undefined): number {

@@ -1,7 +1,7 @@
 /** Memory view: KV-cache bytes of MLA (+ index keys) against MHA and GQA, for this model and for DeepSeek-V3.2 at 128K. */
 import { useStore } from '../store.ts';
 import { cacheBytes, DEEPSEEK_V32, formatBytes } from '../lib/memory-model.ts';
-import { isDenseShape, type DenseShape, type ModelShape } from '../../worker/protocol.ts';
+import { isDenseShape, type DenseShape, type ModelShape } from '../../api/protocol.ts';
 import { Explain } from './Explain.tsx';
 
 function Bars({ title, shape, tokens, bytesPerValue, testId }: { title: string; shape: ModelShape; tokens: number; bytesPerValue: number; testId: string }) {

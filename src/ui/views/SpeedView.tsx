@@ -7,7 +7,7 @@
 import { useState } from 'react';
 import { useStore } from '../store.ts';
 import { getEngine, report } from '../engine.ts';
-import type { LayerTiming, ProfileResult, TimingMethod } from '../../worker/protocol.ts';
+import type { LayerTiming, ProfileResult, TimingMethod } from '../../api/protocol.ts';
 import { Explain } from './Explain.tsx';
 
 const METHOD_LABEL: Record<TimingMethod, string> = {
