@@ -13,10 +13,27 @@ export default defineConfig({
   test: {
     projects: [
       { test: { name: 'unit', include: ['src/**/*.test.ts'], exclude: ['src/**/*.gpu.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 } },
-      { test: { name: 'gpu', include: ['src/**/*.gpu.test.ts'], exclude: ['src/**/*.llama.gpu.test.ts', 'src/**/*.once.gpu.test.ts'], testTimeout: 300_000, hookTimeout: 120_000, fileParallelism: false } },
+      {
+        test: {
+          name: 'gpu',
+          include: ['src/**/*.gpu.test.ts'],
+          exclude: ['src/**/*.llama.gpu.test.ts', 'src/**/*.once.gpu.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
       // Run once on the fastest software adapter (the per-adapter `gpu` project already checks the same
       // engine and kernels against the CPU reference on each adapter).
-      { test: { name: 'gpu-once', include: ['src/**/*.llama.gpu.test.ts', 'src/**/*.once.gpu.test.ts'], testTimeout: 600_000, hookTimeout: 120_000, fileParallelism: false } },
+      {
+        test: {
+          name: 'gpu-once',
+          include: ['src/**/*.llama.gpu.test.ts', 'src/**/*.once.gpu.test.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
       { test: { name: 'e2e', include: ['e2e/**/*.test.ts'], testTimeout: 300_000, hookTimeout: 300_000, fileParallelism: false } },
       // Not in `npm test`: full-size real-shape twins against llama.cpp (GB files, minutes), run by
       // scripts/heavy-test.mjs on lavapipe. The files end in .heavy.ts so no other project picks them.

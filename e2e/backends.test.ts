@@ -68,14 +68,18 @@ describe('backends in the page (npm start)', () => {
     const auto = await backend(page);
     console.log(`auto: ${auto.label}: ${auto.reason}`);
     expect(['cpu', 'webgpu']).toContain(auto.backend);
-    expect(auto.reason).toMatch(/\(software\) and the (CPU|GPU) measured [0-9.]+× faster \(one decode step took [0-9.]+ ms on the CPU and [0-9.]+ ms on WebGPU/);
+    expect(auto.reason).toMatch(
+      /\(software\) and the (CPU|GPU) measured [0-9.]+× faster \(one decode step took [0-9.]+ ms on the CPU and [0-9.]+ ms on WebGPU/,
+    );
     const [, cpuMs, gpuMs] = /took ([0-9.]+) ms on the CPU and ([0-9.]+) ms on WebGPU/.exec(auto.reason!)!.map(Number);
     expect(auto.backend).toBe(cpuMs < gpuMs ? 'cpu' : 'webgpu');
 
     // forced to the CPU: the model loads again there, and a reply streams
     await page.getByText('Sampling settings').click();
     await page.getByTestId('setting-backend').selectOption('cpu');
-    await expect.poll(async () => (await page.getByTestId('backend').count()) && page.getByTestId('backend').getAttribute('data-backend'), { timeout: 240_000 }).toBe('cpu');
+    await expect
+      .poll(async () => (await page.getByTestId('backend').count()) && page.getByTestId('backend').getAttribute('data-backend'), { timeout: 240_000 })
+      .toBe('cpu');
     await waitReady(page, log);
     const cpu = await backend(page);
     expect(cpu.label).toMatch(/^CPU, \d+ threads?$/);

@@ -12,7 +12,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { ReferenceModel } from '../src/model/reference/forward.ts';
 import { loadReference } from '../src/model/reference/testing/llama-ref.ts';
-import { ask, DOC_SCREENSHOTS, launchBrowser, screenshot, startNpmStart, watchConsole, watchCspViolations, waitForOfflineCache, type Server } from './harness.ts';
+import {
+  ask,
+  DOC_SCREENSHOTS,
+  launchBrowser,
+  screenshot,
+  startNpmStart,
+  watchConsole,
+  watchCspViolations,
+  waitForOfflineCache,
+  type Server,
+} from './harness.ts';
 
 const MODEL = join(process.cwd(), 'public', 'models', 'sparsescope-kjv-5m-q8_0.gguf');
 // ~80 tokens, so the indexer's top-64 really selects (with fewer visible tokens it keeps them all)
@@ -88,7 +98,8 @@ function expectReferencePicks(ids: number[], rows: Row[], k: number): void {
       const got = new Set(l.chosen);
       const kth = [...want.scores].sort((a, b) => b - a)[Math.min(k, want.scores.length) - 1];
       const differing = want.chosen.filter((p) => !got.has(p)).concat(l.chosen!.filter((p) => !want.chosen.includes(p)));
-      for (const p of differing) expect(Math.abs(want.scores[p] - kth), `layer ${il} row ${row.position} key ${p}`).toBeLessThan(1e-4 * Math.max(1, Math.abs(kth)));
+      for (const p of differing)
+        expect(Math.abs(want.scores[p] - kth), `layer ${il} row ${row.position} key ${p}`).toBeLessThan(1e-4 * Math.max(1, Math.abs(kth)));
       expect(l.chosen!.length).toBe(want.chosen.length);
       compared++;
     });
@@ -118,7 +129,9 @@ describe('the bundled model, end to end', () => {
     expect(reply.tokens!.length).toBeGreaterThanOrEqual(20);
     // The reply's tok/s (the engine's clock) and the live meter's (the page's clock) measure the same decode span.
     const meter = await page.evaluate(() => {
-      const m = (window as unknown as { __sparsescope: { state(): { metrics: { tokens: number; firstTokenAt: number; lastAt: number } } } }).__sparsescope.state().metrics;
+      const m = (
+        window as unknown as { __sparsescope: { state(): { metrics: { tokens: number; firstTokenAt: number; lastAt: number } } } }
+      ).__sparsescope.state().metrics;
       return (m.tokens - 1) / ((m.lastAt - m.firstTokenAt) / 1000);
     });
     console.log(`decode speed: reply ${reply.stats!.tokensPerSecond.toFixed(3)} tok/s, live meter ${meter.toFixed(3)} tok/s`);
@@ -142,7 +155,11 @@ describe('the bundled model, end to end', () => {
     }
     // ... and the trace is the model's: the CPU reference picks the same 64 keys per row (file's top-k 64).
     expect(a.rows.at(-1)!.layers[1].chosen!.length).toBe(64);
-    expectReferencePicks(a.tokens.map((t) => t.id), a.rows, 64);
+    expectReferencePicks(
+      a.tokens.map((t) => t.id),
+      a.rows,
+      64,
+    );
     await page.getByTestId('layer-select').selectOption('1');
     await screenshot(page, 'indexer', DOC_SCREENSHOTS);
     // The Experts view opens on the first MoE layer when the selected one is dense (no router there).
@@ -165,7 +182,10 @@ describe('the bundled model, end to end', () => {
       .poll(async () => (await hookState(page)).analysis?.source, { timeout: 240_000 })
       .toBe('classroom')
       .catch(async (e) => {
-        const banner = await page.getByTestId('error-banner').textContent().catch(() => 'none');
+        const banner = await page
+          .getByTestId('error-banner')
+          .textContent()
+          .catch(() => 'none');
         throw new Error(`${e.message}\nerror-banner: ${banner}\nconsole:\n${log.join('\n')}`);
       });
     console.log(`classroom trace of the prompt: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -180,7 +200,11 @@ describe('the bundled model, end to end', () => {
     expect(last.layers[1].chosen!.length).toBe(CLASSROOM_K);
     expect(moved.analysis!.rows.map((r) => r.layers[1].chosen)).not.toEqual(before.rows.map((r) => r.layers[1].chosen));
     expect(moved.outlined).toEqual(moved.analysis!.rows.map((r) => r.layers[moved.layer].chosen));
-    expectReferencePicks(moved.analysis!.tokens.map((t) => t.id), moved.analysis!.rows, CLASSROOM_K);
+    expectReferencePicks(
+      moved.analysis!.tokens.map((t) => t.id),
+      moved.analysis!.rows,
+      CLASSROOM_K,
+    );
     await page.getByTestId('step-result').waitFor({ timeout: 120_000 });
     expect(new URL(page.url()).searchParams.get('k')).toBe(String(CLASSROOM_K));
     await screenshot(page, 'classroom', DOC_SCREENSHOTS);
@@ -191,7 +215,9 @@ describe('the bundled model, end to end', () => {
     await page.getByTestId('speed-measure').click();
     await page.getByTestId('speed-bars').waitFor({ timeout: 300_000 });
     console.log(`speed view: two profiles of 8 decode steps in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
-    const speed = await page.evaluate(() => (window as unknown as { __sparsescope: { state(): { speed?: { sparse: SpeedRun; dense: SpeedRun } } } }).__sparsescope.state().speed);
+    const speed = await page.evaluate(
+      () => (window as unknown as { __sparsescope: { state(): { speed?: { sparse: SpeedRun; dense: SpeedRun } } } }).__sparsescope.state().speed,
+    );
     expect(speed!.sparse.indexTopK).toBe(CLASSROOM_K);
     expect(speed!.dense.indexTopK).toBe(0);
     for (const run of [speed!.sparse, speed!.dense]) {

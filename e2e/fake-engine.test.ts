@@ -77,7 +77,12 @@ describe('chat and views with the FakeEngine', () => {
       // Say what the page held, so a failure here can be diagnosed from the CI log alone.
       const state = await page.evaluate(() => {
         const s = (window as unknown as { __sparsescope: Hook }).__sparsescope.state() as unknown as Record<string, unknown>;
-        return JSON.stringify({ model: s.model, error: s.error, classroom: s.classroom, analysisRows: (s.analysis as { rows?: unknown[] } | undefined)?.rows?.length });
+        return JSON.stringify({
+          model: s.model,
+          error: s.error,
+          classroom: s.classroom,
+          analysisRows: (s.analysis as { rows?: unknown[] } | undefined)?.rows?.length,
+        });
       });
       throw new Error(`${e.message}\nstate: ${state}\nconsole:\n${log.join('\n')}`);
     });

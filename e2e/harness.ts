@@ -114,10 +114,20 @@ export async function screenshot(page: Page, name: string, dir = SCREENSHOTS): P
 /** Waits until the service worker is active and has the bundled model in its cache (offline-ready). */
 export async function waitForOfflineCache(page: Page): Promise<void> {
   const swState = () =>
-    page.evaluate(async () => JSON.stringify((await navigator.serviceWorker.getRegistrations()).map((r) => r.active?.state ?? r.installing?.state ?? r.waiting?.state ?? 'none')));
+    page.evaluate(async () =>
+      JSON.stringify((await navigator.serviceWorker.getRegistrations()).map((r) => r.active?.state ?? r.installing?.state ?? r.waiting?.state ?? 'none')),
+    );
   await expect.poll(swState, { timeout: 90_000 }).toBe('["activated"]');
   await expect
-    .poll(() => page.evaluate(async () => (await Promise.all((await caches.keys()).map(async (k) => (await (await caches.open(k)).keys()).map((r) => r.url)))).flat().some((u) => new URL(u).pathname.endsWith('.gguf'))), { timeout: 60_000 })
+    .poll(
+      () =>
+        page.evaluate(async () =>
+          (await Promise.all((await caches.keys()).map(async (k) => (await (await caches.open(k)).keys()).map((r) => r.url))))
+            .flat()
+            .some((u) => new URL(u).pathname.endsWith('.gguf')),
+        ),
+      { timeout: 60_000 },
+    )
     .toBe(true);
 }
 

@@ -29,9 +29,15 @@ let planned: MemoryPlan;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sparsescope-e2e-large-'));
   path = join(dir, 'v2-lite-chat-twin.gguf');
-  const fx = buildFixture(twinOptions('deepseek-v2-lite-chat', { layers: 27, experts: 4, vocab: 16000, mix: 'Q4_K_M', dims: { heads: 8, ffx: 256, ffn: 1024, context: 4096 } }));
+  const fx = buildFixture(
+    twinOptions('deepseek-v2-lite-chat', { layers: 27, experts: 4, vocab: 16000, mix: 'Q4_K_M', dims: { heads: 8, ffx: 256, ffn: 1024, context: 4096 } }),
+  );
   size = await writeGgufFile(path, { metadata: fx.metadata, tensors: fx.tensors });
-  planned = planMemory(fx.config, fx.tensors.map((t) => ({ name: t.name, type: t.type, shape: t.shape, offset: 0, byteLength: t.data.length })), { context: 2048 });
+  planned = planMemory(
+    fx.config,
+    fx.tensors.map((t) => ({ name: t.name, type: t.type, shape: t.shape, offset: 0, byteLength: t.data.length })),
+    { context: 2048 },
+  );
   const bytes = readFileSync(path);
   files = await serveFiles((req, res) => {
     res.setHeader('Access-Control-Allow-Origin', '*');
@@ -58,7 +64,15 @@ afterAll(async () => {
 /** A fresh chromium (as harness.launchBrowser) whose processes we can find by its profile folder. */
 async function freshBrowser(): Promise<{ context: BrowserContext; profile: string }> {
   const profile = mkdtempSync(join(tmpdir(), 'sparsescope-chromium-large-'));
-  const args = ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-unsafe-webgpu'];
+  const args = [
+    '--no-sandbox',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--enable-unsafe-webgpu',
+  ];
   const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args, viewport: { width: 1200, height: 900 } });
   return { context, profile };
 }
@@ -69,7 +83,8 @@ async function freshBrowser(): Promise<{ context: BrowserContext; profile: strin
  * every process of this browser names its profile folder.
  */
 function peakMemory(profile: string): { renderer: number; gpu: number } {
-  let renderer = 0, gpu = 0;
+  let renderer = 0,
+    gpu = 0;
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     let cmd: string, status: string;
     try {

@@ -87,7 +87,10 @@ async function chatGreedy(page: Page, text: string): Promise<string> {
   expect(m!.tokens).toBeLessThanOrEqual(MAX_TOKENS);
   expect(m!.content.length).toBeGreaterThan(0);
   // Streamed: the page showed the reply while it was still being generated.
-  expect(seen.some((s) => /^streaming:[1-9]/.test(s)), seen.join(' ')).toBe(true);
+  expect(
+    seen.some((s) => /^streaming:[1-9]/.test(s)),
+    seen.join(' '),
+  ).toBe(true);
   return m!.content;
 }
 
@@ -116,7 +119,14 @@ describe('npm start', () => {
     await browser.setOffline(true);
     try {
       // Really offline: what the service worker does not hold cannot be fetched.
-      const probe = await page.evaluate((u) => fetch(`${u}not-precached-${Date.now()}`).then((r) => `status ${r.status}`, (e: Error) => `failed: ${e.message}`), server.url);
+      const probe = await page.evaluate(
+        (u) =>
+          fetch(`${u}not-precached-${Date.now()}`).then(
+            (r) => `status ${r.status}`,
+            (e: Error) => `failed: ${e.message}`,
+          ),
+        server.url,
+      );
       expect(probe).toMatch(/^failed/);
       await page.reload();
       console.log(`bundled model ready (offline, from the cache) in ${(await waitReady(page, log)).toFixed(1)} s`);

@@ -32,7 +32,14 @@ beforeAll(async () => {
   const bytes = readFileSync(path);
   // The same model with a chat template that would loop 10^10 times (src/model/template-sandbox.ts stops it).
   const looping = join(dir, 'looping.gguf');
-  await writeFixture(looping, { arch: 'deepseek32', gating: 'sigmoid', dims: { topK: 4 }, seed: 5, name: 'looping-template', metadata: { 'tokenizer.chat_template': { type: 'string', value: LOOPING_TEMPLATE } } });
+  await writeFixture(looping, {
+    arch: 'deepseek32',
+    gating: 'sigmoid',
+    dims: { topK: 4 },
+    seed: 5,
+    name: 'looping-template',
+    metadata: { 'tokenizer.chat_template': { type: 'string', value: LOOPING_TEMPLATE } },
+  });
   loopingBytes = readFileSync(looping);
   files = await serveFiles((req, res) => {
     if (req.url === '/looping.gguf') {
@@ -150,7 +157,15 @@ describe('the page with the real WebGPU engine', () => {
     await page.getByTestId('setting-maxTokens').fill('3');
     await ask(page, 'The experts');
     await expect
-      .poll(() => page.getByTestId('assistant-message').last().getAttribute('data-status', { timeout: 5_000 }).catch(() => 'absent'), { timeout: 240_000 })
+      .poll(
+        () =>
+          page
+            .getByTestId('assistant-message')
+            .last()
+            .getAttribute('data-status', { timeout: 5_000 })
+            .catch(() => 'absent'),
+        { timeout: 240_000 },
+      )
       .toBe('done')
       .catch(async (e: Error) => {
         const banner = page.getByTestId('error-banner');

@@ -18,7 +18,11 @@ let baseUrl: string;
 
 function startServe(): Promise<string> {
   return new Promise((resolve, reject) => {
-    serve = spawn(process.execPath, ['--import', 'tsx', '--import', './scripts/wgsl-register.mjs', 'src/server/main.ts', 'serve', '--backend', 'cpu', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    serve = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--import', './scripts/wgsl-register.mjs', 'src/server/main.ts', 'serve', '--backend', 'cpu', '--port', '0'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     serve.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
@@ -45,7 +49,13 @@ describe('a remote endpoint in the playground', () => {
     const page = await browser.newPage();
     await openFakePage(page, app.url);
     /** The last message's text in the page's store (the e2e hook of the dev build). */
-    const lastReply = () => page.evaluate(() => (window as unknown as { __sparsescope: { state(): { conversation: { messages: { content: string }[] } } } }).__sparsescope.state().conversation.messages.at(-1)!.content);
+    const lastReply = () =>
+      page.evaluate(
+        () =>
+          (window as unknown as { __sparsescope: { state(): { conversation: { messages: { content: string }[] } } } }).__sparsescope
+            .state()
+            .conversation.messages.at(-1)!.content,
+      );
     const localStatus = await page.getByTestId('model-status').textContent();
 
     await page.locator('[data-testid="remote-panel"] summary').click();
@@ -66,7 +76,13 @@ describe('a remote endpoint in the playground', () => {
     expect(body.stream).toBe(true);
     const reply = page.getByTestId('assistant-message').last();
     await expect.poll(() => reply.getAttribute('data-status'), { timeout: 60_000 }).toBe('done');
-    const whole = (await (await fetch(`${baseUrl}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, stream: false }) })).json()) as {
+    const whole = (await (
+      await fetch(`${baseUrl}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ...body, stream: false }),
+      })
+    ).json()) as {
       choices: { message: { content: string } }[];
     };
     expect(whole.choices[0].message.content.length).toBeGreaterThan(0);

@@ -101,11 +101,14 @@ describe('a 3-part split GGUF in the page', () => {
     await page.goto(`${server.url}?model=${encodeURIComponent(`${files.url}/none.gguf`)}`);
     await expect.poll(() => page.getByTestId('model-status').getAttribute('data-status'), { timeout: 180_000 }).toBe('failed');
     // Dropped as a user drops files: one drop event carrying the three parts, out of order.
-    await page.evaluate(async (urls) => {
-      const dt = new DataTransfer();
-      for (const url of urls) dt.items.add(new File([await (await fetch(url)).blob()], url.split('/').pop()!));
-      document.querySelector('.app')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-    }, [parts[1], parts[2], parts[0]].map((p) => `${files.url}/${basename(p)}`));
+    await page.evaluate(
+      async (urls) => {
+        const dt = new DataTransfer();
+        for (const url of urls) dt.items.add(new File([await (await fetch(url)).blob()], url.split('/').pop()!));
+        document.querySelector('.app')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      },
+      [parts[1], parts[2], parts[0]].map((p) => `${files.url}/${basename(p)}`),
+    );
     await expect.poll(() => page.getByTestId('model-status').textContent(), { timeout: 180_000 }).toContain('sparsescope-fixture-deepseek32');
     await waitReady(page, log);
     expect((await replyStreams(page)).length).toBeGreaterThan(0);

@@ -77,7 +77,12 @@ describe('thinking mode with the FakeEngine', () => {
     await ask(page, '<think-test> and 3+3?');
     const on = page.getByTestId('assistant-message').last();
     await expect.poll(() => on.getByTestId('reasoning').getAttribute('data-streaming'), { timeout: 30_000 }).toBe('true');
-    const prompt = await page.evaluate(() => (window as unknown as { __sparsescope: Hook }).__sparsescope.state().analysis!.tokens.map((t) => t.text).join(''));
+    const prompt = await page.evaluate(() =>
+      (window as unknown as { __sparsescope: Hook }).__sparsescope
+        .state()
+        .analysis!.tokens.map((t) => t.text)
+        .join(''),
+    );
     expect(prompt).toContain('<|assistant|><think>');
     await expect.poll(() => on.getAttribute('data-status'), { timeout: 60_000 }).toBe('done');
     expect(await on.textContent()).toContain('It is 4.');

@@ -41,7 +41,10 @@ const { values: opts } = parseArgs({
     repeat: { type: 'string', default: '1' },
   },
 });
-const RUNS = opts.runs.split(',').map((s) => s.trim()).filter(Boolean);
+const RUNS = opts.runs
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const KNOWN = /^(page-(webgpu|auto|cpu-\d+)|wllama-\d+)$/;
 for (const r of RUNS) if (!KNOWN.test(r)) throw new Error(`unknown run "${r}"; runs: page-webgpu, page-auto, page-cpu-N, wllama-N`);
 const PROMPT_TOKENS = Number(opts['prompt-tokens']);
@@ -53,7 +56,22 @@ const CHROMIUM = process.env.SPARSESCOPE_CHROMIUM ?? '/usr/bin/chromium';
 const log = (m) => console.log(`[browser-bench] ${m}`);
 
 // ---- 1. the model ----------------------------------------------------------------------------------
-const MODEL_DIMS = { embd: 768, layers: 8, leadingDense: 1, heads: 8, qLora: 384, kvLora: 256, nope: 64, rope: 32, v: 64, ffn: 2048, experts: 8, used: 2, shared: 1, ffx: 512 };
+const MODEL_DIMS = {
+  embd: 768,
+  layers: 8,
+  leadingDense: 1,
+  heads: 8,
+  qLora: 384,
+  kvLora: 256,
+  nope: 64,
+  rope: 32,
+  v: 64,
+  ffn: 2048,
+  experts: 8,
+  used: 2,
+  shared: 1,
+  ffx: 512,
+};
 const MODEL_VOCAB = 4000;
 const modelPath = resolve(opts.model ?? join('bench-results', 'models', 'bench-deepseek2-768x8-e8-v4000-q8_0.gguf'));
 if (!existsSync(modelPath)) {
@@ -61,7 +79,14 @@ if (!existsSync(modelPath)) {
   mkdirSync(dirname(modelPath), { recursive: true });
   log(`writing the bench model ${modelPath} (once)…`);
   const { writeFixture } = await import('../src/tools/fixture/fixture.ts');
-  await writeFixture(`${modelPath}.tmp`, { arch: 'deepseek2', qtype: 'Q8_0', vocab: MODEL_VOCAB, dims: MODEL_DIMS, seed: 13, name: 'sparsescope-browser-bench' });
+  await writeFixture(`${modelPath}.tmp`, {
+    arch: 'deepseek2',
+    qtype: 'Q8_0',
+    vocab: MODEL_VOCAB,
+    dims: MODEL_DIMS,
+    seed: 13,
+    name: 'sparsescope-browser-bench',
+  });
   renameSync(`${modelPath}.tmp`, modelPath);
 }
 const modelBytes = statSync(modelPath).size;
@@ -73,12 +98,13 @@ const { createTokenizer } = await import('../src/model/tokenizer/index.ts');
 const file = await openGguf({ kind: 'path', path: modelPath });
 const tok = createTokenizer(file.metadata);
 await file.close();
-const SOURCE_TEXT = 'In the beginning God created the heaven and the earth. And the earth was without form, and void; and darkness was upon the face of the deep. And the Spirit of God moved upon the face of the waters. And God said, Let there be light: and there was light. And God saw the light, that it was good: and God divided the light from the darkness. ';
+const SOURCE_TEXT =
+  'In the beginning God created the heaven and the earth. And the earth was without form, and void; and darkness was upon the face of the deep. And the Spirit of God moved upon the face of the waters. And God said, Let there be light: and there was light. And God saw the light, that it was good: and God divided the light from the darkness. ';
 let long = SOURCE_TEXT;
 while (tok.encode(long, { addSpecial: false, parseSpecial: false }).length < PROMPT_TOKENS + 8) long += SOURCE_TEXT;
 const body = tok.encode(long, { addSpecial: false, parseSpecial: false });
 const count = (text) => tok.encode(text, { addSpecial: true, parseSpecial: false }).length;
-const specials = count('') ; // the BOS the tokenizer adds (0 or 1)
+const specials = count(''); // the BOS the tokenizer adds (0 or 1)
 // cutting the token list and decoding it may merge across the cut: search a few lengths for an exact fit
 let prompt;
 for (const d of [0, -1, 1, -2, 2, -3, 3]) {
@@ -92,12 +118,14 @@ if (prompt === undefined) throw new Error(`no prompt of exactly ${PROMPT_TOKENS}
 // The random model emits byte tokens that are not UTF-8 on their own (0xF5, a lone lead byte…), which
 // wllama's JSON stream refuses ("invalid UTF-8 byte"): wllama's run bans every token that does not
 // decode alone to text. It changes which tokens come, not what a token costs.
-const vocabSize = Number((await (async () => {
-  const f = await openGguf({ kind: 'path', path: modelPath });
-  const n = f.metadata['tokenizer.ggml.tokens'].length;
-  await f.close();
-  return n;
-})()));
+const vocabSize = Number(
+  await (async () => {
+    const f = await openGguf({ kind: 'path', path: modelPath });
+    const n = f.metadata['tokenizer.ggml.tokens'].length;
+    await f.close();
+    return n;
+  })(),
+);
 const banned = [];
 for (let id = 0; id < vocabSize; id++) if (tok.decode([id]).includes('\uFFFD')) banned.push(id);
 log(`wllama: ${banned.length} of ${vocabSize} tokens banned (not UTF-8 alone)`);
@@ -109,7 +137,14 @@ const { ISOLATION_HEADERS } = await import('../vite.config.ts');
 const WLLAMA_DIR = join(root, 'node_modules', '@wllama', 'wllama', 'esm');
 if (!existsSync(join(WLLAMA_DIR, 'wasm', 'wllama.wasm'))) throw new Error('node_modules/@wllama/wllama (3.13.0) is not installed');
 const wllamaVersion = JSON.parse(readFileSync(join(root, 'node_modules', '@wllama', 'wllama', 'package.json'), 'utf8')).version;
-const TYPES = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html', '.gguf': 'application/octet-stream', '.json': 'application/json' };
+const TYPES = {
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.wasm': 'application/wasm',
+  '.html': 'text/html',
+  '.gguf': 'application/octet-stream',
+  '.json': 'application/json',
+};
 const WLLAMA_PAGE = `<!doctype html><meta charset="utf-8"><title>wllama bench</title><script type="module">
 import { Wllama } from '/wllama/index.js';
 window.runWllama = async ({ url, threads, prompt, maxTokens, banned }) => {
@@ -135,7 +170,14 @@ function serveFile(req, res, path) {
     res.writeHead(404).end();
     return;
   }
-  const headers = { ...ISOLATION_HEADERS, 'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream', 'Accept-Ranges': 'bytes', 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': 'Content-Length, Content-Range, Accept-Ranges', 'Cross-Origin-Resource-Policy': 'cross-origin' };
+  const headers = {
+    ...ISOLATION_HEADERS,
+    'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream',
+    'Accept-Ranges': 'bytes',
+    'Access-Control-Allow-Origin': '*',
+    'Access-Control-Expose-Headers': 'Content-Length, Content-Range, Accept-Ranges',
+    'Cross-Origin-Resource-Policy': 'cross-origin',
+  };
   const m = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '');
   if (m) {
     const start = m[1] === '' ? st.size - Number(m[2]) : Number(m[1]);
@@ -200,14 +242,29 @@ if (app) log(`page: ${app.url} (vite preview of the test build); files: ${FILES_
 const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'sparsescope-bench-')), {
   executablePath: CHROMIUM,
   headless: true,
-  args: ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-unsafe-webgpu'],
+  args: [
+    '--no-sandbox',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--enable-unsafe-webgpu',
+  ],
 });
 
 function summarize(name, r) {
   const t = r.times;
   const n = t.length;
   const decode = n > 1 ? (n - 1) / ((t[n - 1] - t[0]) / 1000) : 0;
-  return { run: name, ...r.extra, loadMs: Math.round(r.loadMs), firstTokenMs: n ? Math.round(t[0]) : null, tokens: n, decodeTokensPerSecond: Number(decode.toFixed(3)) };
+  return {
+    run: name,
+    ...r.extra,
+    loadMs: Math.round(r.loadMs),
+    firstTokenMs: n ? Math.round(t[0]) : null,
+    tokens: n,
+    decodeTokensPerSecond: Number(decode.toFixed(3)),
+  };
 }
 
 async function pageRun(name) {
@@ -233,7 +290,18 @@ async function pageRun(name) {
         if (e.kind === 'token' && e.id >= 0) times.push(performance.now() - g0);
         if (e.kind === 'prefill') promptTokens = e.promptTokens;
       });
-      return { loadMs, times, extra: { backend: summary.backend, label: summary.backendChoice?.label, reason: summary.backendChoice?.reason, timing: summary.backendChoice?.timing, promptTokens, isolated: globalThis.crossOriginIsolated } };
+      return {
+        loadMs,
+        times,
+        extra: {
+          backend: summary.backend,
+          label: summary.backendChoice?.label,
+          reason: summary.backendChoice?.reason,
+          timing: summary.backendChoice?.timing,
+          promptTokens,
+          isolated: globalThis.crossOriginIsolated,
+        },
+      };
     },
     { url: MODEL_URL, backend, threads, prompt, maxTokens: MAX_TOKENS },
   );
@@ -250,11 +318,23 @@ async function wllamaRun(name) {
   if (process.env.WLLAMA_VERBOSE) await page.addInitScript(() => (window.wllamaVerbose = true));
   await page.goto(`${FILES_URL}/wllama-bench.html`);
   await page.waitForFunction(() => window.wllamaReady === true);
-  const r = await page.evaluate((a) => window.runWllama(a), { url: MODEL_URL, threads, prompt, maxTokens: MAX_TOKENS, banned }).catch((e) => {
-    throw new Error(`${name}: ${e.message}\nconsole:\n${lines.slice(-40).join('\n')}`);
-  });
+  const r = await page
+    .evaluate((a) => window.runWllama(a), { url: MODEL_URL, threads, prompt, maxTokens: MAX_TOKENS, banned })
+    .catch((e) => {
+      throw new Error(`${name}: ${e.message}\nconsole:\n${lines.slice(-40).join('\n')}`);
+    });
   await page.close();
-  return summarize(name, { ...r, extra: { backend: 'wllama-cpu', label: `wllama ${wllamaVersion}, ${threads} thread${threads === 1 ? '' : 's'}`, multiThread: r.multiThread, promptTokens: r.timings?.prompt_n, wllamaTimings: r.timings, isolated: r.isolated } });
+  return summarize(name, {
+    ...r,
+    extra: {
+      backend: 'wllama-cpu',
+      label: `wllama ${wllamaVersion}, ${threads} thread${threads === 1 ? '' : 's'}`,
+      multiThread: r.multiThread,
+      promptTokens: r.timings?.prompt_n,
+      wllamaTimings: r.timings,
+      isolated: r.isolated,
+    },
+  });
 }
 
 const results = [];
@@ -267,7 +347,9 @@ try {
     const r = reps.reduce((a, b) => (b.decodeTokensPerSecond > a.decodeTokensPerSecond ? b : a));
     if (REPEAT > 1) r.repetitions = reps.map((x) => ({ decodeTokensPerSecond: x.decodeTokensPerSecond, firstTokenMs: x.firstTokenMs, loadMs: x.loadMs }));
     results.push(r);
-    log(`${name}: ${r.decodeTokensPerSecond} tok/s decode, first token ${r.firstTokenMs} ms, load ${r.loadMs} ms, ${r.tokens} tokens (${((Date.now() - t0) / 1000).toFixed(0)} s)${r.label ? ` — ${r.label}` : ''}`);
+    log(
+      `${name}: ${r.decodeTokensPerSecond} tok/s decode, first token ${r.firstTokenMs} ms, load ${r.loadMs} ms, ${r.tokens} tokens (${((Date.now() - t0) / 1000).toFixed(0)} s)${r.label ? ` — ${r.label}` : ''}`,
+    );
   }
 } finally {
   await browser.close();
@@ -286,8 +368,13 @@ const rows = results.map((r) => ({
   firstTokenVsWllamaBest: bestFirst && r.firstTokenMs ? Number((r.firstTokenMs / bestFirst).toFixed(2)) : null,
 }));
 const pad = (s, n) => String(s).padEnd(n);
-console.log(`\n${pad('run', 13)}${pad('runs on', 44)}${pad('decode tok/s', 14)}${pad('1st token ms', 14)}${pad('load ms', 10)}${pad('decode ÷ wl', 13)}1st tok ÷ wl`);
-for (const r of rows) console.log(`${pad(r.run, 13)}${pad((r.label ?? r.backend ?? '').slice(0, 42), 44)}${pad(r.decodeTokensPerSecond, 14)}${pad(r.firstTokenMs, 14)}${pad(r.loadMs, 10)}${pad(r.decodeVsWllamaBest ?? '', 13)}${r.firstTokenVsWllamaBest ?? ''}`);
+console.log(
+  `\n${pad('run', 13)}${pad('runs on', 44)}${pad('decode tok/s', 14)}${pad('1st token ms', 14)}${pad('load ms', 10)}${pad('decode ÷ wl', 13)}1st tok ÷ wl`,
+);
+for (const r of rows)
+  console.log(
+    `${pad(r.run, 13)}${pad((r.label ?? r.backend ?? '').slice(0, 42), 44)}${pad(r.decodeTokensPerSecond, 14)}${pad(r.firstTokenMs, 14)}${pad(r.loadMs, 10)}${pad(r.decodeVsWllamaBest ?? '', 13)}${r.firstTokenVsWllamaBest ?? ''}`,
+  );
 const auto = rows.find((r) => r.run === 'page-auto');
 if (auto) console.log(`\nauto picked: ${auto.label}: ${auto.reason}`);
 mkdirSync('bench-results', { recursive: true });

@@ -12,12 +12,31 @@ import { join } from 'node:path';
 import { lavapipeDir, lavapipeIcd, swiftshaderIcd } from './software-adapters.mjs';
 
 const SYSTEM_PACKAGES = [
-  'chromium', 'libvulkan1', 'libllvm15', 'libdrm2', 'libdrm-amdgpu1', 'libelf1', 'libexpat1', 'libwayland-client0',
-  'libx11-xcb1', 'libxcb-dri3-0', 'libxcb-present0', 'libxcb-randr0', 'libxcb-shm0', 'libxcb-sync1',
-  'libxcb-xfixes0', 'libxcb1', 'libxshmfence1', 'libzstd1', 'zlib1g',
+  'chromium',
+  'libvulkan1',
+  'libllvm15',
+  'libdrm2',
+  'libdrm-amdgpu1',
+  'libelf1',
+  'libexpat1',
+  'libwayland-client0',
+  'libx11-xcb1',
+  'libxcb-dri3-0',
+  'libxcb-present0',
+  'libxcb-randr0',
+  'libxcb-shm0',
+  'libxcb-sync1',
+  'libxcb-xfixes0',
+  'libxcb1',
+  'libxshmfence1',
+  'libzstd1',
+  'zlib1g',
   // tools/train/smoke.sh: torch 1.13 from bookworm (~155 MB of .debs with its dependencies, ~690 MB
   // installed); libopenblas0-pthread replaces the reference BLAS that torch would otherwise link.
-  'python3-torch', 'python3-numpy', 'python3-regex', 'libopenblas0-pthread',
+  'python3-torch',
+  'python3-numpy',
+  'python3-regex',
+  'libopenblas0-pthread',
 ];
 const LAVAPIPE_PACKAGE = 'mesa-vulkan-drivers';
 const LAVAPIPE_SUITE = 'bookworm-backports';
@@ -80,9 +99,16 @@ function installLavapipe() {
   const sourcesList = join(aptDir, 'etc', 'sources.list');
   writeFileSync(sourcesList, `deb ${uri} ${LAVAPIPE_SUITE} main\n`);
   const aptOpts = [
-    `-o`, `Dir::Etc::sourcelist=${sourcesList}`, `-o`, `Dir::Etc::sourceparts=-`,
-    `-o`, `Dir::State::lists=${join(aptDir, 'lists')}`, `-o`, `Dir::Cache::archives=${join(aptDir, 'archives')}`,
-    `-o`, `APT::Sandbox::User=root`,
+    `-o`,
+    `Dir::Etc::sourcelist=${sourcesList}`,
+    `-o`,
+    `Dir::Etc::sourceparts=-`,
+    `-o`,
+    `Dir::State::lists=${join(aptDir, 'lists')}`,
+    `-o`,
+    `Dir::Cache::archives=${join(aptDir, 'archives')}`,
+    `-o`,
+    `APT::Sandbox::User=root`,
   ];
   log(`fetching ${LAVAPIPE_PACKAGE} from ${LAVAPIPE_SUITE} (private apt config in ${aptDir})`);
   sh('apt-get', [...aptOpts, 'update']);

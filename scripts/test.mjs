@@ -1,6 +1,7 @@
 // `npm test`: every check, in order, each named in the output. Runs them all and exits non-zero if any failed.
 //   setup     installs (as root on Debian) or names the system packages the GPU and browser tests need
 //   typecheck tsc --noEmit over src, e2e, scripts
+//   format    prettier --check (the house style: .prettierrc.json; `npx prettier --write .` fixes it)
 //   lint      eslint
 //   unit      vitest project `unit`: pure TS, CPU reference, llama.cpp comparisons, no-adapter check
 //   gpu       vitest project `gpu` once per software adapter (SwiftShader, lavapipe)
@@ -10,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 const steps = [
   ['setup', 'node', ['scripts/setup-test-env.mjs']],
   ['typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']],
+  ['format', 'npx', ['prettier', '--check', '.']],
   ['lint', 'npx', ['eslint', '.']],
   ['unit', 'npx', ['vitest', 'run', '--project', 'unit']],
   ['gpu', 'node', ['scripts/gpu-suite.mjs']],

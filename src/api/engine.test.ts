@@ -78,7 +78,9 @@ describe('createEngine({ backend: "cpu" })', () => {
     lp.token_logprobs.forEach((v, i) => {
       const ls = logSoftmax(logits[i]);
       expect(v).toBeCloseTo(ls[want[i]], 5);
-      const top = Array.from(ls.keys()).sort((a, b) => ls[b] - ls[a]).slice(0, 3);
+      const top = Array.from(ls.keys())
+        .sort((a, b) => ls[b] - ls[a])
+        .slice(0, 3);
       expect(Object.values(lp.top_logprobs[i])[0]).toBeCloseTo(ls[top[0]], 5);
     });
   });

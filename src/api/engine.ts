@@ -60,7 +60,10 @@ export class SparseScopeEngine {
 
   /** The model id replies carry and /v1/models lists: the loaded model's name as a slug ("sparsescope-kjv-5m"). */
   get modelId(): string {
-    const slug = (this.summary?.name ?? '').toLowerCase().replace(/[^a-z0-9._]+/g, '-').replace(/^-+|-+$/g, '');
+    const slug = (this.summary?.name ?? '')
+      .toLowerCase()
+      .replace(/[^a-z0-9._]+/g, '-')
+      .replace(/^-+|-+$/g, '');
     return slug || 'sparsescope';
   }
 
@@ -94,7 +97,11 @@ export class SparseScopeEngine {
     await this.host.api.abort();
   }
 
-  private async create(req: ParsedRequest, kind: 'chat' | 'text', o: RequestOptions): Promise<ChatCompletion | Completion | AsyncIterable<ChatCompletionChunk | Completion>> {
+  private async create(
+    req: ParsedRequest,
+    kind: 'chat' | 'text',
+    o: RequestOptions,
+  ): Promise<ChatCompletion | Completion | AsyncIterable<ChatCompletionChunk | Completion>> {
     if (!this.summary) throw new SparseScopeError('bad-argument', 'No model is loaded yet: call engine.load() first.');
     const who = replyIdentity(kind === 'chat' ? 'chatcmpl' : 'cmpl', this.modelId);
     const wantLogprobs = req.generate.logprobs !== undefined;

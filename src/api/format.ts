@@ -133,7 +133,11 @@ export function* completionChunks(who: ReplyIdentity, p: ReplyPiece, includeUsag
   const base = { id: who.id, object: 'text_completion' as const, created: who.created, model: who.model, system_fingerprint: SYSTEM_FINGERPRINT };
   if (p.kind === 'text') {
     if (!p.text && !p.logprob && !p.trace) return;
-    yield { ...base, choices: [{ index: 0, text: p.text, finish_reason: null, logprobs: p.logprob ? completionLogprobs([p]) : null }], ...(p.trace ? { sparsescope: { trace: p.trace } } : {}) };
+    yield {
+      ...base,
+      choices: [{ index: 0, text: p.text, finish_reason: null, logprobs: p.logprob ? completionLogprobs([p]) : null }],
+      ...(p.trace ? { sparsescope: { trace: p.trace } } : {}),
+    };
   } else if (p.kind === 'done') {
     const finish: FinishReason = p.finishReason;
     yield { ...base, choices: [{ index: 0, text: '', finish_reason: finish, logprobs: null }], sparsescope: speed(p) };

@@ -23,7 +23,13 @@ export function toModelSource(source: LoadSource, paths: boolean): ModelSource {
     if (!paths) return { kind: 'url', url: new URL(source, globalThis.location?.href).href };
     return { kind: 'path', path: source };
   }
-  if (typeof source === 'object' && source && 'kind' in source && (source.kind === 'url' || source.kind === 'blob' || source.kind === 'blobs' || source.kind === 'path')) return source as ModelSource;
+  if (
+    typeof source === 'object' &&
+    source &&
+    'kind' in source &&
+    (source.kind === 'url' || source.kind === 'blob' || source.kind === 'blobs' || source.kind === 'path')
+  )
+    return source as ModelSource;
   throw new SparseScopeError('bad-argument', 'load() takes a path, a URL, a File or Blob, the Files of a split set, or nothing (the bundled model)');
 }
 

@@ -24,7 +24,8 @@ export interface CreateEngineOptions {
 export function bundledModelPath(): string {
   const candidates = [`./browser/models/`, `../browser/models/`, `../../public/models/`].map((dir) => new URL(dir + BUNDLED_MODEL_FILE, import.meta.url));
   const found = candidates.map((u) => fileURLToPath(u)).find((p) => existsSync(p));
-  if (!found) throw new SparseScopeError('bad-argument', `the bundled model ${BUNDLED_MODEL_FILE} is not installed next to the package; pass a .gguf path to load()`);
+  if (!found)
+    throw new SparseScopeError('bad-argument', `the bundled model ${BUNDLED_MODEL_FILE} is not installed next to the package; pass a .gguf path to load()`);
   return found;
 }
 
@@ -35,7 +36,10 @@ async function gpuEngine(): Promise<EngineApi> {
       return await nodeGpu();
     } catch (e) {
       if (e instanceof Error && /Cannot find (package|module) 'webgpu'/.test(e.message)) {
-        throw new SparseScopeError('no-webgpu', "WebGPU in Node needs the optional package `webgpu` (Dawn): npm i webgpu, or use createEngine({ backend: 'cpu' })");
+        throw new SparseScopeError(
+          'no-webgpu',
+          "WebGPU in Node needs the optional package `webgpu` (Dawn): npm i webgpu, or use createEngine({ backend: 'cpu' })",
+        );
       }
       throw e;
     }

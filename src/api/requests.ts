@@ -29,7 +29,10 @@ export interface ParsedRequest {
   model?: string;
 }
 
-function parseOptions(body: Record<string, unknown>, maxTokensKeys: string[]): Omit<ParsedRequest, 'generate'> & { generate: Omit<GenerateRequest, 'prompt' | 'messages'> } {
+function parseOptions(
+  body: Record<string, unknown>,
+  maxTokensKeys: string[],
+): Omit<ParsedRequest, 'generate'> & { generate: Omit<GenerateRequest, 'prompt' | 'messages'> } {
   const n = optionalNumber(body, 'n', (v) => v === 1, '1 (one choice per request)');
   void n;
   let maxTokens: number | undefined;
@@ -78,7 +81,8 @@ function messageText(m: ChatMessageParam, i: number): string {
   if (Array.isArray(m.content)) {
     return m.content
       .map((p, j) => {
-        if (!isObject(p) || p.type !== 'text' || typeof p.text !== 'string') throw bad(`messages[${i}].content[${j}] must be a text part ({"type": "text", "text": ...}); this model reads text only`);
+        if (!isObject(p) || p.type !== 'text' || typeof p.text !== 'string')
+          throw bad(`messages[${i}].content[${j}] must be a text part ({"type": "text", "text": ...}); this model reads text only`);
         return p.text;
       })
       .join('');
@@ -94,7 +98,8 @@ export function parseChatRequest(body: unknown): ParsedRequest {
   const msgs = messages.map((m, i) => {
     if (!isObject(m)) throw bad(`messages[${i}] must be an object`);
     const role = m.role;
-    if (role !== 'system' && role !== 'developer' && role !== 'user' && role !== 'assistant') throw bad(`messages[${i}].role must be system, developer, user or assistant, got ${JSON.stringify(role)}`);
+    if (role !== 'system' && role !== 'developer' && role !== 'user' && role !== 'assistant')
+      throw bad(`messages[${i}].role must be system, developer, user or assistant, got ${JSON.stringify(role)}`);
     // The model's chat templates know system/user/assistant; a developer message is OpenAI's newer system.
     const mapped: 'system' | 'user' | 'assistant' = role === 'developer' ? 'system' : role;
     return { role: mapped, content: messageText(m as unknown as ChatMessageParam, i) };

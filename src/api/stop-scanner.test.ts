@@ -20,7 +20,7 @@ function plain(text: string, stops: string[]): { text: string; stopped: boolean 
 function pieces(text: string, seed: number): string[] {
   const out: string[] = [];
   let x = seed;
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     x = (Math.imul(x, 1103515245) + 12345) >>> 0;
     const n = 1 + (x % 5);
     out.push(text.slice(i, i + n));

@@ -23,7 +23,11 @@ function figures(r: BenchResult): Record<string, number> {
     'attention.sparseMs': r.attention.sparseMs,
     'attention.ratio': r.attention.ratio,
     ...Object.fromEntries(Object.entries(r.attention.parts).map(([k, v]) => [`attention.parts.${k}`, v])),
-    ...Object.fromEntries(Object.entries(r.overhead).filter(([, v]) => typeof v === 'number').map(([k, v]) => [`overhead.${k}`, v as number])),
+    ...Object.fromEntries(
+      Object.entries(r.overhead)
+        .filter(([, v]) => typeof v === 'number')
+        .map(([k, v]) => [`overhead.${k}`, v as number]),
+    ),
     'model.fileBytes': r.model.fileBytes,
     'model.activeFraction': r.model.activeFraction,
     ...Object.fromEntries(Object.entries(r.model.weights).map(([k, v]) => [`model.weights.${k}`, v])),
@@ -33,11 +37,22 @@ function figures(r: BenchResult): Record<string, number> {
   for (const m of r.matvec) Object.assign(f, { [`matvec.${m.type}.gbPerS`]: m.gbPerS, [`matvec.${m.type}.vsCopy`]: m.vsCopy });
   for (const m of r.matvecVariants) Object.assign(f, { [`matvec.${m.type}.${m.variantName}.gbPerS`]: m.gbPerS });
   for (const e of r.engine.runs) {
-    for (const k of ['prefillSeconds', 'prefillTokPerS', 'decodeTokPerS', 'bytesPerToken', 'decodeGbPerS', 'decodeVsCopy', 'overheadSeconds', 'overheadShare'] as const) f[`engine.${e.context}.${e.topK}.${k}`] = e[k];
+    for (const k of [
+      'prefillSeconds',
+      'prefillTokPerS',
+      'decodeTokPerS',
+      'bytesPerToken',
+      'decodeGbPerS',
+      'decodeVsCopy',
+      'overheadSeconds',
+      'overheadShare',
+    ] as const)
+      f[`engine.${e.context}.${e.topK}.${k}`] = e[k];
     // a decoded token issues work and reads its logits back at least once
     for (const k of ['passes', 'submits', 'maps'] as const) f[`engine.${e.context}.${e.topK}.perToken.${k}`] = e.perToken[k];
   }
-  for (const l of r.llama!.runs) Object.assign(f, { [`llama.${l.context}.prefillTokPerS`]: l.prefillTokPerS, [`llama.${l.context}.decodeTokPerS`]: l.decodeTokPerS });
+  for (const l of r.llama!.runs)
+    Object.assign(f, { [`llama.${l.context}.prefillTokPerS`]: l.prefillTokPerS, [`llama.${l.context}.decodeTokPerS`]: l.decodeTokPerS });
   return f;
 }
 
@@ -62,7 +77,9 @@ it('npm run bench -- --quick writes every figure as a finite positive number', a
     expect(r.matvecVariants.filter((m) => m.type === type && m.tuned).length).toBe(1);
   }
   expect(r.matvecVariants.length).toBe(2 * matvecCandidates({ software: r.adapter.software, hasSubgroups: r.adapter.hasSubgroups }).length);
-  expect(r.matvecTuning.classes.map((c) => c.kernelClass).sort()).toEqual(['matvec Q4_K', 'matvec Q8_0'].map((c) => `${c} ${sizeBucket(r.matvecVariants[0].k, r.matvecVariants[0].n)}`));
+  expect(r.matvecTuning.classes.map((c) => c.kernelClass).sort()).toEqual(
+    ['matvec Q4_K', 'matvec Q8_0'].map((c) => `${c} ${sizeBucket(r.matvecVariants[0].k, r.matvecVariants[0].n)}`),
+  );
   // dense and DSA at each context, llama.cpp at the same contexts
   const contexts = [...new Set(r.engine.runs.map((e) => e.context))];
   expect(contexts.length).toBeGreaterThanOrEqual(2);

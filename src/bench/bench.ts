@@ -79,7 +79,14 @@ export interface BenchResult {
   matvecTuning: MatvecTuningSummary;
   attention: MeasureResult;
   overhead: DispatchOverhead;
-  model: { dims: Partial<FixtureDims>; qtype: string; fileBytes: number; weights: WeightBytes; activeFraction: number; /** null: reused from the cache dir */ generateSeconds: number | null };
+  model: {
+    dims: Partial<FixtureDims>;
+    qtype: string;
+    fileBytes: number;
+    weights: WeightBytes;
+    activeFraction: number;
+    /** null: reused from the cache dir */ generateSeconds: number | null;
+  };
   engine: { loadSeconds: number; runs: EngineRun[] };
   llama?: LlamaFigures & { fileBytes: number };
   notes: string[];
@@ -89,23 +96,77 @@ export interface BenchResult {
 // layers took ~1 s per token there (prefill and decode alike), which puts 2 × (256 + 1K) prompt
 // tokens far past the budget. Q4_K rows need multiples of 256; narrower inputs fall back to Q8_0.
 const FULL_DIMS: Partial<FixtureDims> = {
-  embd: 512, layers: 2, leadingDense: 1, heads: 8, qLora: 256, kvLora: 256, nope: 32, rope: 32, v: 64,
-  ffn: 1024, experts: 8, used: 2, shared: 1, ffx: 256, groups: 0, groupsUsed: 0,
-  indexerHeads: 4, indexerKeyLength: 64, topK: 256, context: 4096, merges: 160,
+  embd: 512,
+  layers: 2,
+  leadingDense: 1,
+  heads: 8,
+  qLora: 256,
+  kvLora: 256,
+  nope: 32,
+  rope: 32,
+  v: 64,
+  ffn: 1024,
+  experts: 8,
+  used: 2,
+  shared: 1,
+  ffx: 256,
+  groups: 0,
+  groupsUsed: 0,
+  indexerHeads: 4,
+  indexerKeyLength: 64,
+  topK: 256,
+  context: 4096,
+  merges: 160,
 };
 const QUICK_DIMS: Partial<FixtureDims> = {
-  embd: 256, layers: 2, leadingDense: 1, heads: 4, qLora: 256, kvLora: 256, nope: 32, rope: 32, v: 64,
-  ffn: 512, experts: 4, used: 2, shared: 1, ffx: 256, groups: 0, groupsUsed: 0,
-  indexerHeads: 4, indexerKeyLength: 64, topK: 32, context: 512, merges: 160,
+  embd: 256,
+  layers: 2,
+  leadingDense: 1,
+  heads: 4,
+  qLora: 256,
+  kvLora: 256,
+  nope: 32,
+  rope: 32,
+  v: 64,
+  ffn: 512,
+  experts: 4,
+  used: 2,
+  shared: 1,
+  ffx: 256,
+  groups: 0,
+  groupsUsed: 0,
+  indexerHeads: 4,
+  indexerKeyLength: 64,
+  topK: 32,
+  context: 512,
+  merges: 160,
 };
 
 // Large: for a hardware GPU. The small model (4 MB) sits in an H200's 60 MB L2 and decode measured
 // per-pass overhead; here ~100 MB of active weights per token (Q4_K, ~190 MB file) must come from
 // memory. Generating it quantizes ~340 M values in JS (minutes, once: it is cached in bench-results/models).
 const LARGE_DIMS: Partial<FixtureDims> = {
-  embd: 2048, layers: 4, leadingDense: 1, heads: 16, qLora: 768, kvLora: 512, nope: 128, rope: 64, v: 128,
-  ffn: 6144, experts: 8, used: 2, shared: 1, ffx: 1536, groups: 0, groupsUsed: 0,
-  indexerHeads: 8, indexerKeyLength: 128, topK: 256, context: 8192, merges: 160,
+  embd: 2048,
+  layers: 4,
+  leadingDense: 1,
+  heads: 16,
+  qLora: 768,
+  kvLora: 512,
+  nope: 128,
+  rope: 64,
+  v: 128,
+  ffn: 6144,
+  experts: 8,
+  used: 2,
+  shared: 1,
+  ffx: 1536,
+  groups: 0,
+  groupsUsed: 0,
+  indexerHeads: 8,
+  indexerKeyLength: 128,
+  topK: 256,
+  context: 8192,
+  merges: 160,
 };
 
 const MiB = 2 ** 20;
@@ -129,16 +190,45 @@ interface Sizing {
 
 function sizing(name: BenchSize | 'quick'): Sizing {
   if (name === 'quick') {
-    return { dims: QUICK_DIMS, contexts: [32, 64], decode: 3, kn: 1024, copyBytes: 16 * MiB, reps: 4, minSeconds: 0, matvecWorkingSet: 0, attention: { context: 512, topK: 64, iters: 3, trials: 1 }, overheadN: 64 };
+    return {
+      dims: QUICK_DIMS,
+      contexts: [32, 64],
+      decode: 3,
+      kn: 1024,
+      copyBytes: 16 * MiB,
+      reps: 4,
+      minSeconds: 0,
+      matvecWorkingSet: 0,
+      attention: { context: 512, topK: 64, iters: 3, trials: 1 },
+      overheadN: 64,
+    };
   }
   if (name === 'small') {
     // today's sizes: a 4K attention step takes ~0.25 s dense on lavapipe, so few steps per batch
-    return { dims: FULL_DIMS, contexts: [256, 1024], decode: 8, kn: 4096, copyBytes: 64 * MiB, reps: 10, minSeconds: 0, matvecWorkingSet: 0, attention: { context: 4096, topK: 256, iters: 3, trials: 2 }, overheadN: 256 };
+    return {
+      dims: FULL_DIMS,
+      contexts: [256, 1024],
+      decode: 8,
+      kn: 4096,
+      copyBytes: 64 * MiB,
+      reps: 10,
+      minSeconds: 0,
+      matvecWorkingSet: 0,
+      attention: { context: 4096, topK: 256, iters: 3, trials: 2 },
+      overheadN: 256,
+    };
   }
   // large: every working set ≥ 512 MiB, far past any GPU's last-level cache (H200 L2 ~60 MB, MI300 256 MB)
   const cachePerLayer = 4096 * (512 + 64 + 64) * 4; // ckv + kpe + index keys at 4K context, f32
   return {
-    dims: LARGE_DIMS, contexts: [256, 1024, 4096], decode: 32, kn: 4096, copyBytes: 256 * MiB, reps: 16, minSeconds: 0.05, matvecWorkingSet: 512 * MiB,
+    dims: LARGE_DIMS,
+    contexts: [256, 1024, 4096],
+    decode: 32,
+    kn: 4096,
+    copyBytes: 256 * MiB,
+    reps: 16,
+    minSeconds: 0.05,
+    matvecWorkingSet: 512 * MiB,
     attention: { context: 4096, topK: 256, iters: 64, trials: 3, minSeconds: 0.05, layers: Math.ceil((512 * MiB) / cachePerLayer) },
     overheadN: 4096,
   };
@@ -200,7 +290,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         const fig = { ...m, vsCopy: m.gbPerS / copy.gbPerS };
         matvecVariants.push({ ...fig, variantName, engine, tuned });
         if (engine) matvec.push(fig);
-        log(`matvec ${type} ${kn}x${kn} ${variantName}${engine ? ' (default)' : ''}${tuned ? ' (tuned)' : ''}: ${m.gbPerS.toFixed(2)} GB/s = ${fig.vsCopy.toFixed(3)} x copy (${m.method}, ${copies} weight copies)`);
+        log(
+          `matvec ${type} ${kn}x${kn} ${variantName}${engine ? ' (default)' : ''}${tuned ? ' (tuned)' : ''}: ${m.gbPerS.toFixed(2)} GB/s = ${fig.vsCopy.toFixed(3)} x copy (${m.method}, ${copies} weight copies)`,
+        );
       }
     }
     const matvecTuning = tuner.summary();
@@ -212,7 +304,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
 
     // 3. what an empty dispatch, pass, submit and readback cost: decode's floor on this adapter
     const overhead = await measureDispatchOverhead(device, z.overheadN);
-    log(`overhead: dispatch ${overhead.dispatchUs.toFixed(1)} µs, pass ${overhead.passUs.toFixed(1)} µs, submit ${overhead.submitUs.toFixed(1)} µs, round trip ${overhead.roundTripUs.toFixed(1)} µs`);
+    log(
+      `overhead: dispatch ${overhead.dispatchUs.toFixed(1)} µs, pass ${overhead.passUs.toFixed(1)} µs, submit ${overhead.submitUs.toFixed(1)} µs, round trip ${overhead.roundTripUs.toFixed(1)} µs`,
+    );
 
     // 4. the whole engine on a generated Q4_K deepseek32 model
     const fixtureOptions = { arch: 'deepseek32', qtype: 'Q4_K', gating: 'sigmoid', dims, seed: 11 } as const;
@@ -268,9 +362,17 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
           const decodeGbPerS = (bytesPerToken * decodeTokPerS) / 1e9;
           const over = overheadSeconds(perToken, overhead);
           runs.push({
-            context, topK: k, prefillSeconds, prefillTokPerS: context / prefillSeconds, decodeTokPerS,
-            bytesPerToken, decodeGbPerS, decodeVsCopy: decodeGbPerS / copy.gbPerS,
-            perToken, overheadSeconds: over, overheadShare: over * decodeTokPerS,
+            context,
+            topK: k,
+            prefillSeconds,
+            prefillTokPerS: context / prefillSeconds,
+            decodeTokPerS,
+            bytesPerToken,
+            decodeGbPerS,
+            decodeVsCopy: decodeGbPerS / copy.gbPerS,
+            perToken,
+            overheadSeconds: over,
+            overheadShare: over * decodeTokPerS,
           });
           log(`engine ctx ${context} top-k ${k}: prefill ${(context / prefillSeconds).toFixed(1)} tok/s, decode ${decodeTokPerS.toFixed(2)} tok/s`);
         }
@@ -293,7 +395,15 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       date: new Date().toISOString(),
       quick,
       size,
-      adapter: { name: info.name, vendor: info.vendor, architecture: info.architecture, description: info.description, hasF16: info.hasF16, hasSubgroups: info.hasSubgroups, software },
+      adapter: {
+        name: info.name,
+        vendor: info.vendor,
+        architecture: info.architecture,
+        description: info.description,
+        hasF16: info.hasF16,
+        hasSubgroups: info.hasSubgroups,
+        software,
+      },
       copy,
       matvec,
       matvecVariants,

@@ -20,7 +20,22 @@ const value = (name: string) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 };
-const MODEL_DIMS = { embd: 768, layers: 8, leadingDense: 1, heads: 8, qLora: 384, kvLora: 256, nope: 64, rope: 32, v: 64, ffn: 2048, experts: 8, used: 2, shared: 1, ffx: 512 };
+const MODEL_DIMS = {
+  embd: 768,
+  layers: 8,
+  leadingDense: 1,
+  heads: 8,
+  qLora: 384,
+  kvLora: 256,
+  nope: 64,
+  rope: 32,
+  v: 64,
+  ffn: 2048,
+  experts: 8,
+  used: 2,
+  shared: 1,
+  ffx: 512,
+};
 const modelPath = resolve(value('--model') ?? join('bench-results', 'models', 'bench-deepseek2-768x8-e8-v4000-q8_0.gguf'));
 const threads = (value('--threads') ?? '1,2').split(',').map(Number);
 const promptLen = Number(value('--prompt') ?? 64);
@@ -39,7 +54,13 @@ const prompt = Array.from({ length: promptLen }, (_, i) => (i * 37 + 11) % (voca
 const next = (i: number) => (i * 53 + 7) % (vocab - 2);
 
 /** tok/s by the wall clock, and tokens per CPU-second of the whole process (all threads): on a busy machine the wall clock measures the neighbours too */
-interface Row { name: string; prefill: number; decode: number; prefillCpu: number; decodeCpu: number }
+interface Row {
+  name: string;
+  prefill: number;
+  decode: number;
+  prefillCpu: number;
+  decodeCpu: number;
+}
 const rows: Row[] = [];
 const now = () => performance.now();
 const cpu = () => process.cpuUsage();
@@ -59,7 +80,13 @@ if (withF32) {
   t0 = now();
   c0 = cpu();
   for (let i = 0; i < decodeLen; i++) s.step(next(i));
-  rows.push({ name: 'f32 reference (old CPU path), 1 thread', prefill, decode: decodeLen / ((now() - t0) / 1000), prefillCpu, decodeCpu: decodeLen / cpuSeconds(c0) });
+  rows.push({
+    name: 'f32 reference (old CPU path), 1 thread',
+    prefill,
+    decode: decodeLen / ((now() - t0) / 1000),
+    prefillCpu,
+    decodeCpu: decodeLen / cpuSeconds(c0),
+  });
   console.error(`[cpu-bench] ${rows[rows.length - 1].name} done`);
 }
 for (const n of threads) {
@@ -75,7 +102,13 @@ for (const n of threads) {
   t0 = now();
   c0 = cpu();
   for (let i = 0; i < decodeLen; i++) await s2.feed([next(i)]);
-  rows.push({ name: `CpuModel, ${m.threads} thread${m.threads > 1 ? 's' : ''}`, prefill, decode: decodeLen / ((now() - t0) / 1000), prefillCpu, decodeCpu: decodeLen / cpuSeconds(c0) });
+  rows.push({
+    name: `CpuModel, ${m.threads} thread${m.threads > 1 ? 's' : ''}`,
+    prefill,
+    decode: decodeLen / ((now() - t0) / 1000),
+    prefillCpu,
+    decodeCpu: decodeLen / cpuSeconds(c0),
+  });
   m.destroy();
   console.error(`[cpu-bench] ${rows[rows.length - 1].name} done`);
 }
@@ -83,9 +116,13 @@ await file.close();
 
 const base = rows[0];
 console.log(`CPU backend bench — ${modelPath.split('/').pop()} — prompt ${promptLen}, decode ${decodeLen} tokens`);
-console.log(`${'variant'.padEnd(42)} ${'prefill tok/s'.padStart(14)} ${'decode tok/s'.padStart(13)} ${'prefill ×'.padStart(10)} ${'decode ×'.padStart(9)} ${'prefill tok/CPU-s'.padStart(18)} ${'decode tok/CPU-s'.padStart(17)}`);
+console.log(
+  `${'variant'.padEnd(42)} ${'prefill tok/s'.padStart(14)} ${'decode tok/s'.padStart(13)} ${'prefill ×'.padStart(10)} ${'decode ×'.padStart(9)} ${'prefill tok/CPU-s'.padStart(18)} ${'decode tok/CPU-s'.padStart(17)}`,
+);
 for (const r of rows) {
-  console.log(`${r.name.padEnd(42)} ${r.prefill.toFixed(2).padStart(14)} ${r.decode.toFixed(2).padStart(13)} ${(r.prefill / base.prefill).toFixed(2).padStart(10)} ${(r.decode / base.decode).toFixed(2).padStart(9)} ${r.prefillCpu.toFixed(2).padStart(18)} ${r.decodeCpu.toFixed(2).padStart(17)}`);
+  console.log(
+    `${r.name.padEnd(42)} ${r.prefill.toFixed(2).padStart(14)} ${r.decode.toFixed(2).padStart(13)} ${(r.prefill / base.prefill).toFixed(2).padStart(10)} ${(r.decode / base.decode).toFixed(2).padStart(9)} ${r.prefillCpu.toFixed(2).padStart(18)} ${r.decodeCpu.toFixed(2).padStart(17)}`,
+  );
 }
 console.log('(× = wall-clock ratio to the first row; tok/CPU-s counts every thread of the process, so it shows what the threads cost, not what they gain)');
 process.exit(0);

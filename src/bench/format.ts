@@ -14,8 +14,14 @@ export function formatTable(r: BenchResult): string {
   for (const m of r.matvecVariants) {
     const set = m.copies > 1 ? `, ${m.copies} weight copies rotated (${mb(m.copies * m.bytes)})` : '';
     const engine = r.matvec.find((e) => e.type === m.type);
-    const side = [m.engine ? 'the default' : engine ? `= ${f(m.gbPerS / engine.gbPerS)} × the default` : '', m.tuned ? 'TUNED (the tuner chose it)' : ''].filter(Boolean).join(', ');
-    add(`${m.type} matvec ${m.k}×${m.n}, ${m.variantName}${m.tuned ? ' ★' : ''}`, `${f(m.gbPerS)} GB/s = ${f(m.vsCopy)} × copy`, `${side}; aim ≥ 0.70 × copy; ${m.reps} per submit${set}, ${how(m.method)}`);
+    const side = [m.engine ? 'the default' : engine ? `= ${f(m.gbPerS / engine.gbPerS)} × the default` : '', m.tuned ? 'TUNED (the tuner chose it)' : '']
+      .filter(Boolean)
+      .join(', ');
+    add(
+      `${m.type} matvec ${m.k}×${m.n}, ${m.variantName}${m.tuned ? ' ★' : ''}`,
+      `${f(m.gbPerS)} GB/s = ${f(m.vsCopy)} × copy`,
+      `${side}; aim ≥ 0.70 × copy; ${m.reps} per submit${set}, ${how(m.method)}`,
+    );
   }
   for (const t of r.matvecTuning?.classes ?? []) {
     const vs = t.choice === t.defaultName ? 'the default' : `${f(t.defaultMs / t.ms)} × the default (${t.defaultName}, ${f(t.defaultMs)} ms)`;
@@ -29,20 +35,50 @@ export function formatTable(r: BenchResult): string {
     `aim ≤ 0.35; parts: score ${f(a.parts.indexerScoreMs, 3)} + top-k ${f(a.parts.topkMs, 3)} + sparse MLA ${f(a.parts.sparseMlaMs, 3)} ms; ${a.reps} steps per submit${layers}, ${how(a.method)}`,
   );
   const o = r.overhead;
-  add('overhead of empty work', `dispatch ${f(o.dispatchUs, 1)} µs in a pass, pass ${f(o.passUs, 1)} µs`, `${how(o.method)}; submit ${f(o.submitUs, 1)} µs, submit + wait + readback ${f(o.roundTripUs, 1)} µs (CPU clock)`);
+  add(
+    'overhead of empty work',
+    `dispatch ${f(o.dispatchUs, 1)} µs in a pass, pass ${f(o.passUs, 1)} µs`,
+    `${how(o.method)}; submit ${f(o.submitUs, 1)} µs, submit + wait + readback ${f(o.roundTripUs, 1)} µs (CPU clock)`,
+  );
   const w = r.model.weights;
-  add('model (generated deepseek32, Q4_K)', `${mb(r.model.fileBytes)} file, ${mb(w.total)} weights`, `embd ${r.model.dims.embd}, ${r.model.dims.layers} layers, ${r.model.dims.experts} experts (${r.model.dims.used} + ${r.model.dims.shared} shared); ${r.model.generateSeconds === null ? 'cached' : `generated in ${f(r.model.generateSeconds, 1)} s`}`);
-  add('active weight bytes / token', `${mb(w.active)} = ${f(r.model.activeFraction, 3)} of weights`, `routed experts ${mb(w.routedActive)} of ${mb(w.routedTotal)}`);
-  add('load (open + upload), WebGPU', `${f(r.engine.loadSeconds)} s`, r.llama ? `llama.cpp ${f(r.llama.loadSeconds)} s (ggml CPU variant ${r.llama.cpuVariant ?? 'unknown'})` : '');
+  add(
+    'model (generated deepseek32, Q4_K)',
+    `${mb(r.model.fileBytes)} file, ${mb(w.total)} weights`,
+    `embd ${r.model.dims.embd}, ${r.model.dims.layers} layers, ${r.model.dims.experts} experts (${r.model.dims.used} + ${r.model.dims.shared} shared); ${r.model.generateSeconds === null ? 'cached' : `generated in ${f(r.model.generateSeconds, 1)} s`}`,
+  );
+  add(
+    'active weight bytes / token',
+    `${mb(w.active)} = ${f(r.model.activeFraction, 3)} of weights`,
+    `routed experts ${mb(w.routedActive)} of ${mb(w.routedTotal)}`,
+  );
+  add(
+    'load (open + upload), WebGPU',
+    `${f(r.engine.loadSeconds)} s`,
+    r.llama ? `llama.cpp ${f(r.llama.loadSeconds)} s (ggml CPU variant ${r.llama.cpuVariant ?? 'unknown'})` : '',
+  );
   for (const run of r.engine.runs) {
     const mode = run.topK ? `DSA top-k ${run.topK}` : 'dense';
     const ll = r.llama?.runs.find((x) => x.context === run.context);
     const dense = r.engine.runs.find((x) => x.context === run.context && x.topK === 0)!;
-    add(`prefill ${ctxName(run.context)} tok, ${mode}`, `${f(run.prefillTokPerS, 1)} tok/s`, [run.topK ? `${f(run.prefillTokPerS / dense.prefillTokPerS)} × dense` : '', run.topK === 0 && ll ? `llama.cpp ${f(ll.prefillTokPerS, 1)} tok/s (WebGPU ${f(run.prefillTokPerS / ll.prefillTokPerS)} ×)` : ''].filter(Boolean).join('; '));
+    add(
+      `prefill ${ctxName(run.context)} tok, ${mode}`,
+      `${f(run.prefillTokPerS, 1)} tok/s`,
+      [
+        run.topK ? `${f(run.prefillTokPerS / dense.prefillTokPerS)} × dense` : '',
+        run.topK === 0 && ll ? `llama.cpp ${f(ll.prefillTokPerS, 1)} tok/s (WebGPU ${f(run.prefillTokPerS / ll.prefillTokPerS)} ×)` : '',
+      ]
+        .filter(Boolean)
+        .join('; '),
+    );
     add(
       `decode at ${ctxName(run.context)}, ${mode}`,
       `${f(run.decodeTokPerS)} tok/s; ${mb(run.bytesPerToken)}/tok → ${f(run.decodeGbPerS, 3)} GB/s = ${f(run.decodeVsCopy, 3)} × copy`,
-      [run.topK ? `${f(run.decodeTokPerS / dense.decodeTokPerS)} × dense` : '', run.topK === 0 && ll ? `llama.cpp ${f(ll.decodeTokPerS)} tok/s (WebGPU ${f(run.decodeTokPerS / ll.decodeTokPerS)} ×)` : ''].filter(Boolean).join('; '),
+      [
+        run.topK ? `${f(run.decodeTokPerS / dense.decodeTokPerS)} × dense` : '',
+        run.topK === 0 && ll ? `llama.cpp ${f(ll.decodeTokPerS)} tok/s (WebGPU ${f(run.decodeTokPerS / ll.decodeTokPerS)} ×)` : '',
+      ]
+        .filter(Boolean)
+        .join('; '),
     );
     const p = run.perToken;
     add(

@@ -13,12 +13,19 @@ export interface LlamaFigures {
   runs: { context: number; prefillTokPerS: number; decodeTokPerS: number }[];
 }
 
-export async function benchLlama(path: string, o: { contexts: number[]; decode: number; tokens: (n: number) => number[]; threads: number }): Promise<LlamaFigures> {
+export async function benchLlama(
+  path: string,
+  o: { contexts: number[]; decode: number; tokens: (n: number) => number[]; threads: number },
+): Promise<LlamaFigures> {
   const ll = await LlamaCpp.start();
   try {
     const model = await ll.loadModel(path);
     const timed = await model.bench({ warmup: o.tokens(32), prompts: o.contexts.map((c) => o.tokens(c)), decode: o.decode, threads: o.threads });
-    const runs = o.contexts.map((context, i) => ({ context, prefillTokPerS: context / timed[i].prefillSeconds, decodeTokPerS: o.decode / timed[i].decodeSeconds }));
+    const runs = o.contexts.map((context, i) => ({
+      context,
+      prefillTokPerS: context / timed[i].prefillSeconds,
+      decodeTokPerS: o.decode / timed[i].decodeSeconds,
+    }));
     return { loadSeconds: model.loadSeconds, threads: o.threads, cpuVariant: ll.cpuVariant, runs };
   } finally {
     await ll.close();

@@ -35,7 +35,9 @@ const result = await runBench({
 });
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
-console.log(`SparseScope bench — ${result.date} — adapter: ${result.adapter.name}${result.quick ? ' — QUICK (tiny sizes)' : ` — ${result.size.name} sizes (${result.size.reason})`}`);
+console.log(
+  `SparseScope bench — ${result.date} — adapter: ${result.adapter.name}${result.quick ? ' — QUICK (tiny sizes)' : ` — ${result.size.name} sizes (${result.size.reason})`}`,
+);
 console.log(formatTable(result));
 for (const n of result.notes) console.log(`note: ${n}`);
 console.log(`JSON: ${out} (${((performance.now() - started) / 1000).toFixed(0)} s)`);

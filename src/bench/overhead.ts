@@ -32,7 +32,11 @@ export interface TokenCounts {
 const NOOP = '@compute @workgroup_size(1) fn main() {}';
 
 export async function measureDispatchOverhead(device: GPUDevice, n: number): Promise<DispatchOverhead> {
-  const pipeline = device.createComputePipeline({ label: 'noop', layout: 'auto', compute: { module: device.createShaderModule({ code: NOOP }), entryPoint: 'main' } });
+  const pipeline = device.createComputePipeline({
+    label: 'noop',
+    layout: 'auto',
+    compute: { module: device.createShaderModule({ code: NOOP }), entryPoint: 'main' },
+  });
   const onePass = (enc: GPUCommandEncoder, dispatches: number) => {
     const p = enc.beginComputePass({ label: 'noop' });
     p.setPipeline(pipeline);
@@ -40,9 +44,13 @@ export async function measureDispatchOverhead(device: GPUDevice, n: number): Pro
     p.end();
   };
   const inPass = await timeBatch(device, (enc, reps) => onePass(enc, reps), { reps: n, trials: 3 });
-  const passes = await timeBatch(device, (enc, reps) => {
-    for (let i = 0; i < reps; i++) onePass(enc, 1);
-  }, { reps: n, trials: 3 });
+  const passes = await timeBatch(
+    device,
+    (enc, reps) => {
+      for (let i = 0; i < reps; i++) onePass(enc, 1);
+    },
+    { reps: n, trials: 3 },
+  );
   // submits: prerecorded so only submit itself is timed, then one wait for all of them
   let submit = Infinity;
   for (let t = 0; t < 3; t++) {

@@ -28,7 +28,11 @@ describe('cli', () => {
     const j = JSON.parse(r.stdout);
     expect(j.arch).toBe('deepseek32');
     expect(j.config.indexer.topK).toBe(4);
-    expect(j.tensors.find((t: { name: string }) => t.name === 'blk.0.attn_k_b.weight')).toEqual({ name: 'blk.0.attn_k_b.weight', type: 'F32', shape: [32, 64, 4] });
+    expect(j.tensors.find((t: { name: string }) => t.name === 'blk.0.attn_k_b.weight')).toEqual({
+      name: 'blk.0.attn_k_b.weight',
+      type: 'F32',
+      shape: [32, 64, 4],
+    });
   });
 
   it('logits with --index-top-k equals the reference; generate --json at temperature 0 is greedy', async () => {
@@ -70,12 +74,26 @@ describe('cli', () => {
   });
 
   it("chat-prompt: the file's template, the fallback without one, and a runaway template refused with a typed error", async () => {
-    const messages = JSON.stringify([{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }]);
+    const messages = JSON.stringify([
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'Hi' },
+    ]);
     const withTemplate = (t: string) => {
       const p = join(dir, `t-${Math.random().toString(36).slice(2)}.gguf`);
-      return writeFixture(p, { arch: 'deepseek32', gating: 'sigmoid', dims: { topK: 4 }, seed: 2, metadata: { 'tokenizer.chat_template': { type: 'string', value: t } } }).then(() => p);
+      return writeFixture(p, {
+        arch: 'deepseek32',
+        gating: 'sigmoid',
+        dims: { topK: 4 },
+        seed: 2,
+        metadata: { 'tokenizer.chat_template': { type: 'string', value: t } },
+      }).then(() => p);
     };
-    const good = await cli('chat-prompt', await withTemplate("{% for m in messages %}[{{ m.role }}]{{ m.content }}{% endfor %}{% if add_generation_prompt %}[assistant]{% endif %}"), '--messages', messages);
+    const good = await cli(
+      'chat-prompt',
+      await withTemplate('{% for m in messages %}[{{ m.role }}]{{ m.content }}{% endfor %}{% if add_generation_prompt %}[assistant]{% endif %}'),
+      '--messages',
+      messages,
+    );
     expect([good.code, good.stdout]).toEqual([0, '[system]Be brief.[user]Hi[assistant]']);
     expect(good.stderr).toMatch(/file's tokenizer\.chat_template/);
     // the fixture: architecture deepseek32, pre-tokenizer deepseek-v3, no <｜User｜> token: V3.2's format, warned
@@ -84,7 +102,12 @@ describe('cli', () => {
     expect(none.stdout).toBe('<｜begin▁of▁sentence｜>Be brief.<｜User｜>Hi<｜Assistant｜></think>');
     expect(none.stderr).toMatch(/^template: deepseek-v3\.2 \(The model file has no chat template; .*lacks <｜User｜>/);
     // loops "forever" (10^10 iterations): stopped by the sandbox's bounds, well within 15 s
-    const runaway = await cli('chat-prompt', await withTemplate('{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}'), '--messages', messages);
+    const runaway = await cli(
+      'chat-prompt',
+      await withTemplate('{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}'),
+      '--messages',
+      messages,
+    );
     expect(runaway.code).not.toBe(0);
     expect(runaway.stdout).toBe('');
     expect(runaway.stderr).toMatch(/^error \[template\]: the chat template (ran more than|ran longer than|built a string)/);

@@ -67,7 +67,10 @@ function num(a: Args, name: string, opts: { integer?: boolean; min?: number } = 
   if (v === undefined) return undefined;
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n) || (opts.integer && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min)) {
-    throw new SparseScopeError('bad-argument', `--${name} ${v}: expected ${opts.integer ? 'an integer' : 'a number'}${opts.min !== undefined ? ` ≥ ${opts.min}` : ''}`);
+    throw new SparseScopeError(
+      'bad-argument',
+      `--${name} ${v}: expected ${opts.integer ? 'an integer' : 'a number'}${opts.min !== undefined ? ` ≥ ${opts.min}` : ''}`,
+    );
   }
   return n;
 }
@@ -129,7 +132,11 @@ function inspectPlanOptions(a: Args): MemoryPlanOptions {
   const binding = bytes('binding-limit', BASELINE_LIMITS.maxStorageBufferBindingSize)!;
   return {
     context: bytes('context'),
-    limits: { maxStorageBufferBindingSize: binding, maxBufferSize: bytes('max-buffer', Math.max(binding, BASELINE_LIMITS.maxBufferSize))!, memoryBytes: bytes('gpu-memory') },
+    limits: {
+      maxStorageBufferBindingSize: binding,
+      maxBufferSize: bytes('max-buffer', Math.max(binding, BASELINE_LIMITS.maxBufferSize))!,
+      memoryBytes: bytes('gpu-memory'),
+    },
   };
 }
 
@@ -141,7 +148,8 @@ async function run(argv: string[]): Promise<void> {
     if (cmd === undefined) process.exitCode = 2;
     return;
   }
-  if (!['inspect', 'tokenize', 'logits', 'generate', 'trace', 'chat-prompt'].includes(cmd)) throw new SparseScopeError('bad-argument', `unknown command "${cmd}"\n${USAGE}`);
+  if (!['inspect', 'tokenize', 'logits', 'generate', 'trace', 'chat-prompt'].includes(cmd))
+    throw new SparseScopeError('bad-argument', `unknown command "${cmd}"\n${USAGE}`);
   const f = await openGguf({ kind: 'path', path: needGguf(a) });
   try {
     switch (cmd) {
@@ -152,7 +160,9 @@ async function run(argv: string[]): Promise<void> {
         const config = d.config;
         const memory = d.kind === 'mla' ? planMemory(d.config, f.tensors, inspectPlanOptions(a)) : null;
         const parts = f.parts.length > 1 ? { parts: f.parts } : {};
-        write(`${JSON.stringify({ arch: config.arch, family: d.kind, config, fileBytes: f.fileSize, ...parts, memory, tensors: f.tensors.map((t) => ({ name: t.name, type: typeName(t.type), shape: t.shape })) })}\n`);
+        write(
+          `${JSON.stringify({ arch: config.arch, family: d.kind, config, fileBytes: f.fileSize, ...parts, memory, tensors: f.tensors.map((t) => ({ name: t.name, type: typeName(t.type), shape: t.shape })) })}\n`,
+        );
         return;
       }
       case 'chat-prompt': {
@@ -186,7 +196,10 @@ async function run(argv: string[]): Promise<void> {
         });
         const backend = await createBackend(backendKind(a), f, tokens.length, backendOptions(a));
         try {
-          const s = backend.session({ indexTopK: num(a, 'index-top-k', { integer: true, min: 0 }), oracleTopK: num(a, 'oracle-top-k', { integer: true, min: 0 }) });
+          const s = backend.session({
+            indexTopK: num(a, 'index-top-k', { integer: true, min: 0 }),
+            oracleTopK: num(a, 'oracle-top-k', { integer: true, min: 0 }),
+          });
           const { logits } = await s.feed(tokens, { allLogits: true });
           write('{"logits":[');
           logits.forEach((row, i) => write(`${i ? ',' : ''}[${Array.from(row).join(',')}]`));
@@ -204,33 +217,39 @@ async function run(argv: string[]): Promise<void> {
         const ids = promptIds(tok, prompt);
         const backend = await createBackend(backendKind(a), f, ids.length + maxTokens, backendOptions(a));
         try {
-        const sampler = createReferenceSampler({
-          temperature: num(a, 'temperature', { min: 0 }) ?? 0.8,
-          seed: num(a, 'seed', { integer: true }) ?? 0,
-          topK: num(a, 'top-k', { integer: true, min: 0 }),
-          topP: num(a, 'top-p'),
-          minP: num(a, 'min-p'),
-          repetitionPenalty: num(a, 'repeat-penalty'),
-        });
-        const s = backend.session({ indexTopK: num(a, 'index-top-k', { integer: true, min: 0 }), oracleTopK: num(a, 'oracle-top-k', { integer: true, min: 0 }) });
-        if (ids.length + maxTokens > backend.config.contextLength) {
-          throw new SparseScopeError('context-overflow', `prompt (${ids.length}) + --max-tokens (${maxTokens}) exceed the context length ${backend.config.contextLength}`);
-        }
-        let logits = (await s.feed(ids)).logits[0];
-        const history = [...ids];
-        const out: number[] = [];
-        const json = a.flags.has('json');
-        const dec = tok.createStreamDecoder();
-        for (let i = 0; i < maxTokens; i++) {
-          const next = sampler.sample(logits, history);
-          if (tok.stopIds.has(next)) break;
-          out.push(next);
-          history.push(next);
-          if (!json) write(dec.push(next));
-          if (i + 1 < maxTokens) logits = (await s.feed([next])).logits[0];
-        }
-        if (json) write(`${JSON.stringify({ tokens: out, text: tok.decode(out) })}\n`);
-        else write(`${dec.flush()}\n`);
+          const sampler = createReferenceSampler({
+            temperature: num(a, 'temperature', { min: 0 }) ?? 0.8,
+            seed: num(a, 'seed', { integer: true }) ?? 0,
+            topK: num(a, 'top-k', { integer: true, min: 0 }),
+            topP: num(a, 'top-p'),
+            minP: num(a, 'min-p'),
+            repetitionPenalty: num(a, 'repeat-penalty'),
+          });
+          const s = backend.session({
+            indexTopK: num(a, 'index-top-k', { integer: true, min: 0 }),
+            oracleTopK: num(a, 'oracle-top-k', { integer: true, min: 0 }),
+          });
+          if (ids.length + maxTokens > backend.config.contextLength) {
+            throw new SparseScopeError(
+              'context-overflow',
+              `prompt (${ids.length}) + --max-tokens (${maxTokens}) exceed the context length ${backend.config.contextLength}`,
+            );
+          }
+          let logits = (await s.feed(ids)).logits[0];
+          const history = [...ids];
+          const out: number[] = [];
+          const json = a.flags.has('json');
+          const dec = tok.createStreamDecoder();
+          for (let i = 0; i < maxTokens; i++) {
+            const next = sampler.sample(logits, history);
+            if (tok.stopIds.has(next)) break;
+            out.push(next);
+            history.push(next);
+            if (!json) write(dec.push(next));
+            if (i + 1 < maxTokens) logits = (await s.feed([next])).logits[0];
+          }
+          if (json) write(`${JSON.stringify({ tokens: out, text: tok.decode(out) })}\n`);
+          else write(`${dec.flush()}\n`);
         } finally {
           backend.close();
         }
@@ -244,7 +263,15 @@ async function run(argv: string[]): Promise<void> {
         const backend = await createBackend(backendKind(a), f, ids.length, backendOptions(a));
         let trace: TokenTrace[];
         try {
-          trace = (await backend.session({ indexTopK: num(a, 'index-top-k', { integer: true, min: 0 }), oracleTopK: num(a, 'oracle-top-k', { integer: true, min: 0 }), trace: true }).feed(ids)).trace!;
+          trace = (
+            await backend
+              .session({
+                indexTopK: num(a, 'index-top-k', { integer: true, min: 0 }),
+                oracleTopK: num(a, 'oracle-top-k', { integer: true, min: 0 }),
+                trace: true,
+              })
+              .feed(ids)
+          ).trace!;
         } finally {
           backend.close();
         }

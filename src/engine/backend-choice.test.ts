@@ -52,17 +52,25 @@ describe('describeChoice', () => {
     const timing = { webgpuMs: 310, cpuMs: 100, threads: 2 };
     const c = describeChoice('cpu', { kind: 'measure' }, { preference: 'auto', gpu: gpu(true), threads: 2, timing });
     expect(c.label).toBe('CPU, 2 threads');
-    expect(c.reason).toMatch(/SwiftShader Device \(Subzero\) \(software\) and the CPU measured 3\.1× faster \(one decode step took 100 ms on the CPU and 310 ms on WebGPU\)/);
+    expect(c.reason).toMatch(
+      /SwiftShader Device \(Subzero\) \(software\) and the CPU measured 3\.1× faster \(one decode step took 100 ms on the CPU and 310 ms on WebGPU\)/,
+    );
     const g = describeChoice('webgpu', { kind: 'use', backend: 'webgpu', why: 'hardware' }, { preference: 'auto', gpu: gpu(false), threads: 2 });
     expect(g.label).toBe('WebGPU: NVIDIA H200');
     expect(g.reason).toMatch(/hardware GPU/);
-    expect(describeChoice('cpu', { kind: 'use', backend: 'cpu', why: 'no-gpu' }, { preference: 'auto', threads: 1, gpuMissing: 'no adapter found' }).reason).toBe('no adapter found');
+    expect(
+      describeChoice('cpu', { kind: 'use', backend: 'cpu', why: 'no-gpu' }, { preference: 'auto', threads: 1, gpuMissing: 'no adapter found' }).reason,
+    ).toBe('no adapter found');
   });
 
   it('says why when one backend cannot hold the model', () => {
     const plan = { kind: 'measure' } as const;
-    expect(describeChoice('cpu', plan, { preference: 'auto', gpu: gpu(true), threads: 1, gpuFailed: 'maxBufferSize 256 MiB < 300 MiB' }).reason).toMatch(/but WebGPU cannot run this model \(maxBufferSize/);
-    expect(describeChoice('webgpu', plan, { preference: 'auto', gpu: gpu(true), threads: 1, cpuFailed: 'needs 9 GiB of f32' }).reason).toMatch(/but the CPU backend cannot hold this model \(needs 9 GiB/);
+    expect(describeChoice('cpu', plan, { preference: 'auto', gpu: gpu(true), threads: 1, gpuFailed: 'maxBufferSize 256 MiB < 300 MiB' }).reason).toMatch(
+      /but WebGPU cannot run this model \(maxBufferSize/,
+    );
+    expect(describeChoice('webgpu', plan, { preference: 'auto', gpu: gpu(true), threads: 1, cpuFailed: 'needs 9 GiB of f32' }).reason).toMatch(
+      /but the CPU backend cannot hold this model \(needs 9 GiB/,
+    );
     // only capacity failures move a load to the CPU; a bad file fails on both
     expect(gpuMayNotFit(new SparseScopeError('device-limits', 'x'))).toBe(true);
     expect(gpuMayNotFit(new SparseScopeError('out-of-memory', 'x'))).toBe(true);

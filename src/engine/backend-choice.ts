@@ -37,7 +37,11 @@ export type BackendPlan = { kind: 'use'; backend: 'webgpu' | 'cpu'; why: 'forced
 export function planBackend(preference: BackendPreference, gpu: GpuInfo | undefined, cached?: BackendTiming, gpuMissing?: string): BackendPlan {
   if (preference === 'cpu') return { kind: 'use', backend: 'cpu', why: 'forced' };
   if (preference === 'webgpu') {
-    if (!gpu) throw new SparseScopeError('no-adapter', `the WebGPU backend was asked for, but ${gpuMissing ?? 'there is no WebGPU adapter'}; choose the CPU backend (or auto)`);
+    if (!gpu)
+      throw new SparseScopeError(
+        'no-adapter',
+        `the WebGPU backend was asked for, but ${gpuMissing ?? 'there is no WebGPU adapter'}; choose the CPU backend (or auto)`,
+      );
     return { kind: 'use', backend: 'webgpu', why: 'forced' };
   }
   if (!gpu) return { kind: 'use', backend: 'cpu', why: 'no-gpu' };
@@ -65,7 +69,10 @@ export function choiceKey(gpu: GpuInfo, threads: number, shape: ModelShape, voca
  * written yet): with `auto`, the CPU is tried instead. Anything else (a bad file) fails the load.
  */
 export function gpuMayNotFit(e: unknown): e is SparseScopeError {
-  return e instanceof SparseScopeError && (e.code === 'device-limits' || e.code === 'out-of-memory' || e.code === 'unsupported-quant' || e.code === 'not-implemented');
+  return (
+    e instanceof SparseScopeError &&
+    (e.code === 'device-limits' || e.code === 'out-of-memory' || e.code === 'unsupported-quant' || e.code === 'not-implemented')
+  );
 }
 
 const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v.toPrecision(2));

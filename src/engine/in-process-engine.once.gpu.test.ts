@@ -98,7 +98,13 @@ describe('InProcessEngine with a model', () => {
 
   it("a chat template that runs away: the reply streams in the family's format, as without a template, and the prefill event names the template error", async () => {
     const loop = join(dir, 'loop.gguf');
-    await writeFixture(loop, { arch: 'deepseek32', gating: 'sigmoid', dims: { topK: 4 }, seed: 9, metadata: { 'tokenizer.chat_template': { type: 'string', value: '{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}' } } });
+    await writeFixture(loop, {
+      arch: 'deepseek32',
+      gating: 'sigmoid',
+      dims: { topK: 4 },
+      seed: 9,
+      metadata: { 'tokenizer.chat_template': { type: 'string', value: '{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}' } },
+    });
     const summary = await engine.load({ kind: 'path', path: loop }, () => {});
     // what the same conversation renders to when the file has no template at all
     const file = await openGguf({ kind: 'path', path: loop });

@@ -28,7 +28,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function generate(rt: ModelRuntime, o: { oracleTopK?: number } = {}): Promise<{ ids: number[]; events: GenerateEvent[] }> {
   const events: GenerateEvent[] = [];
-  await rt.generate({ prompt: 'The cat', maxTokens: 5, sampling: { temperature: 0, topK: 0, topP: 1, minP: 0, repetitionPenalty: 1, seed: 0 }, trace: { dense: true }, ...o }, (e) => events.push(e));
+  await rt.generate(
+    { prompt: 'The cat', maxTokens: 5, sampling: { temperature: 0, topK: 0, topP: 1, minP: 0, repetitionPenalty: 1, seed: 0 }, trace: { dense: true }, ...o },
+    (e) => events.push(e),
+  );
   return { ids: events.flatMap((e) => (e.kind === 'token' && e.id >= 0 ? [e.id] : [])), events };
 }
 

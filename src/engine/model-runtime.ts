@@ -61,7 +61,11 @@ function gpuRuntimeModel(model: WebGpuModel): RuntimeModel {
 }
 
 type Progress = (p: { loadedBytes: number; totalBytes: number; tensor: string }) => void;
-type ModelLoader = (file: GgufFile, config: ModelConfig | DenseModelConfig, onProgress: Progress) => Promise<{ model: RuntimeModel; gpu?: WebGpuModel; choice?: BackendChoice }>;
+type ModelLoader = (
+  file: GgufFile,
+  config: ModelConfig | DenseModelConfig,
+  onProgress: Progress,
+) => Promise<{ model: RuntimeModel; gpu?: WebGpuModel; choice?: BackendChoice }>;
 
 /** What ModelRuntime.loadChosen needs to pick a backend (backend-choice.ts). */
 export interface ChooseOptions {
@@ -90,7 +94,16 @@ function shapeOf(c: ModelConfig): ModelShape;
 function shapeOf(c: ModelConfig | DenseModelConfig): AnyModelShape;
 function shapeOf(c: ModelConfig | DenseModelConfig): AnyModelShape {
   if ('family' in c) {
-    return { family: 'dense', layers: c.layers, embedding: c.embd, heads: c.heads, headsKv: c.headsKv, headDim: c.headDim, ffn: c.ffn, contextLength: c.contextLength };
+    return {
+      family: 'dense',
+      layers: c.layers,
+      embedding: c.embd,
+      heads: c.heads,
+      headsKv: c.headsKv,
+      headDim: c.headDim,
+      ffn: c.ffn,
+      contextLength: c.contextLength,
+    };
   }
   return {
     layers: c.layers,
@@ -152,7 +165,9 @@ export class ModelRuntime {
 
   /** The model on the CPU (the reference forward over the file's quantized blocks; MLA or dense families). */
   static loadCpu(source: ModelSource, onEvent: (e: LoadEvent) => void): Promise<ModelRuntime> {
-    return ModelRuntime.open(source, onEvent, async (file, _config, onProgress) => ({ model: await CpuModel.load(file, { contextSize: DEFAULT_CONTEXT, onProgress }) }));
+    return ModelRuntime.open(source, onEvent, async (file, _config, onProgress) => ({
+      model: await CpuModel.load(file, { contextSize: DEFAULT_CONTEXT, onProgress }),
+    }));
   }
 
   /**
@@ -165,11 +180,27 @@ export class ModelRuntime {
     return ModelRuntime.open(source, onEvent, async (file, config, onProgress) => {
       const gpuInfo = o.ctx?.info;
       if ('family' in config) return ModelRuntime.denseChoice(file, config, onProgress, o);
-      const key = gpuInfo ? choiceKey(gpuInfo, o.threads, shapeOf(config), config.vocab, file.tensors.map((t) => String(t.type))) : '';
+      const key = gpuInfo
+        ? choiceKey(
+            gpuInfo,
+            o.threads,
+            shapeOf(config),
+            config.vocab,
+            file.tensors.map((t) => String(t.type)),
+          )
+        : '';
       const cached = gpuInfo?.software && o.preference === 'auto' ? await o.cache.get(key) : undefined;
       const plan = planBackend(o.preference, gpuInfo, cached, o.gpuMissing);
       const describe = (backend: 'webgpu' | 'cpu', threads: number, timing?: BackendTiming, failed: { cpu?: string; gpu?: string } = {}) =>
-        describeChoice(backend, plan, { preference: o.preference, gpu: gpuInfo, gpuMissing: o.gpuMissing, threads, timing, cpuFailed: failed.cpu, gpuFailed: failed.gpu });
+        describeChoice(backend, plan, {
+          preference: o.preference,
+          gpu: gpuInfo,
+          gpuMissing: o.gpuMissing,
+          threads,
+          timing,
+          cpuFailed: failed.cpu,
+          gpuFailed: failed.gpu,
+        });
       const onGpu = async () => {
         const gpu = await WebGpuModel.load(o.ctx!, file, { contextSize: DEFAULT_CONTEXT, onProgress });
         return { model: gpuRuntimeModel(gpu), gpu };
@@ -221,7 +252,12 @@ export class ModelRuntime {
    * A dense family (llama / qwen2 / qwen3): the WebGPU graph runs MLA only, so `auto` and `cpu` load it
    * on the CPU (saying why); `webgpu` gets WebGpuModel's typed refusal.
    */
-  private static async denseChoice(file: GgufFile, config: DenseModelConfig, onProgress: Progress, o: ChooseOptions): Promise<{ model: RuntimeModel; choice: BackendChoice }> {
+  private static async denseChoice(
+    file: GgufFile,
+    config: DenseModelConfig,
+    onProgress: Progress,
+    o: ChooseOptions,
+  ): Promise<{ model: RuntimeModel; choice: BackendChoice }> {
     if (o.preference === 'webgpu') {
       // throws 'not-implemented' naming the CPU backend
       await WebGpuModel.load(o.ctx!, file, { contextSize: DEFAULT_CONTEXT, onProgress });
@@ -229,7 +265,11 @@ export class ModelRuntime {
     const cpu = await loadCpuModel(file, o.threads, onProgress);
     const why = `${config.arch} is a dense (GQA) model and the WebGPU backend runs the MLA families only (deepseek2, deepseek32)`;
     const forced = o.preference === 'cpu';
-    const base = describeChoice('cpu', { kind: 'use', backend: 'cpu', why: forced ? 'forced' : 'no-gpu' }, { preference: o.preference, gpu: o.ctx?.info, threads: cpu.threads });
+    const base = describeChoice(
+      'cpu',
+      { kind: 'use', backend: 'cpu', why: forced ? 'forced' : 'no-gpu' },
+      { preference: o.preference, gpu: o.ctx?.info, threads: cpu.threads },
+    );
     return { model: cpu, choice: { ...base, reason: forced ? base.reason : `${why}: it runs on the CPU` } };
   }
 
@@ -258,7 +298,9 @@ export class ModelRuntime {
         shape: shapeOf(config),
         ...(memory ? { memory } : {}),
       });
-      const { model, gpu, choice } = await loadModel(file, config, (p) => onEvent({ kind: 'progress', loadedBytes: p.loadedBytes, totalBytes: p.totalBytes, tensor: p.tensor }));
+      const { model, gpu, choice } = await loadModel(file, config, (p) =>
+        onEvent({ kind: 'progress', loadedBytes: p.loadedBytes, totalBytes: p.totalBytes, tensor: p.tensor }),
+      );
       const name = source.kind === 'path' ? source.path.split('/').pop()! : (source.name ?? 'model.gguf');
       const summary: ModelSummary = {
         name: config.name ?? name,
@@ -271,7 +313,10 @@ export class ModelRuntime {
         ...(choice ? { backendChoice: choice } : {}),
         shape: shapeOf(config),
         indexTopK: description.kind === 'mla' ? description.config.indexer?.topK : undefined,
-        chatFormat: describeChatFormat(typeof file.metadata['tokenizer.chat_template'] === 'string' ? (file.metadata['tokenizer.chat_template'] as string) : undefined, familyOf(tokenizer, { arch: config.arch, name: config.name ?? name })),
+        chatFormat: describeChatFormat(
+          typeof file.metadata['tokenizer.chat_template'] === 'string' ? (file.metadata['tokenizer.chat_template'] as string) : undefined,
+          familyOf(tokenizer, { arch: config.arch, name: config.name ?? name }),
+        ),
       };
       const template = typeof file.metadata['tokenizer.chat_template'] === 'string' ? (file.metadata['tokenizer.chat_template'] as string) : undefined;
       onEvent({ kind: 'ready', model: summary });
@@ -311,7 +356,10 @@ export class ModelRuntime {
 
   private checkFits(n: number): void {
     if (n > this.model.capacity) {
-      throw new SparseScopeError('context-overflow', `the prompt and reply need ${n} tokens, more than the ${this.model.capacity}-token context; shorten the conversation or lower max tokens`);
+      throw new SparseScopeError(
+        'context-overflow',
+        `the prompt and reply need ${n} tokens, more than the ${this.model.capacity}-token context; shorten the conversation or lower max tokens`,
+      );
     }
   }
 
@@ -347,7 +395,13 @@ export class ModelRuntime {
       throw new SparseScopeError('bad-argument', `logprobs must be an integer in [0, 20] (alternatives per token), got ${req.logprobs}`);
     }
     let r = await this.feedSample(session, ids, { settings, history, step: 0 }, wantLogprobs);
-    onEvent({ kind: 'prefill', promptTokens: ids.length, ms: performance.now() - t0, tokens: ids.map((id) => ({ id, text: this.tokenizer.decode([id], { special: true }) })), ...(templateError ? { templateError } : {}) });
+    onEvent({
+      kind: 'prefill',
+      promptTokens: ids.length,
+      ms: performance.now() - t0,
+      tokens: ids.map((id) => ({ id, text: this.tokenizer.decode([id], { special: true }) })),
+      ...(templateError ? { templateError } : {}),
+    });
     const dec = this.tokenizer.createStreamDecoder();
     let firstAt = 0;
     let lastAt = 0;
@@ -366,7 +420,8 @@ export class ModelRuntime {
       history.push(next);
       const stepStart = performance.now();
       // Feed the chosen token now: its trace is the pass that reads it, and the same submit samples the next.
-      const logprob = wantLogprobs && r.logits ? tokenLogprob(r.logits, next, req.logprobs!, (id) => this.tokenizer.decode([id], { special: true })) : undefined;
+      const logprob =
+        wantLogprobs && r.logits ? tokenLogprob(r.logits, next, req.logprobs!, (id) => this.tokenizer.decode([id], { special: true })) : undefined;
       r = await this.feedSample(session, [next], { settings, history, step: n + 1 }, wantLogprobs);
       lastAt = performance.now();
       if (n === 0) firstAt = lastAt;
@@ -390,7 +445,12 @@ export class ModelRuntime {
    * GPU then reads the row back and the token is drawn by the sampler's CPU twin (same draw, see
    * sampling.ref.ts); the CPU backend has the logits anyway.
    */
-  private async feedSample(session: RuntimeSession, tokens: readonly number[], sample: SampleRequest, wantLogits: boolean): Promise<{ token: number; logits?: Float32Array; trace?: RefTokenTrace[] }> {
+  private async feedSample(
+    session: RuntimeSession,
+    tokens: readonly number[],
+    sample: SampleRequest,
+    wantLogits: boolean,
+  ): Promise<{ token: number; logits?: Float32Array; trace?: RefTokenTrace[] }> {
     if (!wantLogits || this.model.backend === 'cpu') return session.feedAndSample(tokens, sample);
     const r = await session.feed(tokens);
     return { token: sampleRef(r.logits[0], sample.history, sample.settings, sample.step), logits: r.logits[0], trace: r.trace };
@@ -430,7 +490,11 @@ export class ModelRuntime {
     const steps = req.steps ?? 8;
     if (!Number.isInteger(steps) || steps < 1) throw new SparseScopeError('bad-argument', `profile steps must be an integer ≥ 1, got ${steps}`);
     const gpu = this.gpu;
-    if (!gpu) throw new SparseScopeError('not-implemented', 'per-layer profiling times GPU passes, and this model runs on the CPU: choose the WebGPU backend in the settings to profile it');
+    if (!gpu)
+      throw new SparseScopeError(
+        'not-implemented',
+        'per-layer profiling times GPU passes, and this model runs on the CPU: choose the WebGPU backend in the settings to profile it',
+      );
     const method = req.method ?? (this.model.hasTimestamps ? 'timestamp-query' : 'cpu-submit-wait');
     if (method === 'timestamp-query' && !this.model.hasTimestamps) throw new SparseScopeError('bad-argument', 'this adapter has no timestamp-query');
     const { ids } = this.promptIds({ prompt: req.prompt });

@@ -13,19 +13,60 @@ import { quantize } from './codecs/index.ts';
 /** Little-endian byte builder for hand-made headers. */
 class B {
   parts: number[] = [];
-  u8(v: number) { this.parts.push(v & 0xff); return this; }
-  u32(v: number) { for (let i = 0; i < 4; i++) this.parts.push((v >>> (8 * i)) & 0xff); return this; }
-  u64(v: bigint | number) { let x = BigInt(v); for (let i = 0; i < 8; i++) { this.parts.push(Number(x & 0xffn)); x >>= 8n; } return this; }
-  str(s: string) { const b = new TextEncoder().encode(s); this.u64(b.length); this.parts.push(...b); return this; }
-  bytes(n: number) { for (let i = 0; i < n; i++) this.parts.push(0); return this; }
-  out() { return new Uint8Array(this.parts); }
+  u8(v: number) {
+    this.parts.push(v & 0xff);
+    return this;
+  }
+  u32(v: number) {
+    for (let i = 0; i < 4; i++) this.parts.push((v >>> (8 * i)) & 0xff);
+    return this;
+  }
+  u64(v: bigint | number) {
+    let x = BigInt(v);
+    for (let i = 0; i < 8; i++) {
+      this.parts.push(Number(x & 0xffn));
+      x >>= 8n;
+    }
+    return this;
+  }
+  str(s: string) {
+    const b = new TextEncoder().encode(s);
+    this.u64(b.length);
+    this.parts.push(...b);
+    return this;
+  }
+  bytes(n: number) {
+    for (let i = 0; i < n; i++) this.parts.push(0);
+    return this;
+  }
+  out() {
+    return new Uint8Array(this.parts);
+  }
 }
 
-interface T { name: string; dims: Array<number | bigint>; type: number; offset: number | bigint }
+interface T {
+  name: string;
+  dims: Array<number | bigint>;
+  type: number;
+  offset: number | bigint;
+}
 
 /** GGUF v3 header + zero data: kvs given as a function writing onto the builder. */
-function file(opts: { version?: number; nTensors?: bigint | number; nKv?: bigint | number; kv?: (b: B) => number; tensors?: T[]; data?: number; alignment?: number }): Uint8Array {
-  const b = new B().u8(0x47).u8(0x47).u8(0x55).u8(0x46).u32(opts.version ?? 3);
+function file(opts: {
+  version?: number;
+  nTensors?: bigint | number;
+  nKv?: bigint | number;
+  kv?: (b: B) => number;
+  tensors?: T[];
+  data?: number;
+  alignment?: number;
+}): Uint8Array {
+  const b = new B()
+    .u8(0x47)
+    .u8(0x47)
+    .u8(0x55)
+    .u8(0x46)
+    .u32(opts.version ?? 3);
   const tensors = opts.tensors ?? [];
   const body = new B();
   const nkv = opts.kv ? opts.kv(body) : 0;
@@ -131,13 +172,73 @@ describe('absurd sizes are refused before allocating', () => {
   });
 
   it('string and array lengths', async () => {
-    await expectCode(file({ kv: (b) => { b.u64(2n ** 50n); return 1; }, data: 64 }), 'absurd-size', /length of metadata key 0/);
-    await expectCode(file({ kv: (b) => { b.str('k').u32(8).u64(2n ** 63n); return 1; }, data: 64 }), 'absurd-size', /length of the value of "k"/);
-    await expectCode(file({ kv: (b) => { b.str('k').u32(9).u32(4).u64(2n ** 60n); return 1; }, data: 64 }), 'absurd-size', /array "k"/);
+    await expectCode(
+      file({
+        kv: (b) => {
+          b.u64(2n ** 50n);
+          return 1;
+        },
+        data: 64,
+      }),
+      'absurd-size',
+      /length of metadata key 0/,
+    );
+    await expectCode(
+      file({
+        kv: (b) => {
+          b.str('k')
+            .u32(8)
+            .u64(2n ** 63n);
+          return 1;
+        },
+        data: 64,
+      }),
+      'absurd-size',
+      /length of the value of "k"/,
+    );
+    await expectCode(
+      file({
+        kv: (b) => {
+          b.str('k')
+            .u32(9)
+            .u32(4)
+            .u64(2n ** 60n);
+          return 1;
+        },
+        data: 64,
+      }),
+      'absurd-size',
+      /array "k"/,
+    );
     // 1M u32 elements in a tiny file: refused by the remaining-bytes check, not allocated
-    await expectCode(file({ kv: (b) => { b.str('k').u32(9).u32(4).u64(1_000_000); return 1; } }), 'truncated', /array "k"/);
-    await expectCode(file({ kv: (b) => { b.str('k').u32(9).u32(8).u64(1_000_000); return 1; } }), 'truncated');
-    await expectCode(file({ kv: (b) => { b.str('k').u32(8).u64(1_000_000); return 1; } }), 'truncated');
+    await expectCode(
+      file({
+        kv: (b) => {
+          b.str('k').u32(9).u32(4).u64(1_000_000);
+          return 1;
+        },
+      }),
+      'truncated',
+      /array "k"/,
+    );
+    await expectCode(
+      file({
+        kv: (b) => {
+          b.str('k').u32(9).u32(8).u64(1_000_000);
+          return 1;
+        },
+      }),
+      'truncated',
+    );
+    await expectCode(
+      file({
+        kv: (b) => {
+          b.str('k').u32(8).u64(1_000_000);
+          return 1;
+        },
+      }),
+      'truncated',
+    );
   });
 
   it('dimensions', async () => {
@@ -156,16 +257,37 @@ describe('tensor layout', () => {
 
   it('misaligned tensors (default 32 and general.alignment)', async () => {
     await expectCode(file({ tensors: [f32('a', 4, 16)], data: 64 }), 'misaligned-tensor', /alignment = 32/);
-    const kv = (b: B) => { b.str('general.alignment').u32(4).u32(64); return 1; };
+    const kv = (b: B) => {
+      b.str('general.alignment').u32(4).u32(64);
+      return 1;
+    };
     await expectCode(file({ kv, tensors: [f32('a', 4, 32)], data: 128, alignment: 64 }), 'misaligned-tensor', /alignment = 64/);
     expect(await codeOf(file({ kv, tensors: [f32('a', 4, 64)], data: 128, alignment: 64 }))).toBe('ok');
   });
 
   it('bad general.alignment values are bad-metadata', async () => {
     for (const v of [0, 3, 48]) {
-      await expectCode(file({ kv: (b) => { b.str('general.alignment').u32(4).u32(v); return 1; } }), 'bad-metadata', /power of two/);
+      await expectCode(
+        file({
+          kv: (b) => {
+            b.str('general.alignment').u32(4).u32(v);
+            return 1;
+          },
+        }),
+        'bad-metadata',
+        /power of two/,
+      );
     }
-    await expectCode(file({ kv: (b) => { b.str('general.alignment').u32(10).u64(32); return 1; } }), 'bad-metadata', /u32/);
+    await expectCode(
+      file({
+        kv: (b) => {
+          b.str('general.alignment').u32(10).u64(32);
+          return 1;
+        },
+      }),
+      'bad-metadata',
+      /u32/,
+    );
   });
 
   it('tensor data beyond the end of the file is out-of-bounds', async () => {
@@ -184,27 +306,56 @@ describe('tensor layout', () => {
 
   it('duplicate names and keys, unknown value types and nested arrays are bad-metadata', async () => {
     await expectCode(file({ tensors: [f32('a', 8, 0), f32('a', 8, 32)], data: 64 }), 'bad-metadata', /twice/);
-    await expectCode(file({ kv: (b) => { b.str('k').u32(4).u32(1).str('k').u32(4).u32(2); return 2; } }), 'bad-metadata', /twice/);
-    await expectCode(file({ kv: (b) => { b.str('k').u32(13).u32(0); return 1; } }), 'bad-metadata', /value type 13/);
-    await expectCode(file({ kv: (b) => { b.str('k').u32(9).u32(9).u64(0); return 1; } }), 'bad-metadata', /array of arrays/);
+    await expectCode(
+      file({
+        kv: (b) => {
+          b.str('k').u32(4).u32(1).str('k').u32(4).u32(2);
+          return 2;
+        },
+      }),
+      'bad-metadata',
+      /twice/,
+    );
+    await expectCode(
+      file({
+        kv: (b) => {
+          b.str('k').u32(13).u32(0);
+          return 1;
+        },
+      }),
+      'bad-metadata',
+      /value type 13/,
+    );
+    await expectCode(
+      file({
+        kv: (b) => {
+          b.str('k').u32(9).u32(9).u64(0);
+          return 1;
+        },
+      }),
+      'bad-metadata',
+      /array of arrays/,
+    );
   });
 });
 
 describe('random corruption', () => {
   it('flipping bytes of a valid file never escapes as a non-SparseScopeError', async () => {
-    const full = concat(serializeGguf({
-      metadata: [
-        { key: 'general.architecture', type: 'string', value: 'deepseek2' },
-        { key: 'tokenizer.ggml.tokens', type: 'string[]', value: ['a', 'b', 'c', 'd'] },
-        { key: 'n', type: 'u32', value: 3 },
-      ],
-      tensors: [
-        { name: 'a', type: GgmlType.F16, shape: [4, 2], data: new Uint8Array(16) },
-        { name: 'b', type: GgmlType.Q8_0, shape: [32], data: new Uint8Array(34) },
-      ],
-    }));
+    const full = concat(
+      serializeGguf({
+        metadata: [
+          { key: 'general.architecture', type: 'string', value: 'deepseek2' },
+          { key: 'tokenizer.ggml.tokens', type: 'string[]', value: ['a', 'b', 'c', 'd'] },
+          { key: 'n', type: 'u32', value: 3 },
+        ],
+        tensors: [
+          { name: 'a', type: GgmlType.F16, shape: [4, 2], data: new Uint8Array(16) },
+          { name: 'b', type: GgmlType.Q8_0, shape: [32], data: new Uint8Array(34) },
+        ],
+      }),
+    );
     let s = 12345;
-    const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
     const seen = new Set<string>();
     for (let k = 0; k < 400; k++) {
       const b = full.slice();

@@ -49,16 +49,36 @@ export class HeaderCursor {
   }
 
   // The readers below assume need() covered them.
-  u8(): number { return this.view.getUint8(this.at(1)); }
-  i8(): number { return this.view.getInt8(this.at(1)); }
-  u16(): number { return this.view.getUint16(this.at(2), true); }
-  i16(): number { return this.view.getInt16(this.at(2), true); }
-  u32(): number { return this.view.getUint32(this.at(4), true); }
-  i32(): number { return this.view.getInt32(this.at(4), true); }
-  f32(): number { return this.view.getFloat32(this.at(4), true); }
-  f64(): number { return this.view.getFloat64(this.at(8), true); }
-  u64(): bigint { return this.view.getBigUint64(this.at(8), true); }
-  i64(): bigint { return this.view.getBigInt64(this.at(8), true); }
+  u8(): number {
+    return this.view.getUint8(this.at(1));
+  }
+  i8(): number {
+    return this.view.getInt8(this.at(1));
+  }
+  u16(): number {
+    return this.view.getUint16(this.at(2), true);
+  }
+  i16(): number {
+    return this.view.getInt16(this.at(2), true);
+  }
+  u32(): number {
+    return this.view.getUint32(this.at(4), true);
+  }
+  i32(): number {
+    return this.view.getInt32(this.at(4), true);
+  }
+  f32(): number {
+    return this.view.getFloat32(this.at(4), true);
+  }
+  f64(): number {
+    return this.view.getFloat64(this.at(8), true);
+  }
+  u64(): bigint {
+    return this.view.getBigUint64(this.at(8), true);
+  }
+  i64(): bigint {
+    return this.view.getBigInt64(this.at(8), true);
+  }
   bytes(n: number): Uint8Array {
     const o = this.at(n);
     return this.buf.subarray(o, o + n);

@@ -16,10 +16,7 @@
 import { SparseScopeError } from '../errors.ts';
 import type { ByteSource } from './byte-source.ts';
 import { HeaderCursor } from './header-cursor.ts';
-import {
-  ARRAY_ID, SCALAR_SIZE, VALUE_TYPE_LIST, scalarTypeName,
-  type GgufScalarType, type GgufValue, type GgufValueType,
-} from './value-types.ts';
+import { ARRAY_ID, SCALAR_SIZE, VALUE_TYPE_LIST, scalarTypeName, type GgufScalarType, type GgufValue, type GgufValueType } from './value-types.ts';
 
 /** Limits far above any real model (DeepSeek-V3: ~1.8k tensors, ~50 keys, 129k-token vocab). */
 export const LIMITS = {
@@ -61,17 +58,28 @@ function describeBytes(b: Uint8Array): string {
 /** Synchronous scalar read; the caller made SCALAR_SIZE[t] bytes available. */
 function scalarNow(c: HeaderCursor, t: Exclude<GgufScalarType, 'string'>): GgufValue {
   switch (t) {
-    case 'u8': return c.u8();
-    case 'i8': return c.i8();
-    case 'u16': return c.u16();
-    case 'i16': return c.i16();
-    case 'u32': return c.u32();
-    case 'i32': return c.i32();
-    case 'f32': return c.f32();
-    case 'f64': return c.f64();
-    case 'bool': return c.u8() !== 0;
-    case 'u64': return c.u64();
-    case 'i64': return c.i64();
+    case 'u8':
+      return c.u8();
+    case 'i8':
+      return c.i8();
+    case 'u16':
+      return c.u16();
+    case 'i16':
+      return c.i16();
+    case 'u32':
+      return c.u32();
+    case 'i32':
+      return c.i32();
+    case 'f32':
+      return c.f32();
+    case 'f64':
+      return c.f64();
+    case 'bool':
+      return c.u8() !== 0;
+    case 'u64':
+      return c.u64();
+    case 'i64':
+      return c.i64();
   }
 }
 
@@ -135,13 +143,17 @@ export async function parseHeader(src: ByteSource): Promise<ParsedHeader> {
   if (src.size < 4) {
     const got = await src.read(0, src.size);
     const isPrefix = Array.from(got).every((b, i) => b === MAGIC[i]);
-    if (!isPrefix) throw new SparseScopeError('not-gguf', `${label}: starts with ${describeBytes(got)}, not the GGUF magic "GGUF"; only GGUF files are supported`);
+    if (!isPrefix)
+      throw new SparseScopeError('not-gguf', `${label}: starts with ${describeBytes(got)}, not the GGUF magic "GGUF"; only GGUF files are supported`);
     throw new SparseScopeError('truncated', `${label}: only ${src.size} bytes, shorter than the 4-byte GGUF magic; the file is truncated`);
   }
   await c.need(4, 'the magic');
   const magic = c.bytes(4).slice();
   if (!magic.every((b, i) => b === MAGIC[i])) {
-    throw new SparseScopeError('not-gguf', `${label}: starts with ${describeBytes(magic)}, not the GGUF magic 47 47 55 46 ("GGUF"); only GGUF files are supported`);
+    throw new SparseScopeError(
+      'not-gguf',
+      `${label}: starts with ${describeBytes(magic)}, not the GGUF magic 47 47 55 46 ("GGUF"); only GGUF files are supported`,
+    );
   }
   await c.need(4, 'the version');
   const version = c.u32();
@@ -168,7 +180,10 @@ export async function parseHeader(src: ByteSource): Promise<ParsedHeader> {
   if ('general.alignment' in metadata) {
     const a = metadata['general.alignment'];
     if (metadataTypes['general.alignment'] !== 'u32' || typeof a !== 'number' || a === 0 || (a & (a - 1)) !== 0) {
-      throw new SparseScopeError('bad-metadata', `${label}: general.alignment is ${String(a)} (${metadataTypes['general.alignment']}); it must be a u32 power of two (default 32)`);
+      throw new SparseScopeError(
+        'bad-metadata',
+        `${label}: general.alignment is ${String(a)} (${metadataTypes['general.alignment']}); it must be a u32 power of two (default 32)`,
+      );
     }
     alignment = a;
   }

@@ -23,29 +23,45 @@ export interface TensorInfo {
 export function validateLayout(label: string, raw: RawTensorInfo[], alignment: number, dataOffset: number, fileSize: number): TensorInfo[] {
   const infos: TensorInfo[] = raw.map((t) => {
     if (!isKnownType(t.type)) {
-      throw new SparseScopeError('unsupported-quant', `${label}: tensor "${t.name}" has ggml type id ${t.type}, which is unknown; known types: ${knownTypeNames().join(', ')}`);
+      throw new SparseScopeError(
+        'unsupported-quant',
+        `${label}: tensor "${t.name}" has ggml type id ${t.type}, which is unknown; known types: ${knownTypeNames().join(', ')}`,
+      );
     }
     const { blockSize, bytesPerBlock } = blockLayout(t.type);
     const ne0 = t.shape.length > 0 ? t.shape[0] : 1;
     if (ne0 % blockSize !== 0) {
-      throw new SparseScopeError('wrong-shape', `${label}: tensor "${t.name}" is ${typeName(t.type)} with rows of ${ne0} values, not a whole number of ${blockSize}-value blocks`);
+      throw new SparseScopeError(
+        'wrong-shape',
+        `${label}: tensor "${t.name}" is ${typeName(t.type)} with rows of ${ne0} values, not a whole number of ${blockSize}-value blocks`,
+      );
     }
     const count = elementCount(t.shape);
     const byteLength = (count / blockSize) * bytesPerBlock;
     if (!Number.isSafeInteger(count) || !Number.isSafeInteger(byteLength) || byteLength > fileSize) {
-      throw new SparseScopeError('absurd-size', `${label}: tensor "${t.name}" of shape [${t.shape.join(', ')}] (${typeName(t.type)}) would need ${byteLength} bytes, more than the whole ${fileSize}-byte file`);
+      throw new SparseScopeError(
+        'absurd-size',
+        `${label}: tensor "${t.name}" of shape [${t.shape.join(', ')}] (${typeName(t.type)}) would need ${byteLength} bytes, more than the whole ${fileSize}-byte file`,
+      );
     }
     if (t.relOffset % alignment !== 0) {
-      throw new SparseScopeError('misaligned-tensor', `${label}: tensor "${t.name}" starts at data offset ${t.relOffset}, not a multiple of general.alignment = ${alignment}`);
+      throw new SparseScopeError(
+        'misaligned-tensor',
+        `${label}: tensor "${t.name}" starts at data offset ${t.relOffset}, not a multiple of general.alignment = ${alignment}`,
+      );
     }
     return { name: t.name, type: t.type, shape: t.shape, offset: dataOffset + t.relOffset, byteLength };
   });
 
   const byOffset = [...infos].sort((a, b) => a.offset - b.offset || a.byteLength - b.byteLength);
   for (let i = 1; i < byOffset.length; i++) {
-    const p = byOffset[i - 1], q = byOffset[i];
+    const p = byOffset[i - 1],
+      q = byOffset[i];
     if (p.byteLength > 0 && q.offset < p.offset + p.byteLength) {
-      throw new SparseScopeError('overlapping-tensors', `${label}: tensors "${p.name}" [${p.offset}, ${p.offset + p.byteLength}) and "${q.name}" [${q.offset}, ${q.offset + q.byteLength}) overlap`);
+      throw new SparseScopeError(
+        'overlapping-tensors',
+        `${label}: tensors "${p.name}" [${p.offset}, ${p.offset + p.byteLength}) and "${q.name}" [${q.offset}, ${q.offset + q.byteLength}) overlap`,
+      );
     }
   }
   // Past the end of the file: if each tensor starts where the previous one (padded) ended, the
@@ -56,7 +72,10 @@ export function validateLayout(label: string, raw: RawTensorInfo[], alignment: n
     const end = t.offset + t.byteLength;
     if (end > fileSize) {
       if (t.offset <= expectedStart) {
-        throw new SparseScopeError('truncated', `${label}: tensor "${t.name}" needs bytes up to ${end} but the file ends at ${fileSize}; the file is truncated`);
+        throw new SparseScopeError(
+          'truncated',
+          `${label}: tensor "${t.name}" needs bytes up to ${end} but the file ends at ${fileSize}; the file is truncated`,
+        );
       }
       throw new SparseScopeError('out-of-bounds', `${label}: tensor "${t.name}" at [${t.offset}, ${end}) lies beyond the end of the ${fileSize}-byte file`);
     }

@@ -97,15 +97,26 @@ async function openPart(src: ByteSource): Promise<OpenedPart> {
 /** The source of part i (0-based) of a set whose part 1 was opened from `first`. */
 function siblingSource(first: SingleSource, names: string[], i: number): SingleSource {
   switch (first.kind) {
-    case 'path': return { kind: 'path', path: names[i] };
-    case 'url': return { kind: 'url', url: names[i], fetch: first.fetch };
+    case 'path':
+      return { kind: 'path', path: names[i] };
+    case 'url':
+      return { kind: 'url', url: names[i], fetch: first.fetch };
     default:
-      throw new SparseScopeError('split-part', `${first.kind === 'blob' ? (first.name ?? 'the file') : first.source.label} is part 1 of a ${names.length}-part split GGUF; open all ${names.length} parts together (drop or pick them all)`);
+      throw new SparseScopeError(
+        'split-part',
+        `${first.kind === 'blob' ? (first.name ?? 'the file') : first.source.label} is part 1 of a ${names.length}-part split GGUF; open all ${names.length} parts together (drop or pick them all)`,
+      );
   }
 }
 
 function labelOf(source: SingleSource): string {
-  return source.kind === 'path' ? source.path : source.kind === 'url' ? source.url : source.kind === 'blob' ? (source.name ?? (source.blob as File).name ?? 'blob') : source.source.label;
+  return source.kind === 'path'
+    ? source.path
+    : source.kind === 'url'
+      ? source.url
+      : source.kind === 'blob'
+        ? (source.name ?? (source.blob as File).name ?? 'blob')
+        : source.source.label;
 }
 
 export async function openGguf(source: GgufSource): Promise<GgufFile> {
@@ -126,7 +137,10 @@ async function openFromFirst(source: SingleSource, opened: ByteSource[]): Promis
   const first = await openPart(firstSrc);
   if (!first.split || first.split.count === 1) return [first];
   if (first.split.no !== 0) {
-    throw new SparseScopeError('split-part', `${firstSrc.label} is part ${first.split.no + 1} of a ${first.split.count}-part split GGUF (split.no = ${first.split.no}); open part 1 (…-00001-of-${String(first.split.count).padStart(5, '0')}.gguf)`);
+    throw new SparseScopeError(
+      'split-part',
+      `${firstSrc.label} is part ${first.split.no + 1} of a ${first.split.count}-part split GGUF (split.no = ${first.split.no}); open part 1 (…-00001-of-${String(first.split.count).padStart(5, '0')}.gguf)`,
+    );
   }
   const names = splitPartNames(labelOf(source), first.split.count);
   const parts = [first];
@@ -165,18 +179,25 @@ async function openBlobSet(blobs: Blob[], opened: ByteSource[]): Promise<OpenedP
       throw new SparseScopeError('split-part', `${p.src.label} is a whole GGUF, not a part of a split set; open it on its own`);
     }
     if (p.split.count !== count) {
-      throw new SparseScopeError('split-part', `${p.src.label} says split.count = ${p.split.count} but ${parts[0].src.label} says ${count}: these files are not one split set`);
+      throw new SparseScopeError(
+        'split-part',
+        `${p.src.label} says split.count = ${p.split.count} but ${parts[0].src.label} says ${count}: these files are not one split set`,
+      );
     }
   }
   const byNo = new Map<number, OpenedPart>();
   for (const p of parts) {
     const prev = byNo.get(p.split!.no);
-    if (prev) throw new SparseScopeError('split-part', `${prev.src.label} and ${p.src.label} are both part ${p.split!.no + 1} of ${count} (split.no = ${p.split!.no})`);
+    if (prev)
+      throw new SparseScopeError('split-part', `${prev.src.label} and ${p.src.label} are both part ${p.split!.no + 1} of ${count} (split.no = ${p.split!.no})`);
     byNo.set(p.split!.no, p);
   }
   const missing = Array.from({ length: count! }, (_, i) => i).filter((i) => !byNo.has(i));
   if (missing.length > 0) {
-    throw new SparseScopeError('split-part', `part${missing.length > 1 ? 's' : ''} ${missing.map((i) => i + 1).join(', ')} of ${count} ${missing.length > 1 ? 'are' : 'is'} missing; open all ${count} parts together`);
+    throw new SparseScopeError(
+      'split-part',
+      `part${missing.length > 1 ? 's' : ''} ${missing.map((i) => i + 1).join(', ')} of ${count} ${missing.length > 1 ? 'are' : 'is'} missing; open all ${count} parts together`,
+    );
   }
   const sorted = [...byNo.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p);
   checkSet(sorted);
@@ -196,7 +217,8 @@ function checkSet(parts: OpenedPart[]): void {
     if (p.split.count !== count) throw new SparseScopeError('split-part', `${p.src.label}: split.count = ${p.split.count}, but part 1 says ${count}`);
     for (const t of p.tensors) {
       const other = names.get(t.name);
-      if (other !== undefined) throw new SparseScopeError('split-part', `tensor "${t.name}" is in both ${other} and ${p.src.label}; a split set holds each tensor once`);
+      if (other !== undefined)
+        throw new SparseScopeError('split-part', `tensor "${t.name}" is in both ${other} and ${p.src.label}; a split set holds each tensor once`);
       names.set(t.name, p.src.label);
     }
     total += p.tensors.length;
@@ -204,7 +226,10 @@ function checkSet(parts: OpenedPart[]): void {
   const expected = first.split!.tensors;
   if (expected === undefined) throw new SparseScopeError('split-part', `${first.src.label}: part 1 of a split set has no ${SPLIT_TENSORS_COUNT} key`);
   if (expected !== total) {
-    throw new SparseScopeError('split-part', `${first.src.label}: ${SPLIT_TENSORS_COUNT} = ${expected} but the ${count} parts hold ${total} tensors (${parts.map((p) => p.tensors.length).join(' + ')})`);
+    throw new SparseScopeError(
+      'split-part',
+      `${first.src.label}: ${SPLIT_TENSORS_COUNT} = ${expected} but the ${count} parts hold ${total} tensors (${parts.map((p) => p.tensors.length).join(' + ')})`,
+    );
   }
 }
 
@@ -226,7 +251,8 @@ function assemble(parts: OpenedPart[]): GgufFile {
       throw new SparseScopeError('out-of-bounds', `${label}: bytes [${start}, ${start + length}) are outside tensor "${info.name}" (${info.byteLength} bytes)`);
     }
     const part = parts[info.part ?? 0];
-    if (part === undefined) throw new SparseScopeError('out-of-bounds', `${label}: tensor "${info.name}" names part ${info.part}, which this file does not have`);
+    if (part === undefined)
+      throw new SparseScopeError('out-of-bounds', `${label}: tensor "${info.name}" names part ${info.part}, which this file does not have`);
     return part.src.read(info.offset + start, length);
   };
 
@@ -250,7 +276,10 @@ function assemble(parts: OpenedPart[]): GgufFile {
       const ne0 = t.shape.length > 0 ? t.shape[0] : 1;
       const rows = elementCount(t.shape) / Math.max(ne0, 1);
       if (!Number.isSafeInteger(first) || !Number.isSafeInteger(count) || first < 0 || count < 0 || first + count > rows) {
-        throw new SparseScopeError('out-of-bounds', `${label}: rows [${first}, ${first + count}) are outside tensor "${name}" (${rows} rows of ${ne0} ${typeName(t.type)} values)`);
+        throw new SparseScopeError(
+          'out-of-bounds',
+          `${label}: rows [${first}, ${first + count}) are outside tensor "${name}" (${rows} rows of ${ne0} ${typeName(t.type)} values)`,
+        );
       }
       blockLayout(t.type);
       const rb = rowByteLength(t.type, ne0);

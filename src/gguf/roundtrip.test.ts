@@ -105,19 +105,24 @@ describe('write -> read round trip', () => {
   });
 
   it('accepts metadata as an ordered record and 0-d / 1-d / 4-d shapes', async () => {
-    const b = concat(serializeGguf({
-      metadata: { 'general.architecture': { type: 'string', value: 'x' }, 'x.block_count': { type: 'u32', value: 2 } },
-      tensors: [
-        { name: 'scalar', type: GgmlType.F32, shape: [], data: new Uint8Array(4) },
-        { name: 'vec', type: GgmlType.F16, shape: [3], data: new Uint8Array(6) },
-        { name: 'four', type: GgmlType.Q8_0, shape: [32, 2, 1, 3], data: new Uint8Array(34 * 6) },
-        { name: 'empty', type: GgmlType.F32, shape: [0, 5], data: new Uint8Array(0) },
-      ],
-    }));
+    const b = concat(
+      serializeGguf({
+        metadata: { 'general.architecture': { type: 'string', value: 'x' }, 'x.block_count': { type: 'u32', value: 2 } },
+        tensors: [
+          { name: 'scalar', type: GgmlType.F32, shape: [], data: new Uint8Array(4) },
+          { name: 'vec', type: GgmlType.F16, shape: [3], data: new Uint8Array(6) },
+          { name: 'four', type: GgmlType.Q8_0, shape: [32, 2, 1, 3], data: new Uint8Array(34 * 6) },
+          { name: 'empty', type: GgmlType.F32, shape: [0, 5], data: new Uint8Array(0) },
+        ],
+      }),
+    );
     const g = await openGguf({ kind: 'bytes', source: memorySource(b) });
     expect(g.metadata).toEqual({ 'general.architecture': 'x', 'x.block_count': 2 });
     expect(g.tensors.map((t) => [t.name, t.shape, t.byteLength])).toEqual([
-      ['scalar', [], 4], ['vec', [3], 6], ['four', [32, 2, 1, 3], 204], ['empty', [0, 5], 0],
+      ['scalar', [], 4],
+      ['vec', [3], 6],
+      ['four', [32, 2, 1, 3], 204],
+      ['empty', [0, 5], 0],
     ]);
   });
 

@@ -23,7 +23,8 @@ describe('a 3-part split set is the same model as the whole file', () => {
 
     const a = await suite.llama.loadModel(whole);
     const b = await suite.llama.loadModel(part1);
-    const la = await a.logProbs(tokens), lb = await b.logProbs(tokens);
+    const la = await a.logProbs(tokens),
+      lb = await b.logProbs(tokens);
     expect(lb.length).toBe(tokens.length);
     lb.forEach((row, i) => expect(Array.from(row)).toEqual(Array.from(la[i])));
 

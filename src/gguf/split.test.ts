@@ -69,7 +69,7 @@ describe('a 3-part set opens as the whole file', () => {
     expect(p2).toMatchObject({ code: 'split-part' }); // part 2 alone: open part 1
   });
 
-  it('by part 1\'s path', async () => {
+  it("by part 1's path", async () => {
     const g = await openGguf({ kind: 'path', path: paths[0] });
     expect(g.parts.map((p) => p.label)).toEqual(paths);
     expect(g.fileSize).toBe(g.parts.reduce((a, p) => a + p.size, 0));
@@ -84,7 +84,7 @@ describe('a 3-part set opens as the whole file', () => {
     await expectSameAsWhole(g, whole);
   });
 
-  it('by part 1\'s URL (the other parts\' URLs derived, read by Range)', async () => {
+  it("by part 1's URL (the other parts' URLs derived, read by Range)", async () => {
     const bytes = partBytes(splitGgufSpec(spec, 3));
     const served = new Map(bytes.map((b, i) => [`http://models.test/q/m-0000${i + 1}-of-00003.gguf`, b]));
     const fakeFetch = (async (url: string, init?: RequestInit) => {

@@ -31,7 +31,8 @@ export function splitPartName(prefix: string, part: number, count: number): stri
  * are kept on every part). Refuses a name that is not `-00001-of-0000N.gguf` with that N.
  */
 export function splitPartNames(part1: string, count: number): string[] {
-  let head = part1, tail = '';
+  let head = part1,
+    tail = '';
   const q = /[?#]/.exec(part1);
   if (q && /^[a-z][a-z0-9+.-]*:\/\//i.test(part1)) {
     head = part1.slice(0, q.index);
@@ -54,7 +55,9 @@ export function splitKeys(label: string, metadata: Record<string, unknown>): { n
   const no = metadata[SPLIT_NO];
   const tensors = metadata[SPLIT_TENSORS_COUNT];
   const int = (v: unknown) => (typeof v === 'bigint' ? Number(v) : v);
-  const c = int(count), n = int(no), t = int(tensors);
+  const c = int(count),
+    n = int(no),
+    t = int(tensors);
   if (typeof c !== 'number' || !Number.isInteger(c) || c < 1 || c > 0xffff) {
     throw new SparseScopeError('split-part', `${label}: ${SPLIT_COUNT} = ${String(count)} is not a part count in [1, 65535]`);
   }

@@ -86,9 +86,7 @@ const LAYOUTS: Record<GgmlTypeName, BlockLayout> = {
   MXFP4: { blockSize: 32, bytesPerBlock: 17 },
 };
 
-const NAME_BY_ID = new Map<number, GgmlTypeName>(
-  (Object.keys(GgmlType) as GgmlTypeName[]).map((n) => [GgmlType[n], n]),
-);
+const NAME_BY_ID = new Map<number, GgmlTypeName>((Object.keys(GgmlType) as GgmlTypeName[]).map((n) => [GgmlType[n], n]));
 
 export function isKnownType(id: number): id is GgmlTypeId {
   return NAME_BY_ID.has(id);
@@ -108,7 +106,9 @@ export function blockLayout(id: number): BlockLayout {
   if (name === undefined) {
     throw new SparseScopeError(
       'unsupported-quant',
-      `ggml tensor type id ${id} is unknown; known types: ${knownTypeNames().map((n) => `${n}=${GgmlType[n as GgmlTypeName]}`).join(', ')}`,
+      `ggml tensor type id ${id} is unknown; known types: ${knownTypeNames()
+        .map((n) => `${n}=${GgmlType[n as GgmlTypeName]}`)
+        .join(', ')}`,
     );
   }
   return LAYOUTS[name];
@@ -125,10 +125,7 @@ export function elementCount(shape: readonly number[]): number {
 export function rowByteLength(type: number, ne0: number): number {
   const { blockSize, bytesPerBlock } = blockLayout(type);
   if (ne0 % blockSize !== 0) {
-    throw new SparseScopeError(
-      'wrong-shape',
-      `a ${typeName(type)} row of ${ne0} values is not a whole number of ${blockSize}-value blocks`,
-    );
+    throw new SparseScopeError('wrong-shape', `a ${typeName(type)} row of ${ne0} values is not a whole number of ${blockSize}-value blocks`);
   }
   return (ne0 / blockSize) * bytesPerBlock;
 }

@@ -27,9 +27,7 @@ export const SCALAR_IDS: Record<GgufScalarType, GGUFValueType> = {
 
 export const ARRAY_ID = GGUFValueType.ARRAY;
 
-const NAME_BY_ID = new Map<number, GgufScalarType>(
-  (Object.keys(SCALAR_IDS) as GgufScalarType[]).map((k) => [SCALAR_IDS[k], k]),
-);
+const NAME_BY_ID = new Map<number, GgufScalarType>((Object.keys(SCALAR_IDS) as GgufScalarType[]).map((k) => [SCALAR_IDS[k], k]));
 
 export function scalarTypeName(id: number): GgufScalarType | undefined {
   return NAME_BY_ID.get(id);
@@ -37,7 +35,17 @@ export function scalarTypeName(id: number): GgufScalarType | undefined {
 
 /** Fixed byte size of a scalar type on the wire; strings have none (length-prefixed). */
 export const SCALAR_SIZE: Record<Exclude<GgufScalarType, 'string'>, number> = {
-  u8: 1, i8: 1, bool: 1, u16: 2, i16: 2, u32: 4, i32: 4, f32: 4, u64: 8, i64: 8, f64: 8,
+  u8: 1,
+  i8: 1,
+  bool: 1,
+  u16: 2,
+  i16: 2,
+  u32: 4,
+  i32: 4,
+  f32: 4,
+  u64: 8,
+  i64: 8,
+  f64: 8,
 };
 
 export const VALUE_TYPE_LIST = 'u8, i8, u16, i16, u32, i32, u64, i64, f32, f64, bool, string and arrays of these';

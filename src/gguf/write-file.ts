@@ -45,7 +45,10 @@ async function writeChunks(path: string, chunks: Uint8Array[]): Promise<number> 
  * full size (no disk used for it). Reading a tensor gives zeros; tests use it to prove a code path
  * reads no tensor data (a 10 GB file inspected in a blink). Returns the file's size.
  */
-export async function writeSparseGguf(path: string, spec: { metadata: GgufSpec['metadata']; tensors: GgufTensorInfoSpec[]; alignment?: number }): Promise<number> {
+export async function writeSparseGguf(
+  path: string,
+  spec: { metadata: GgufSpec['metadata']; tensors: GgufTensorInfoSpec[]; alignment?: number },
+): Promise<number> {
   const { header, fileSize } = serializeGgufHeader(spec);
   await writeChunks(path, [header]);
   await truncate(path, fileSize);

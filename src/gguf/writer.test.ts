@@ -25,7 +25,15 @@ describe('serializeGguf validates its input', () => {
     expect(code({ metadata: [{ key: 'k', type: 'string', value: 3 }], tensors: [] })).toBe('bad-argument');
     expect(code({ metadata: [{ key: 'k', type: 'u32[]', value: 3 }], tensors: [] })).toBe('bad-argument');
     expect(code({ metadata: [{ key: 'k', type: 'x' as 'u8', value: 3 }], tensors: [] })).toBe('bad-argument');
-    expect(code({ metadata: [{ key: 'k', type: 'u8', value: 1 }, { key: 'k', type: 'u8', value: 1 }], tensors: [] })).toBe('bad-argument');
+    expect(
+      code({
+        metadata: [
+          { key: 'k', type: 'u8', value: 1 },
+          { key: 'k', type: 'u8', value: 1 },
+        ],
+        tensors: [],
+      }),
+    ).toBe('bad-argument');
   });
 
   it('tensors', () => {

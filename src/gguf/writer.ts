@@ -40,8 +40,12 @@ export interface GgufSpec {
 }
 
 const RANGES: Partial<Record<GgufScalarType, [number, number]>> = {
-  u8: [0, 0xff], i8: [-0x80, 0x7f], u16: [0, 0xffff], i16: [-0x8000, 0x7fff],
-  u32: [0, 0xffffffff], i32: [-0x80000000, 0x7fffffff],
+  u8: [0, 0xff],
+  i8: [-0x80, 0x7f],
+  u16: [0, 0xffff],
+  i16: [-0x8000, 0x7fff],
+  u32: [0, 0xffffffff],
+  i32: [-0x80000000, 0x7fffffff],
 };
 
 function bad(msg: string): SparseScopeError {
@@ -80,9 +84,7 @@ function wireScalar(key: string, t: GgufScalarType, v: GgufValue): string | numb
 }
 
 function entries(spec: GgufSpec): GgufMetadataEntry[] {
-  const list = Array.isArray(spec.metadata)
-    ? spec.metadata
-    : Object.entries(spec.metadata).map(([key, e]) => ({ key, type: e.type, value: e.value }));
+  const list = Array.isArray(spec.metadata) ? spec.metadata : Object.entries(spec.metadata).map(([key, e]) => ({ key, type: e.type, value: e.value }));
   const a = spec.alignment ?? 32;
   if (!Number.isInteger(a) || a <= 0 || (a & (a - 1)) !== 0) throw bad(`alignment ${a} must be a power of two`);
   const given = list.find((e) => e.key === 'general.alignment');
@@ -109,19 +111,58 @@ class Bytes {
     return o;
   }
   // room() may replace buf/view, so take the offset before touching this.view
-  u8(v: number) { const o = this.room(1); this.view.setUint8(o, v); }
-  i8(v: number) { const o = this.room(1); this.view.setInt8(o, v); }
-  u16(v: number) { const o = this.room(2); this.view.setUint16(o, v, true); }
-  i16(v: number) { const o = this.room(2); this.view.setInt16(o, v, true); }
-  u32(v: number) { const o = this.room(4); this.view.setUint32(o, v, true); }
-  i32(v: number) { const o = this.room(4); this.view.setInt32(o, v, true); }
-  f32(v: number) { const o = this.room(4); this.view.setFloat32(o, v, true); }
-  f64(v: number) { const o = this.room(8); this.view.setFloat64(o, v, true); }
-  u64(v: bigint | number) { const o = this.room(8); this.view.setBigUint64(o, BigInt(v), true); }
-  i64(v: bigint) { const o = this.room(8); this.view.setBigInt64(o, v, true); }
-  raw(b: Uint8Array) { const o = this.room(b.length); this.buf.set(b, o); }
-  str(s: string) { const b = enc.encode(s); this.u64(b.length); this.raw(b); }
-  bytes(): Uint8Array { return this.buf.subarray(0, this.length); }
+  u8(v: number) {
+    const o = this.room(1);
+    this.view.setUint8(o, v);
+  }
+  i8(v: number) {
+    const o = this.room(1);
+    this.view.setInt8(o, v);
+  }
+  u16(v: number) {
+    const o = this.room(2);
+    this.view.setUint16(o, v, true);
+  }
+  i16(v: number) {
+    const o = this.room(2);
+    this.view.setInt16(o, v, true);
+  }
+  u32(v: number) {
+    const o = this.room(4);
+    this.view.setUint32(o, v, true);
+  }
+  i32(v: number) {
+    const o = this.room(4);
+    this.view.setInt32(o, v, true);
+  }
+  f32(v: number) {
+    const o = this.room(4);
+    this.view.setFloat32(o, v, true);
+  }
+  f64(v: number) {
+    const o = this.room(8);
+    this.view.setFloat64(o, v, true);
+  }
+  u64(v: bigint | number) {
+    const o = this.room(8);
+    this.view.setBigUint64(o, BigInt(v), true);
+  }
+  i64(v: bigint) {
+    const o = this.room(8);
+    this.view.setBigInt64(o, v, true);
+  }
+  raw(b: Uint8Array) {
+    const o = this.room(b.length);
+    this.buf.set(b, o);
+  }
+  str(s: string) {
+    const b = enc.encode(s);
+    this.u64(b.length);
+    this.raw(b);
+  }
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.length);
+  }
 }
 
 const enc = new TextEncoder();
@@ -129,18 +170,30 @@ const enc = new TextEncoder();
 function writeScalar(out: Bytes, key: string, t: GgufScalarType, v: GgufValue): void {
   const w = wireScalar(key, t, v);
   switch (t) {
-    case 'string': return out.str(w as string);
-    case 'bool': return out.u8(w ? 1 : 0);
-    case 'u8': return out.u8(w as number);
-    case 'i8': return out.i8(w as number);
-    case 'u16': return out.u16(w as number);
-    case 'i16': return out.i16(w as number);
-    case 'u32': return out.u32(w as number);
-    case 'i32': return out.i32(w as number);
-    case 'f32': return out.f32(w as number);
-    case 'f64': return out.f64(w as number);
-    case 'u64': return out.u64(w as bigint);
-    case 'i64': return out.i64(w as bigint);
+    case 'string':
+      return out.str(w as string);
+    case 'bool':
+      return out.u8(w ? 1 : 0);
+    case 'u8':
+      return out.u8(w as number);
+    case 'i8':
+      return out.i8(w as number);
+    case 'u16':
+      return out.u16(w as number);
+    case 'i16':
+      return out.i16(w as number);
+    case 'u32':
+      return out.u32(w as number);
+    case 'i32':
+      return out.i32(w as number);
+    case 'f32':
+      return out.f32(w as number);
+    case 'f64':
+      return out.f64(w as number);
+    case 'u64':
+      return out.u64(w as bigint);
+    case 'i64':
+      return out.i64(w as bigint);
   }
 }
 
@@ -180,8 +233,10 @@ function writeTensorInfos(out: Bytes, tensors: (GgufTensorInfoSpec & { data?: Ui
     names.add(t.name);
     const nameLen = enc.encode(t.name).length;
     if (nameLen >= 64) throw bad(`tensor name "${t.name}" is ${nameLen} bytes; ggml allows at most 63`);
-    if (!isKnownType(t.type)) throw new SparseScopeError('unsupported-quant', `tensor "${t.name}": unknown ggml type id ${t.type}; known: ${knownTypeNames().join(', ')}`);
-    if (t.shape.length > 4 || t.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) throw bad(`tensor "${t.name}": shape [${t.shape.join(', ')}] must be 0-4 non-negative integers`);
+    if (!isKnownType(t.type))
+      throw new SparseScopeError('unsupported-quant', `tensor "${t.name}": unknown ggml type id ${t.type}; known: ${knownTypeNames().join(', ')}`);
+    if (t.shape.length > 4 || t.shape.some((d) => !Number.isSafeInteger(d) || d < 0))
+      throw bad(`tensor "${t.name}": shape [${t.shape.join(', ')}] must be 0-4 non-negative integers`);
     const len = tensorByteLength(t.type, t.shape);
     if (t.data !== undefined && t.data.length !== len) {
       throw bad(`tensor "${t.name}" (${typeName(t.type)} [${t.shape.join(', ')}]) needs ${len} bytes of data, got ${t.data.length}`);
@@ -208,7 +263,10 @@ export interface GgufTensorInfoSpec {
  * write the header, then extend the file to `fileSize` (ftruncate) for a sparse file whose data are
  * holes, e.g. a 10 GB real-shaped model for tests that must never read tensor data.
  */
-export function serializeGgufHeader(spec: { metadata: GgufSpec['metadata']; tensors: GgufTensorInfoSpec[]; alignment?: number }): { header: Uint8Array; fileSize: number } {
+export function serializeGgufHeader(spec: { metadata: GgufSpec['metadata']; tensors: GgufTensorInfoSpec[]; alignment?: number }): {
+  header: Uint8Array;
+  fileSize: number;
+} {
   const alignment = spec.alignment ?? 32;
   const head = new Bytes();
   writeMetadata(head, entries({ ...spec, tensors: [] }), spec.tensors.length);

@@ -45,8 +45,7 @@ export function isSoftwareAdapter(ai: Pick<GPUAdapterInfo, 'vendor' | 'architect
 }
 
 export type GpuEvent =
-  | { kind: 'lost'; reason: string; message: string }
-  | { kind: 'error'; errorType: 'validation' | 'out-of-memory' | 'internal' | 'unknown'; message: string };
+  { kind: 'lost'; reason: string; message: string } | { kind: 'error'; errorType: 'validation' | 'out-of-memory' | 'internal' | 'unknown'; message: string };
 
 export interface GpuContext {
   /**

@@ -31,7 +31,12 @@ export function inOnePass<T>(enc: GPUCommandEncoder, label: string, run: () => T
 }
 
 /** Records dispatches: in the shared pass when `enc` is inside `inOnePass`, else in a pass of their own. */
-export function recordInPass(enc: GPUCommandEncoder, label: string, record: (pass: GPUComputePassEncoder) => void, timestampWrites?: GPUComputePassTimestampWrites): void {
+export function recordInPass(
+  enc: GPUCommandEncoder,
+  label: string,
+  record: (pass: GPUComputePassEncoder) => void,
+  timestampWrites?: GPUComputePassTimestampWrites,
+): void {
   const scope = scopes.get(enc);
   if (!scope || timestampWrites) {
     if (scope) leavePass(enc);

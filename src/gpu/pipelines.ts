@@ -51,12 +51,7 @@ export function bindBuffers(device: GPUDevice, pipeline: GPUComputePipeline, buf
 }
 
 /** Encodes one dispatch: in its own pass, or in the encoder's shared one inside `inOnePass`. */
-export function encodeDispatch(
-  enc: GPUCommandEncoder,
-  pipeline: GPUComputePipeline,
-  bindGroup: GPUBindGroup,
-  workgroups: [number, number?, number?],
-): void {
+export function encodeDispatch(enc: GPUCommandEncoder, pipeline: GPUComputePipeline, bindGroup: GPUBindGroup, workgroups: [number, number?, number?]): void {
   recordInPass(enc, pipeline.label, (pass) => {
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);

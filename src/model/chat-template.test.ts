@@ -37,8 +37,13 @@ describe('renderChatPrompt', () => {
 
   it('a template gets the thinking switch when asked, and earlier answers without their reasoning', () => {
     // the shape of DeepSeek-V3.1's generation prompt and Qwen3's switch
-    const t = "{% for m in messages %}[{{ m.role }}]{{ m.content }}{% if m.reasoning_content %}({{ m.reasoning_content }}){% endif %}{% endfor %}{% if thinking %}<think>{% elif enable_thinking is defined %}</think>{% endif %}";
-    const m = [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: '<think>r</think>a' }, { role: 'user', content: 'Q' }];
+    const t =
+      '{% for m in messages %}[{{ m.role }}]{{ m.content }}{% if m.reasoning_content %}({{ m.reasoning_content }}){% endif %}{% endfor %}{% if thinking %}<think>{% elif enable_thinking is defined %}</think>{% endif %}';
+    const m = [
+      { role: 'user', content: 'Hi' },
+      { role: 'assistant', content: '<think>r</think>a' },
+      { role: 'user', content: 'Q' },
+    ];
     expect(renderChatPrompt(t, m, { thinking: true })).toMatchObject({ source: 'file', thinking: true, text: '[user]Hi[assistant]a(r)[user]Q<think>' });
     expect(renderChatPrompt(t, m, { thinking: false })).toMatchObject({ thinking: false, text: '[user]Hi[assistant]a(r)[user]Q</think>' });
     expect(renderChatPrompt(t, m).text).toBe('[user]Hi[assistant]a(r)[user]Q');
@@ -46,7 +51,7 @@ describe('renderChatPrompt', () => {
 
   it('describeChatFormat: a template has a thinking mode when it reads one; a family as its format says', () => {
     expect(describeChatFormat(DEEPSEEK_LIKE, undefined)).toEqual({ format: 'file', label: "the file's chat template", thinking: false });
-    expect(describeChatFormat("{% if thinking %}<think>{% endif %}", undefined).thinking).toBe(true);
+    expect(describeChatFormat('{% if thinking %}<think>{% endif %}', undefined).thinking).toBe(true);
     expect(describeChatFormat(undefined, undefined)).toMatchObject({ format: 'fallback', thinking: false });
   });
 });

@@ -39,7 +39,10 @@ export function familyOf(tok: Pick<Tokenizer, 'encode' | 'tokenText' | 'preToken
 }
 
 /** Everything renderChatPrompt needs from a loaded file besides its template: BOS/EOS texts and the family. */
-export function chatOptionsFor(tok: Pick<Tokenizer, 'bos' | 'eos' | 'tokenText' | 'encode' | 'preTokenizer'>, model: { arch?: string; name?: string }): ChatPromptOptions {
+export function chatOptionsFor(
+  tok: Pick<Tokenizer, 'bos' | 'eos' | 'tokenText' | 'encode' | 'preTokenizer'>,
+  model: { arch?: string; name?: string },
+): ChatPromptOptions {
   return { ...specialTokenTexts(tok), family: familyOf(tok, model) };
 }
 
@@ -110,6 +113,19 @@ export function renderChatPrompt(template: string | undefined, messages: readonl
   const f = family.format;
   const text = f.render(messages, { addGenerationPrompt, thinking: thinking ?? false, bosToken });
   const why = failed ? `The model's chat template failed (${failed.message})` : 'The model file has no chat template';
-  const warning = f.name === 'fallback' ? `${why}; using a plain "User:/Assistant:" format.` : failed || family.guess ? `${why}; using the ${f.label} format (${family.reason}).` : undefined;
-  return { text, source: f.name, label: f.label, thinking: promptOpensThinking(text), reason: family.reason, ...(warning ? { warning } : {}), ...(failed ? { error: failed } : {}) };
+  const warning =
+    f.name === 'fallback'
+      ? `${why}; using a plain "User:/Assistant:" format.`
+      : failed || family.guess
+        ? `${why}; using the ${f.label} format (${family.reason}).`
+        : undefined;
+  return {
+    text,
+    source: f.name,
+    label: f.label,
+    thinking: promptOpensThinking(text),
+    reason: family.reason,
+    ...(warning ? { warning } : {}),
+    ...(failed ? { error: failed } : {}),
+  };
 }

@@ -24,8 +24,20 @@ describe('readModelConfig', () => {
     const c = readModelConfig(m, tensors);
     expect(Object.isFrozen(c) && Object.isFrozen(c.moe) && Object.isFrozen(c.rope)).toBe(true);
     expect(c).toMatchObject({
-      arch: 'deepseek2', embd: 64, layers: 3, heads: 4, qLoraRank: 64, kvLoraRank: 64, qkNope: 32, qkRope: 16, vHead: 32,
-      mla: 'absorbed', leadingDense: 1, ffn: 96, tiedOutput: false, indexer: null,
+      arch: 'deepseek2',
+      embd: 64,
+      layers: 3,
+      heads: 4,
+      qLoraRank: 64,
+      kvLoraRank: 64,
+      qkNope: 32,
+      qkRope: 16,
+      vHead: 32,
+      mla: 'absorbed',
+      leadingDense: 1,
+      ffn: 96,
+      tiedOutput: false,
+      indexer: null,
       moe: { experts: 8, used: 2, shared: 1, ffx: 32, groups: 4, groupsUsed: 2, gating: 'sigmoid', weightsNorm: true, weightsScale: 2.5, selectionBias: true },
     });
     expect(c.kqScale).toBeCloseTo(1 / Math.sqrt(48), 7);
@@ -58,7 +70,9 @@ describe('readModelConfig', () => {
   it('deepseek32: indexer fields; key_length must be a multiple of 64', () => {
     const { m, tensors } = meta({ arch: 'deepseek32', dims: { topK: 8 } });
     expect(readModelConfig(m, tensors).indexer).toEqual({ heads: 16, keyLength: 64, topK: 8 });
-    expect(codeOf(() => readModelConfig({ ...m, 'deepseek32.attention.indexer.key_length': 96 }, tensors))).toMatch(/^bad-metadata: .*indexer\.key_length.*multiple of 64/);
+    expect(codeOf(() => readModelConfig({ ...m, 'deepseek32.attention.indexer.key_length': 96 }, tensors))).toMatch(
+      /^bad-metadata: .*indexer\.key_length.*multiple of 64/,
+    );
     const noTopK = { ...m };
     delete noTopK['deepseek32.attention.indexer.top_k'];
     expect(codeOf(() => readModelConfig(noTopK, tensors))).toMatch(/^missing-metadata: .*deepseek32\.attention\.indexer\.top_k/);
@@ -66,7 +80,9 @@ describe('readModelConfig', () => {
 
   it('errors name what is wrong', () => {
     const { m, tensors } = meta({ arch: 'deepseek2' });
-    expect(codeOf(() => readModelConfig({ ...m, 'general.architecture': 'llama' }, tensors))).toMatch(/^unknown-architecture: .*"llama".*deepseek2, deepseek32/);
+    expect(codeOf(() => readModelConfig({ ...m, 'general.architecture': 'llama' }, tensors))).toMatch(
+      /^unknown-architecture: .*"llama".*deepseek2, deepseek32/,
+    );
     const noEmbd = { ...m };
     delete noEmbd['deepseek2.embedding_length'];
     expect(codeOf(() => readModelConfig(noEmbd, tensors))).toMatch(/^missing-metadata: .*deepseek2\.embedding_length/);
@@ -82,7 +98,14 @@ describe('checkTensors', () => {
     const { m, tensors } = meta({ arch: 'deepseek32', gating: 'sigmoid' });
     const c = readModelConfig(m, tensors);
     expect(checkTensors(c, tensors).length).toBe(tensors.length);
-    expect(codeOf(() => checkTensors(c, tensors.filter((t) => t.name !== 'blk.2.indexer.k_norm.bias')))).toMatch(/^missing-tensor: .*"blk\.2\.indexer\.k_norm\.bias"/);
+    expect(
+      codeOf(() =>
+        checkTensors(
+          c,
+          tensors.filter((t) => t.name !== 'blk.2.indexer.k_norm.bias'),
+        ),
+      ),
+    ).toMatch(/^missing-tensor: .*"blk\.2\.indexer\.k_norm\.bias"/);
     // a transposed attn_k_b ({kv_lora, nope, H} instead of {nope, kv_lora, H})
     const bad = tensors.map((t) => (t.name === 'blk.1.attn_k_b.weight' ? { ...t, shape: [64, 32, 4] } : t));
     expect(codeOf(() => checkTensors(c, bad))).toBe('wrong-shape: tensor "blk.1.attn_k_b.weight": expected ne [32, 64, 4], found [64, 32, 4]');
@@ -94,10 +117,14 @@ describe('counts are bounded before anything is sized by them', () => {
     const { m, tensors } = meta({ arch: 'deepseek32', gating: 'sigmoid' });
     // 2^31 - 1 was accepted and the load then allocated per layer until V8 aborted
     for (const v of [2147483647, 2 ** 32 - 1, 18446744073709551615n]) {
-      expect(codeOf(() => readModelConfig({ ...m, 'deepseek32.block_count': v }, tensors))).toMatch(/^bad-metadata: metadata key "deepseek32\.block_count" (must be an integer in 1\.\.16777216|is out of range)/);
+      expect(codeOf(() => readModelConfig({ ...m, 'deepseek32.block_count': v }, tensors))).toMatch(
+        /^bad-metadata: metadata key "deepseek32\.block_count" (must be an integer in 1\.\.16777216|is out of range)/,
+      );
     }
     const c = readModelConfig({ ...m, 'deepseek32.block_count': 1 << 24 }, tensors);
-    expect(codeOf(() => checkTensors(c, tensors))).toBe('bad-metadata: metadata key "deepseek32.block_count" (16777216) does not match the file\'s tensors, which hold 3 layers (blk.0 .. blk.2)');
+    expect(codeOf(() => checkTensors(c, tensors))).toBe(
+      'bad-metadata: metadata key "deepseek32.block_count" (16777216) does not match the file\'s tensors, which hold 3 layers (blk.0 .. blk.2)',
+    );
     const fewer = readModelConfig({ ...m, 'deepseek32.block_count': 2 }, tensors);
     expect(codeOf(() => checkTensors(fewer, tensors))).toMatch(/^bad-metadata: .*\(2\) does not match .* 3 layers/);
   });
@@ -105,7 +132,10 @@ describe('counts are bounded before anything is sized by them', () => {
   it('every other count has the same bound', () => {
     const { m, tensors } = meta({ arch: 'deepseek32', gating: 'sigmoid' });
     for (const k of ['context_length', 'expert_count', 'attention.head_count', 'attention.indexer.top_k', 'attention.kv_lora_rank']) {
-      expect(codeOf(() => readModelConfig({ ...m, [`deepseek32.${k}`]: 2147483647 }, tensors)), k).toMatch(new RegExp(`^bad-metadata: metadata key "deepseek32\\.${k.replace(/\./g, '\\.')}" must be an integer in \\d+\\.\\.16777216, found 2147483647`));
+      expect(
+        codeOf(() => readModelConfig({ ...m, [`deepseek32.${k}`]: 2147483647 }, tensors)),
+        k,
+      ).toMatch(new RegExp(`^bad-metadata: metadata key "deepseek32\\.${k.replace(/\./g, '\\.')}" must be an integer in \\d+\\.\\.16777216, found 2147483647`));
     }
   });
 });

@@ -240,10 +240,17 @@ export function readRopeConfig(r: Reader, contextLength: number, dims: number, o
  */
 export function readModelConfig(metadata: Meta, tensors: readonly TensorShapeInfo[]): ModelConfig {
   const archValue = metadata['general.architecture'];
-  if (archValue === undefined) throw new SparseScopeError('missing-metadata', `metadata key "general.architecture" is absent; supported architectures: ${SUPPORTED_ARCHITECTURES.join(', ')}`);
+  if (archValue === undefined)
+    throw new SparseScopeError(
+      'missing-metadata',
+      `metadata key "general.architecture" is absent; supported architectures: ${SUPPORTED_ARCHITECTURES.join(', ')}`,
+    );
   if (typeof archValue !== 'string') bad('general.architecture', `must be a string, found ${describe(archValue)}`);
   if (!(SUPPORTED_ARCHITECTURES as readonly string[]).includes(archValue)) {
-    throw new SparseScopeError('unknown-architecture', `architecture "${archValue}" is not supported; supported architectures: ${SUPPORTED_ARCHITECTURES.join(', ')}`);
+    throw new SparseScopeError(
+      'unknown-architecture',
+      `architecture "${archValue}" is not supported; supported architectures: ${SUPPORTED_ARCHITECTURES.join(', ')}`,
+    );
   }
   const arch = archValue as Architecture;
   const r = new Reader(metadata, arch);
@@ -271,12 +278,18 @@ export function readModelConfig(metadata: Meta, tensors: readonly TensorShapeInf
   }
   const mla = hasKMla ? 'absorbed' : 'legacy';
   if (arch === 'deepseek32' && mla !== 'absorbed') {
-    throw new SparseScopeError('missing-metadata', `metadata keys "${r.key('attention.key_length_mla')}" and "${r.key('attention.value_length_mla')}" are required for deepseek32 (absorbed MLA only)`);
+    throw new SparseScopeError(
+      'missing-metadata',
+      `metadata keys "${r.key('attention.key_length_mla')}" and "${r.key('attention.value_length_mla')}" are required for deepseek32 (absorbed MLA only)`,
+    );
   }
-  const kLen = mla === 'absorbed' ? r.count('attention.key_length_mla', undefined, { min: 1 }) : r.count('attention.key_length', Math.floor(embd / heads), { min: 1 });
-  const vHead = mla === 'absorbed' ? r.count('attention.value_length_mla', undefined, { min: 1 }) : r.count('attention.value_length', Math.floor(embd / heads), { min: 1 });
+  const kLen =
+    mla === 'absorbed' ? r.count('attention.key_length_mla', undefined, { min: 1 }) : r.count('attention.key_length', Math.floor(embd / heads), { min: 1 });
+  const vHead =
+    mla === 'absorbed' ? r.count('attention.value_length_mla', undefined, { min: 1 }) : r.count('attention.value_length', Math.floor(embd / heads), { min: 1 });
   const qkNope = kLen - ropeDims;
-  if (qkNope < 1) bad(r.key(mla === 'absorbed' ? 'attention.key_length_mla' : 'attention.key_length'), `(${kLen}) must exceed rope.dimension_count (${ropeDims})`);
+  if (qkNope < 1)
+    bad(r.key(mla === 'absorbed' ? 'attention.key_length_mla' : 'attention.key_length'), `(${kLen}) must exceed rope.dimension_count (${ropeDims})`);
 
   const { rope, kqScale } = ropeAndScale(r, arch, contextLength, qkNope, ropeDims);
   if (r.has('attention.temperature_scale') && r.float('attention.temperature_scale') !== 0) {
@@ -286,7 +299,11 @@ export function readModelConfig(metadata: Meta, tensors: readonly TensorShapeInf
   let moe: MoeConfig | null = null;
   const experts = r.count('expert_count', 0);
   if (leadingDense < layers) {
-    if (experts === 0) throw new SparseScopeError('missing-metadata', `metadata key "${r.key('expert_count')}" is required: layers ${leadingDense}..${layers - 1} are MoE layers`);
+    if (experts === 0)
+      throw new SparseScopeError(
+        'missing-metadata',
+        `metadata key "${r.key('expert_count')}" is required: layers ${leadingDense}..${layers - 1} are MoE layers`,
+      );
     const used = r.count('expert_used_count', undefined, { min: 1, perLayer: true });
     if (used > experts) bad(r.key('expert_used_count'), `(${used}) exceeds expert_count (${experts})`);
     const groups = r.count('expert_group_count', 0);
@@ -294,12 +311,19 @@ export function readModelConfig(metadata: Meta, tensors: readonly TensorShapeInf
     if (groups > 1) {
       if (experts % groups !== 0) bad(r.key('expert_group_count'), `(${groups}) must divide expert_count (${experts})`);
       if (groupsUsed < 1 || groupsUsed >= groups) bad(r.key('expert_group_used_count'), `(${groupsUsed}) must be in 1..${groups - 1}`);
-      if ((experts / groups) * groupsUsed < used) bad(r.key('expert_group_used_count'), `leaves ${(experts / groups) * groupsUsed} experts, fewer than expert_used_count (${used})`);
+      if ((experts / groups) * groupsUsed < used)
+        bad(r.key('expert_group_used_count'), `leaves ${(experts / groups) * groupsUsed} experts, fewer than expert_used_count (${used})`);
     }
     // deepseek2 defaults a missing gating func to softmax; deepseek32 requires the key (as llama.cpp)
     const gatingId = arch === 'deepseek32' ? r.count('expert_gating_func') : r.count('expert_gating_func', 0);
     const gating = GATING_FUNCS[(gatingId === 0 ? 1 : gatingId) as keyof typeof GATING_FUNCS];
-    if (gating === undefined) bad(r.key('expert_gating_func'), `(${gatingId}) is not a known gating function; known: ${Object.entries(GATING_FUNCS).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+    if (gating === undefined)
+      bad(
+        r.key('expert_gating_func'),
+        `(${gatingId}) is not a known gating function; known: ${Object.entries(GATING_FUNCS)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(', ')}`,
+      );
     const scale = r.float('expert_weights_scale', 0);
     moe = Object.freeze({
       experts,

@@ -77,11 +77,17 @@ describe('cli inspect on a sparse > 4 GB V2-Lite-Chat-shaped file', () => {
     const weights = tensors.reduce((a, t) => a + tensorByteLength(t.type, t.shape), 0);
 
     const t0 = performance.now();
-    const r = await run(process.execPath, ['--import', 'tsx', '--import', './scripts/wgsl-register.mjs', '--import', './src/model/testing/print-max-rss.mjs', 'src/cli/main.ts', 'inspect', path], { maxBuffer: 1 << 27 });
+    const r = await run(
+      process.execPath,
+      ['--import', 'tsx', '--import', './scripts/wgsl-register.mjs', '--import', './src/model/testing/print-max-rss.mjs', 'src/cli/main.ts', 'inspect', path],
+      { maxBuffer: 1 << 27 },
+    );
     const seconds = (performance.now() - t0) / 1000;
     const j = JSON.parse(r.stdout);
     const rss = Number(/max-rss-bytes (\d+)/.exec(r.stderr)?.[1]);
-    console.log(`cli inspect, ${(size / 1e9).toFixed(2)} GB sparse V2-Lite-Chat-shaped file: ${seconds.toFixed(1)} s, peak RSS ${(rss / 2 ** 20).toFixed(0)} MiB; plan: weights ${(j.memory.weights.gpuBytes / 1e9).toFixed(2)} GB on the GPU, context ${j.memory.cache.context} of ${j.memory.cache.fileContext}, total ${(j.memory.totalBytes / 1e9).toFixed(2)} GB`);
+    console.log(
+      `cli inspect, ${(size / 1e9).toFixed(2)} GB sparse V2-Lite-Chat-shaped file: ${seconds.toFixed(1)} s, peak RSS ${(rss / 2 ** 20).toFixed(0)} MiB; plan: weights ${(j.memory.weights.gpuBytes / 1e9).toFixed(2)} GB on the GPU, context ${j.memory.cache.context} of ${j.memory.cache.fileContext}, total ${(j.memory.totalBytes / 1e9).toFixed(2)} GB`,
+    );
     expect(j.config.layers).toBe(27);
     expect(j.memory.weights.gpuBytes).toBeGreaterThanOrEqual(weights);
     expect(j.memory.totalBytes).toBeGreaterThanOrEqual(size - 2 ** 20);
@@ -93,7 +99,27 @@ describe('cli inspect on a sparse > 4 GB V2-Lite-Chat-shaped file', () => {
     expect(rss).toBeLessThan(400 * 2 ** 20);
 
     // the file's whole 163,840-token context on a 16 GB device with WebGPU's baseline binding limit
-    const full = JSON.parse((await run(process.execPath, ['--import', 'tsx', '--import', './scripts/wgsl-register.mjs', 'src/cli/main.ts', 'inspect', path, '--context', '163840', '--gpu-memory', String(16e9)], { maxBuffer: 1 << 27 })).stdout).memory;
+    const full = JSON.parse(
+      (
+        await run(
+          process.execPath,
+          [
+            '--import',
+            'tsx',
+            '--import',
+            './scripts/wgsl-register.mjs',
+            'src/cli/main.ts',
+            'inspect',
+            path,
+            '--context',
+            '163840',
+            '--gpu-memory',
+            String(16e9),
+          ],
+          { maxBuffer: 1 << 27 },
+        )
+      ).stdout,
+    ).memory;
     console.log(`--context 163840 --gpu-memory 16e9: context ${full.cache.context} (${full.cache.limitedBy}), total ${(full.totalBytes / 1e9).toFixed(2)} GB`);
     expect(full.cache.requestedContext).toBe(163840);
     expect(full.cache.context).toBeLessThan(163840);

@@ -80,16 +80,29 @@ function elements(shape: readonly number[]): number {
 
 /** Per-layer cache buffers for one token, in bytes (kv-cache.ts's allocations ÷ capacity). */
 function cacheBuffersPerToken(c: ModelConfig): { name: string; bytes: number }[] {
-  const b = c.mla === 'absorbed'
-    ? [{ name: 'cache.ckv', bytes: c.kvLoraRank * 4 }, { name: 'cache.kpe', bytes: c.qkRope * 4 }]
-    : [{ name: 'cache.k', bytes: c.heads * (c.qkNope + c.qkRope) * 4 }, { name: 'cache.v', bytes: c.heads * c.vHead * 4 }];
+  const b =
+    c.mla === 'absorbed'
+      ? [
+          { name: 'cache.ckv', bytes: c.kvLoraRank * 4 },
+          { name: 'cache.kpe', bytes: c.qkRope * 4 },
+        ]
+      : [
+          { name: 'cache.k', bytes: c.heads * (c.qkNope + c.qkRope) * 4 },
+          { name: 'cache.v', bytes: c.heads * c.vHead * 4 },
+        ];
   if (c.indexer) b.push({ name: 'cache.kI', bytes: c.indexer.keyLength * 4 });
   return b;
 }
 
 /** The activations one ForwardGraph of m rows allocates (forward-graph.ts), in bytes. */
 export function graphScratchBytes(c: ModelConfig, m: number, capacity: number): number {
-  const E = c.embd, H = c.heads, L = c.kvLoraRank, R = c.qkRope, N = c.qkNope, Vd = c.vHead, K = N + R;
+  const E = c.embd,
+    H = c.heads,
+    L = c.kvLoraRank,
+    R = c.qkRope,
+    N = c.qkNope,
+    Vd = c.vHead,
+    K = N + R;
   let floats = m * c.vocab + 4 * m * E + 2 * m * c.qLoraRank + m * H * K + m * H * R + m * (L + R) + 2 * m * L + m * R;
   floats += 3 * m * H * Math.max(L, Vd) + m * H * Vd;
   floats += c.mla === 'absorbed' ? m * H * N + m * H * L : m * H * (N + Vd);
@@ -181,7 +194,8 @@ export function planMemory(c: ModelConfig, tensors: readonly TensorInfo[], o: Me
     const total = (ctx: number) => gpuBytes + bytesPerToken * ctx + scratch(ctx);
     if (total(context) > budget) {
       // the largest multiple of CONTEXT_STEP below `context` that fits (total grows with ctx)
-      let lo = 0, hi = Math.floor(context / CONTEXT_STEP);
+      let lo = 0,
+        hi = Math.floor(context / CONTEXT_STEP);
       while (lo < hi) {
         const mid = Math.ceil((lo + hi) / 2);
         if (total(mid * CONTEXT_STEP) <= budget) lo = mid;
@@ -189,24 +203,41 @@ export function planMemory(c: ModelConfig, tensors: readonly TensorInfo[], o: Me
       }
       if (lo === 0) {
         fits = false;
-        notes.push(`the weights (${gpuBytes} bytes on the GPU) and scratch leave no room for ${Math.min(CONTEXT_STEP, context)} tokens of cache in the ${budget}-byte budget`);
+        notes.push(
+          `the weights (${gpuBytes} bytes on the GPU) and scratch leave no room for ${Math.min(CONTEXT_STEP, context)} tokens of cache in the ${budget}-byte budget`,
+        );
       } else {
         context = lo * CONTEXT_STEP;
         limitedBy = 'memory';
       }
     }
   }
-  if (limitedBy) notes.push(`context sized down from ${requested} to ${context} tokens to fit the device's ${limitedBy === 'binding' ? 'storage binding limit' : 'memory'}`);
-  if (converted.length > 0) notes.push(`${converted.length} tensors are dequantized to f32 on upload (no kernel reads ${[...new Set(converted.map((x) => x.type))].join(', ')} in place)`);
+  if (limitedBy)
+    notes.push(`context sized down from ${requested} to ${context} tokens to fit the device's ${limitedBy === 'binding' ? 'storage binding limit' : 'memory'}`);
+  if (converted.length > 0)
+    notes.push(
+      `${converted.length} tensors are dequantized to f32 on upload (no kernel reads ${[...new Set(converted.map((x) => x.type))].join(', ')} in place)`,
+    );
 
   const atContext = bytesPerToken * context;
   const scratchBytes = scratch(context);
-  largest = perLayer.reduce<typeof largest>((l, b) => (b.bytes * context > l.bytes ? { name: `blk.*.${b.name}`, bytes: b.bytes * context, parts: 1, limit: partLimit } : l), largest);
+  largest = perLayer.reduce<typeof largest>(
+    (l, b) => (b.bytes * context > l.bytes ? { name: `blk.*.${b.name}`, bytes: b.bytes * context, parts: 1, limit: partLimit } : l),
+    largest,
+  );
   return {
     fileTensorBytes: tensors.reduce((a, t) => a + t.byteLength, 0),
     weights: { gpuBytes, converted },
     largestBinding: largest,
-    cache: { bytesPerToken, fileContext, atFileContext: bytesPerToken * fileContext, requestedContext: requested, context, atContext, ...(limitedBy ? { limitedBy } : {}) },
+    cache: {
+      bytesPerToken,
+      fileContext,
+      atFileContext: bytesPerToken * fileContext,
+      requestedContext: requested,
+      context,
+      atContext,
+      ...(limitedBy ? { limitedBy } : {}),
+    },
     scratchBytes,
     totalBytes: gpuBytes + atContext + scratchBytes,
     limits,

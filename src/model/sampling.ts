@@ -40,7 +40,10 @@ export function applyRepetitionPenalty(logits: ArrayLike<number>, recent: readon
 }
 
 /** The candidate tokens after top-k / top-p / min-p, with their probabilities at `temperature`. */
-export function filterCandidates(logits: ArrayLike<number>, o: Required<Pick<SamplingOptions, 'temperature' | 'topK' | 'topP' | 'minP'>>): { ids: number[]; probs: number[] } {
+export function filterCandidates(
+  logits: ArrayLike<number>,
+  o: Required<Pick<SamplingOptions, 'temperature' | 'topK' | 'topP' | 'minP'>>,
+): { ids: number[]; probs: number[] } {
   let ids = Array.from({ length: logits.length }, (_, i) => i).sort((a, b) => logits[b] - logits[a] || a - b);
   if (o.topK > 0) ids = ids.slice(0, o.topK);
   const softmax = (list: number[], t: number) => {
@@ -56,7 +59,10 @@ export function filterCandidates(logits: ArrayLike<number>, o: Required<Pick<Sam
     let keep = ids.length;
     for (let i = 0; i < p.length; i++) {
       acc += p[i];
-      if (acc >= o.topP) { keep = i + 1; break; }
+      if (acc >= o.topP) {
+        keep = i + 1;
+        break;
+      }
     }
     ids = ids.slice(0, keep);
   }

@@ -18,7 +18,10 @@ export const TEMPLATE_LIMITS = Object.freeze({ MAX_STEPS: 1_000_000, MAX_MS: 2_0
 type Limits = { -readonly [K in keyof typeof TEMPLATE_LIMITS]: number };
 
 function limitError(what: string): SparseScopeError {
-  return new SparseScopeError('template', `the chat template ${what}; it was stopped (templates run with at most ${TEMPLATE_LIMITS.MAX_STEPS.toLocaleString('en')} steps, ${TEMPLATE_LIMITS.MAX_MS} ms, strings of ${TEMPLATE_LIMITS.MAX_CHARS.toLocaleString('en')} characters and lists of ${TEMPLATE_LIMITS.MAX_ITEMS.toLocaleString('en')} items)`);
+  return new SparseScopeError(
+    'template',
+    `the chat template ${what}; it was stopped (templates run with at most ${TEMPLATE_LIMITS.MAX_STEPS.toLocaleString('en')} steps, ${TEMPLATE_LIMITS.MAX_MS} ms, strings of ${TEMPLATE_LIMITS.MAX_CHARS.toLocaleString('en')} characters and lists of ${TEMPLATE_LIMITS.MAX_ITEMS.toLocaleString('en')} items)`,
+  );
 }
 
 class BoundedInterpreter extends Interpreter {
@@ -39,7 +42,8 @@ class BoundedInterpreter extends Interpreter {
     this.count();
     const v = super.evaluate(...args);
     const value = (v as { value?: unknown }).value;
-    if (typeof value === 'string' && value.length > this.limits.MAX_CHARS) throw limitError(`built a string of ${value.length.toLocaleString('en')} characters`);
+    if (typeof value === 'string' && value.length > this.limits.MAX_CHARS)
+      throw limitError(`built a string of ${value.length.toLocaleString('en')} characters`);
     if (Array.isArray(value) && value.length > this.limits.MAX_ITEMS) throw limitError(`built a list of ${value.length.toLocaleString('en')} items`);
     return v;
   }
@@ -56,7 +60,11 @@ class BoundedInterpreter extends Interpreter {
  */
 type ForNode = { body: unknown[] };
 const baseEvaluateFor = (Interpreter.prototype as unknown as { evaluateFor: (node: ForNode, env: Environment) => unknown }).evaluateFor;
-(BoundedInterpreter.prototype as unknown as { evaluateFor: (node: ForNode, env: Environment) => unknown }).evaluateFor = function (this: Interpreter, node: ForNode, env: Environment) {
+(BoundedInterpreter.prototype as unknown as { evaluateFor: (node: ForNode, env: Environment) => unknown }).evaluateFor = function (
+  this: Interpreter,
+  node: ForNode,
+  env: Environment,
+) {
   const counted = Object.assign(Object.create(Object.getPrototypeOf(node) as object) as ForNode, node, { body: [COUNT_STEP, ...node.body] });
   return baseEvaluateFor.call(this, counted, env);
 };
@@ -80,14 +88,22 @@ function strftimeNow(format: string): string {
   const pad2 = (n: number) => String(n).padStart(2, '0');
   return format.replace(/%[YmdbBHM%]/g, (t) => {
     switch (t) {
-      case '%Y': return String(d.getFullYear());
-      case '%m': return pad2(d.getMonth() + 1);
-      case '%d': return pad2(d.getDate());
-      case '%b': return d.toLocaleString('en', { month: 'short' });
-      case '%B': return d.toLocaleString('en', { month: 'long' });
-      case '%H': return pad2(d.getHours());
-      case '%M': return pad2(d.getMinutes());
-      default: return '%';
+      case '%Y':
+        return String(d.getFullYear());
+      case '%m':
+        return pad2(d.getMonth() + 1);
+      case '%d':
+        return pad2(d.getDate());
+      case '%b':
+        return d.toLocaleString('en', { month: 'short' });
+      case '%B':
+        return d.toLocaleString('en', { month: 'long' });
+      case '%H':
+        return pad2(d.getHours());
+      case '%M':
+        return pad2(d.getMinutes());
+      default:
+        return '%';
     }
   });
 }
@@ -108,7 +124,12 @@ export function renderTemplateBounded(source: string, items: Record<string, unkn
   // the globals Template.render sets (false/true/none, raise_exception, range, strftime_now), with range bounded
   const env = new Environment();
   const globals: Record<string, unknown> = {
-    false: false, true: true, none: null, False: false, True: true, None: null,
+    false: false,
+    true: true,
+    none: null,
+    False: false,
+    True: true,
+    None: null,
     raise_exception: (msg: unknown) => {
       throw new SparseScopeError('template', `the chat template raised an exception: ${String(msg)}`);
     },

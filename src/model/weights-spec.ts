@@ -102,7 +102,10 @@ export function checkTensorList(specs: () => readonly TensorSpec[], layers: numb
     if (m) fileLayers = Math.max(fileLayers, Number(m[1]) + 1);
   }
   if (layers !== fileLayers) {
-    throw new SparseScopeError('bad-metadata', `metadata key "${arch}.block_count" (${layers}) does not match the file's tensors, which hold ${fileLayers} layers${fileLayers ? ` (blk.0 .. blk.${fileLayers - 1})` : ''}`);
+    throw new SparseScopeError(
+      'bad-metadata',
+      `metadata key "${arch}.block_count" (${layers}) does not match the file's tensors, which hold ${fileLayers} layers${fileLayers ? ` (blk.0 .. blk.${fileLayers - 1})` : ''}`,
+    );
   }
   const byName = new Map(tensors.map((t) => [t.name, t]));
   const present: TensorSpec[] = [];

@@ -15,7 +15,8 @@ let dir: string;
 let app: string;
 let server: ChildProcess | undefined;
 
-const run = (cmd: string, args: string[], cwd: string) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 240_000 });
+const run = (cmd: string, args: string[], cwd: string) =>
+  execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 240_000 });
 const node = (script: string, cwd: string) => JSON.parse(run(process.execPath, [script], cwd).trim().split('\n').pop()!);
 
 beforeAll(() => {
@@ -38,7 +39,11 @@ const PARAMS = { messages: [{ role: 'user', content: 'In the beginning' }], temp
 function startServer(): Promise<string> {
   return new Promise((resolve, reject) => {
     // Its own process group: npx starts the server as a child, and afterAll ends both.
-    server = spawn('npx', ['--offline', 'sparsescope', 'serve', '--backend', 'cpu', '--port', '0'], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    server = spawn('npx', ['--offline', 'sparsescope', 'serve', '--backend', 'cpu', '--port', '0'], {
+      cwd: app,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     let out = '';
     let err = '';
     server.stdout!.on('data', (d: Buffer) => {
@@ -97,7 +102,11 @@ export async function reply(): Promise<string> {
     );
     const tsc = join(repo, 'node_modules/typescript/bin/tsc');
     // Throws (with tsc's messages) on a type error.
-    run(process.execPath, [tsc, '--noEmit', '--strict', '--skipLibCheck', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext', 'consumer.ts'], app);
+    run(
+      process.execPath,
+      [tsc, '--noEmit', '--strict', '--skipLibCheck', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext', 'consumer.ts'],
+      app,
+    );
   });
 
   it('a minimal Vite page that uses it builds, with the engine worker and the WGSL inside', async () => {

@@ -43,7 +43,12 @@ const MESSAGES = [{ role: 'user' as const, content: 'In the beginning' }];
 /** Opens a streaming request and waits for its first event, so it is running when this returns. */
 async function runningStream(maxTokens: number): Promise<{ cancel: AbortController; reader: ReadableStreamDefaultReader<Uint8Array> }> {
   const cancel = new AbortController();
-  const res = await fetch(base + '/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messages: MESSAGES, max_tokens: maxTokens, stream: true }), signal: cancel.signal });
+  const res = await fetch(base + '/chat/completions', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ messages: MESSAGES, max_tokens: maxTokens, stream: true }),
+    signal: cancel.signal,
+  });
   expect(res.status).toBe(200);
   const reader = res.body!.getReader();
   await reader.read();
@@ -90,7 +95,14 @@ describe('sparsescope serve', () => {
   });
 
   it('CORS preflight allows the headers the browser asks for', async () => {
-    const r = await fetch(base + '/chat/completions', { method: 'OPTIONS', headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type, x-stainless-os' } });
+    const r = await fetch(base + '/chat/completions', {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'http://localhost:5173',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type, x-stainless-os',
+      },
+    });
     expect(r.status).toBe(204);
     expect(r.headers.get('access-control-allow-origin')).toBe('*');
     expect(r.headers.get('access-control-allow-headers')).toContain('x-stainless-os');
@@ -101,7 +113,12 @@ describe('sparsescope serve', () => {
     const running = await runningStream(engine.model!.contextLength - 64);
     const waitingCancel = new AbortController();
     const twoAdmitted = new Promise<void>((resolve) => (onAdmitted = () => admitted === 2 && resolve()));
-    const waiting = fetch(base + '/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messages: MESSAGES, max_tokens: 4 }), signal: waitingCancel.signal }).catch((e: unknown) => e);
+    const waiting = fetch(base + '/chat/completions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ messages: MESSAGES, max_tokens: 4 }),
+      signal: waitingCancel.signal,
+    }).catch((e: unknown) => e);
     await twoAdmitted;
     const refused = await post('/chat/completions', { messages: MESSAGES, max_tokens: 4 });
     expect(refused.status).toBe(429);

@@ -45,7 +45,8 @@ function sendError(res: ServerResponse, e: HttpError): void {
 
 async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   const type = req.headers['content-type'] ?? '';
-  if (!/^application\/json\b/i.test(type)) throw new HttpError(415, `send the request as application/json (got ${type ? JSON.stringify(type) : 'no content-type'})`);
+  if (!/^application\/json\b/i.test(type))
+    throw new HttpError(415, `send the request as application/json (got ${type ? JSON.stringify(type) : 'no content-type'})`);
   const parts: Buffer[] = [];
   let size = 0;
   for await (const part of req as AsyncIterable<Buffer>) {
@@ -69,8 +70,21 @@ export function createApiServer(engine: SparseScopeEngine, o: ServeOptions = {})
   async function complete(req: IncomingMessage, res: ServerResponse, kind: 'chat' | 'text'): Promise<void> {
     const body = await readJson(req, maxBody);
     const model = (body as { model?: unknown } | null)?.model;
-    if (typeof model === 'string' && model !== engine.modelId) throw new HttpError(404, `The model "${model}" does not exist; this server serves "${engine.modelId}"`, 'invalid_request_error', 'model_not_found', 'model');
-    if (admitted >= 1 + maxQueue) throw new HttpError(429, `the server is busy: ${admitted} requests are running or queued (at most ${1 + maxQueue}); retry later`, 'rate_limit_error', 'queue_full');
+    if (typeof model === 'string' && model !== engine.modelId)
+      throw new HttpError(
+        404,
+        `The model "${model}" does not exist; this server serves "${engine.modelId}"`,
+        'invalid_request_error',
+        'model_not_found',
+        'model',
+      );
+    if (admitted >= 1 + maxQueue)
+      throw new HttpError(
+        429,
+        `the server is busy: ${admitted} requests are running or queued (at most ${1 + maxQueue}); retry later`,
+        'rate_limit_error',
+        'queue_full',
+      );
     admitted++;
     o.onAdmit?.(admitted);
     const cancel = new AbortController();

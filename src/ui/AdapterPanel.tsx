@@ -23,7 +23,10 @@ export function AdapterPanel() {
       {info?.gpuUnavailable && <p data-testid="gpu-unavailable">No GPU: {info.gpuUnavailable.message}</p>}
       {info?.isolated !== undefined && (
         <p data-testid="engine-isolated" data-isolated={String(info.isolated)}>
-          Engine thread cross-origin isolated: {info.isolated ? 'yes (SharedArrayBuffer: the CPU backend may use Worker threads)' : 'no (the page is served without COOP/COEP: the CPU backend runs on one thread)'}
+          Engine thread cross-origin isolated:{' '}
+          {info.isolated
+            ? 'yes (SharedArrayBuffer: the CPU backend may use Worker threads)'
+            : 'no (the page is served without COOP/COEP: the CPU backend runs on one thread)'}
         </p>
       )}
       {info && !info.gpuUnavailable && (

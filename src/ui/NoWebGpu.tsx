@@ -3,9 +3,7 @@ export function NoWebGpu() {
   return (
     <section className="panel" data-testid="no-webgpu">
       <h2>This browser has no WebGPU</h2>
-      <p>
-        The model runs on the CPU instead (in the page, slower than a GPU). To run it on your GPU through WebGPU, SparseScope needs one of:
-      </p>
+      <p>The model runs on the CPU instead (in the page, slower than a GPU). To run it on your GPU through WebGPU, SparseScope needs one of:</p>
       <ul>
         <li>Chrome or Edge 113 or newer on Windows, macOS or ChromeOS;</li>
         <li>Chrome on Linux or Android with WebGPU enabled (chrome://flags/#enable-unsafe-webgpu, or the launch flag --enable-unsafe-webgpu);</li>

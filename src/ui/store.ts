@@ -54,7 +54,11 @@ export const useStore = create<Store>()((set, get, api) => ({
     const s = get();
     switch (e.kind) {
       case 'device-lost':
-        set({ status: 'lost', error: { code: 'device-lost', message: e.message }, model: { ...s.model, status: s.model.status === 'none' ? 'none' : 'failed', message: 'the GPU device was lost; restart the engine to load it again' } });
+        set({
+          status: 'lost',
+          error: { code: 'device-lost', message: e.message },
+          model: { ...s.model, status: s.model.status === 'none' ? 'none' : 'failed', message: 'the GPU device was lost; restart the engine to load it again' },
+        });
         return;
       case 'gpu-error':
         set({ error: { code: 'gpu-error', message: e.message } });
@@ -67,7 +71,19 @@ export const useStore = create<Store>()((set, get, api) => ({
         const now = performance.now();
         const started = p?.phase === 'load' ? loadStartedAt : (loadStartedAt = now);
         const rate = e.loadedBytes / Math.max(1e-3, (now - started) / 1000);
-        set({ model: { ...s.model, status: 'loading', progress: { phase: 'load', loaded: e.loadedBytes, total: e.totalBytes, bytesPerSecond: rate, secondsLeft: (e.totalBytes - e.loadedBytes) / Math.max(rate, 1) } } });
+        set({
+          model: {
+            ...s.model,
+            status: 'loading',
+            progress: {
+              phase: 'load',
+              loaded: e.loadedBytes,
+              total: e.totalBytes,
+              bytesPerSecond: rate,
+              secondsLeft: (e.totalBytes - e.loadedBytes) / Math.max(rate, 1),
+            },
+          },
+        });
         return;
       }
       case 'ready':
@@ -93,7 +109,10 @@ export const useStore = create<Store>()((set, get, api) => ({
         return;
       }
       case 'done':
-        s.patchLastMessage({ status: e.reason === 'aborted' ? 'stopped' : 'done', stats: { tokens: e.tokens, tokensPerSecond: e.tokensPerSecond, timeToFirstTokenMs: e.timeToFirstTokenMs } });
+        s.patchLastMessage({
+          status: e.reason === 'aborted' ? 'stopped' : 'done',
+          stats: { tokens: e.tokens, tokensPerSecond: e.tokensPerSecond, timeToFirstTokenMs: e.timeToFirstTokenMs },
+        });
         return;
     }
   },

@@ -19,7 +19,11 @@ const FINAL_EVENT_GRACE_MS = 5_000;
  * last events. Resolves with the call's result only once the final event (`last`) has been delivered
  * too, so callers may treat "resolved" as "every event seen" (the chat saves a reply then).
  */
-async function afterFinalEvent<E extends { kind: string }, T>(call: (onEvent: (e: E) => void) => Promise<T>, onEvent: (e: E) => void, last: E['kind']): Promise<T> {
+async function afterFinalEvent<E extends { kind: string }, T>(
+  call: (onEvent: (e: E) => void) => Promise<T>,
+  onEvent: (e: E) => void,
+  last: E['kind'],
+): Promise<T> {
   let seen: () => void = () => {};
   const delivered = new Promise<void>((resolve) => (seen = resolve));
   const result = await call(

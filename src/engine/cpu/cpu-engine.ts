@@ -6,13 +6,7 @@
 import type { GpuInfo } from '../../gpu/device.ts';
 import { ModelRuntime } from '../model-runtime.ts';
 import { RuntimeEngine } from '../runtime-engine.ts';
-import type {
-  EngineApi,
-  LoadEvent,
-  ModelSource,
-  ModelSummary,
-  SelfTestResult,
-} from '../../api/protocol.ts';
+import type { EngineApi, LoadEvent, ModelSource, ModelSummary, SelfTestResult } from '../../api/protocol.ts';
 
 export const CPU_INFO: GpuInfo = {
   vendor: 'cpu',

@@ -39,7 +39,8 @@ async function cpu(f: GgufFile, threads: number): Promise<CpuModel> {
 }
 
 function maxRelDiff(a: Float32Array, b: Float32Array): number {
-  let d = 0, m = 0;
+  let d = 0,
+    m = 0;
   for (let i = 0; i < a.length; i++) {
     d = Math.max(d, Math.abs(a[i] - b[i]));
     m = Math.max(m, Math.abs(b[i]));
@@ -85,7 +86,10 @@ describe('CpuModel', () => {
 
   const CASES: [string, FixtureOptions][] = [
     ['deepseek2 Q4_K_M mix', { arch: 'deepseek2', mix: 'Q4_K_M', dims: { embd: 256, qLora: 256, kvLora: 256, ffn: 256, ffx: 256 }, seed: 3 }],
-    ['deepseek32 (indexer, top-k 4) Q4_K_M mix', { arch: 'deepseek32', gating: 'sigmoid', mix: 'Q4_K_M', dims: { embd: 256, qLora: 256, kvLora: 256, ffn: 256, ffx: 256, topK: 4 }, seed: 4 }],
+    [
+      'deepseek32 (indexer, top-k 4) Q4_K_M mix',
+      { arch: 'deepseek32', gating: 'sigmoid', mix: 'Q4_K_M', dims: { embd: 256, qLora: 256, kvLora: 256, ffn: 256, ffx: 256, topK: 4 }, seed: 4 },
+    ],
     ['deepseek2 legacy attention, lite, F16', { arch: 'deepseek2', attn: 'legacy', lite: true, qtype: 'F16', seed: 5 }],
     ['deepseek2 Q2_K mix', { arch: 'deepseek2', mix: 'Q2_K', dims: { embd: 256, qLora: 256, kvLora: 256, ffn: 256, ffx: 256 }, seed: 6 }],
   ];
@@ -125,7 +129,10 @@ describe('CpuModel', () => {
 
   it('refuses a model whose bytes exceed the memory limit, before reading weights', async () => {
     const f = await file(BUNDLED);
-    await expect(CpuModel.load(f, { memoryLimitBytes: 1e6 })).rejects.toMatchObject({ code: 'out-of-memory', message: expect.stringMatching(/needs .*GB.*the given limit/) });
+    await expect(CpuModel.load(f, { memoryLimitBytes: 1e6 })).rejects.toMatchObject({
+      code: 'out-of-memory',
+      message: expect.stringMatching(/needs .*GB.*the given limit/),
+    });
     await expect(CpuModel.load(f, { threads: 0 })).rejects.toMatchObject({ code: 'bad-argument' });
   });
 });

@@ -61,7 +61,18 @@ function scratchFloats(c: ModelConfig | DenseModelConfig): number {
     return 2 * Math.max(widest, c.vocab) + 2 * widest;
   }
   const { embd: E, heads: H, qkNope: N, qkRope: R, vHead: Vd, kvLoraRank: L } = c;
-  const widest = Math.max(E, c.ffn, c.moe ? c.moe.ffx * Math.max(1, c.moe.shared) : 0, c.moe?.experts ?? 0, H * (N + R), H * L, H * (N + Vd), c.qLoraRank, L + R, c.indexer ? c.indexer.heads * c.indexer.keyLength : 0);
+  const widest = Math.max(
+    E,
+    c.ffn,
+    c.moe ? c.moe.ffx * Math.max(1, c.moe.shared) : 0,
+    c.moe?.experts ?? 0,
+    H * (N + R),
+    H * L,
+    H * (N + Vd),
+    c.qLoraRank,
+    L + R,
+    c.indexer ? c.indexer.heads * c.indexer.keyLength : 0,
+  );
   return 2 * Math.max(widest, c.vocab) + PREFILL_CHUNK * 2 * widest;
 }
 
@@ -97,7 +108,10 @@ export class CpuModel implements RuntimeModel {
       const t = file.tensor(spec.name)!;
       const K = t.shape.length > 0 ? t.shape[0] : 1;
       if (kernels.rowBytes(t.type, K) < 0) {
-        throw new SparseScopeError('unsupported-quant', `tensor "${t.name}" is ${typeName(t.type)} with rows of ${K} values: the CPU backend reads ${kernels.types.map((ty) => typeName(ty)).join(', ')} (rows a whole number of blocks)`);
+        throw new SparseScopeError(
+          'unsupported-quant',
+          `tensor "${t.name}" is ${typeName(t.type)} with rows of ${K} values: the CPU backend reads ${kernels.types.map((ty) => typeName(ty)).join(', ')} (rows a whole number of blocks)`,
+        );
       }
       return t;
     });
@@ -120,7 +134,10 @@ export class CpuModel implements RuntimeModel {
       try {
         return shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
       } catch (e) {
-        throw new SparseScopeError('out-of-memory', `the CPU backend could not allocate ${(bytes / GB).toFixed(2)} GB (${e instanceof Error ? e.message : String(e)})`);
+        throw new SparseScopeError(
+          'out-of-memory',
+          `the CPU backend could not allocate ${(bytes / GB).toFixed(2)} GB (${e instanceof Error ? e.message : String(e)})`,
+        );
       }
     };
     const views: WeightView[] = [];
@@ -146,7 +163,12 @@ export class CpuModel implements RuntimeModel {
       views.push(kernels.view(t.type, K, rows, bytes));
     }
     const scratch = new Float32Array(alloc(F * 4));
-    const weights = new QuantWeights(kernels, infos.map((t) => t.name), views, scratch);
+    const weights = new QuantWeights(
+      kernels,
+      infos.map((t) => t.name),
+      views,
+      scratch,
+    );
     let poolError: string | undefined;
     if (shared) {
       try {
@@ -156,7 +178,8 @@ export class CpuModel implements RuntimeModel {
         poolError = e instanceof Error ? e.message : String(e);
       }
     }
-    const reference = description.kind === 'dense' ? new DenseTransformerReference(description.config, weights) : new ReferenceModel(description.config, weights);
+    const reference =
+      description.kind === 'dense' ? new DenseTransformerReference(description.config, weights) : new ReferenceModel(description.config, weights);
     return new CpuModel(config, reference, capacity, weights, poolError);
   }
 

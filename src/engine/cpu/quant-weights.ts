@@ -70,7 +70,8 @@ export class QuantWeights implements ReferenceWeights {
 
   row(name: string, index: number): Float32Array {
     const { v } = this.view(name);
-    if (!Number.isInteger(index) || index < 0 || index >= v.rows) throw new SparseScopeError('out-of-bounds', `row ${index} is outside tensor "${name}" (${v.rows} rows)`);
+    if (!Number.isInteger(index) || index < 0 || index >= v.rows)
+      throw new SparseScopeError('out-of-bounds', `row ${index} is outside tensor "${name}" (${v.rows} rows)`);
     const out = new Float32Array(v.K);
     this.kernels.decodeRow(v, index, out);
     return out;
@@ -80,14 +81,22 @@ export class QuantWeights implements ReferenceWeights {
     const { id, v } = this.view(name);
     if (xs.length === 0) return [];
     if (inDim !== v.K || o.rowOffset < 0 || o.rowOffset + outDim > v.rows || o.groupRows <= 0) {
-      throw new SparseScopeError('wrong-shape', `matmul over "${name}" (${typeName(v.type)}, ${v.K} × ${v.rows}): rows ${o.rowOffset}..${o.rowOffset + outDim} of ${inDim} inputs do not fit`);
+      throw new SparseScopeError(
+        'wrong-shape',
+        `matmul over "${name}" (${typeName(v.type)}, ${v.K} × ${v.rows}): rows ${o.rowOffset}..${o.rowOffset + outDim} of ${inDim} inputs do not fit`,
+      );
     }
     const xTok = xs[0].length;
     const need = o.xOffset + Math.ceil(outDim / o.groupRows - 1) * o.xGroupStride + inDim;
-    if (xs.some((x) => x.length !== xTok) || need > xTok) throw new SparseScopeError('wrong-shape', `matmul over "${name}": inputs of ${xTok} values, ${need} needed`);
+    if (xs.some((x) => x.length !== xTok) || need > xTok)
+      throw new SparseScopeError('wrong-shape', `matmul over "${name}": inputs of ${xTok} values, ${need} needed`);
     // as many tokens per pass as the scratch holds (inputs [T][xTok], then outputs [T][outDim])
     const per = Math.floor(this.F.length / (xTok + outDim));
-    if (per < 1) throw new SparseScopeError('out-of-memory', `matmul over "${name}": the CPU scratch (${this.F.length} floats) cannot hold one token's ${xTok} inputs and ${outDim} outputs`);
+    if (per < 1)
+      throw new SparseScopeError(
+        'out-of-memory',
+        `matmul over "${name}": the CPU scratch (${this.F.length} floats) cannot hold one token's ${xTok} inputs and ${outDim} outputs`,
+      );
     const ys: Float32Array[] = [];
     for (let t0 = 0; t0 < xs.length; t0 += per) {
       const T = Math.min(per, xs.length - t0);

@@ -136,7 +136,9 @@ describe('per-layer decode timing (Speed view)', () => {
     for (const indexTopK of [4, 0]) {
       it(`${method}, ${indexTopK ? `sparse top-k ${indexTopK}` : 'dense'}: one finite, non-negative entry per layer`, async () => {
         const r = await engine.profile({ prompt: 'sparse attention picks a few of the keys', indexTopK, steps: 3, method });
-        console.log(`${method} k=${indexTopK}: total ${r.totalMs.toFixed(3)} ms/step; layers ${r.layers.map((l) => `${l.ms.toFixed(3)} (attn ${l.attentionMs.toFixed(3)}, idx ${l.indexerMs.toFixed(3)})`).join(', ')}`);
+        console.log(
+          `${method} k=${indexTopK}: total ${r.totalMs.toFixed(3)} ms/step; layers ${r.layers.map((l) => `${l.ms.toFixed(3)} (attn ${l.attentionMs.toFixed(3)}, idx ${l.indexerMs.toFixed(3)})`).join(', ')}`,
+        );
         expect(r.method).toBe(method);
         expect(r.indexTopK).toBe(indexTopK);
         expect(r.steps).toBe(3);

@@ -16,7 +16,16 @@ import { createSwiglu } from '../../gpu/shaders/swiglu/swiglu.ts';
 import { createAccumulate } from '../../gpu/shaders/add/add.ts';
 import { yarnCorrDims, type RopeParams } from '../../gpu/shaders/rope/rope.ts';
 import type { PreparedDispatch } from '../../gpu/shaders/add/kernel-util.ts';
-import { createMatvec, createGatherMatvec, createMultiMatvec, multiMatvecFits, preferredMatvecVariant, type MatvecNorm, type MatvecVariant, type PreparedKernel } from '../../gpu/shaders/matmul/matvec.ts';
+import {
+  createMatvec,
+  createGatherMatvec,
+  createMultiMatvec,
+  multiMatvecFits,
+  preferredMatvecVariant,
+  type MatvecNorm,
+  type MatvecVariant,
+  type PreparedKernel,
+} from '../../gpu/shaders/matmul/matvec.ts';
 import { isSoftwareAdapter } from '../../gpu/device.ts';
 import type { BufferArg } from '../../gpu/pipelines.ts';
 import { createMatmul } from '../../gpu/shaders/matmul/matmul.ts';
@@ -141,7 +150,13 @@ export class ForwardGraph {
     const denseScratch = buf(m * H * Math.max(L, Vd), 'dense_o'); //        trace-only dense pass output
 
     // Absorbed: per-head matrices (attn_k_b, attn_v_b) as a gathered matvec with slot j → head j mod H.
-    const headIds = this.own(uploadStorage(device, Uint32Array.from({ length: m * H }, (_, j) => j % H), 'head_ids'));
+    const headIds = this.own(
+      uploadStorage(
+        device,
+        Uint32Array.from({ length: m * H }, (_, j) => j % H),
+        'head_ids',
+      ),
+    );
     const qLat = c.mla === 'absorbed' ? buf(m * H * L, 'q_lat') : undefined; //   [m·H, kv_lora]
     const kvB = c.mla === 'legacy' ? buf(m * H * (N + Vd), 'kv_b') : undefined; // [m, H, nope+v]
 
@@ -208,7 +223,13 @@ export class ForwardGraph {
     const projections = (names: string[], xIn: In, out: ReturnType<typeof blocks>): GraphStep['run'][] => {
       const ws = names.map((n) => w.matrix(n));
       if (fuse && multiMatvecFits(ws)) {
-        const v = o.matvec ?? preferredMatvecVariant(traits, ws[0].shape[0], ws.reduce((s, t) => s + t.rows, 0));
+        const v =
+          o.matvec ??
+          preferredMatvecVariant(
+            traits,
+            ws[0].shape[0],
+            ws.reduce((s, t) => s + t.rows, 0),
+          );
         const k = this.keep(createMultiMatvec(device, { ws, ...xIn, y: out.buffer, yOffsets: out.offsets, m }, v));
         return [(enc) => k.encode(enc)];
       }
@@ -218,7 +239,10 @@ export class ForwardGraph {
       });
     };
     const pairable = (a: GpuTensor, b: GpuTensor) =>
-      a.type === b.type && a.shape.join() === b.shape.join() && a.parts.length === b.parts.length && a.parts.every((p, i) => p.rowStart === b.parts[i].rowStart && p.rowCount === b.parts[i].rowCount);
+      a.type === b.type &&
+      a.shape.join() === b.shape.join() &&
+      a.parts.length === b.parts.length &&
+      a.parts.every((p, i) => p.rowStart === b.parts[i].rowStart && p.rowCount === b.parts[i].rowCount);
     // RMSNorm(src) · weight for the matvecs that read it: decode applies it on load, prefill (the tiled
     // matmul reads x as it is) records a norm dispatch into dst here, at the point of the call.
     const normed = (src: GPUBuffer, weight: string, dst: GPUBuffer, n: number): In => {
@@ -256,7 +280,11 @@ export class ForwardGraph {
       // q: cq = RMSNorm(attn_q_a · x); q = attn_q_b · cq   (lite: q = attn_q · x)        [m, H·(nope+rope)]
       // with [ckv | kpe] = attn_kv_a_mqa · x and the indexer's k_I = indexer.attn_k · x, w_I = indexer.proj · x
       // in the same dispatch as q_a (x_proj's blocks), and q_I = indexer.attn_q_b · cq in q_b's (cq_proj's)
-      const xMats = [...(lora ? [`${p}attn_q_a.weight`] : []), `${p}attn_kv_a_mqa.weight`, ...(ix ? [`${p}indexer.attn_k.weight`, `${p}indexer.proj.weight`] : [])];
+      const xMats = [
+        ...(lora ? [`${p}attn_q_a.weight`] : []),
+        `${p}attn_kv_a_mqa.weight`,
+        ...(ix ? [`${p}indexer.attn_k.weight`, `${p}indexer.proj.weight`] : []),
+      ];
       if (!lora) {
         const qMv = mv(w.matrix(`${p}attn_q.weight`), xa, q);
         push((enc) => qMv.encode(enc));
@@ -278,8 +306,20 @@ export class ForwardGraph {
       const absorbed = c.mla === 'absorbed';
       const append = this.keep(
         createMlaAppend(device, {
-          rows: m, heads: H, kvLora: L, rope: ropeNormal, eps: c.rmsEps, kvA: kva, normWeight: w.vector(`${p}attn_kv_a_norm.weight`),
-          ckv: absorbed ? cache.ckv! : ckv, kpe: absorbed ? cache.kpe! : kpe, atStep: absorbed, q, qHead: K, qOffset: N, qPe: absorbed ? qPe : undefined,
+          rows: m,
+          heads: H,
+          kvLora: L,
+          rope: ropeNormal,
+          eps: c.rmsEps,
+          kvA: kva,
+          normWeight: w.vector(`${p}attn_kv_a_norm.weight`),
+          ckv: absorbed ? cache.ckv! : ckv,
+          kpe: absorbed ? cache.kpe! : kpe,
+          atStep: absorbed,
+          q,
+          qHead: K,
+          qOffset: N,
+          qPe: absorbed ? qPe : undefined,
         }),
       );
       push((enc, pos) => append.encode(enc, pos));
@@ -295,7 +335,9 @@ export class ForwardGraph {
         // kpe is one row per token shared by its H heads (source stride 0), so one copy per token.
         const kAppend = copyRows({ src: kvB!, dst: cache.k!, rows: m * H, width: N, srcRow: N + Vd, dstRow: K, dstRow0: 0 });
         const vAppend = copyRows({ src: kvB!, dst: cache.v!, rows: m * H, width: Vd, srcRow: N + Vd, srcOffset: N, dstRow: Vd, dstRow0: 0 });
-        const kpeAppends = Array.from({ length: m }, (_, r) => copyRows({ src: kpe, dst: cache.k!, rows: H, width: R, srcRow: 0, srcOffset: r * R, dstRow: K, dstRow0: 0, dstOffset: N }));
+        const kpeAppends = Array.from({ length: m }, (_, r) =>
+          copyRows({ src: kpe, dst: cache.k!, rows: H, width: R, srcRow: 0, srcOffset: r * R, dstRow: K, dstRow0: 0, dstOffset: N }),
+        );
         push((enc, pos) => {
           kvbMv.encode(enc);
           kAppend.encode(enc, pos * H);
@@ -311,7 +353,17 @@ export class ForwardGraph {
         const DI = ix.keyLength;
         const scores = tr ? (tr.scores = buf(m * o.capacity, `${p}trace.scores`)) : sharedScores!;
         const score = this.keep(
-          createIndexerScore(device, { heads: ix.heads, dim: DI, nq: m, qI: qI!, w: wI!, kI: cache.kI!, scores, scoreStride: o.capacity, wScale: 1 / Math.sqrt(DI * ix.heads) }),
+          createIndexerScore(device, {
+            heads: ix.heads,
+            dim: DI,
+            nq: m,
+            qI: qI!,
+            w: wI!,
+            kI: cache.kI!,
+            scores,
+            scoreStride: o.capacity,
+            wScale: 1 / Math.sqrt(DI * ix.heads),
+          }),
         );
         let topk: PreparedStepKernel | undefined;
         if (sparse) {
@@ -321,8 +373,16 @@ export class ForwardGraph {
         // k_I = rope(LayerNorm(k_I_raw)) appended to the cache at pos, q_I rotated in place: one dispatch
         const ixAppend = this.keep(
           createIndexerAppend(device, {
-            rows: m, heads: ix.heads, dim: DI, rope: ropeNeox, eps: 1e-6, kRaw: kIraw!, lnWeight: w.vector(`${p}indexer.k_norm.weight`),
-            lnBias: w.vector(`${p}indexer.k_norm.bias`), kCache: cache.kI!, q: qI!,
+            rows: m,
+            heads: ix.heads,
+            dim: DI,
+            rope: ropeNeox,
+            eps: 1e-6,
+            kRaw: kIraw!,
+            lnWeight: w.vector(`${p}indexer.k_norm.weight`),
+            lnBias: w.vector(`${p}indexer.k_norm.bias`),
+            kCache: cache.kI!,
+            q: qI!,
           }),
         );
         push((enc, pos) => {
@@ -412,7 +472,14 @@ export class ForwardGraph {
             weights,
             tokens: m,
             nExpert: X,
-            options: { gating: mo.gating, topK: k, groupCount: Math.max(1, mo.groups), groupsUsed: Math.max(1, mo.groupsUsed), normalize: mo.weightsNorm, scale: mo.weightsScale },
+            options: {
+              gating: mo.gating,
+              topK: k,
+              groupCount: Math.max(1, mo.groups),
+              groupsUsed: Math.max(1, mo.groupsUsed),
+              normalize: mo.weightsNorm,
+              scale: mo.weightsScale,
+            },
           }),
         );
         const eSwiglu = pairExperts ? undefined : swiglu({ gate: eGate!, up: eUp!, y: eAct!, n: m * k * mo.ffx });

@@ -27,7 +27,10 @@ const spec: GgufSpec = {
 };
 
 describe('uploadWeights streams chunks into unmapped buffers', () => {
-  for (const [name, parts] of [['a whole file', 1], ['a 2-part split set', 2]] as const) {
+  for (const [name, parts] of [
+    ['a whole file', 1],
+    ['a 2-part split set', 2],
+  ] as const) {
     it(name, async () => {
       ctx ??= await testGpu();
       const bytes = parts === 1 ? [concat(serializeGguf(spec))] : splitGgufSpec(spec, parts).map((s) => concat(serializeGguf(s)));

@@ -72,7 +72,8 @@ async function streamTensor(
       for (let r = 0; r < p.rowCount; r += step) {
         const n = Math.min(step, p.rowCount - r);
         const data = await readRows(p.rowStart + r, n);
-        if (data.byteLength !== n * rowBytes) throw new SparseScopeError('truncated', `${spec.name}: rows ${p.rowStart + r}+${n} gave ${data.byteLength} bytes, expected ${n * rowBytes}`);
+        if (data.byteLength !== n * rowBytes)
+          throw new SparseScopeError('truncated', `${spec.name}: rows ${p.rowStart + r}+${n} gave ${data.byteLength} bytes, expected ${n * rowBytes}`);
         // writeBuffer needs a multiple of 4 bytes: only a part's last chunk can be short of one
         const padded = data.byteLength % 4 === 0 ? data : copyPadded(data);
         device.queue.writeBuffer(buffer, r * rowBytes, padded.buffer, padded.byteOffset, padded.byteLength);
@@ -138,19 +139,29 @@ export async function uploadWeights(
           // rows arrive whole, so each chunk starts on a block: check the scales as they stream past
           const { bytesPerBlock } = blockLayout(info.type); // a value (float types) or a block
           const rb = info.byteLength / shape.slice(1).reduce((a, b) => a * b, 1);
-          t = await streamTensor(device, { name: info.name, type, shape }, async (first, count) => {
-            const b = await file.readBytes(info, first * rb, count * rb);
-            assertFiniteTensor(info.name, info.type, b, (first * rb) / bytesPerBlock);
-            return b;
-          }, flush);
+          t = await streamTensor(
+            device,
+            { name: info.name, type, shape },
+            async (first, count) => {
+              const b = await file.readBytes(info, first * rb, count * rb);
+              assertFiniteTensor(info.name, info.type, b, (first * rb) / bytesPerBlock);
+              return b;
+            },
+            flush,
+          );
         } else {
           // e.g. Q4_1, Q5_0, Q2_K: correct everywhere, at 32 bits a weight; dequantized chunk by chunk.
           converted.push(`${info.name} (${typeName(info.type)})`);
-          t = await streamTensor(device, { name: info.name, type: 'F32', shape }, async (first, count) => {
-            const f32 = await file.readRowsF32(info.name, first, count);
-            assertFiniteValues(info.name, f32);
-            return new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength);
-          }, flush);
+          t = await streamTensor(
+            device,
+            { name: info.name, type: 'F32', shape },
+            async (first, count) => {
+              const f32 = await file.readRowsF32(info.name, first, count);
+              assertFiniteValues(info.name, f32);
+              return new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength);
+            },
+            flush,
+          );
         }
         matrices.set(info.name, t);
         bytes += t.rows * t.rowBytes;

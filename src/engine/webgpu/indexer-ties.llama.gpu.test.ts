@@ -35,7 +35,9 @@ describe('indexer ties at the top-k boundary: WebGPU engine = llama.cpp', () => 
         const prompt = tokens.slice(0, 8);
         const gen = await webGpuGreedy(model, prompt, 32);
         const theirs = await llamaGreedy(ll, prompt, 32);
-        console.log(`ties ${name}: ${ties} (query, layer) rows tie at the top-${k} boundary; WebGPU vs llama.cpp max |Δ log-softmax| ${cmp.max.toExponential(2)}, mean ${cmp.mean.toExponential(2)}; greedy 32: ${gen.every((t, i) => t === theirs[i]) ? 'identical' : 'DIFFERENT'}`);
+        console.log(
+          `ties ${name}: ${ties} (query, layer) rows tie at the top-${k} boundary; WebGPU vs llama.cpp max |Δ log-softmax| ${cmp.max.toExponential(2)}, mean ${cmp.mean.toExponential(2)}; greedy 32: ${gen.every((t, i) => t === theirs[i]) ? 'identical' : 'DIFFERENT'}`,
+        );
         expect(ties).toBeGreaterThan(0); // else the fixture no longer tests tie-breaking
         expect(cmp.max).toBeLessThan(1e-3);
         expect(gen).toEqual(theirs);

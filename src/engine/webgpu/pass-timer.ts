@@ -60,7 +60,8 @@ export class PassTimer {
       staging: device.createBuffer({ label: 'pass-timer:staging', size: n * 8, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ }),
     };
     const { querySet, resolve, staging } = this.ts;
-    const mark = (enc: GPUCommandEncoder, i: number) => enc.beginComputePass({ label: `mark ${i}`, timestampWrites: { querySet, beginningOfPassWriteIndex: i } }).end();
+    const mark = (enc: GPUCommandEncoder, i: number) =>
+      enc.beginComputePass({ label: `mark ${i}`, timestampWrites: { querySet, beginningOfPassWriteIndex: i } }).end();
     const enc = device.createCommandEncoder({ label: `timed forward pos=${pos}` });
     segments.forEach((s, i) => {
       mark(enc, i);

@@ -35,7 +35,6 @@ export interface SessionOptions {
   trace?: boolean;
 }
 
-
 export class WebGpuModel {
   private readonly graphs = new Map<string, ForwardGraph>();
   private activeSession: WebGpuSession | undefined;
@@ -54,7 +53,11 @@ export class WebGpuModel {
   static async load(ctx: GpuContext, file: GgufFile, o: LoadOptions = {}): Promise<WebGpuModel> {
     const arch = file.metadata['general.architecture'];
     // the WGSL graph is MLA's; the dense families (llama, qwen2, qwen3) run on the CPU backend
-    if (isDenseArchitecture(arch)) throw new SparseScopeError('not-implemented', `the WebGPU backend runs deepseek2 / deepseek32 (MLA) only; ${arch} (dense GQA) runs on the CPU backend (backend: cpu, or auto)`);
+    if (isDenseArchitecture(arch))
+      throw new SparseScopeError(
+        'not-implemented',
+        `the WebGPU backend runs deepseek2 / deepseek32 (MLA) only; ${arch} (dense GQA) runs on the CPU backend (backend: cpu, or auto)`,
+      );
     const config = readModelConfig(file.metadata, file.tensors);
     const specs = checkTensors(config, file.tensors);
     // the context asked for (default min(file, 4096)), sized down so each layer's cache buffer fits one

@@ -47,7 +47,10 @@ describe('small real-shape twins: WebGPU = llama.cpp', () => {
           // matches llama.cpp's argmax (reference.twin.llama.test.ts). On the deep Q2_K twin the rounding
           // alone moves one decisive position, so the argmax is held to llama.cpp's only on Q4_K_M.
           const { model: ref } = await loadReference(path, { emulateActivationQuant: false });
-          const exact = twinAgreement(ours, ref.forward(tokens).logits.map((l) => logSoftmax(l)));
+          const exact = twinAgreement(
+            ours,
+            ref.forward(tokens).logits.map((l) => logSoftmax(l)),
+          );
           console.log(`WebGPU twin ${name} ${shrink.mix} vs the f32-activation CPU reference: ${describeAgreement(exact)}`);
           expect(exact.maxAbs).toBeLessThan(1e-3);
           if (shrink.mix === 'Q4_K_M') expect(a.argmaxMismatch).toBe(0);

@@ -12,7 +12,10 @@ function block(size: number, fill: (b: Uint8Array) => void): Uint8Array {
   fill(b);
   return b;
 }
-const put16 = (b: Uint8Array, o: number, v: number) => { b[o] = v & 0xff; b[o + 1] = v >> 8; };
+const put16 = (b: Uint8Array, o: number, v: number) => {
+  b[o] = v & 0xff;
+  b[o + 1] = v >> 8;
+};
 
 describe('32-value blocks', () => {
   it('Q8_0: d = 2, qs = int8', () => {

@@ -6,7 +6,7 @@ import { SUPPORTED_CODEC_TYPES, dequantize, quantize } from './index.ts';
 /** Deterministic pseudo-random values: a mix of gaussian-like and outliers, with a signed offset. */
 function sample(n: number, seed = 1): Float32Array {
   let s = seed >>> 0;
-  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rnd = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     const g = rnd() + rnd() + rnd() + rnd() - 2;
@@ -62,7 +62,8 @@ describe('round trips within the format error bound', () => {
     it(`${typeName(type)}: |err| ≤ step/2 + f16 rounding`, () => {
       const y = dequantize(type, quantize(type, x), x.length);
       for (let b = 0; b < x.length; b += 32) {
-        let mn = Infinity, mx = -Infinity;
+        let mn = Infinity,
+          mx = -Infinity;
         for (let i = b; i < b + 32; i++) {
           mn = Math.min(mn, x[i]);
           mx = Math.max(mx, x[i]);
@@ -88,7 +89,8 @@ describe('round trips within the format error bound', () => {
     it(`${typeName(type)}: |err| ≤ one step of the block range, RMS ≤ step/3`, () => {
       const y = dequantize(type, quantize(type, x), x.length);
       for (let b = 0; b < x.length; b += 256) {
-        let mn = Infinity, mx = -Infinity;
+        let mn = Infinity,
+          mx = -Infinity;
         for (let i = b; i < b + 256; i++) {
           mn = Math.min(mn, x[i]);
           mx = Math.max(mx, x[i]);
@@ -124,7 +126,6 @@ describe('round trips within the format error bound', () => {
     const y2 = dequantize(GgmlType.Q8_0, q2, x.length);
     for (let i = 0; i < x.length; i++) expect(Math.abs(y2[i] - y[i])).toBeLessThanOrEqual(Math.abs(y[i]) * 2 ** -9 + 1e-7);
   });
-
 });
 
 describe('argument errors', () => {

@@ -57,12 +57,17 @@ describe('loading refuses NaN weights, naming the tensor', () => {
       return { ...t, data };
     });
     const file = await openGguf({ kind: 'bytes', source: memorySource(concat(serializeGguf({ metadata: fx.metadata, tensors }))) });
-    await expect(loadReferenceModelData(file)).rejects.toMatchObject({ code: 'non-finite', message: expect.stringMatching(/tensor "output_norm\.weight" holds NaN or ±Inf: value 7/) });
+    await expect(loadReferenceModelData(file)).rejects.toMatchObject({
+      code: 'non-finite',
+      message: expect.stringMatching(/tensor "output_norm\.weight" holds NaN or ±Inf: value 7/),
+    });
   });
 
   it('names the layer of a quantized block', () => {
     const b = quantize(GgmlType.Q8_0, new Float32Array(64).fill(1));
     new DataView(b.buffer).setUint16(34, f16.inf, true);
-    expect(() => assertFiniteTensor('blk.2.ffn_down.weight', GgmlType.Q8_0, b, 10)).toThrow(/"blk\.2\.ffn_down\.weight" \(layer 2\) holds NaN or ±Inf: the scale of Q8_0 block 11/);
+    expect(() => assertFiniteTensor('blk.2.ffn_down.weight', GgmlType.Q8_0, b, 10)).toThrow(
+      /"blk\.2\.ffn_down\.weight" \(layer 2\) holds NaN or ±Inf: the scale of Q8_0 block 11/,
+    );
   });
 });

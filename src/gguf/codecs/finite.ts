@@ -9,13 +9,19 @@ import { blockLayout, GgmlType, typeName } from '../types.ts';
 
 /** Byte offsets of the f16 scales inside one block (ggml-common.h's block structs). */
 const F16_SCALES: Partial<Record<number, readonly number[]>> = {
-  [GgmlType.Q4_0]: [0], [GgmlType.Q4_1]: [0, 2], [GgmlType.Q5_0]: [0], [GgmlType.Q5_1]: [0, 2],
-  [GgmlType.Q8_0]: [0], [GgmlType.Q8_1]: [0, 2],
+  [GgmlType.Q4_0]: [0],
+  [GgmlType.Q4_1]: [0, 2],
+  [GgmlType.Q5_0]: [0],
+  [GgmlType.Q5_1]: [0, 2],
+  [GgmlType.Q8_0]: [0],
+  [GgmlType.Q8_1]: [0, 2],
   [GgmlType.Q2_K]: [80, 82], // scales[16], qs[64], d, dmin
   [GgmlType.Q3_K]: [108], // hmask[32], qs[64], scales[12], d
-  [GgmlType.Q4_K]: [0, 2], [GgmlType.Q5_K]: [0, 2], // d, dmin, …
+  [GgmlType.Q4_K]: [0, 2],
+  [GgmlType.Q5_K]: [0, 2], // d, dmin, …
   [GgmlType.Q6_K]: [208], // ql[128], qh[64], scales[16], d
-  [GgmlType.IQ4_NL]: [0], [GgmlType.IQ4_XS]: [0],
+  [GgmlType.IQ4_NL]: [0],
+  [GgmlType.IQ4_XS]: [0],
 };
 
 const f16NonFinite = (h: number) => (h & 0x7c00) === 0x7c00;
@@ -52,7 +58,10 @@ export function assertFiniteValues(name: string, values: Float32Array): void {
 
 function nonFinite(name: string, where: string): SparseScopeError {
   const layer = /^blk\.(\d+)\./.exec(name)?.[1];
-  return new SparseScopeError('non-finite', `tensor "${name}"${layer !== undefined ? ` (layer ${layer})` : ''} holds NaN or ±Inf: ${where}; the file is corrupt (a flipped bit?) and cannot give meaningful output`);
+  return new SparseScopeError(
+    'non-finite',
+    `tensor "${name}"${layer !== undefined ? ` (layer ${layer})` : ''} holds NaN or ±Inf: ${where}; the file is corrupt (a flipped bit?) and cannot give meaningful output`,
+  );
 }
 
 /**

@@ -64,8 +64,20 @@ function inputs(blocks: number): Float32Array {
   for (let b = 0; b < blocks; b++) {
     for (let i = 0; i < 256; i++) {
       const g = rnd() + rnd() + rnd() + rnd() - 2;
-      const v = [g, g * 1e-3 + 0.01, i % 32 === 0 ? 0 : g * 100, 0, 0.5, -Math.abs(g) - 1, Math.abs(g) + 1,
-        g * (i % 17 === 0 ? 50 : 1), g * 1e-6, Math.round(g * 8) / 8, (i % 16) - 8, g * 70 * (rnd() < 0.01 ? 1000 : 1)][b % 12];
+      const v = [
+        g,
+        g * 1e-3 + 0.01,
+        i % 32 === 0 ? 0 : g * 100,
+        0,
+        0.5,
+        -Math.abs(g) - 1,
+        Math.abs(g) + 1,
+        g * (i % 17 === 0 ? 50 : 1),
+        g * 1e-6,
+        Math.round(g * 8) / 8,
+        (i % 16) - 8,
+        g * 70 * (rnd() < 0.01 ? 1000 : 1),
+      ][b % 12];
       x[256 * b + i] = v;
     }
   }
@@ -78,7 +90,7 @@ describe('bit parity with llama.cpp (node-llama-cpp libggml-base)', () => {
   it('quantize_row_*_ref bytes, dequantize_row_* values, fp16/bf16 conversions', () => {
     // A missing C compiler or llama.cpp library is a failure here, not a skip: npm install provides the
     // library and every supported machine has cc.
-    expect(available, 'needs a C compiler (cc) and node-llama-cpp\'s linux-x64 libggml-base.so').toBe(true);
+    expect(available, "needs a C compiler (cc) and node-llama-cpp's linux-x64 libggml-base.so").toBe(true);
     const dir = mkdtempSync(join(tmpdir(), 'ggml-parity-'));
     try {
       writeFileSync(join(dir, 'h.c'), HARNESS);

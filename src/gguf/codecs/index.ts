@@ -52,10 +52,7 @@ function codecFor(type: number, what: string): Codec {
   const c = CODECS.get(type);
   if (c === undefined) {
     const known = isKnownType(type) ? `${typeName(type)} (ggml type ${type})` : `unknown ggml type id ${type}`;
-    throw new SparseScopeError(
-      'unsupported-quant',
-      `cannot ${what} ${known}; supported: ${SUPPORTED_CODEC_TYPES.map((t) => typeName(t)).join(', ')}`,
-    );
+    throw new SparseScopeError('unsupported-quant', `cannot ${what} ${known}; supported: ${SUPPORTED_CODEC_TYPES.map((t) => typeName(t)).join(', ')}`);
   }
   return c;
 }
@@ -63,10 +60,7 @@ function codecFor(type: number, what: string): Codec {
 function checkCount(type: number, count: number): number {
   const { blockSize, bytesPerBlock } = blockLayout(type);
   if (!Number.isSafeInteger(count) || count < 0 || count % blockSize !== 0) {
-    throw new SparseScopeError(
-      'bad-argument',
-      `${typeName(type)} stores values in blocks of ${blockSize}; ${count} is not a whole number of blocks`,
-    );
+    throw new SparseScopeError('bad-argument', `${typeName(type)} stores values in blocks of ${blockSize}; ${count} is not a whole number of blocks`);
   }
   return (count / blockSize) * bytesPerBlock;
 }
@@ -75,10 +69,7 @@ export function dequantize(type: number, bytes: Uint8Array, count: number): Floa
   const codec = codecFor(type, 'dequantize');
   const need = checkCount(type, count);
   if (bytes.length < need) {
-    throw new SparseScopeError(
-      'bad-argument',
-      `${count} ${typeName(type)} values need ${need} bytes but ${bytes.length} were given`,
-    );
+    throw new SparseScopeError('bad-argument', `${count} ${typeName(type)} values need ${need} bytes but ${bytes.length} were given`);
   }
   return codec.dequantize(bytes, count);
 }

@@ -14,8 +14,18 @@ export interface ScaleMin {
 }
 
 export function makeQkx2Quants(
-  n: number, nmax: number, x: Float32Array, xo: number, weights: Float32Array,
-  L: Uint8Array, lo: number, laux: Uint8Array, rmin: number, rdelta: number, nstep: number, useMad: boolean,
+  n: number,
+  nmax: number,
+  x: Float32Array,
+  xo: number,
+  weights: Float32Array,
+  L: Uint8Array,
+  lo: number,
+  laux: Uint8Array,
+  rmin: number,
+  rdelta: number,
+  nstep: number,
+  useMad: boolean,
 ): ScaleMin {
   let min = x[xo];
   let max = x[xo];

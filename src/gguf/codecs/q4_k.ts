@@ -23,8 +23,10 @@ export function dequantizeQ4_K(b: Uint8Array, count: number): Float32Array {
     for (let is = 0; is < 8; is += 2, q += 32) {
       const [sc1, m1v] = getScaleMinK4(is, b, o + 4);
       const [sc2, m2v] = getScaleMinK4(is + 1, b, o + 4);
-      const d1 = f(d * sc1), m1 = f(min * m1v);
-      const d2 = f(d * sc2), m2 = f(min * m2v);
+      const d1 = f(d * sc1),
+        m1 = f(min * m1v);
+      const d2 = f(d * sc2),
+        m2 = f(min * m2v);
       for (let l = 0; l < 32; l++) y[yi++] = f(d1 * (b[q + l] & 0xf)) - m1;
       for (let l = 0; l < 32; l++) y[yi++] = f(d2 * (b[q + l] >> 4)) - m2;
     }

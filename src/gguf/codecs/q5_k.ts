@@ -21,12 +21,15 @@ export function dequantizeQ5_K(b: Uint8Array, count: number): Float32Array {
     const min = t[b[o + 2] | (b[o + 3] << 8)];
     const qh = o + 16;
     let ql = o + 48;
-    let u1 = 1, u2 = 2;
+    let u1 = 1,
+      u2 = 2;
     for (let is = 0; is < 8; is += 2, ql += 32, u1 <<= 2, u2 <<= 2) {
       const [sc1, m1v] = getScaleMinK4(is, b, o + 4);
       const [sc2, m2v] = getScaleMinK4(is + 1, b, o + 4);
-      const d1 = f(d * sc1), m1 = f(min * m1v);
-      const d2 = f(d * sc2), m2 = f(min * m2v);
+      const d1 = f(d * sc1),
+        m1 = f(min * m1v);
+      const d2 = f(d * sc2),
+        m2 = f(min * m2v);
       for (let l = 0; l < 32; l++) y[yi++] = f(d1 * ((b[ql + l] & 0xf) + (b[qh + l] & u1 ? 16 : 0))) - m1;
       for (let l = 0; l < 32; l++) y[yi++] = f(d2 * ((b[ql + l] >> 4) + (b[qh + l] & u2 ? 16 : 0))) - m2;
     }
@@ -75,7 +78,8 @@ export function quantizeQ5_K(x: Float32Array): Uint8Array {
       for (let ii = 0; ii < 32; ii++) L[32 * j + ii] = clamp(nearestInt(f(f(x[xo + 32 * j + ii] + dm) / d)), 0, 31);
     }
     const qh = o + 16;
-    let m1 = 1, m2 = 2;
+    let m1 = 1,
+      m2 = 2;
     for (let n = 0, ql = o + 48; n < QK; n += 64, ql += 32, m1 <<= 2, m2 <<= 2) {
       for (let j = 0; j < 32; j++) {
         let l1 = L[n + j];

@@ -67,7 +67,10 @@ export function quantizeQ6_K(x: Float32Array): Uint8Array {
     }
     for (let j = 0, ql = o, qh = o + 128; j < QK; j += 128, ql += 64, qh += 32) {
       for (let l = 0; l < 32; l++) {
-        const a = L[j + l], bb = L[j + l + 32], c = L[j + l + 64], e = L[j + l + 96];
+        const a = L[j + l],
+          bb = L[j + l + 32],
+          c = L[j + l + 64],
+          e = L[j + l + 96];
         out[ql + l] = (a & 0xf) | ((c & 0xf) << 4);
         out[ql + l + 32] = (bb & 0xf) | ((e & 0xf) << 4);
         out[qh + l] = (a >> 4) | ((bb >> 4) << 2) | ((c >> 4) << 4) | ((e >> 4) << 6);

@@ -45,11 +45,7 @@ function useDriver(icd: string | undefined): void {
 export async function nodeGpu(): Promise<GPU> {
   const { create } = await loadDawn();
   const forced = process.env.SPARSESCOPE_ADAPTER;
-  const candidates = forced
-    ? [forced]
-    : process.env.VK_DRIVER_FILES || process.env.VK_ICD_FILENAMES
-      ? ['env']
-      : ['system', 'lavapipe', 'swiftshader'];
+  const candidates = forced ? [forced] : process.env.VK_DRIVER_FILES || process.env.VK_ICD_FILENAMES ? ['env'] : ['system', 'lavapipe', 'swiftshader'];
   const tried: string[] = [];
   for (const name of candidates) {
     if (name !== 'env') {

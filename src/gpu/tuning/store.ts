@@ -45,7 +45,14 @@ export function memoryStore(): TuningStore {
 export function isTuningRecord(r: unknown): r is TuningRecord {
   if (!r || typeof r !== 'object') return false;
   const o = r as Record<string, unknown>;
-  return typeof o.kernelClass === 'string' && typeof o.choice === 'string' && !!o.ms && typeof o.ms === 'object' && typeof o.k === 'number' && typeof o.n === 'number';
+  return (
+    typeof o.kernelClass === 'string' &&
+    typeof o.choice === 'string' &&
+    !!o.ms &&
+    typeof o.ms === 'object' &&
+    typeof o.k === 'number' &&
+    typeof o.n === 'number'
+  );
 }
 
 /** The valid records of a parsed store entry (anything else dropped). */

@@ -7,7 +7,15 @@ import { memoryStore, validRecords, type TuningRecord } from './store.ts';
 import { nodeFileStore } from './node-store.ts';
 import { indexedDbStore } from './idb-store.ts';
 
-const record = (kernelClass: string, choice: string): TuningRecord => ({ kernelClass, choice, ms: { [choice]: 1, other: 2 }, k: 64, n: 32, method: 'cpu', at: '2026-01-01T00:00:00.000Z' });
+const record = (kernelClass: string, choice: string): TuningRecord => ({
+  kernelClass,
+  choice,
+  ms: { [choice]: 1, other: 2 },
+  k: 64,
+  n: 32,
+  method: 'cpu',
+  at: '2026-01-01T00:00:00.000Z',
+});
 const info = { vendor: 'mesa', architecture: 'llvmpipe', device: '', description: 'llvmpipe (LLVM 15)' };
 
 describe('tuning cache', () => {

@@ -13,7 +13,10 @@ import { DS_ASSISTANT, DS_BOS, DS_EOS, DS_USER, type ChatFormat, type FormatMess
 
 /** The system texts, joined as DeepSeek's V3/V3.1 templates join them. */
 export function joinedSystem(messages: readonly FormatMessage[]): string {
-  return messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n\n');
+  return messages
+    .filter((m) => m.role === 'system')
+    .map((m) => m.content)
+    .join('\n\n');
 }
 
 export const deepseekV3: ChatFormat = {

@@ -45,11 +45,17 @@ export function detectChatFamily(s: VocabSigns): FamilyDetection {
   }
   if (roles) {
     if (/v3\.1|terminus/.test(name)) return { format: deepseekV31, reason: `${DS_USER}/${DS_ASSISTANT} tokens and name "${s.name}"`, guess: false };
-    if (think && !/\br1\b/.test(name)) return { format: deepseekV31, reason: `${DS_USER}/${DS_ASSISTANT} and ${THINK_OPEN}/${THINK_CLOSE} tokens (V3.1's vocabulary; V3 has no ${THINK_OPEN} token)`, guess: true };
+    if (think && !/\br1\b/.test(name))
+      return {
+        format: deepseekV31,
+        reason: `${DS_USER}/${DS_ASSISTANT} and ${THINK_OPEN}/${THINK_CLOSE} tokens (V3.1's vocabulary; V3 has no ${THINK_OPEN} token)`,
+        guess: true,
+      };
     return { format: deepseekV3, reason: `${DS_USER}/${DS_ASSISTANT} tokens`, guess: think };
   }
   if (s.preTokenizer === 'deepseek-llm') return { format: deepseekV2, reason: 'pre-tokenizer deepseek-llm', guess: !dsSentence };
   if (s.preTokenizer === 'deepseek-v3') return { format: deepseekV3, reason: `pre-tokenizer deepseek-v3${lacking}`, guess: true };
-  if (s.arch === 'deepseek2' && dsSentence) return { format: deepseekV2, reason: `architecture deepseek2 with DeepSeek's ${DS_BOS} and no ${DS_USER} token`, guess: true };
+  if (s.arch === 'deepseek2' && dsSentence)
+    return { format: deepseekV2, reason: `architecture deepseek2 with DeepSeek's ${DS_BOS} and no ${DS_USER} token`, guess: true };
   return { format: fallbackFormat, reason: 'no DeepSeek family recognised in the vocabulary', guess: true };
 }

@@ -18,7 +18,9 @@ describe('real chat templates', () => {
     const p = renderChatPrompt(realChatTemplate('llama3'), chat, { bosToken: '<|begin_of_text|>', eosToken: '<|end_of_text|>' });
     const turn = (role: string, text: string) => `<|start_header_id|>${role}<|end_header_id|>\n\n${text}<|eot_id|>`;
     expect(p.source).toBe('file');
-    expect(p.text).toBe(`<|begin_of_text|>${turn('system', 'Be brief.')}${turn('user', 'Hi')}${turn('assistant', 'Hello!')}${turn('user', 'What is 2+2?')}<|start_header_id|>assistant<|end_header_id|>\n\n`);
+    expect(p.text).toBe(
+      `<|begin_of_text|>${turn('system', 'Be brief.')}${turn('user', 'Hi')}${turn('assistant', 'Hello!')}${turn('user', 'What is 2+2?')}<|start_header_id|>assistant<|end_header_id|>\n\n`,
+    );
   });
 
   it('Qwen3: ChatML turns; thinking off writes an empty think block', () => {

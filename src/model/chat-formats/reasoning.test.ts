@@ -19,7 +19,10 @@ describe('splitReasoning', () => {
   });
 
   it('every prefix of a streamed reply, cut anywhere (tags across tokens), never shows part of a tag', () => {
-    for (const [full, startsInside] of [[REPLY, false], ['Two and two.</think>It is 4.', true]] as const) {
+    for (const [full, startsInside] of [
+      [REPLY, false],
+      ['Two and two.</think>It is 4.', true],
+    ] as const) {
       let lastReasoning = '';
       let lastAnswer = '';
       for (let n = 0; n <= full.length; n++) {

@@ -36,7 +36,10 @@ function roundQ8_K(x: Float32Array): Float32Array {
     let max = 0;
     for (let j = 0; j < 256; j++) {
       const ax = Math.abs(x[b + j]);
-      if (ax > amax) { amax = ax; max = x[b + j]; }
+      if (ax > amax) {
+        amax = ax;
+        max = x[b + j];
+      }
     }
     if (amax === 0) continue;
     const iscale = f(-127 / max);
@@ -49,10 +52,23 @@ function roundQ8_K(x: Float32Array): Float32Array {
 /** How a matmul input is rounded for a weight of ggml type `type`; null when it stays f32. */
 export function activationRounding(type: number): ((x: Float32Array) => Float32Array) | null {
   switch (type) {
-    case GgmlType.F16: return (x) => Float32Array.from(x, (v) => f16ToF32(f32ToF16(v)));
-    case GgmlType.BF16: return (x) => Float32Array.from(x, (v) => bf16ToF32(f32ToBf16(v)));
-    case GgmlType.Q4_0: case GgmlType.Q4_1: case GgmlType.Q5_0: case GgmlType.Q5_1: case GgmlType.Q8_0: return roundQ8_0;
-    case GgmlType.Q2_K: case GgmlType.Q3_K: case GgmlType.Q4_K: case GgmlType.Q5_K: case GgmlType.Q6_K: return roundQ8_K;
-    default: return null;
+    case GgmlType.F16:
+      return (x) => Float32Array.from(x, (v) => f16ToF32(f32ToF16(v)));
+    case GgmlType.BF16:
+      return (x) => Float32Array.from(x, (v) => bf16ToF32(f32ToBf16(v)));
+    case GgmlType.Q4_0:
+    case GgmlType.Q4_1:
+    case GgmlType.Q5_0:
+    case GgmlType.Q5_1:
+    case GgmlType.Q8_0:
+      return roundQ8_0;
+    case GgmlType.Q2_K:
+    case GgmlType.Q3_K:
+    case GgmlType.Q4_K:
+    case GgmlType.Q5_K:
+    case GgmlType.Q6_K:
+      return roundQ8_K;
+    default:
+      return null;
   }
 }

@@ -127,9 +127,11 @@ export class ReferenceSession {
     const E = c.embd;
     if (tokens.length === 0) throw new SparseScopeError('bad-argument', 'no tokens to feed');
     for (const token of tokens) {
-      if (!Number.isInteger(token) || token < 0 || token >= c.vocab) throw new SparseScopeError('bad-argument', `token id ${token} is outside the vocab (0..${c.vocab - 1})`);
+      if (!Number.isInteger(token) || token < 0 || token >= c.vocab)
+        throw new SparseScopeError('bad-argument', `token id ${token} is outside the vocab (0..${c.vocab - 1})`);
     }
-    if (this.pos + tokens.length > c.contextLength) throw new SparseScopeError('context-overflow', `position ${this.pos + tokens.length - 1} is past the context length ${c.contextLength}`);
+    if (this.pos + tokens.length > c.contextLength)
+      throw new SparseScopeError('context-overflow', `position ${this.pos + tokens.length - 1} is past the context length ${c.contextLength}`);
     const pos0 = this.pos;
     const traces: TokenTrace[] | undefined = this.options.trace ? tokens.map((token, t) => ({ pos: pos0 + t, token, layers: [] })) : undefined;
 

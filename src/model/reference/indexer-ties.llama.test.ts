@@ -27,7 +27,9 @@ describe('indexer ties at the top-k boundary: CPU reference = llama.cpp', () => 
         const prompt = tokens.slice(0, 8);
         const theirs = await llamaGreedy(ll, prompt, 32);
         const ours = referenceGreedy(ref, prompt, 32);
-        console.log(`ties ${name}: ${ties} (query, layer) rows tie at the top-${k} boundary; CPU reference vs llama.cpp max |Δ log-softmax| ${d.max.toExponential(2)}, mean ${d.mean.toExponential(2)}; greedy 32: ${ours.every((t, i) => t === theirs[i]) ? 'identical' : 'DIFFERENT'}`);
+        console.log(
+          `ties ${name}: ${ties} (query, layer) rows tie at the top-${k} boundary; CPU reference vs llama.cpp max |Δ log-softmax| ${d.max.toExponential(2)}, mean ${d.mean.toExponential(2)}; greedy 32: ${ours.every((t, i) => t === theirs[i]) ? 'identical' : 'DIFFERENT'}`,
+        );
         expect(ties).toBeGreaterThan(0); // else the fixture no longer tests tie-breaking
         expect(d.max).toBeLessThanOrEqual(1e-4);
         expect(ours).toEqual(theirs);

@@ -53,7 +53,7 @@ describe('indexerTopK: llama.cpp’s top-k (std::partial_sort over indices, valu
 
   it('always returns k positions holding the k largest values (random rows with many ties)', () => {
     let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let t = 0; t < 500; t++) {
       const n = 1 + Math.floor(rnd() * 80);
       const k = 1 + Math.floor(rnd() * n);

@@ -10,8 +10,14 @@ import { linearChunk, type ReferenceWeights } from './weights.ts';
 
 /** SwiGLU for each x of the chunk: [T][E] → [T][E] (matrices optionally expert `expert` of a 3-D tensor). */
 export function swigluChunk(
-  w: ReferenceWeights, gate: string, up: string, down: string,
-  xs: readonly Float32Array[], E: number, F: number, expert = 0,
+  w: ReferenceWeights,
+  gate: string,
+  up: string,
+  down: string,
+  xs: readonly Float32Array[],
+  E: number,
+  F: number,
+  expert = 0,
 ): Float32Array[] {
   const g = linearChunk(w, gate, xs, E, F, { rowOffset: expert * F }); // [T][F]
   const u = linearChunk(w, up, xs, E, F, { rowOffset: expert * F }); // [T][F]
@@ -24,21 +30,38 @@ export function swigluChunk(
 }
 
 /** Routed + shared experts for each x of the chunk: [T][E] → [T][E], with each token's router result. */
-export function moeFfnChunk(m: MoeConfig, w: ReferenceWeights, p: string, xs: readonly Float32Array[], E: number): { out: Float32Array[]; routers: RouterResult[] } {
+export function moeFfnChunk(
+  m: MoeConfig,
+  w: ReferenceWeights,
+  p: string,
+  xs: readonly Float32Array[],
+  E: number,
+): { out: Float32Array[]; routers: RouterResult[] } {
   // router logits = ffn_gate_inp · x                         [T][X]
   const logits = linearChunk(w, `${p}ffn_gate_inp.weight`, xs, E, m.experts);
   const bias = w.has(`${p}exp_probs_b.bias`) ? w.get(`${p}exp_probs_b.bias`) : null;
   const routers = logits.map((l) => route(m, l, bias));
   // the tokens (and their rank k) that chose each expert
   const users = new Map<number, { t: number; k: number }[]>();
-  routers.forEach((r, t) => r.experts.forEach((e, k) => {
-    if (!users.has(e)) users.set(e, []);
-    users.get(e)!.push({ t, k });
-  }));
+  routers.forEach((r, t) =>
+    r.experts.forEach((e, k) => {
+      if (!users.has(e)) users.set(e, []);
+      users.get(e)!.push({ t, k });
+    }),
+  );
   // y[t][k] = expert_k(x_t)                                  [T][used][E]
   const y: Float32Array[][] = xs.map(() => []);
   for (const [e, us] of [...users].sort((a, b) => a[0] - b[0])) {
-    const ys = swigluChunk(w, `${p}ffn_gate_exps.weight`, `${p}ffn_up_exps.weight`, `${p}ffn_down_exps.weight`, us.map((u) => xs[u.t]), E, m.ffx, e);
+    const ys = swigluChunk(
+      w,
+      `${p}ffn_gate_exps.weight`,
+      `${p}ffn_up_exps.weight`,
+      `${p}ffn_down_exps.weight`,
+      us.map((u) => xs[u.t]),
+      E,
+      m.ffx,
+      e,
+    );
     us.forEach((u, j) => (y[u.t][u.k] = ys[j]));
   }
   // out_t = Σ_k weight_k · y[t][k], k in the router's order (as moeFfn)   [T][E]

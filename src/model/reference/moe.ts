@@ -7,10 +7,7 @@ import { sigmoid, silu, softmaxInPlace, softplus, topK } from './math.ts';
 import { linear, type ReferenceWeights } from './weights.ts';
 
 /** SwiGLU: down · (silu(gate · x) ⊙ (up · x)), with matrices optionally one slice (expert) of a 3-D tensor. */
-export function swiglu(
-  w: ReferenceWeights, gate: string, up: string, down: string,
-  x: Float32Array, E: number, F: number, expert = 0,
-): Float32Array {
+export function swiglu(w: ReferenceWeights, gate: string, up: string, down: string, x: Float32Array, E: number, F: number, expert = 0): Float32Array {
   const g = linear(w, gate, x, E, F, expert * F); // [F]
   const u = linear(w, up, x, E, F, expert * F); // [F]
   const h = new Float32Array(F); // [F]
@@ -66,7 +63,10 @@ export function route(m: MoeConfig, logits: Float32Array, bias: Float32Array | n
   }
   if (m.weightsNorm) {
     // llama.cpp clamps the sum to the smallest normal f16 to avoid dividing by zero
-    const sum = Math.max(weights.reduce((a, b) => a + b, 0), 6.103515625e-5);
+    const sum = Math.max(
+      weights.reduce((a, b) => a + b, 0),
+      6.103515625e-5,
+    );
     weights = weights.map((w) => w / sum);
   }
   if (m.weightsScale !== 1) weights = weights.map((w) => w * m.weightsScale);

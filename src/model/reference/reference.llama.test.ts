@@ -3,7 +3,16 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeFixture, type Fixture, type FixtureOptions } from '../../tools/fixture/fixture.ts';
 import type { GgmlTypeName } from '../../gguf/types.ts';
-import { compareLogProbs, llamaSuite, llamaGreedy, llamaLogProbs, llamaLogProbsSequential, loadReference, referenceGreedy, type LlamaCppModel } from './testing/llama-ref.ts';
+import {
+  compareLogProbs,
+  llamaSuite,
+  llamaGreedy,
+  llamaLogProbs,
+  llamaLogProbsSequential,
+  loadReference,
+  referenceGreedy,
+  type LlamaCppModel,
+} from './testing/llama-ref.ts';
 import type { ReferenceModel } from './forward.ts';
 
 /**
@@ -54,7 +63,9 @@ describe('F32 fixtures: log-softmax and greedy generation match llama.cpp', () =
         const prompt = tokens.slice(0, 6);
         const g1 = await llamaGreedy(ll, prompt, 32);
         const g2 = referenceGreedy(ref, prompt, 32);
-        console.log(`${name}: ${n} positions × ${fx.config.vocab} vocab, max |Δ log p| = ${d.max.toExponential(2)}, mean = ${d.mean.toExponential(2)}; greedy 32: ${g1.every((t, i) => t === g2[i]) ? 'identical' : 'DIFFERENT'} (${new Set(g1).size} distinct tokens)`);
+        console.log(
+          `${name}: ${n} positions × ${fx.config.vocab} vocab, max |Δ log p| = ${d.max.toExponential(2)}, mean = ${d.mean.toExponential(2)}; greedy 32: ${g1.every((t, i) => t === g2[i]) ? 'identical' : 'DIFFERENT'} (${new Set(g1).size} distinct tokens)`,
+        );
         expect(d.max).toBeLessThanOrEqual(1e-4);
         expect(g2).toEqual(g1);
       } finally {
@@ -71,7 +82,12 @@ describe('codec exactness: token_embd stored quantized, everything else F32', ()
     it(`token_embd ${t}`, async () => {
       // embd 256 so that K-quant rows (256 values) fit; the row lookup dequantizes exactly, so the
       // logits depend on our codec reproducing llama.cpp's dequantized row bit for bit
-      const { fx, ll, ref } = await both(`embd-${t}`, { arch: 'deepseek2', embdType: t, seed: 30, dims: { embd: 256, layers: 2, leadingDense: 1, experts: 4 } });
+      const { fx, ll, ref } = await both(`embd-${t}`, {
+        arch: 'deepseek2',
+        embdType: t,
+        seed: 30,
+        dims: { embd: 256, layers: 2, leadingDense: 1, experts: 4 },
+      });
       try {
         const tokens = await promptTokens(fx, ll, 8);
         const d = compareLogProbs(ref.forward(tokens).logits, await llamaLogProbs(ll, tokens));
@@ -106,7 +122,20 @@ const QUANT_CASES: [string, GgmlTypeName, boolean, number][] = [
 describe('quantized fixtures: the gap to llama.cpp is its activation quantization', () => {
   for (const [name, t, moe, meanTol] of QUANT_CASES) {
     it(name, async () => {
-      const dims = { embd: 256, qLora: 256, kvLora: 256, nope: 32, rope: 16, v: 64, ffn: 256, ffx: 64, experts: 4, used: 2, layers: moe ? 2 : 1, leadingDense: 1 };
+      const dims = {
+        embd: 256,
+        qLora: 256,
+        kvLora: 256,
+        nope: 32,
+        rope: 16,
+        v: 64,
+        ffn: 256,
+        ffx: 64,
+        experts: 4,
+        used: 2,
+        layers: moe ? 2 : 1,
+        leadingDense: 1,
+      };
       const path = join(suite.dir, `q-${name.replace(/\W+/g, '-')}.gguf`);
       const fx = await writeFixture(path, { arch: 'deepseek2', qtype: t, gating: 'sigmoid', seed: 40, dims });
       const ll = await suite.llama.loadModel(path);
@@ -114,7 +143,10 @@ describe('quantized fixtures: the gap to llama.cpp is its activation quantizatio
         const tokens = await promptTokens(fx, ll, 24);
         const batch = await llamaLogProbs(ll, tokens);
         const seq = await llamaLogProbsSequential(ll, tokens);
-        const self = compareLogProbs(seq.map((r) => Float32Array.from(r)), batch);
+        const self = compareLogProbs(
+          seq.map((r) => Float32Array.from(r)),
+          batch,
+        );
         const plain = compareLogProbs((await loadReference(path)).model.forward(tokens).logits, batch);
         const emulated = (await loadReference(path, { emulateActivationQuant: true })).model.forward(tokens).logits;
         const eb = compareLogProbs(emulated, batch);

@@ -82,7 +82,18 @@ describe('naive vs fast', () => {
   }
 
   it('router: the bias only chooses, groups mask whole groups, norm and scale', () => {
-    const m: MoeConfig = { experts: 8, used: 2, shared: 0, ffx: 1, groups: 4, groupsUsed: 1, gating: 'sigmoid', weightsNorm: true, weightsScale: 2, selectionBias: false };
+    const m: MoeConfig = {
+      experts: 8,
+      used: 2,
+      shared: 0,
+      ffx: 1,
+      groups: 4,
+      groupsUsed: 1,
+      gating: 'sigmoid',
+      weightsNorm: true,
+      weightsScale: 2,
+      selectionBias: false,
+    };
     const logits = Float32Array.from([0, 3, 0, 0, 2, 2.5, 0, 0]);
     // group scores (top-2 sums of sigmoid): g0 = s(0)+s(3) ≈ 1.45, g2 = s(2)+s(2.5) ≈ 1.80 → group 2 wins
     const r = route(m, logits, null);

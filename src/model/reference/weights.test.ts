@@ -29,7 +29,17 @@ describe('CPU backend memory refusal', () => {
   it('refuses before reading a tensor, naming what it needs and the limit', async () => {
     const f = await openGguf({ kind: 'path', path });
     let reads = 0;
-    const spy: GgufFile = { ...f, readF32: async (n) => { reads++; return f.readF32(n); }, readBytes: async (i, s, l) => { reads++; return f.readBytes(i, s, l); } };
+    const spy: GgufFile = {
+      ...f,
+      readF32: async (n) => {
+        reads++;
+        return f.readF32(n);
+      },
+      readBytes: async (i, s, l) => {
+        reads++;
+        return f.readBytes(i, s, l);
+      },
+    };
     const e = await loadReferenceModelData(spy, { memoryLimitBytes: 8e9 }).catch((x: unknown) => x);
     await f.close();
     expect(e).toMatchObject({ code: 'out-of-memory' });

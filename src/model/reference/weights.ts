@@ -50,7 +50,14 @@ export function linear(w: ReferenceWeights, name: string, x: Float32Array, inDim
  * Y_t = W · X_t for every input of the chunk, as `linear` on each (per group of rows, when grouped).
  * [T][≥ xOffset + inDim] → [T][outDim]
  */
-export function linearChunk(w: ReferenceWeights, name: string, xs: readonly Float32Array[], inDim: number, outDim: number, opt: Partial<ChunkOptions> = {}): Float32Array[] {
+export function linearChunk(
+  w: ReferenceWeights,
+  name: string,
+  xs: readonly Float32Array[],
+  inDim: number,
+  outDim: number,
+  opt: Partial<ChunkOptions> = {},
+): Float32Array[] {
   const o: ChunkOptions = { rowOffset: opt.rowOffset ?? 0, xOffset: opt.xOffset ?? 0, groupRows: opt.groupRows ?? outDim, xGroupStride: opt.xGroupStride ?? 0 };
   if (w.matmul && !w.roundInput?.(name)) return w.matmul(name, xs, inDim, outDim, o);
   return xs.map((x) => {

@@ -55,7 +55,7 @@ const SPECS: Record<string, PreTokenizerSpec> = {
     regexes: [
       '\\p{N}{1,3}',
       '[\u4E00-\u9FA5\u3040-\u309F\u30A0-\u30FF]+',
-      "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+",
+      '[!"#$%&\'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+',
     ],
   },
   qwen2: { ...base, name: 'qwen2', regexes: [QWEN2], cleanSpaces: false },
@@ -75,10 +75,7 @@ export function preTokenizerSpec(pre: string | undefined): PreTokenizerSpec {
   const key = pre === undefined || pre === '' ? 'default' : (ALIASES[pre] ?? pre);
   const spec = Object.hasOwn(SPECS, key) ? SPECS[key] : undefined;
   if (!spec) {
-    throw new SparseScopeError(
-      'tokenizer',
-      `Unsupported pre-tokenizer tokenizer.ggml.pre = '${pre}'. Supported: ${SUPPORTED_PRE_TOKENIZERS.join(', ')}.`,
-    );
+    throw new SparseScopeError('tokenizer', `Unsupported pre-tokenizer tokenizer.ggml.pre = '${pre}'. Supported: ${SUPPORTED_PRE_TOKENIZERS.join(', ')}.`);
   }
   return spec;
 }

@@ -74,7 +74,8 @@ export class SpmEncoder {
 
   /** The <0xXX> token for a byte (llama.cpp also accepts the raw one-byte text as a fallback). */
   private byteToken(byte: number): number {
-    const id = this.vocab.tokenToId.get(`<0x${HEX[byte >> 4]}${HEX[byte & 15]}>`) ?? (byte < 0x80 ? this.vocab.tokenToId.get(String.fromCharCode(byte)) : undefined);
+    const id =
+      this.vocab.tokenToId.get(`<0x${HEX[byte >> 4]}${HEX[byte & 15]}>`) ?? (byte < 0x80 ? this.vocab.tokenToId.get(String.fromCharCode(byte)) : undefined);
     if (id === undefined) throw new Error(`no byte-fallback token for byte 0x${byte.toString(16)}`);
     return id;
   }

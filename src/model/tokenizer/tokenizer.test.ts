@@ -7,7 +7,13 @@ import { byteLevelBpeKv } from './testing/vocab-fixtures.ts';
 describe('createTokenizer errors', () => {
   const meta = metadataObject(byteLevelBpeKv('deepseek-v3'));
   it('names an unknown model and lists the supported ones', () => {
-    const e = (() => { try { createTokenizer({ ...meta, 'tokenizer.ggml.model': 'bert' }); } catch (err) { return err; } })();
+    const e = (() => {
+      try {
+        createTokenizer({ ...meta, 'tokenizer.ggml.model': 'bert' });
+      } catch (err) {
+        return err;
+      }
+    })();
     expect(isSparseScopeError(e) && e.code).toBe('tokenizer');
     expect(String((e as Error).message)).toMatch(/'bert'.*gpt2, llama/);
   });

@@ -52,7 +52,9 @@ export async function exportTrained(dumpDir: string, outPath: string, qtype: str
     tensors.push({ name: t.name, type, shape: t.shape, data: quantize(type, values) });
   }
   const bytes = await writeGgufFile(outPath, { metadata, tensors });
-  const sha256 = createHash('sha256').update(await readFile(outPath)).digest('hex');
+  const sha256 = createHash('sha256')
+    .update(await readFile(outPath))
+    .digest('hex');
   return { bytes, sha256 };
 }
 

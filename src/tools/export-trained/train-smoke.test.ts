@@ -13,7 +13,9 @@ describe('training smoke test', () => {
     const out = `${r.stdout}${r.stderr}`;
     const skipped = /^SKIP:.*$/m.exec(r.stdout ?? '');
     if (skipped) {
-      expect.fail(`the training smoke test could not run: ${skipped[0]}\nRun \`npm run setup:test\` (as root on Debian 12 it installs python3-torch; elsewhere it prints the apt-get command).`);
+      expect.fail(
+        `the training smoke test could not run: ${skipped[0]}\nRun \`npm run setup:test\` (as root on Debian 12 it installs python3-torch; elsewhere it prints the apt-get command).`,
+      );
     }
     expect(r.status, out).toBe(0);
     expect(r.stdout).toMatch(/SMOKE OK/);

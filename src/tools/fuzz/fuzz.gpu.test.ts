@@ -32,7 +32,9 @@ describe('GGUF fuzzer on the WebGPU load path', () => {
       if (['untyped', 'hang', 'gpu-error'].includes(r.outcome)) defects.push(`case ${i} (${m.kind}: ${m.detail}): ${r.outcome} ${r.message ?? ''}`);
       if (ctx.isLost) break; // every later case would fail for this one's sake
     }
-    console.log(`gpu fuzz (${process.env.SPARSESCOPE_ADAPTER ?? 'default adapter'}): outcomes ${JSON.stringify(Object.fromEntries(Object.entries(counts).sort((a, b) => b[1] - a[1])))}`);
+    console.log(
+      `gpu fuzz (${process.env.SPARSESCOPE_ADAPTER ?? 'default adapter'}): outcomes ${JSON.stringify(Object.fromEntries(Object.entries(counts).sort((a, b) => b[1] - a[1])))}`,
+    );
     expect(defects).toEqual([]);
     // the sample must reach the GPU: some mutants load and step
     expect(counts.ok ?? 0).toBeGreaterThan(5);

@@ -22,8 +22,16 @@ export function headerFields(bytes: Uint8Array): { fields: HeaderField[]; header
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const fields: HeaderField[] = [];
   let p = 8; // magic + version
-  const u32 = () => { const x = v.getUint32(p, true); p += 4; return x; };
-  const u64 = () => { const x = Number(v.getBigUint64(p, true)); p += 8; return x; };
+  const u32 = () => {
+    const x = v.getUint32(p, true);
+    p += 4;
+    return x;
+  };
+  const u64 = () => {
+    const x = Number(v.getBigUint64(p, true));
+    p += 8;
+    return x;
+  };
   const str = (what: string, owner: string) => {
     fields.push({ at: p, kind: 'u64', what: `${what} length`, owner });
     const n = u64();

@@ -47,7 +47,9 @@ export class Mutator {
   constructor(private readonly spec: GgufSpec & { metadata: Record<string, { type: GgufValueType; value: GgufValue }> }) {
     this.bytes = concat(serializeGguf(spec));
     ({ fields: this.fields, headerEnd: this.headerEnd } = headerFields(this.bytes));
-    this.countKeys = Object.entries(spec.metadata).filter(([, e]) => /^(u|i)(8|16|32|64)$/.test(e.type)).map(([k]) => k);
+    this.countKeys = Object.entries(spec.metadata)
+      .filter(([, e]) => /^(u|i)(8|16|32|64)$/.test(e.type))
+      .map(([k]) => k);
   }
 
   get base(): Uint8Array {
@@ -100,7 +102,15 @@ export class Mutator {
       }
       case 'value-type': {
         const key = pick(Object.keys(this.spec.metadata));
-        const [type, value] = pick<[GgufValueType, GgufValue]>([['string', 'three'], ['f32', 2.5], ['u64', 18446744073709551615n], ['bool', true], ['i32', -1], ['u32[]', [1, 2, 3]], ['string[]', []]]);
+        const [type, value] = pick<[GgufValueType, GgufValue]>([
+          ['string', 'three'],
+          ['f32', 2.5],
+          ['u64', 18446744073709551615n],
+          ['bool', true],
+          ['i32', -1],
+          ['u32[]', [1, 2, 3]],
+          ['string[]', []],
+        ]);
         return this.rebuilt(kind, `${key} as ${type}`, { [key]: { type, value } });
       }
       case 'tokenizer': {
@@ -109,7 +119,10 @@ export class Mutator {
         const options: [string, Record<string, { type: GgufValueType; value: GgufValue }>][] = [
           ['no tokens', { 'tokenizer.ggml.tokens': { type: 'string[]', value: [] } }],
           ['half the tokens', { 'tokenizer.ggml.tokens': { type: 'string[]', value: (tokens ?? []).slice(0, n >> 1) } }],
-          ['empty and huge token strings', { 'tokenizer.ggml.tokens': { type: 'string[]', value: (tokens ?? []).map((t, j) => (j % 3 === 0 ? '' : j % 3 === 1 ? t : 'x'.repeat(4096))) } }],
+          [
+            'empty and huge token strings',
+            { 'tokenizer.ggml.tokens': { type: 'string[]', value: (tokens ?? []).map((t, j) => (j % 3 === 0 ? '' : j % 3 === 1 ? t : 'x'.repeat(4096))) } },
+          ],
           ['garbage merges', { 'tokenizer.ggml.merges': { type: 'string[]', value: ['a', ' ', 'ab cd ef', '\u0000 \u0000', 'Ġ Ġ'.repeat(100)] } }],
           ['token types out of range', { 'tokenizer.ggml.token_type': { type: 'i32[]', value: Array.from({ length: n }, (_, j) => (j % 2 ? 99 : -7)) } }],
           ['scores NaN', { 'tokenizer.ggml.scores': { type: 'f32[]', value: Array.from({ length: n }, () => Number.NaN) } }],
@@ -128,7 +141,11 @@ export class Mutator {
       case 'tensor-infos': {
         const tensors = this.spec.tensors.slice();
         const how = pick(['shuffle', 'duplicate', 'drop', 'swap-shapes', 'overlap']);
-        if (how === 'shuffle') for (let k = tensors.length - 1; k > 0; k--) { const j = Math.floor(r() * (k + 1)); [tensors[k], tensors[j]] = [tensors[j], tensors[k]]; }
+        if (how === 'shuffle')
+          for (let k = tensors.length - 1; k > 0; k--) {
+            const j = Math.floor(r() * (k + 1));
+            [tensors[k], tensors[j]] = [tensors[j], tensors[k]];
+          }
         if (how === 'duplicate') {
           // our writer refuses a duplicate name, so make one in the header bytes: blk.1.x → blk.0.x
           const bytes = this.bytes.slice();
@@ -140,7 +157,11 @@ export class Mutator {
           return { kind, detail: `duplicate name at ${f.at}`, bytes };
         }
         if (how === 'drop') tensors.splice(Math.floor(r() * tensors.length), 1);
-        if (how === 'swap-shapes') { const a = Math.floor(r() * tensors.length); const b = Math.floor(r() * tensors.length); tensors[a] = { ...tensors[a], shape: tensors[b].shape, data: tensors[b].data, type: tensors[b].type }; }
+        if (how === 'swap-shapes') {
+          const a = Math.floor(r() * tensors.length);
+          const b = Math.floor(r() * tensors.length);
+          tensors[a] = { ...tensors[a], shape: tensors[b].shape, data: tensors[b].data, type: tensors[b].type };
+        }
         if (how === 'overlap') {
           // point one tensor's offset into another's bytes (after serializing in order)
           const bytes = concat(serializeGguf({ ...this.spec, tensors }));

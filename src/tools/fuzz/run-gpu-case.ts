@@ -22,7 +22,8 @@ async function loadAndStep(ctx: GpuContext, bytes: Uint8Array): Promise<CaseOutc
       const model = await WebGpuModel.load(ctx, file, { contextSize: CONTEXT, prefillChunk: 4 });
       try {
         const { logits } = await model.session().feed([0]);
-        if (logits.length !== 1 || logits[0].length !== model.config.vocab) return { outcome: 'untyped', message: `step gave ${logits.length} logits rows of ${logits[0]?.length}` };
+        if (logits.length !== 1 || logits[0].length !== model.config.vocab)
+          return { outcome: 'untyped', message: `step gave ${logits.length} logits rows of ${logits[0]?.length}` };
         return { outcome: 'ok' };
       } finally {
         model.destroy();
@@ -41,11 +42,21 @@ export async function runGpuCase(ctx: GpuContext, bytes: Uint8Array, timeoutMs: 
   const off = ctx.on((e) => events.push(e));
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    const hang = new Promise<CaseOutcome>((resolve) => (timer = setTimeout(() => resolve({ outcome: 'hang', message: `no answer in ${timeoutMs} ms` }), timeoutMs)));
+    const hang = new Promise<CaseOutcome>(
+      (resolve) => (timer = setTimeout(() => resolve({ outcome: 'hang', message: `no answer in ${timeoutMs} ms` }), timeoutMs)),
+    );
     const r = await Promise.race([loadAndStep(ctx, bytes), hang]);
     // Errors the device reports asynchronously arrive after the work that caused them has been submitted.
     await ctx.device.queue.onSubmittedWorkDone();
-    if (events.length || ctx.isLost) return { outcome: 'gpu-error', message: events.map((e) => e.message).join('; ').slice(0, 300) || 'device lost' };
+    if (events.length || ctx.isLost)
+      return {
+        outcome: 'gpu-error',
+        message:
+          events
+            .map((e) => e.message)
+            .join('; ')
+            .slice(0, 300) || 'device lost',
+      };
     return r;
   } finally {
     clearTimeout(timer);

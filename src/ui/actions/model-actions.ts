@@ -120,7 +120,9 @@ export async function loadUrl(url: string): Promise<boolean> {
       blobs = await downloadSetToCache(
         parsed.href,
         (p) => {
-          const verdict = p.total ? fitVerdict({ fileBytes: p.total }, { limits: info?.limits, deviceMemoryGiB: deviceMemory(), freeStorageBytes: free, needsStorage: true }) : undefined;
+          const verdict = p.total
+            ? fitVerdict({ fileBytes: p.total }, { limits: info?.limits, deviceMemoryGiB: deviceMemory(), freeStorageBytes: free, needsStorage: true })
+            : undefined;
           setModel({ progress: { phase: 'download', ...p }, verdict });
         },
         download.signal,

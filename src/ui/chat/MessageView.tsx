@@ -19,7 +19,12 @@ export function MessageView({ m }: { m: Message }) {
     const a = s.analysis;
     if (!streaming || a?.source !== 'chat') return false;
     const promptEnd = a.tokens.length - (m.tokens?.length ?? 0);
-    return promptOpensThinking(a.tokens.slice(Math.max(0, promptEnd - 4), promptEnd).map((t) => t.text).join(''));
+    return promptOpensThinking(
+      a.tokens
+        .slice(Math.max(0, promptEnd - 4), promptEnd)
+        .map((t) => t.text)
+        .join(''),
+    );
   });
   const split = isAssistant ? splitReasoning(m.content, { streaming, startsInside }) : undefined;
   const body = split ? split.answer : m.content;
@@ -41,7 +46,11 @@ export function MessageView({ m }: { m: Message }) {
       ) : (
         <>
           {split && <ReasoningView split={split} streaming={streaming} />}
-          {isAssistant && render === 'markdown' && !streaming ? <div className="msg-body md" dangerouslySetInnerHTML={{ __html: renderMarkdown(body) }} /> : <div className="msg-body text">{body}</div>}
+          {isAssistant && render === 'markdown' && !streaming ? (
+            <div className="msg-body md" dangerouslySetInnerHTML={{ __html: renderMarkdown(body) }} />
+          ) : (
+            <div className="msg-body text">{body}</div>
+          )}
         </>
       )}
     </div>
@@ -61,7 +70,12 @@ function Tokens({ m }: { m: Message }) {
   return (
     <div className="msg-body tokens" onMouseLeave={() => setHover(undefined)}>
       {m.tokens!.map((t, i) => (
-        <span key={i} data-position={t.position} className={t.position !== undefined && t.position === hover ? 'tok query' : t.position !== undefined && set.has(t.position) ? 'tok picked' : 'tok'} onMouseEnter={() => t.position !== undefined && setHover(t.position)}>
+        <span
+          key={i}
+          data-position={t.position}
+          className={t.position !== undefined && t.position === hover ? 'tok query' : t.position !== undefined && set.has(t.position) ? 'tok picked' : 'tok'}
+          onMouseEnter={() => t.position !== undefined && setHover(t.position)}
+        >
           {t.text}
         </span>
       ))}

@@ -29,7 +29,10 @@ function boundedTable(this: Renderer, token: Tokens.Table): string {
     align: token.align.slice(0, tableColumns),
     rows: token.rows.slice(0, tableRows).map((r) => r.slice(0, tableColumns)),
   };
-  const hidden = [token.rows.length > tableRows && `${token.rows.length - tableRows} more rows`, columns > tableColumns && `${columns - tableColumns} more columns`].filter(Boolean);
+  const hidden = [
+    token.rows.length > tableRows && `${token.rows.length - tableRows} more rows`,
+    columns > tableColumns && `${columns - tableColumns} more columns`,
+  ].filter(Boolean);
   const note = hidden.length ? `<p class="md-cut"><em>(table cut: ${hidden.join(' and ')} not shown)</em></p>\n` : '';
   return Renderer.prototype.table.call(this, cut) + note;
 }

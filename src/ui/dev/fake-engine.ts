@@ -12,7 +12,18 @@
 import { SparseScopeError } from '../../errors.ts';
 import type { WorkerEngine } from '../../worker/client.ts';
 import { TEST_BUILD } from '../../worker/test-build.ts';
-import type { GenerateEvent, GenerateRequest, LoadEvent, ModelSource, ModelSummary, StepRequest, StepResult, TokenText, TokenTrace, TraceRequest } from '../../api/protocol.ts';
+import type {
+  GenerateEvent,
+  GenerateRequest,
+  LoadEvent,
+  ModelSource,
+  ModelSummary,
+  StepRequest,
+  StepResult,
+  TokenText,
+  TokenTrace,
+  TraceRequest,
+} from '../../api/protocol.ts';
 import { candidates, EOS, FAKE_SHAPE, hash, kl, mulberry32, nextDistribution, sample, tokenize, traceRow, VOCAB } from './fake-model.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -24,9 +35,11 @@ const SCRIPT_TOKENS = 20;
 function scriptedReply(req: GenerateRequest): string[] {
   const last = req.messages?.at(-1);
   if (last?.role !== 'user' || !last.content.startsWith(SAY)) return [];
-  const text = last.content.slice(SAY.length).replace(/⟪(\d+)×([^⟫]*)⟫/g, (_, n: string, piece: string) =>
-    Array.from({ length: Math.min(Number(n), 100_000) }, (_, i) => piece.replaceAll('#', String(i))).join(''),
-  );
+  const text = last.content
+    .slice(SAY.length)
+    .replace(/⟪(\d+)×([^⟫]*)⟫/g, (_, n: string, piece: string) =>
+      Array.from({ length: Math.min(Number(n), 100_000) }, (_, i) => piece.replaceAll('#', String(i))).join(''),
+    );
   const size = Math.max(1, Math.ceil(text.length / SCRIPT_TOKENS));
   const pieces: string[] = [];
   for (let i = 0; i < text.length; i += size) pieces.push(text.slice(i, i + size));
@@ -74,13 +87,34 @@ export class FakeEngine implements WorkerEngine {
     } else if (source.kind === 'path') {
       throw new SparseScopeError('bad-argument', 'Paths can only be loaded in Node.');
     }
-    onEvent({ kind: 'header', arch: 'deepseek32', tensorCount: 61, fileBytes, estimatedGpuBytes: Math.round(fileBytes * 1.05), largestTensorBytes: Math.round(fileBytes / 8), quantTypes: ['F32'], contextLength: FAKE_SHAPE.contextLength, shape: FAKE_SHAPE });
+    onEvent({
+      kind: 'header',
+      arch: 'deepseek32',
+      tensorCount: 61,
+      fileBytes,
+      estimatedGpuBytes: Math.round(fileBytes * 1.05),
+      largestTensorBytes: Math.round(fileBytes / 8),
+      quantTypes: ['F32'],
+      contextLength: FAKE_SHAPE.contextLength,
+      shape: FAKE_SHAPE,
+    });
     for (let i = 1; i <= 4; i++) {
       await sleep(40);
       if (this.lost) throw new SparseScopeError('device-lost', 'The GPU device was lost while loading.');
       onEvent({ kind: 'progress', loadedBytes: (fileBytes * i) / 4, totalBytes: fileBytes, tensor: `blk.${i - 1}.attn_kv_a_mqa.weight` });
     }
-    this.model = { name, arch: 'deepseek32', fileBytes, layers: FAKE_SHAPE.layers, contextLength: FAKE_SHAPE.contextLength, vocabSize: 4096, backend: 'webgpu', shape: FAKE_SHAPE, indexTopK: FAKE_SHAPE.indexerTopK, chatFormat: { format: 'deepseek-v3.2', label: 'DeepSeek-V3.2', thinking: true } };
+    this.model = {
+      name,
+      arch: 'deepseek32',
+      fileBytes,
+      layers: FAKE_SHAPE.layers,
+      contextLength: FAKE_SHAPE.contextLength,
+      vocabSize: 4096,
+      backend: 'webgpu',
+      shape: FAKE_SHAPE,
+      indexTopK: FAKE_SHAPE.indexerTopK,
+      chatFormat: { format: 'deepseek-v3.2', label: 'DeepSeek-V3.2', thinking: true },
+    };
     onEvent({ kind: 'ready', model: this.model });
     return this.model;
   }
@@ -103,8 +137,11 @@ export class FakeEngine implements WorkerEngine {
     // (in thinking mode the assistant turn opens with <think>, as DeepSeek-V3.1/V3.2's formats do)
     // A scripted message and its reply count as one word each: that text is what the double was told to
     // say, not context it reads (a scripted table of thousands of rows would overflow the toy context).
-    const scriptedTurn = (i: number) => req.messages![i]?.content.startsWith(SAY) || (req.messages![i]?.role === 'assistant' && req.messages![i - 1]?.content.startsWith(SAY));
-    const rendered = req.messages ? req.messages.map((m, i) => `<|${m.role}|> ${scriptedTurn(i) ? SAY.trim() : m.content}`).join(' ') + ' <|assistant|>' + (req.thinking ? '<think>' : '') : (req.prompt ?? '');
+    const scriptedTurn = (i: number) =>
+      req.messages![i]?.content.startsWith(SAY) || (req.messages![i]?.role === 'assistant' && req.messages![i - 1]?.content.startsWith(SAY));
+    const rendered = req.messages
+      ? req.messages.map((m, i) => `<|${m.role}|> ${scriptedTurn(i) ? SAY.trim() : m.content}`).join(' ') + ' <|assistant|>' + (req.thinking ? '<think>' : '')
+      : (req.prompt ?? '');
     const ctx = tokenize(rendered);
     this.context(ctx);
     const t0 = performance.now();
@@ -121,7 +158,9 @@ export class FakeEngine implements WorkerEngine {
     const forced = scripted ? script : rendered.includes('<html-test>') ? [' <img src=x onerror="window.__xss=1"><b>raw</b>'] : [];
     // Another makes it reason first, as DeepSeek's thinking models do, with the tags cut across tokens
     // (in thinking mode the prompt already opened <think>, so the reply only closes it).
-    const reasoning = rendered.includes('<think-test>') ? [...(req.thinking ? [] : ['<th', 'ink>']), 'Two', ' and two', ' make four.', '</th', 'ink>', 'It is', ' 4.'] : [];
+    const reasoning = rendered.includes('<think-test>')
+      ? [...(req.thinking ? [] : ['<th', 'ink>']), 'Two', ' and two', ' make four.', '</th', 'ink>', 'It is', ' 4.']
+      : [];
     while (n < req.maxTokens) {
       await sleep(this.delay);
       if (this.lost) throw new SparseScopeError('device-lost', 'GPU device lost during generation: restart the engine.');

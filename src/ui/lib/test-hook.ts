@@ -27,7 +27,12 @@ interface Hook {
 
 function hook(): Hook {
   const w = window as unknown as { __sparsescope?: Hook };
-  w.__sparsescope ??= { simulateDeviceLoss: () => getEngine().simulateDeviceLoss!(), heatmaps: {}, state: () => useStore.getState(), engine: () => getEngine() };
+  w.__sparsescope ??= {
+    simulateDeviceLoss: () => getEngine().simulateDeviceLoss!(),
+    heatmaps: {},
+    state: () => useStore.getState(),
+    engine: () => getEngine(),
+  };
   return w.__sparsescope;
 }
 

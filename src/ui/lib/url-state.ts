@@ -25,7 +25,14 @@ export function readUrlState(): void {
 
 export function syncUrlState(): () => void {
   return useStore.subscribe((s, prev) => {
-    if (s.view === prev.view && s.layer === prev.layer && s.classroom.k === prev.classroom.k && s.classroom.prompt === prev.classroom.prompt && s.classroom.dense === prev.classroom.dense) return;
+    if (
+      s.view === prev.view &&
+      s.layer === prev.layer &&
+      s.classroom.k === prev.classroom.k &&
+      s.classroom.prompt === prev.classroom.prompt &&
+      s.classroom.dense === prev.classroom.dense
+    )
+      return;
     const q = new URLSearchParams(location.search);
     q.set('view', s.view);
     q.set('layer', String(s.layer));

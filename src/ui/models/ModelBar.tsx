@@ -53,7 +53,12 @@ export function ModelBar() {
       )}
       {model.verdict && (
         <p className={`verdict ${model.verdict.level}`} data-testid="fit-verdict" data-level={model.verdict.level}>
-          {model.verdict.level === 'ok' ? 'Fits this device' : model.verdict.level === 'tight' ? 'May be tight on this device' : 'Probably too big for this device'}: {model.verdict.lines.join('; ')}
+          {model.verdict.level === 'ok'
+            ? 'Fits this device'
+            : model.verdict.level === 'tight'
+              ? 'May be tight on this device'
+              : 'Probably too big for this device'}
+          : {model.verdict.lines.join('; ')}
         </p>
       )}
       <div className="row loaders">

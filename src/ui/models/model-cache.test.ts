@@ -56,7 +56,10 @@ beforeEach(() => {
 });
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
-  return p.then(() => 'ok', (e: { code?: string }) => e.code ?? String(e));
+  return p.then(
+    () => 'ok',
+    (e: { code?: string }) => e.code ?? String(e),
+  );
 }
 
 describe('model cache', () => {

@@ -68,7 +68,10 @@ export async function cachedBlobs(url: string): Promise<Blob[] | undefined> {
     const recorded = Number(hit.headers.get(BYTES) ?? NaN);
     if (Number.isFinite(recorded) && recorded > 0 && blob.size !== recorded) {
       await deleteCached(url);
-      throw new SparseScopeError('storage', `The cached copy of ${nameOf(u)} has ${blob.size} bytes but ${recorded} were stored: it changed or was truncated, so it was removed. Load the URL again to download it afresh.`);
+      throw new SparseScopeError(
+        'storage',
+        `The cached copy of ${nameOf(u)} has ${blob.size} bytes but ${recorded} were stored: it changed or was truncated, so it was removed. Load the URL again to download it afresh.`,
+      );
     }
     blobs.push(blob);
   }
@@ -101,7 +104,10 @@ export async function downloadSetToCache(url: string, onProgress: (p: DownloadPr
   const sizes = urls.length > 1 ? await Promise.all(urls.map((u) => announcedSize(u, signal))) : [0];
   let total = sizes.every((s) => s > 0) ? sizes.reduce((a, b) => a + b, 0) : 0;
   if (total > 0 && freeBytes !== undefined && total > freeBytes) {
-    throw new SparseScopeError('storage', `${nameOf(url)} needs ${fmtMiB(total)} of browser storage to cache, and only ${fmtMiB(freeBytes)} is free. Free some space (delete downloaded models) or open the file from disk.`);
+    throw new SparseScopeError(
+      'storage',
+      `${nameOf(url)} needs ${fmtMiB(total)} of browser storage to cache, and only ${fmtMiB(freeBytes)} is free. Free some space (delete downloaded models) or open the file from disk.`,
+    );
   }
   const cache = await caches.open(CACHE);
   const started = performance.now();
@@ -163,7 +169,10 @@ async function downloadOne(cache: Cache, url: string, signal: AbortSignal, onByt
   } catch (e) {
     if (signal.aborted) throw new SparseScopeError('aborted', 'Download cancelled.');
     if (isQuotaError(e)) {
-      throw new SparseScopeError('storage', `Browser storage is full: caching ${nameOf(url)} stopped after ${fmtMiB(loaded)}${total ? ` of ${fmtMiB(total)}` : ''}. Nothing of it was kept. Free some space (delete downloaded models) or open the file from disk.`);
+      throw new SparseScopeError(
+        'storage',
+        `Browser storage is full: caching ${nameOf(url)} stopped after ${fmtMiB(loaded)}${total ? ` of ${fmtMiB(total)}` : ''}. Nothing of it was kept. Free some space (delete downloaded models) or open the file from disk.`,
+      );
     }
     throw new SparseScopeError('network', `Download of ${url} broke off: ${e instanceof Error ? e.message : String(e)}`);
   }

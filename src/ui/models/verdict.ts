@@ -35,7 +35,8 @@ export function fitVerdict(needs: Needs, device: Device): Verdict {
   const lines = [`needs about ${fmt(gpu)} of GPU memory${plan || needs.estimatedGpuBytes ? '' : ' (file size; refined once the header is read)'}`];
   if (plan) {
     lines.push(`weights ${fmt(plan.weights.gpuBytes)} + cache ${fmt(plan.cache.atContext)} (${plan.cache.context} tokens) + scratch ${fmt(plan.scratchBytes)}`);
-    if (plan.cache.context < plan.cache.fileContext) lines.push(`context ${plan.cache.context} of the file's ${plan.cache.fileContext} (a full-context cache would take ${fmt(plan.cache.atFileContext)})`);
+    if (plan.cache.context < plan.cache.fileContext)
+      lines.push(`context ${plan.cache.context} of the file's ${plan.cache.fileContext} (a full-context cache would take ${fmt(plan.cache.atFileContext)})`);
     for (const n of plan.notes) lines.push(n);
   }
   let level: Verdict['level'] = 'ok';

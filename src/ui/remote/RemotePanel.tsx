@@ -38,13 +38,37 @@ export function RemotePanel() {
         }}
       >
         <label>
-          Base URL <input data-testid="remote-url" type="url" required value={form.baseUrl} placeholder="http://127.0.0.1:8080/v1" onChange={(e) => patch({ baseUrl: e.target.value })} />
+          Base URL{' '}
+          <input
+            data-testid="remote-url"
+            type="url"
+            required
+            value={form.baseUrl}
+            placeholder="http://127.0.0.1:8080/v1"
+            onChange={(e) => patch({ baseUrl: e.target.value })}
+          />
         </label>
         <label>
-          API key <input data-testid="remote-key" type="password" autoComplete="off" value={form.apiKey ?? ''} placeholder="optional" onChange={(e) => patch({ apiKey: e.target.value })} />
+          API key{' '}
+          <input
+            data-testid="remote-key"
+            type="password"
+            autoComplete="off"
+            value={form.apiKey ?? ''}
+            placeholder="optional"
+            onChange={(e) => patch({ apiKey: e.target.value })}
+          />
         </label>
         <label>
-          Model <input data-testid="remote-model" list="remote-models" required value={form.model} placeholder="model id" onChange={(e) => patch({ model: e.target.value })} />
+          Model{' '}
+          <input
+            data-testid="remote-model"
+            list="remote-models"
+            required
+            value={form.model}
+            placeholder="model id"
+            onChange={(e) => patch({ model: e.target.value })}
+          />
           <datalist id="remote-models">
             {listed.map((id) => (
               <option key={id} value={id} />
@@ -55,7 +79,8 @@ export function RemotePanel() {
           List models
         </button>
         <label title="Stores the URL, model and API key in this browser's localStorage">
-          <input data-testid="remote-remember" type="checkbox" checked={remember} onChange={(e) => useRemote.setState({ remember: e.target.checked })} /> remember (key included)
+          <input data-testid="remote-remember" type="checkbox" checked={remember} onChange={(e) => useRemote.setState({ remember: e.target.checked })} />{' '}
+          remember (key included)
         </label>
         <button type="submit" data-testid="remote-connect" disabled={connecting || generating}>
           {connecting ? 'Connecting…' : 'Connect'}
@@ -71,8 +96,8 @@ export function RemoteViewsNotice() {
   return (
     <section className="panel views" data-testid="remote-views-notice">
       <p>
-        The Indexer, Experts, Memory, Speed and Classroom views read the model’s internals (indexer scores, router choices, caches, per-layer timings), which needs its weights in this page. {active?.model} runs on a
-        remote server, which only sends text: use the local model to see them.
+        The Indexer, Experts, Memory, Speed and Classroom views read the model’s internals (indexer scores, router choices, caches, per-layer timings), which
+        needs its weights in this page. {active?.model} runs on a remote server, which only sends text: use the local model to see them.
       </p>
       <SideBySide />
     </section>

@@ -36,7 +36,8 @@ export function SideBySide() {
     try {
       await engine.generate(req, (e) => {
         if (e.kind === 'token') setCols((c) => ({ ...c, [side]: { ...c[side], text: c[side].text + e.text } }));
-        else if (e.kind === 'done') patch({ status: e.reason === 'aborted' ? 'stopped' : 'done', tokensPerSecond: e.tokensPerSecond, timeToFirstTokenMs: e.timeToFirstTokenMs });
+        else if (e.kind === 'done')
+          patch({ status: e.reason === 'aborted' ? 'stopped' : 'done', tokensPerSecond: e.tokensPerSecond, timeToFirstTokenMs: e.timeToFirstTokenMs });
       });
     } catch (e) {
       patch({ status: 'failed', error: e instanceof Error ? e.message : String(e) });

@@ -20,7 +20,18 @@ export interface RemoteEndpoint {
 
 export const NEEDS_LOCAL_WEIGHTS = 'This view reads the model’s internals, which needs its weights in this page: load a local model to use it.';
 
-const REMOTE_INFO: GpuInfo = { vendor: 'remote', architecture: '', device: '', description: 'OpenAI-compatible server', name: 'remote endpoint', features: [], limits: {}, hasF16: false, hasSubgroups: false, hasTimestamps: false };
+const REMOTE_INFO: GpuInfo = {
+  vendor: 'remote',
+  architecture: '',
+  device: '',
+  description: 'OpenAI-compatible server',
+  name: 'remote endpoint',
+  features: [],
+  limits: {},
+  hasF16: false,
+  hasSubgroups: false,
+  hasTimestamps: false,
+};
 
 export class RemoteEngine implements EngineApi {
   private running: AbortController | undefined;
@@ -41,7 +52,10 @@ export class RemoteEngine implements EngineApi {
       res = await fetch(this.url(path), init);
     } catch (e) {
       if (init.signal?.aborted) throw new SparseScopeError('aborted', 'the request was cancelled');
-      throw new SparseScopeError('network', `could not reach ${this.url(path)} (${e instanceof Error ? e.message : String(e)}): is the server running, and does it allow this page's origin (CORS)?`);
+      throw new SparseScopeError(
+        'network',
+        `could not reach ${this.url(path)} (${e instanceof Error ? e.message : String(e)}): is the server running, and does it allow this page's origin (CORS)?`,
+      );
     }
     if (!res.ok) {
       const body = await res.text().catch(() => '');
@@ -76,7 +90,8 @@ export class RemoteEngine implements EngineApi {
       throw new SparseScopeError('bad-argument', 'The chat is connected to a remote endpoint: click "Use the local model" first, then load a model.');
     }
     const ids = await this.listModels();
-    if (!ids.includes(this.endpoint.model)) throw new SparseScopeError('bad-argument', `the server does not list the model "${this.endpoint.model}"; it has: ${ids.join(', ') || 'none'}`);
+    if (!ids.includes(this.endpoint.model))
+      throw new SparseScopeError('bad-argument', `the server does not list the model "${this.endpoint.model}"; it has: ${ids.join(', ') || 'none'}`);
     const summary: ModelSummary = { name: this.endpoint.model, arch: 'remote', fileBytes: 0, layers: 0, contextLength: 0, vocabSize: 0, backend: 'remote' };
     onEvent({ kind: 'ready', model: summary });
     return summary;
@@ -129,7 +144,13 @@ export class RemoteEngine implements EngineApi {
     // A content delta may hold several tokens: the server's count (usage) is the one to report when it sends one.
     const tokens = completionTokens ?? n;
     const seconds = (lastAt - firstAt) / 1000;
-    onEvent({ kind: 'done', reason, tokens, tokensPerSecond: n > 1 && seconds > 0 ? ((tokens * (n - 1)) / n) / seconds : 0, timeToFirstTokenMs: (firstAt || performance.now()) - t0 });
+    onEvent({
+      kind: 'done',
+      reason,
+      tokens,
+      tokensPerSecond: n > 1 && seconds > 0 ? (tokens * (n - 1)) / n / seconds : 0,
+      timeToFirstTokenMs: (firstAt || performance.now()) - t0,
+    });
   }
 
   async abort(): Promise<void> {

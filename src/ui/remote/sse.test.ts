@@ -31,7 +31,13 @@ async function collect(stream: ReadableStream<Uint8Array>): Promise<string[]> {
 // What the fixture holds, by reading it line by line the plain way (blank line = end of event).
 const expected = RECORDED.toString('utf8')
   .split('\n\n')
-  .map((ev) => ev.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n'))
+  .map((ev) =>
+    ev
+      .split('\n')
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => l.slice(6))
+      .join('\n'),
+  )
   .filter((d) => d.length > 0);
 
 afterEach(() => vi.unstubAllGlobals());
@@ -65,10 +71,16 @@ describe('RemoteEngine', () => {
     vi.stubGlobal('fetch', fetchMock);
     const engine = new RemoteEngine({ baseUrl: 'http://127.0.0.1:9/v1/', model: 'deepseek-v3.2', apiKey: 'k' });
     const events: GenerateEvent[] = [];
-    await engine.generate({ messages: [{ role: 'user', content: 'hi' }], maxTokens: 16, sampling: { temperature: 0, topK: 0, topP: 1, minP: 0, repetitionPenalty: 1, seed: 1 } }, (e) => events.push(e));
+    await engine.generate(
+      { messages: [{ role: 'user', content: 'hi' }], maxTokens: 16, sampling: { temperature: 0, topK: 0, topP: 1, minP: 0, repetitionPenalty: 1, seed: 1 } },
+      (e) => events.push(e),
+    );
     expect(fetchMock.mock.calls[0][0]).toBe('http://127.0.0.1:9/v1/chat/completions');
     expect((fetchMock.mock.calls[0][1].headers as Record<string, string>).authorization).toBe('Bearer k');
-    const deltas = expected.filter((d) => d !== '[DONE]').map((d) => JSON.parse(d).choices[0]?.delta?.content ?? '').filter(Boolean);
+    const deltas = expected
+      .filter((d) => d !== '[DONE]')
+      .map((d) => JSON.parse(d).choices[0]?.delta?.content ?? '')
+      .filter(Boolean);
     expect(events.filter((e) => e.kind === 'token').map((e) => (e as { text: string }).text)).toEqual(deltas);
     const done = events.at(-1)!;
     expect(done).toMatchObject({ kind: 'done', reason: 'max-tokens', tokens: 7 });

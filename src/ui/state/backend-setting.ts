@@ -9,7 +9,8 @@ import type { BackendPreference } from '../../api/protocol.ts';
 const KEY = 'sparsescope.backend';
 const VALUES: readonly BackendPreference[] = ['auto', 'webgpu', 'cpu'];
 
-const valid = (v: string | null | undefined): BackendPreference | undefined => (VALUES as readonly (string | null | undefined)[]).includes(v) ? (v as BackendPreference) : undefined;
+const valid = (v: string | null | undefined): BackendPreference | undefined =>
+  (VALUES as readonly (string | null | undefined)[]).includes(v) ? (v as BackendPreference) : undefined;
 
 function initial(): BackendPreference {
   const fromUrl = typeof location !== 'undefined' ? valid(new URLSearchParams(location.search).get('backend')) : undefined;

@@ -28,11 +28,18 @@ export function ClassroomView() {
       <Explain topic="classroom" />
       {isDenseShape(summary?.shape) && (
         <p className="note" data-testid="classroom-no-indexer">
-          {summary!.name} ({summary!.arch}) has no lightning indexer: it always attends densely, so the top-k below changes nothing and the sparse and dense candidates are the same.
+          {summary!.name} ({summary!.arch}) has no lightning indexer: it always attends densely, so the top-k below changes nothing and the sparse and dense
+          candidates are the same.
         </p>
       )}
       <div className="classroom-controls">
-        <textarea data-testid="classroom-prompt" rows={2} value={c.prompt} onChange={(e) => patch({ prompt: e.target.value, appended: [] })} onBlur={() => retraceSoon(0)} />
+        <textarea
+          data-testid="classroom-prompt"
+          rows={2}
+          value={c.prompt}
+          onChange={(e) => patch({ prompt: e.target.value, appended: [] })}
+          onBlur={() => retraceSoon(0)}
+        />
         <div className="row">
           <button data-testid="classroom-step" disabled={!ready || c.busy} onClick={() => void stepOnce()}>
             Step one token
@@ -91,9 +98,7 @@ export function ClassroomView() {
             <div>
               KL(dense ‖ sparse) <strong>{c.result.klToDense.toFixed(4)}</strong> nats
             </div>
-            <div>
-              top-1 {c.result.top1Agrees ? <strong className="agree">agrees</strong> : <strong className="disagree">differs</strong>}
-            </div>
+            <div>top-1 {c.result.top1Agrees ? <strong className="agree">agrees</strong> : <strong className="disagree">differs</strong>}</div>
             <div>steps taken: {c.appended.length}</div>
           </div>
         </div>

@@ -27,7 +27,8 @@ export function ExpertsView() {
       <div className="view">
         <Explain topic="moe" />
         <p className="empty" data-testid="experts-none">
-          {summary?.name} ({summary?.arch}) has no experts: every layer runs one dense SwiGLU feed-forward block ({shape.ffn.toLocaleString()} wide). Load a DeepSeek (MoE) model to see routing.
+          {summary?.name} ({summary?.arch}) has no experts: every layer runs one dense SwiGLU feed-forward block ({shape.ffn.toLocaleString()} wide). Load a
+          DeepSeek (MoE) model to see routing.
         </p>
       </div>
     );
@@ -67,7 +68,18 @@ export function ExpertsView() {
         <p className="empty">Layer {l} uses a dense feed-forward block (the first layers of DeepSeek models are dense). Pick an MoE layer.</p>
       ) : (
         <div className="heatmap-pair">
-          <Heatmap testId="expert-heatmap" title={`Router gate weights, layer ${l}`} xLabel="expert" yLabel="token" values={values} outlined={rows.map((r) => r.experts ?? [])} rowLabels={rowLabels} colLabels={colLabels} normalize="global" maxWidth={420} />
+          <Heatmap
+            testId="expert-heatmap"
+            title={`Router gate weights, layer ${l}`}
+            xLabel="expert"
+            yLabel="token"
+            values={values}
+            outlined={rows.map((r) => r.experts ?? [])}
+            rowLabels={rowLabels}
+            colLabels={colLabels}
+            normalize="global"
+            maxWidth={420}
+          />
           <figure className="histogram" data-testid="expert-load" data-load={JSON.stringify(load)}>
             <figcaption>
               <strong>Expert load, layer {l}</strong> <span className="axes">tokens routed to each expert</span>

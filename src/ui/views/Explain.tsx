@@ -23,8 +23,8 @@ const TEXT = {
   ),
   speed: (
     <>
-      <strong>Where the time goes.</strong> Time per layer of a few decode steps after the classroom prompt, as the engine measured it, once with
-      the classroom's top-k and once dense. With sparse attention the attention part stops growing with the context beyond k tokens.
+      <strong>Where the time goes.</strong> Time per layer of a few decode steps after the classroom prompt, as the engine measured it, once with the
+      classroom's top-k and once dense. With sparse attention the attention part stops growing with the context beyond k tokens.
     </>
   ),
   classroom: (

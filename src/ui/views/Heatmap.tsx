@@ -125,7 +125,13 @@ export function Heatmap(p: HeatmapProps) {
   };
 
   return (
-    <figure className="heatmap" data-testid={p.testId} data-rows={p.values.length} data-cols={cols} data-chosen={p.outlined ? JSON.stringify(p.outlined) : undefined}>
+    <figure
+      className="heatmap"
+      data-testid={p.testId}
+      data-rows={p.values.length}
+      data-cols={cols}
+      data-chosen={p.outlined ? JSON.stringify(p.outlined) : undefined}
+    >
       <figcaption>
         <strong>{p.title}</strong>
         <span className="axes">
@@ -163,7 +169,9 @@ function exportPng(cv: HTMLCanvasElement | null, name: string) {
 function exportCsv(p: HeatmapProps) {
   const q = (s: string) => `"${s.replace(/"/g, '""')}"`;
   const lines = [`row,row_label,col,col_label,value,picked`];
-  p.values.forEach((row, r) => row.forEach((v, c) => lines.push([r, q(p.rowLabels[r]), c, q(p.colLabels[c]), v, p.outlined?.[r]?.includes(c) ? 1 : 0].join(','))));
+  p.values.forEach((row, r) =>
+    row.forEach((v, c) => lines.push([r, q(p.rowLabels[r]), c, q(p.colLabels[c]), v, p.outlined?.[r]?.includes(c) ? 1 : 0].join(','))),
+  );
   const url = URL.createObjectURL(new Blob([lines.join('\n')], { type: 'text/csv' }));
   download(url, `${p.testId}.csv`);
   setTimeout(() => URL.revokeObjectURL(url), 1000);

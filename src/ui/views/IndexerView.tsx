@@ -27,7 +27,8 @@ export function IndexerView({ compact }: { compact?: boolean }) {
       <div className="view">
         {!compact && <Explain topic="dsa" />}
         <p className="empty" data-testid="indexer-none">
-          {summary!.name} ({summary!.arch}) has no lightning indexer: every layer attends densely over all past tokens (grouped-query attention). Load a DeepSeek-V3.2 (deepseek32) model to see sparse attention.
+          {summary!.name} ({summary!.arch}) has no lightning indexer: every layer attends densely over all past tokens (grouped-query attention). Load a
+          DeepSeek-V3.2 (deepseek32) model to see sparse attention.
         </p>
       </div>
     );
@@ -62,9 +63,32 @@ export function IndexerView({ compact }: { compact?: boolean }) {
       <ContextStrip analysis={analysis} layer={l} hover={hover} />
       {hasIndexer ? (
         <div className="heatmap-pair">
-          <Heatmap testId="indexer-heatmap" title={`Index scores, layer ${l}`} xLabel="key token" yLabel="query token" values={rows.map((r) => r.indexScores ?? [])} outlined={rows.map((r) => r.chosen ?? [])} rowLabels={rowLabels} colLabels={colLabels} normalize="row" highlightRow={highlightRow} />
+          <Heatmap
+            testId="indexer-heatmap"
+            title={`Index scores, layer ${l}`}
+            xLabel="key token"
+            yLabel="query token"
+            values={rows.map((r) => r.indexScores ?? [])}
+            outlined={rows.map((r) => r.chosen ?? [])}
+            rowLabels={rowLabels}
+            colLabels={colLabels}
+            normalize="row"
+            highlightRow={highlightRow}
+          />
           {rows.some((r) => r.denseWeights) && (
-            <Heatmap testId="dense-heatmap" title={`Dense attention (sum over heads), layer ${l}`} xLabel="key token" yLabel="query token" values={rows.map((r) => r.denseWeights ?? [])} outlined={rows.map((r) => r.chosen ?? [])} rowLabels={rowLabels} colLabels={colLabels} normalize="row" highlightRow={highlightRow} side={{ label: 'mass kept', values: kept }} />
+            <Heatmap
+              testId="dense-heatmap"
+              title={`Dense attention (sum over heads), layer ${l}`}
+              xLabel="key token"
+              yLabel="query token"
+              values={rows.map((r) => r.denseWeights ?? [])}
+              outlined={rows.map((r) => r.chosen ?? [])}
+              rowLabels={rowLabels}
+              colLabels={colLabels}
+              normalize="row"
+              highlightRow={highlightRow}
+              side={{ label: 'mass kept', values: kept }}
+            />
           )}
         </div>
       ) : (

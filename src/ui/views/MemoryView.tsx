@@ -31,7 +31,8 @@ function Bars({ title, shape, tokens, bytesPerValue, testId }: { title: string; 
         </div>
       ))}
       <p className="note">
-        MLA + index keys are {((100 * (c.mla + c.indexKeys)) / c.mha).toFixed(1)} % of the MHA cache ({c.perTokenLayer.mla + c.perTokenLayer.indexKeys} vs {c.perTokenLayer.mha.toLocaleString()} values per token per layer).
+        MLA + index keys are {((100 * (c.mla + c.indexKeys)) / c.mha).toFixed(1)} % of the MHA cache ({c.perTokenLayer.mla + c.perTokenLayer.indexKeys} vs{' '}
+        {c.perTokenLayer.mha.toLocaleString()} values per token per layer).
       </p>
     </figure>
   );
@@ -63,7 +64,10 @@ function DenseBars({ title, shape, tokens, bytesPerValue }: { title: string; sha
           <span className="bar-value">{formatBytes(i.bytes)}</span>
         </div>
       ))}
-      <p className="note">This model has no MLA latent cache and no index keys: it caches every KV head's keys and values ({perTokenLayer.gqa.toLocaleString()} values per token per layer, {((100 * perTokenLayer.gqa) / perTokenLayer.mha).toFixed(1)} % of MHA).</p>
+      <p className="note">
+        This model has no MLA latent cache and no index keys: it caches every KV head's keys and values ({perTokenLayer.gqa.toLocaleString()} values per token
+        per layer, {((100 * perTokenLayer.gqa) / perTokenLayer.mha).toFixed(1)} % of MHA).
+      </p>
     </figure>
   );
 }

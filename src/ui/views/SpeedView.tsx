@@ -62,14 +62,24 @@ export function SpeedView() {
       setBusy(false);
     }
   };
-  const runs = speed ? [{ r: speed.sparse, label: `sparse k=${speed.sparse.indexTopK}` }, { r: speed.dense, label: 'dense' }] : [];
+  const runs = speed
+    ? [
+        { r: speed.sparse, label: `sparse k=${speed.sparse.indexTopK}` },
+        { r: speed.dense, label: 'dense' },
+      ]
+    : [];
   const max = Math.max(1e-9, ...runs.flatMap(({ r }) => r.layers.map((l) => l.ms)));
   const sum = (r: ProfileResult, f: (l: LayerTiming) => number) => r.layers.reduce((a, l) => a + f(l), 0);
   return (
     <div className="view">
       <Explain topic="speed" />
       <div className="view-toolbar">
-        <button data-testid="speed-measure" disabled={busy || !ready || !canProfile} title={canProfile ? undefined : 'this engine does not time its layers'} onClick={() => void measure()}>
+        <button
+          data-testid="speed-measure"
+          disabled={busy || !ready || !canProfile}
+          title={canProfile ? undefined : 'this engine does not time its layers'}
+          onClick={() => void measure()}
+        >
           {busy ? 'Measuring…' : 'Time decode steps per layer: sparse (classroom k) vs dense'}
         </button>
       </div>
@@ -78,7 +88,10 @@ export function SpeedView() {
       ) : (
         <figure className="bars" data-testid="speed-bars">
           <figcaption>
-            <strong>Mean time per layer per decode step</strong> <span className="axes">ms, at position {speed.sparse.position}, {speed.sparse.steps} steps</span>
+            <strong>Mean time per layer per decode step</strong>{' '}
+            <span className="axes">
+              ms, at position {speed.sparse.position}, {speed.sparse.steps} steps
+            </span>
             <br />
             <small data-testid="speed-method">Measured with {METHOD_LABEL[speed.sparse.method]}.</small>
             <br />
@@ -106,7 +119,8 @@ export function SpeedView() {
           <p>
             {runs.map(({ r, label }) => (
               <span key={label} style={{ marginRight: 16 }}>
-                {label}: {r.totalMs.toFixed(2)} ms/step, attention {sum(r, (l) => l.attentionMs).toFixed(2)} ms, indexer {sum(r, (l) => l.indexerMs).toFixed(2)} ms
+                {label}: {r.totalMs.toFixed(2)} ms/step, attention {sum(r, (l) => l.attentionMs).toFixed(2)} ms, indexer {sum(r, (l) => l.indexerMs).toFixed(2)}{' '}
+                ms
               </span>
             ))}
           </p>

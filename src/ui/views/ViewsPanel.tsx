@@ -23,7 +23,14 @@ export function ViewsPanel() {
     <section className="panel views" data-testid="views">
       <nav className="tabs" role="tablist">
         {TABS.map((t) => (
-          <button key={t.id} role="tab" aria-selected={view === t.id} data-testid={`tab-${t.id}`} className={view === t.id ? 'tab active' : 'tab'} onClick={() => setView(t.id)}>
+          <button
+            key={t.id}
+            role="tab"
+            aria-selected={view === t.id}
+            data-testid={`tab-${t.id}`}
+            className={view === t.id ? 'tab active' : 'tab'}
+            onClick={() => setView(t.id)}
+          >
             {t.label}
           </button>
         ))}

@@ -15,7 +15,7 @@ const SCRIPTURE =
   'Unto the place of the altar, which he had made there at the first: and there Abram called on the name of the LORD.\n' +
   'And Lot also, which went with Abram, had flocks, and herds, and tents.\n' +
   'And the land was not able to bear them, that they might dwell together: for their substance was great, so that they could not dwell together.\n' +
-  'And there was a strife between the herdmen of Abram\'s cattle and the herdmen of Lot\'s cattle: and the Canaanite and the Perizzite dwelled then in the land.\n' +
+  "And there was a strife between the herdmen of Abram's cattle and the herdmen of Lot's cattle: and the Canaanite and the Perizzite dwelled then in the land.\n" +
   'And Abram said unto Lot, Let there be no strife, I pray thee, between me and thee, and between my herdmen and thy herdmen; for we be brethren.\n' +
   'Is not the whole land before thee? separate thyself, I pray thee, from me: if thou wilt take the left hand, then I will go to the right; or if thou depart to the right hand, then I will go to the left.\n';
 

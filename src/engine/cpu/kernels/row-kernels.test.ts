@@ -22,7 +22,12 @@ function rng(seed: number) {
 /** rows × K random weights of `type` (random block bytes where the fixture has them, else the quantizer) */
 function weight(type: number, K: number, rows: number, seed: number): { bytes: Uint8Array; values: Float32Array } {
   const r = rng(seed);
-  const bytes = isRandomBlockType(type) ? randomBlocks(type, K * rows, 0.05, seed) : quantize(type, Float32Array.from({ length: K * rows }, () => r()));
+  const bytes = isRandomBlockType(type)
+    ? randomBlocks(type, K * rows, 0.05, seed)
+    : quantize(
+        type,
+        Float32Array.from({ length: K * rows }, () => r()),
+      );
   // an aligned copy, as CpuModel makes
   const own = new Uint8Array(new ArrayBuffer(bytes.byteLength));
   own.set(bytes);
@@ -30,7 +35,8 @@ function weight(type: number, K: number, rows: number, seed: number): { bytes: U
 }
 
 const naive = (w: Float32Array, off: number, x: Float32Array, xOff: number, K: number) => {
-  let s = 0, a = 0;
+  let s = 0,
+    a = 0;
   for (let i = 0; i < K; i++) {
     s += w[off + i] * x[xOff + i];
     a += Math.abs(w[off + i] * x[xOff + i]);
@@ -87,7 +93,9 @@ describe('row kernels', () => {
 
   it('grouped rows read their own input slice (MLA per-head sub-matrices)', () => {
     // 3 heads of 2 rows each over K = 64, each head reading x at 1 + h·70
-    const K = 64, rows = 6, G = 2;
+    const K = 64,
+      rows = 6,
+      G = 2;
     const { bytes, values } = weight(GgmlType.Q8_0, K, rows, 3);
     const v = k.view(GgmlType.Q8_0, K, rows, bytes);
     const rx = rng(9);
@@ -107,7 +115,8 @@ describe('row kernels', () => {
     }
   });
   it("a row's value does not depend on its neighbours: Q8_0 row pairs = dotRow, a token's dot = the same in chunks of 5 and 6", () => {
-    const K = 96, rows = 9;
+    const K = 96,
+      rows = 9;
     const { bytes } = weight(GgmlType.Q8_0, K, rows, 21);
     const v = k.view(GgmlType.Q8_0, K, rows, bytes);
     const rx = rng(2);
@@ -120,10 +129,12 @@ describe('row kernels', () => {
       return F.subarray(6 * K);
     };
     // shares starting at odd and even rows pair different neighbours
-    const a = run(1, 0, rows), b = run(1, 1, rows);
+    const a = run(1, 0, rows),
+      b = run(1, 1, rows);
     for (let r = 0; r < rows; r++) expect(a[r]).toBe(Math.fround(k.dotRow(v, r, x, 0, scratch)));
     for (let r = 1; r < rows; r++) expect(b[r]).toBe(a[r]);
-    const c5 = run(5, 0, rows), c6 = run(6, 0, rows);
+    const c5 = run(5, 0, rows),
+      c6 = run(6, 0, rows);
     expect(Array.from(c6.subarray(0, 5 * rows))).toEqual(Array.from(c5));
   });
 });

@@ -68,13 +68,34 @@ export interface RowKernels {
 
 export function makeRowKernels(): RowKernels {
   // ggml type ids (src/gguf/types.ts GgmlType; repeated here because this body must be self-contained)
-  const F32 = 0, F16 = 1, Q4_0 = 2, Q4_1 = 3, Q5_0 = 6, Q5_1 = 7, Q8_0 = 8;
-  const Q2_K = 10, Q3_K = 11, Q4_K = 12, Q5_K = 13, Q6_K = 14, BF16 = 30;
+  const F32 = 0,
+    F16 = 1,
+    Q4_0 = 2,
+    Q4_1 = 3,
+    Q5_0 = 6,
+    Q5_1 = 7,
+    Q8_0 = 8;
+  const Q2_K = 10,
+    Q3_K = 11,
+    Q4_K = 12,
+    Q5_K = 13,
+    Q6_K = 14,
+    BF16 = 30;
   // [values per block, bytes per block]
   const LAYOUT: Record<number, [number, number]> = {
-    [F32]: [1, 4], [F16]: [1, 2], [BF16]: [1, 2],
-    [Q4_0]: [32, 18], [Q4_1]: [32, 20], [Q5_0]: [32, 22], [Q5_1]: [32, 24], [Q8_0]: [32, 34],
-    [Q2_K]: [256, 84], [Q3_K]: [256, 110], [Q4_K]: [256, 144], [Q5_K]: [256, 176], [Q6_K]: [256, 210],
+    [F32]: [1, 4],
+    [F16]: [1, 2],
+    [BF16]: [1, 2],
+    [Q4_0]: [32, 18],
+    [Q4_1]: [32, 20],
+    [Q5_0]: [32, 22],
+    [Q5_1]: [32, 24],
+    [Q8_0]: [32, 34],
+    [Q2_K]: [256, 84],
+    [Q3_K]: [256, 110],
+    [Q4_K]: [256, 144],
+    [Q5_K]: [256, 176],
+    [Q6_K]: [256, 210],
   };
 
   // f16 bits → f32 (exact), 64k entries
@@ -254,8 +275,10 @@ export function makeRowKernels(): RowKernels {
       const min = H[b[o + 2] | (b[o + 3] << 8)];
       let q = o + 16;
       for (let is = 0; is < 8; is += 2, q += 32) {
-        const d1 = f(d * scK4(b, o + 4, is)), m1 = f(min * mK4(b, o + 4, is));
-        const d2 = f(d * scK4(b, o + 4, is + 1)), m2 = f(min * mK4(b, o + 4, is + 1));
+        const d1 = f(d * scK4(b, o + 4, is)),
+          m1 = f(min * mK4(b, o + 4, is));
+        const d2 = f(d * scK4(b, o + 4, is + 1)),
+          m2 = f(min * mK4(b, o + 4, is + 1));
         for (let l = 0; l < 32; l++) y[yi++] = f(d1 * (b[q + l] & 0xf)) - m1;
         for (let l = 0; l < 32; l++) y[yi++] = f(d2 * (b[q + l] >> 4)) - m2;
       }
@@ -273,8 +296,10 @@ export function makeRowKernels(): RowKernels {
       // the fifth bit of sub-block is comes from bit `is` of qh[l]: shifted, not tested (a branch on
       // random bits mispredicts half the time: 4× slower)
       for (let is = 0; is < 8; is += 2, ql += 32) {
-        const d1 = f(d * scK4(b, o + 4, is)), m1 = f(min * mK4(b, o + 4, is));
-        const d2 = f(d * scK4(b, o + 4, is + 1)), m2 = f(min * mK4(b, o + 4, is + 1));
+        const d1 = f(d * scK4(b, o + 4, is)),
+          m1 = f(min * mK4(b, o + 4, is));
+        const d2 = f(d * scK4(b, o + 4, is + 1)),
+          m2 = f(min * mK4(b, o + 4, is + 1));
         for (let l = 0; l < 32; l++) y[yi++] = f(d1 * ((b[ql + l] & 0xf) + (((b[qh + l] >> is) & 1) << 4))) - m1;
         for (let l = 0; l < 32; l++) y[yi++] = f(d2 * ((b[ql + l] >> 4) + (((b[qh + l] >> (is + 1)) & 1) << 4))) - m2;
       }
@@ -301,7 +326,21 @@ export function makeRowKernels(): RowKernels {
       }
     }
   }
-  const DECODERS: Record<number, (w: WeightView, r: number, y: Float32Array) => void> = { [F32]: decF32, [F16]: decF16, [BF16]: decBF16, [Q8_0]: decQ8_0, [Q4_0]: decQ4_0, [Q4_1]: decQ4_1, [Q5_0]: decQ5_0, [Q5_1]: decQ5_1, [Q2_K]: decQ2_K, [Q3_K]: decQ3_K, [Q4_K]: decQ4_K, [Q5_K]: decQ5_K, [Q6_K]: decQ6_K };
+  const DECODERS: Record<number, (w: WeightView, r: number, y: Float32Array) => void> = {
+    [F32]: decF32,
+    [F16]: decF16,
+    [BF16]: decBF16,
+    [Q8_0]: decQ8_0,
+    [Q4_0]: decQ4_0,
+    [Q4_1]: decQ4_1,
+    [Q5_0]: decQ5_0,
+    [Q5_1]: decQ5_1,
+    [Q2_K]: decQ2_K,
+    [Q3_K]: decQ3_K,
+    [Q4_K]: decQ4_K,
+    [Q5_K]: decQ5_K,
+    [Q6_K]: decQ6_K,
+  };
   function decodeRow(w: WeightView, r: number, y: Float32Array): void {
     const fn = DECODERS[w.type];
     if (fn === undefined) throw new Error(`row kernels: no decoder for ggml type ${w.type}`);
@@ -312,7 +351,8 @@ export function makeRowKernels(): RowKernels {
   function dotF32(a: Float32Array, aOff: number, x: Float32Array, xOff: number, n: number): number {
     let s = 0;
     let i = 0;
-    for (; i + 4 <= n; i += 4) s += a[aOff + i] * x[xOff + i] + a[aOff + i + 1] * x[xOff + i + 1] + a[aOff + i + 2] * x[xOff + i + 2] + a[aOff + i + 3] * x[xOff + i + 3];
+    for (; i + 4 <= n; i += 4)
+      s += a[aOff + i] * x[xOff + i] + a[aOff + i + 1] * x[xOff + i + 1] + a[aOff + i + 2] * x[xOff + i + 2] + a[aOff + i + 3] * x[xOff + i + 3];
     for (; i < n; i++) s += a[aOff + i] * x[xOff + i];
     return s;
   }
@@ -323,12 +363,14 @@ export function makeRowKernels(): RowKernels {
     let o = r * w.rowBytes;
     let s = 0;
     switch (w.type) {
-      case F32: return dotF32(w.f32!, r * K, x, xo, K);
+      case F32:
+        return dotF32(w.f32!, r * K, x, xo, K);
       case F16: {
         const u = w.u16!;
         const base = r * K;
         let i = 0;
-        for (; i + 4 <= K; i += 4) s += H[u[base + i]] * x[xo + i] + H[u[base + i + 1]] * x[xo + i + 1] + H[u[base + i + 2]] * x[xo + i + 2] + H[u[base + i + 3]] * x[xo + i + 3];
+        for (; i + 4 <= K; i += 4)
+          s += H[u[base + i]] * x[xo + i] + H[u[base + i + 1]] * x[xo + i + 1] + H[u[base + i + 2]] * x[xo + i + 2] + H[u[base + i + 3]] * x[xo + i + 3];
         for (; i < K; i++) s += H[u[base + i]] * x[xo + i];
         return s;
       }
@@ -339,7 +381,8 @@ export function makeRowKernels(): RowKernels {
           const p = o + 2;
           const xi = xo + i;
           let a = 0;
-          for (let j = 0; j < 32; j += 4) a += q[p + j] * x[xi + j] + q[p + j + 1] * x[xi + j + 1] + q[p + j + 2] * x[xi + j + 2] + q[p + j + 3] * x[xi + j + 3];
+          for (let j = 0; j < 32; j += 4)
+            a += q[p + j] * x[xi + j] + q[p + j + 1] * x[xi + j + 1] + q[p + j + 2] * x[xi + j + 2] + q[p + j + 3] * x[xi + j + 3];
           s += d * a;
         }
         return s;
@@ -385,7 +428,10 @@ export function makeRowKernels(): RowKernels {
             const sc = o + 192 + 8 * half;
             // 16-value groups: (l < 16, l ≥ 16) × (the four 32-value quarters)
             for (let g = 0; g < 2; g++) {
-              let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+              let a0 = 0,
+                a1 = 0,
+                a2 = 0,
+                a3 = 0;
               for (let l = 16 * g; l < 16 * g + 16; l++) {
                 const h = b[qh + l];
                 const lo = b[ql + l];
@@ -431,9 +477,13 @@ export function makeRowKernels(): RowKernels {
       const min = H[b[o + 2] | (b[o + 3] << 8)];
       let q = o + 16;
       for (let is = 0; is < 8; is += 2, q += 32, xi += 64, bi += 2) {
-        let a1 = 0, a2 = 0;
+        let a1 = 0,
+          a2 = 0;
         for (let l = 0; l < 32; l += 4) {
-          const v0 = b[q + l], v1 = b[q + l + 1], v2 = b[q + l + 2], v3 = b[q + l + 3];
+          const v0 = b[q + l],
+            v1 = b[q + l + 1],
+            v2 = b[q + l + 2],
+            v3 = b[q + l + 3];
           a1 += (v0 & 0xf) * x[xi + l] + (v1 & 0xf) * x[xi + l + 1] + (v2 & 0xf) * x[xi + l + 2] + (v3 & 0xf) * x[xi + l + 3];
           a2 += (v0 >> 4) * x[xi + l + 32] + (v1 >> 4) * x[xi + l + 33] + (v2 >> 4) * x[xi + l + 34] + (v3 >> 4) * x[xi + l + 35];
         }
@@ -455,7 +505,8 @@ export function makeRowKernels(): RowKernels {
       const qh = o + 16;
       let ql = o + 48;
       for (let is = 0; is < 8; is += 2, ql += 32, xi += 64, bi += 2) {
-        let a1 = 0, a2 = 0;
+        let a1 = 0,
+          a2 = 0;
         for (let l = 0; l < 32; l++) {
           const v = b[ql + l];
           const h = b[qh + l];
@@ -475,15 +526,21 @@ export function makeRowKernels(): RowKernels {
     const K = w.K;
     let o = r * w.rowBytes;
     let o2 = o + w.rowBytes;
-    let s = 0, s2 = 0;
+    let s = 0,
+      s2 = 0;
     for (let i = 0; i < K; i += 32, o += 34, o2 += 34) {
       const d = H[b[o] | (b[o + 1] << 8)];
       const d2 = H[b[o2] | (b[o2 + 1] << 8)];
-      const p = o + 2, p2 = o2 + 2;
+      const p = o + 2,
+        p2 = o2 + 2;
       const xi = xo + i;
-      let a = 0, a2 = 0;
+      let a = 0,
+        a2 = 0;
       for (let j = 0; j < 32; j += 4) {
-        const x0 = x[xi + j], x1 = x[xi + j + 1], x2 = x[xi + j + 2], x3 = x[xi + j + 3];
+        const x0 = x[xi + j],
+          x1 = x[xi + j + 1],
+          x2 = x[xi + j + 2],
+          x3 = x[xi + j + 3];
         a += q[p + j] * x0 + q[p + j + 1] * x1 + q[p + j + 2] * x2 + q[p + j + 3] * x3;
         a2 += q[p2 + j] * x0 + q[p2 + j + 1] * x1 + q[p2 + j + 2] * x2 + q[p2 + j + 3] * x3;
       }
@@ -505,11 +562,25 @@ export function makeRowKernels(): RowKernels {
     decodeRow(w, j.rowOffset + o + 1, rb);
     let t = 0;
     for (; t + 4 <= T; t += 4) {
-      const b0 = xo + t * j.xTok, b1 = b0 + j.xTok, b2 = b1 + j.xTok, b3 = b2 + j.xTok;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, u0 = 0, u1 = 0, u2 = 0, u3 = 0;
+      const b0 = xo + t * j.xTok,
+        b1 = b0 + j.xTok,
+        b2 = b1 + j.xTok,
+        b3 = b2 + j.xTok;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0,
+        u0 = 0,
+        u1 = 0,
+        u2 = 0,
+        u3 = 0;
       for (let i = 0; i < K; i++) {
-        const va = ra[i], vb = rb[i];
-        const x0 = X[b0 + i], x1 = X[b1 + i], x2 = X[b2 + i], x3 = X[b3 + i];
+        const va = ra[i],
+          vb = rb[i];
+        const x0 = X[b0 + i],
+          x1 = X[b1 + i],
+          x2 = X[b2 + i],
+          x3 = X[b3 + i];
         s0 += va * x0;
         s1 += va * x1;
         s2 += va * x2;
@@ -531,7 +602,8 @@ export function makeRowKernels(): RowKernels {
     }
     for (; t < T; t++) {
       const b0 = xo + t * j.xTok;
-      let s0 = 0, u0 = 0;
+      let s0 = 0,
+        u0 = 0;
       for (let i = 0; i < K; i++) {
         const x0 = X[b0 + i];
         s0 += ra[i] * x0;
@@ -556,7 +628,7 @@ export function makeRowKernels(): RowKernels {
           continue;
         }
         // two rows at once where both read the same input
-        if (w.type === Q8_0 && o + 1 < j.r1 && ((o + 1) / j.groupRows | 0) === ((o / j.groupRows) | 0)) {
+        if (w.type === Q8_0 && o + 1 < j.r1 && (((o + 1) / j.groupRows) | 0) === ((o / j.groupRows) | 0)) {
           dotQ8_0Pair(w, j.rowOffset + o, X, xo, Y, j.yBase + o);
           o++;
         } else {
@@ -566,7 +638,7 @@ export function makeRowKernels(): RowKernels {
       }
       // a chunk: decode the row once, then dot it with every token's input, four tokens per pass
       // (each token's sum runs i = 0..K-1 in order whatever the grouping of rows and tokens)
-      if (o + 1 < j.r1 && ((o + 1) / j.groupRows | 0) === ((o / j.groupRows) | 0)) {
+      if (o + 1 < j.r1 && (((o + 1) / j.groupRows) | 0) === ((o / j.groupRows) | 0)) {
         chunkPair(w, j, o, xo, X, Y, scratch);
         o++;
         continue;
@@ -574,8 +646,14 @@ export function makeRowKernels(): RowKernels {
       decodeRow(w, j.rowOffset + o, scratch);
       let t = 0;
       for (; t + 4 <= T; t += 4) {
-        const b0 = xo + t * j.xTok, b1 = b0 + j.xTok, b2 = b1 + j.xTok, b3 = b2 + j.xTok;
-        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        const b0 = xo + t * j.xTok,
+          b1 = b0 + j.xTok,
+          b2 = b1 + j.xTok,
+          b3 = b2 + j.xTok;
+        let s0 = 0,
+          s1 = 0,
+          s2 = 0,
+          s3 = 0;
         for (let i = 0; i < K; i++) {
           const v = scratch[i];
           s0 += v * X[b0 + i];

@@ -38,10 +38,11 @@ async function weights(threads: number): Promise<QuantWeights> {
 }
 
 let seed = 1;
-const vec = (n: number) => Float32Array.from({ length: n }, () => {
-  seed = (seed * 1664525 + 1013904223) >>> 0;
-  return seed / 2 ** 32 - 0.5;
-});
+const vec = (n: number) =>
+  Float32Array.from({ length: n }, () => {
+    seed = (seed * 1664525 + 1013904223) >>> 0;
+    return seed / 2 ** 32 - 0.5;
+  });
 
 afterAll(() => made.forEach((w) => w.destroy()));
 

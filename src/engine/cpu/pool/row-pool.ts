@@ -16,7 +16,23 @@ import type { PoolInit } from './worker-main.ts';
 import { nodeWorkerSource } from './worker-source.ts';
 
 /** Int32 slots of the control block (worker-main.ts reads the same). */
-const CTL = { gen: 0, done: 1, error: 2, exit: 3, weight: 4, rows: 5, rowOffset: 6, T: 7, xBase: 8, xTok: 9, groupRows: 10, xGroup: 11, yBase: 12, yTok: 13, die: 14 } as const;
+const CTL = {
+  gen: 0,
+  done: 1,
+  error: 2,
+  exit: 3,
+  weight: 4,
+  rows: 5,
+  rowOffset: 6,
+  T: 7,
+  xBase: 8,
+  xTok: 9,
+  groupRows: 10,
+  xGroup: 11,
+  yBase: 12,
+  yTok: 13,
+  die: 14,
+} as const;
 const CTL_SLOTS = 16;
 
 /** The engine thread waits for the workers in slices this long, re-checking their progress between. */
@@ -98,18 +114,22 @@ export class RowPool {
           // a pool left undestroyed must not keep the process alive
           w.unref();
           workers.push(w);
-          ready.push(new Promise((resolve, reject) => {
-            w.once('message', () => resolve());
-            w.once('error', reject);
-          }));
+          ready.push(
+            new Promise((resolve, reject) => {
+              w.once('message', () => resolve());
+              w.once('error', reject);
+            }),
+          );
           w.postMessage(init);
         } else {
           const w = new Worker(new URL('./pool-worker.ts', import.meta.url), { type: 'module' });
           workers.push(w);
-          ready.push(new Promise((resolve, reject) => {
-            w.onmessage = () => resolve();
-            w.onerror = (e) => reject(new Error(e.message || 'the CPU pool worker failed to start'));
-          }));
+          ready.push(
+            new Promise((resolve, reject) => {
+              w.onmessage = () => resolve();
+              w.onerror = (e) => reject(new Error(e.message || 'the CPU pool worker failed to start'));
+            }),
+          );
           w.postMessage(init);
         }
       }

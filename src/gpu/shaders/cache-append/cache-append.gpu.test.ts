@@ -12,7 +12,13 @@ import { indexerAppendRef, mlaAppendRef } from './cache-append.ref.ts';
 const SENTINEL = -777;
 
 const yarn = (nDims: number, neox: boolean): RopeParams => ({
-  nDims, freqBase: 10000, freqScale: 0.25, extFactor: 1, attnFactor: 0.9, corrDims: yarnCorrDims(nDims, 4096, 10000, 32, 1), neox,
+  nDims,
+  freqBase: 10000,
+  freqScale: 0.25,
+  extFactor: 1,
+  attnFactor: 0.9,
+  corrDims: yarnCorrDims(nDims, 4096, 10000, 32, 1),
+  neox,
 });
 
 /** A cache of `cap` rows of `width` filled with SENTINEL, the rows [pos, pos + rows) replaced by `rows`. */
@@ -25,7 +31,11 @@ function expectCache(got: Float32Array, want: Float32Array, pos: number, width: 
 }
 
 describe('fused cache appends', () => {
-  for (const [rows, pos, inPlace] of [[1, 37, false], [3, 5, true], [2, 0, false]] as const) {
+  for (const [rows, pos, inPlace] of [
+    [1, 37, false],
+    [3, 5, true],
+    [2, 0, false],
+  ] as const) {
     it(`MLA: ckv norm, kpe and q_pe rope, ${rows} token(s) at ${pos}, q_pe ${inPlace ? 'in place (legacy)' : 'out of place (absorbed)'}`, async () => {
       const { device } = await testGpu();
       const [H, L, N, R, cap] = [3, 80, 16, 32, 48];
@@ -39,8 +49,20 @@ describe('fused cache appends', () => {
       const qb = uploadStorage(device, q, 'q');
       const qPe = inPlace ? undefined : uploadStorage(device, new Float32Array(rows * H * R), 'q_pe');
       const k = createMlaAppend(device, {
-        rows, heads: H, kvLora: L, rope, eps: 1e-6, kvA: uploadStorage(device, kvA, 'kv_a'), normWeight: uploadStorage(device, normW, 'w'),
-        ckv, kpe, atStep: true, q: qb, qHead: K, qOffset: N, qPe,
+        rows,
+        heads: H,
+        kvLora: L,
+        rope,
+        eps: 1e-6,
+        kvA: uploadStorage(device, kvA, 'kv_a'),
+        normWeight: uploadStorage(device, normW, 'w'),
+        ckv,
+        kpe,
+        atStep: true,
+        q: qb,
+        qHead: K,
+        qOffset: N,
+        qPe,
       });
       await submitChecked(device, (enc) => k.encode(enc, pos));
       const want = mlaAppendRef({ kvA, normW, q, rows, heads: H, kvLora: L, qHead: K, qOffset: N, rope, eps: 1e-6, pos });
@@ -56,7 +78,11 @@ describe('fused cache appends', () => {
     });
   }
 
-  for (const [rows, pos, D, R] of [[1, 21, 64, 32], [4, 3, 128, 64], [2, 0, 96, 96]] as const) {
+  for (const [rows, pos, D, R] of [
+    [1, 21, 64, 32],
+    [4, 3, 128, 64],
+    [2, 0, 96, 96],
+  ] as const) {
     it(`indexer: key LayerNorm + NeoX rope + append and q rope, ${rows} token(s) at ${pos}, D ${D}, rope ${R}`, async () => {
       const { device } = await testGpu();
       const [H, cap] = [4, 40];
@@ -68,7 +94,16 @@ describe('fused cache appends', () => {
       const kCache = uploadStorage(device, new Float32Array(cap * D).fill(SENTINEL), 'k_cache');
       const qb = uploadStorage(device, q, 'q');
       const k = createIndexerAppend(device, {
-        rows, heads: H, dim: D, rope, eps: 1e-6, kRaw: uploadStorage(device, kRaw, 'k_raw'), lnWeight: uploadStorage(device, lnW, 'ln_w'), lnBias: uploadStorage(device, lnB, 'ln_b'), kCache, q: qb,
+        rows,
+        heads: H,
+        dim: D,
+        rope,
+        eps: 1e-6,
+        kRaw: uploadStorage(device, kRaw, 'k_raw'),
+        lnWeight: uploadStorage(device, lnW, 'ln_w'),
+        lnBias: uploadStorage(device, lnB, 'ln_b'),
+        kCache,
+        q: qb,
       });
       await submitChecked(device, (enc) => k.encode(enc, pos));
       const want = indexerAppendRef({ kRaw, lnW, lnB, q, rows, heads: H, dim: D, rope, eps: 1e-6, pos });

@@ -7,7 +7,19 @@ import { layernormRef } from '../layernorm/layernorm.ref.ts';
 import { ropeRef, type RopeParams } from '../rope/rope.ref.ts';
 
 /** kv_a [rows, L + R], q [rows, H, qHead] → ckv [rows, L], kpe [rows, R], q_pe [rows, H, R], q rotated in place. */
-export function mlaAppendRef(a: { kvA: Float32Array; normW: Float32Array; q: Float32Array; rows: number; heads: number; kvLora: number; qHead: number; qOffset: number; rope: RopeParams; eps: number; pos: number }) {
+export function mlaAppendRef(a: {
+  kvA: Float32Array;
+  normW: Float32Array;
+  q: Float32Array;
+  rows: number;
+  heads: number;
+  kvLora: number;
+  qHead: number;
+  qOffset: number;
+  rope: RopeParams;
+  eps: number;
+  pos: number;
+}) {
   const R = a.rope.nDims;
   const L = a.kvLora;
   const ckvIn = new Float32Array(a.rows * L);
@@ -25,8 +37,24 @@ export function mlaAppendRef(a: { kvA: Float32Array; normW: Float32Array; q: Flo
 }
 
 /** k_raw [rows, D], q [rows, H, D] → keys [rows, D] (LayerNorm then RoPE), q rotated. */
-export function indexerAppendRef(a: { kRaw: Float32Array; lnW: Float32Array; lnB: Float32Array; q: Float32Array; rows: number; heads: number; dim: number; rope: RopeParams; eps: number; pos: number }) {
-  const k = ropeRef(layernormRef(a.kRaw, a.lnW, a.lnB, a.rows, a.dim, a.eps), { rows: a.rows, heads: 1, rowStride: a.dim, headStride: a.dim, offset: 0 }, a.rope, a.pos);
+export function indexerAppendRef(a: {
+  kRaw: Float32Array;
+  lnW: Float32Array;
+  lnB: Float32Array;
+  q: Float32Array;
+  rows: number;
+  heads: number;
+  dim: number;
+  rope: RopeParams;
+  eps: number;
+  pos: number;
+}) {
+  const k = ropeRef(
+    layernormRef(a.kRaw, a.lnW, a.lnB, a.rows, a.dim, a.eps),
+    { rows: a.rows, heads: 1, rowStride: a.dim, headStride: a.dim, offset: 0 },
+    a.rope,
+    a.pos,
+  );
   const q = ropeRef(a.q.slice(), { rows: a.rows, heads: a.heads, rowStride: a.heads * a.dim, headStride: a.dim, offset: 0 }, a.rope, a.pos);
   return { k, q };
 }

@@ -97,7 +97,8 @@ function placeholder(device: GPUDevice): GPUBuffer {
 export function createMlaAppend(device: GPUDevice, a: MlaAppendArgs): PreparedDispatch<number> {
   const R = a.rope.nDims;
   if (a.rope.neox) throw badArg('mla-append rotates normal (adjacent) pairs, as MLA does; NeoX pairs are not supported');
-  if (R % 2 !== 0 || R <= 0 || a.qOffset + R > a.qHead) throw badArg(`mla-append: rope dims ${R} must be even and fit each q head (${a.qOffset} + ${R} > ${a.qHead})`);
+  if (R % 2 !== 0 || R <= 0 || a.qOffset + R > a.qHead)
+    throw badArg(`mla-append: rope dims ${R} must be even and fit each q head (${a.qOffset} + ${R} > ${a.qHead})`);
   const inPlace = !a.qPe;
   const pipeline = getPipeline(device, { kernel: 'mla-append', variant: { wg: WG, inPlace } }, () => mlaAppendCode(inPlace));
   const ropeGroups = Math.ceil((a.rows * (a.heads + 1) * (R / 2)) / WG);
@@ -105,8 +106,17 @@ export function createMlaAppend(device: GPUDevice, a: MlaAppendArgs): PreparedDi
     pipeline,
     layout: MLA_APPEND_PARAMS,
     values: {
-      rows: a.rows, heads: a.heads, kv_lora: a.kvLora, kv_stride: a.kvLora + R, eps: a.eps, ckv_row0: 0, kpe_row0: 0,
-      q_row_stride: a.heads * a.qHead, q_head_stride: a.qHead, q_offset: a.qOffset, ...ropeValues(a.rope),
+      rows: a.rows,
+      heads: a.heads,
+      kv_lora: a.kvLora,
+      kv_stride: a.kvLora + R,
+      eps: a.eps,
+      ckv_row0: 0,
+      kpe_row0: 0,
+      q_row_stride: a.heads * a.qHead,
+      q_head_stride: a.qHead,
+      q_offset: a.qOffset,
+      ...ropeValues(a.rope),
     },
     buffers: [a.kvA, a.normWeight, a.ckv, a.kpe, a.q, a.qPe ?? placeholder(device)],
     grid: grid1d(device, a.rows + ropeGroups),

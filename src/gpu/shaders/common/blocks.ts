@@ -77,7 +77,11 @@ function readersFor(loader: string): string[] {
   const visit = (name: string) => {
     if (need.has(name) || !all.has(name)) return;
     need.add(name);
-    for (const m of all.get(name)!.slice(name.length + 3).matchAll(/\b(load_\w+|window\d+)\(/g)) visit(m[1]);
+    for (const m of all
+      .get(name)!
+      .slice(name.length + 3)
+      .matchAll(/\b(load_\w+|window\d+)\(/g))
+      visit(m[1]);
   };
   visit(loader);
   return [...all].filter(([n]) => need.has(n)).map(([, f]) => f);
@@ -89,12 +93,11 @@ function readersFor(loader: string): string[] {
  */
 function otherWeightReaders(type: WeightType, binding: string, fnName: string): string {
   const suffix = `_${binding.toLowerCase()}`;
-  const rename = (f: string) =>
-    f
-      .replace(/\bW\[/g, `${binding}[`)
-      .replace(/\b(load_\w+|window\d+)\(/g, `$1${suffix}(`);
+  const rename = (f: string) => f.replace(/\bW\[/g, `${binding}[`).replace(/\b(load_\w+|window\d+)\(/g, `$1${suffix}(`);
   const readers = readersFor(LOADER_NAME[type]).map(rename);
-  return [...readers, `fn ${fnName}(row_byte: u32, c: u32, n: u32) -> array<vec4<T>, 8> {\n  return ${LOADER_NAME[type]}${suffix}(row_byte, c, n);\n}`].join('\n\n');
+  return [...readers, `fn ${fnName}(row_byte: u32, c: u32, n: u32) -> array<vec4<T>, 8> {\n  return ${LOADER_NAME[type]}${suffix}(row_byte, c, n);\n}`].join(
+    '\n\n',
+  );
 }
 
 /** PAIR's second weight `W2` (same type as W), read by `load_chunk2`. */

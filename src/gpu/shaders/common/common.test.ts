@@ -7,7 +7,17 @@ import { dequantizeRef, f16ToF32 } from './blocks.ref.ts';
 describe('weight types', () => {
   it('have ggml block sizes', () => {
     const sizes = Object.fromEntries(Object.values(WEIGHT_TYPES).map((t) => [t.name, [t.blockValues, t.blockBytes]]));
-    expect(sizes).toEqual({ F32: [1, 4], F16: [1, 2], BF16: [1, 2], Q8_0: [32, 34], Q4_0: [32, 18], Q5_0: [32, 22], Q4_K: [256, 144], Q5_K: [256, 176], Q6_K: [256, 210] });
+    expect(sizes).toEqual({
+      F32: [1, 4],
+      F16: [1, 2],
+      BF16: [1, 2],
+      Q8_0: [32, 34],
+      Q4_0: [32, 18],
+      Q5_0: [32, 22],
+      Q4_K: [256, 144],
+      Q5_K: [256, 176],
+      Q6_K: [256, 210],
+    });
     expect(rowBytes('Q8_0', 4096)).toBe(128 * 34);
     expect(() => rowBytes('Q4_K', 100)).toThrow(/multiple of 256/);
     expect(chunksPerRow(100)).toBe(4);

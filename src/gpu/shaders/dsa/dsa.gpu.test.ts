@@ -17,8 +17,15 @@ describe('indexer score kernel', () => {
       const kI = randomF32(stride * dim, 3 + dim);
       const scores = uploadStorage(device, new Float32Array(nq * stride).fill(123), 'scores');
       const kernel = createIndexerScore(device, {
-        heads, dim, nq, scoreStride: stride, wScale: 0.5,
-        qI: uploadStorage(device, qI, 'qI'), w: uploadStorage(device, w, 'w'), kI: uploadStorage(device, kI, 'kI'), scores,
+        heads,
+        dim,
+        nq,
+        scoreStride: stride,
+        wScale: 0.5,
+        qI: uploadStorage(device, qI, 'qI'),
+        w: uploadStorage(device, w, 'w'),
+        kI: uploadStorage(device, kI, 'kI'),
+        scores,
       });
       const enc = device.createCommandEncoder();
       kernel.encode(enc, { nKv, qPos0 });
@@ -28,7 +35,8 @@ describe('indexer score kernel', () => {
       for (let q = 0; q < nq; q++)
         for (let s = 0; s < stride; s++) {
           const [g, e] = [got[q * stride + s], want[q * stride + s]];
-          if (s >= nKv) expect(g).toBe(123); // untouched beyond nKv
+          if (s >= nKv)
+            expect(g).toBe(123); // untouched beyond nKv
           else if (e === NOT_VISIBLE) expect(g).toBe(NOT_VISIBLE);
           else expect(Math.abs(g - e)).toBeLessThan(1e-4 * (1 + Math.abs(e)));
         }
@@ -65,11 +73,26 @@ describe('top-k kernel', () => {
     // ReLU-style rows (the indexer's exact zeros): which zeros are kept is llama.cpp's heap order
     { name: 'exact zeros at the boundary, n 40, k 9 (odd)', n: 40, k: 9, gen: (n) => randomF32(n, 15).map((x) => Math.max(0, x)) },
     { name: 'exact zeros at the boundary, n 64, k 8 (even)', n: 64, k: 8, gen: (n) => randomF32(n, 16).map((x) => (x > 0.85 ? x : 0)) },
-    { name: 'exact zeros and -0 at the boundary, n 5000, k 2048', n: 5000, k: 2048, gen: (n) => randomF32(n, 17).map((x, i) => (x > 0.3 ? x : i % 2 ? -0 : 0)) },
+    {
+      name: 'exact zeros and -0 at the boundary, n 5000, k 2048',
+      n: 5000,
+      k: 2048,
+      gen: (n) => randomF32(n, 17).map((x, i) => (x > 0.3 ? x : i % 2 ? -0 : 0)),
+    },
     { name: 'k > visible (n 10, k 32): all, padded', n: 10, k: 32, gen: (n) => randomF32(n, 9) },
     { name: 'k = n exactly', n: 300, k: 300, gen: (n) => randomF32(n, 10) },
-    { name: 'negative, -0/+0 and -inf scores, n 257', n: 257, k: 40, gen: (n) => randomF32(n, 11).map((x, i) => (i % 7 === 0 ? -0 : i % 11 === 0 ? 0 : i % 13 === 0 ? -Infinity : -Math.abs(x))) },
-    { name: 'tie at the k-th boundary straddling thread segments', n: 2049, k: 1000, gen: (n) => randomF32(n, 12).map((x) => (x > 0.2 ? 1 : x > -0.5 ? 0.5 : x)) },
+    {
+      name: 'negative, -0/+0 and -inf scores, n 257',
+      n: 257,
+      k: 40,
+      gen: (n) => randomF32(n, 11).map((x, i) => (i % 7 === 0 ? -0 : i % 11 === 0 ? 0 : i % 13 === 0 ? -Infinity : -Math.abs(x))),
+    },
+    {
+      name: 'tie at the k-th boundary straddling thread segments',
+      n: 2049,
+      k: 1000,
+      gen: (n) => randomF32(n, 12).map((x) => (x > 0.2 ? 1 : x > -0.5 ? 0.5 : x)),
+    },
   ];
   for (const c of cases) {
     it(c.name, async () => {

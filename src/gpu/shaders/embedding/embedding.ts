@@ -42,7 +42,10 @@ export function createEmbedding(device: GPUDevice, a: EmbeddingArgs): PreparedKe
   const [k] = a.table.shape;
   const pipeline = getPipeline(device, { kernel: 'embedding', variant: { type: a.table.type } }, () => embeddingCode(a.table.type));
   if (a.tokens > device.limits.maxComputeWorkgroupsPerDimension) {
-    throw new SparseScopeError('device-limits', `embedding: ${a.tokens} tokens in one dispatch, the device allows ${device.limits.maxComputeWorkgroupsPerDimension}`);
+    throw new SparseScopeError(
+      'device-limits',
+      `embedding: ${a.tokens} tokens in one dispatch, the device allows ${device.limits.maxComputeWorkgroupsPerDimension}`,
+    );
   }
   const groups = Math.ceil(chunksPerRow(k) / WG);
   const steps = a.table.parts.map((part, i) => {
@@ -52,7 +55,11 @@ export function createEmbedding(device: GPUDevice, a: EmbeddingArgs): PreparedKe
       { k, chunks: chunksPerRow(k), row_bytes: a.table.rowBytes, part_row0: part.rowStart, part_rows: part.rowCount },
       `embedding:${a.table.name}#${i}:params`,
     );
-    return { params, grid: [groups, a.tokens] as const, bg: bindBuffers(device, pipeline, [params, part.buffer, a.ids, a.out], `embedding:${a.table.name}#${i}`) };
+    return {
+      params,
+      grid: [groups, a.tokens] as const,
+      bg: bindBuffers(device, pipeline, [params, part.buffer, a.ids, a.out], `embedding:${a.table.name}#${i}`),
+    };
   });
   return preparedKernel(pipeline, steps);
 }

@@ -23,15 +23,36 @@ async function run(t: WeightType, k: number, n: number, x: number, ids: number[]
   const { device, info } = await testGpu();
   const chosen = new Set(ids.filter((e) => e < x));
   const bytes = expertBytes(t, k, n, x, chosen, k + n + x);
-  const w = uploadTensor(device, { name: 'ffn_up_exps', type: t, shape: [k, n, x] }, bytes, maxExpertsPerPart ? { maxPartBytes: maxExpertsPerPart * n * rowBytes(t, k) } : {});
+  const w = uploadTensor(
+    device,
+    { name: 'ffn_up_exps', type: t, shape: [k, n, x] },
+    bytes,
+    maxExpertsPerPart ? { maxPartBytes: maxExpertsPerPart * n * rowBytes(t, k) } : {},
+  );
   const slots = ids.length;
   const xs = randomF32((slots / xDiv) * k, 17);
   const y = createStorage(device, slots * n * 4, 'y');
   device.queue.writeBuffer(y, 0, new Float32Array(slots * n).fill(SENTINEL));
-  await submitChecked(device, (enc) => encodeGatherMatvec(device, enc, { w, ids: uploadStorage(device, new Uint32Array(ids), 'ids'), x: uploadStorage(device, xs, 'x'), y, slots, xDiv }, { f16: false, subgroups: info.hasSubgroups, ...v }));
+  await submitChecked(device, (enc) =>
+    encodeGatherMatvec(
+      device,
+      enc,
+      { w, ids: uploadStorage(device, new Uint32Array(ids), 'ids'), x: uploadStorage(device, xs, 'x'), y, slots, xDiv },
+      { f16: false, subgroups: info.hasSubgroups, ...v },
+    ),
+  );
   const got = await readF32(device, y, slots * n);
   // Reference on the chosen experts only (the others are NaN).
-  const want = gatherMatvecRef(dequantizeRowsRef(t, bytes, n * x, k).map((v) => (Number.isNaN(v) ? 0 : v)), new Uint32Array(ids), xs, k, n, x, xDiv, SENTINEL);
+  const want = gatherMatvecRef(
+    dequantizeRowsRef(t, bytes, n * x, k).map((v) => (Number.isNaN(v) ? 0 : v)),
+    new Uint32Array(ids),
+    xs,
+    k,
+    n,
+    x,
+    xDiv,
+    SENTINEL,
+  );
   return { err: relMaxErr(got, want), parts: w.parts.length };
 }
 
@@ -92,7 +113,9 @@ describe('gathered (MoE) matvec', () => {
     const xb = uploadStorage(device, wide, 'q');
     for (const v of [{ subgroups: info.hasSubgroups }, { perRow: true, wg: 8 }]) {
       const y = createStorage(device, ids.length * n * 4, 'y');
-      await submitChecked(device, (enc) => encodeGatherMatvec(device, enc, { w, ids: idb, x: xb, xStride: stride, y, slots: ids.length, xDiv: 1 }, { f16: false, ...v }));
+      await submitChecked(device, (enc) =>
+        encodeGatherMatvec(device, enc, { w, ids: idb, x: xb, xStride: stride, y, slots: ids.length, xDiv: 1 }, { f16: false, ...v }),
+      );
       expect(relMaxErr(await readF32(device, y, ids.length * n), want)).toBeLessThan(1e-5);
     }
   });
@@ -108,7 +131,16 @@ describe('gathered (MoE) matvec', () => {
     const weights = randomF32(ids.length, 42).map((v) => 0.5 + v);
     const h0 = randomF32(tokens * n, 43);
     const idArr = new Uint32Array(ids);
-    const per = gatherMatvecRef(dequantizeRowsRef(t, bytes, n * x, k).map((v) => (Number.isNaN(v) ? 0 : v)), idArr, act, k, n, x, 1, 0);
+    const per = gatherMatvecRef(
+      dequantizeRowsRef(t, bytes, n * x, k).map((v) => (Number.isNaN(v) ? 0 : v)),
+      idArr,
+      act,
+      k,
+      n,
+      x,
+      1,
+      0,
+    );
     const want = h0.map((v, i) => {
       const [tok, row] = [Math.floor(i / n), i % n];
       let s = 0;
@@ -118,7 +150,9 @@ describe('gathered (MoE) matvec', () => {
     const [idb, xb, wb] = [uploadStorage(device, idArr, 'ids'), uploadStorage(device, act, 'act'), uploadStorage(device, weights, 'weights')];
     for (const v of [{ subgroups: info.hasSubgroups }, { perRow: true, wg: 16 }]) {
       const y = uploadStorage(device, h0, 'h');
-      await submitChecked(device, (enc) => encodeGatherMatvec(device, enc, { w, ids: idb, x: xb, y, slots: ids.length, xDiv: 1, combine: { weights: wb, terms } }, { f16: false, ...v }));
+      await submitChecked(device, (enc) =>
+        encodeGatherMatvec(device, enc, { w, ids: idb, x: xb, y, slots: ids.length, xDiv: 1, combine: { weights: wb, terms } }, { f16: false, ...v }),
+      );
       expect(relMaxErr(await readF32(device, y, tokens * n), want), JSON.stringify(v)).toBeLessThan(1e-5);
     }
     const bad = { w, ids: idb, x: xb, y: xb, slots: ids.length, xDiv: 2, combine: { weights: wb, terms } };

@@ -45,8 +45,17 @@ describe('multi-matrix matvec', () => {
           await submitChecked(device, (enc) => kern.encode(enc));
           const got = await readF32(device, y, total);
           const gaps = Array.from(got).filter((_, i) => want[i] === SENTINEL);
-          expect(gaps.every((e) => e === SENTINEL), JSON.stringify(v)).toBe(true);
-          expect(relMaxErr(got.map((e, i) => (want[i] === SENTINEL ? 0 : e)), want.map((e) => (e === SENTINEL ? 0 : e))), JSON.stringify(v)).toBeLessThan(1e-5);
+          expect(
+            gaps.every((e) => e === SENTINEL),
+            JSON.stringify(v),
+          ).toBe(true);
+          expect(
+            relMaxErr(
+              got.map((e, i) => (want[i] === SENTINEL ? 0 : e)),
+              want.map((e) => (e === SENTINEL ? 0 : e)),
+            ),
+            JSON.stringify(v),
+          ).toBeLessThan(1e-5);
           kern.destroy();
         }
       });

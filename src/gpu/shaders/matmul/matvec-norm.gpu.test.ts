@@ -27,7 +27,11 @@ async function variants(): Promise<[string, MatvecVariant][]> {
 
 describe('matvec with RMSNorm on load', () => {
   // K = 7: a float row with a tail (x read as scalars); 96 / 768: x as vec4 (few cases: llvmpipe compiles each variant for seconds)
-  const cases: [WeightType, number, number][] = [['Q4_K', 768, 37], ['Q8_0', 96, 5], ['F32', 7, 9]];
+  const cases: [WeightType, number, number][] = [
+    ['Q4_K', 768, 37],
+    ['Q8_0', 96, 5],
+    ['F32', 7, 9],
+  ];
   for (const [t, k, n] of cases) {
     it(`${t} [K ${k}, N ${n}]: plain, gate+up+SwiGLU and residual add, 2 vectors, every variant, split in parts`, async () => {
       const { device } = await testGpu();
@@ -58,7 +62,13 @@ describe('matvec with RMSNorm on load', () => {
         expect(w.parts.length, name).toBeGreaterThan(1);
         expect(relMaxErr(await readF32(device, plain, m * n), gate), name).toBeLessThan(1e-5);
         expect(relMaxErr(await readF32(device, pair, m * n), swigluRef(gate, up)), name).toBeLessThan(1e-5);
-        expect(relMaxErr(await readF32(device, acc, m * n), gate.map((v, i) => v + y0[i])), name).toBeLessThan(1e-5);
+        expect(
+          relMaxErr(
+            await readF32(device, acc, m * n),
+            gate.map((v, i) => v + y0[i]),
+          ),
+          name,
+        ).toBeLessThan(1e-5);
       }
     });
   }
@@ -97,7 +107,16 @@ describe('matvec with RMSNorm on load', () => {
     const { device } = await testGpu();
     const w = uploadTensor(device, { name: 'k_b', type: 'Q8_0', shape: [64, 8, 2] }, randomWeightBytes('Q8_0', 16, 64, 1));
     const buf = (floats: number) => createStorage(device, floats * 4, 'b');
-    const a = { w, ids: uploadStorage(device, new Uint32Array([0, 1]), 'ids'), x: buf(256), y: buf(16), slots: 2, xDiv: 1, xStride: 96, norm: { weight: buf(64), eps: EPS } };
+    const a = {
+      w,
+      ids: uploadStorage(device, new Uint32Array([0, 1]), 'ids'),
+      x: buf(256),
+      y: buf(16),
+      slots: 2,
+      xDiv: 1,
+      xStride: 96,
+      norm: { weight: buf(64), eps: EPS },
+    };
     expect(() => encodeGatherMatvec(device, device.createCommandEncoder(), a)).toThrow(expect.objectContaining({ code: 'bad-argument' }));
   });
 });

@@ -66,7 +66,10 @@ async function fused(t: WeightType, v: MatvecVariant) {
   const up = matmulRef(dequantizeRowsRef(t, upBytes, n, k), x, m, k, n);
   return {
     pair: relMaxErr(await readF32(device, pairY, m * n), swigluRef(gate, up)),
-    acc: relMaxErr(await readF32(device, accY, m * n), gate.map((g, i) => g + y0[i])),
+    acc: relMaxErr(
+      await readF32(device, accY, m * n),
+      gate.map((g, i) => g + y0[i]),
+    ),
   };
 }
 

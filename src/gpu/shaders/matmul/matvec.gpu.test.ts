@@ -12,9 +12,25 @@ import { swigluRef } from '../swiglu/swiglu.ref.ts';
 /** [K, N] per type: K off the workgroup's multiples, N not a multiple of the rows per workgroup. */
 function shapes(t: WeightType): [number, number][] {
   const qk = WEIGHT_TYPES[t].blockValues;
-  if (isFloatType(t)) return [[7, 3], [96, 5], [1000, 37], [4096, 9]];
-  if (qk === 32) return [[32, 1], [96, 5], [1056, 37], [4096, 9]];
-  return [[256, 1], [768, 5], [2304, 37]];
+  if (isFloatType(t))
+    return [
+      [7, 3],
+      [96, 5],
+      [1000, 37],
+      [4096, 9],
+    ];
+  if (qk === 32)
+    return [
+      [32, 1],
+      [96, 5],
+      [1056, 37],
+      [4096, 9],
+    ];
+  return [
+    [256, 1],
+    [768, 5],
+    [2304, 37],
+  ];
 }
 
 async function run(t: WeightType, k: number, n: number, m: number, v: MatvecVariant, maxPartBytes?: number) {
@@ -40,7 +56,14 @@ describe('quantized matvec', () => {
     }
     it(`${t} one invocation per row (software-adapter variant), 2 vectors, split across parts`, async () => {
       for (const [k, n] of shapes(t)) {
-        const { err } = await run(t, k, n, 2, { f16: false, perRow: true, wg: 16 }, 5 * WEIGHT_TYPES[t].blockBytes * Math.ceil(k / WEIGHT_TYPES[t].blockValues));
+        const { err } = await run(
+          t,
+          k,
+          n,
+          2,
+          { f16: false, perRow: true, wg: 16 },
+          5 * WEIGHT_TYPES[t].blockBytes * Math.ceil(k / WEIGHT_TYPES[t].blockValues),
+        );
         expect(err).toBeLessThan(1e-5);
       }
     });
@@ -89,7 +112,10 @@ describe('quantized matvec', () => {
     const up = matmulRef(dequantizeRowsRef(t, upBytes, n, k), x, m, k, n);
     return {
       pairErr: relMaxErr(await readF32(device, pairY, m * n), swigluRef(gate, up)),
-      accErr: relMaxErr(await readF32(device, accY, m * n), gate.map((g, i) => g + y0[i])),
+      accErr: relMaxErr(
+        await readF32(device, accY, m * n),
+        gate.map((g, i) => g + y0[i]),
+      ),
       parts: w.parts.length,
     };
   }
@@ -99,7 +125,8 @@ describe('quantized matvec', () => {
       it(`${t} fused gate+up+SwiGLU and residual add, ${name}, 2 vectors, split in parts`, async () => {
         const [k, n] = shapes(t)[2];
         const { info } = await testGpu();
-        const variant: MatvecVariant = name === 'one invocation per row' ? { perRow: true, wg: 16 } : { subgroups: name === 'subgroups when present' && info.hasSubgroups };
+        const variant: MatvecVariant =
+          name === 'one invocation per row' ? { perRow: true, wg: 16 } : { subgroups: name === 'subgroups when present' && info.hasSubgroups };
         const r = await runFused(t, k, n, 2, variant, 5 * WEIGHT_TYPES[t].blockBytes * Math.ceil(k / WEIGHT_TYPES[t].blockValues));
         expect(r.parts).toBeGreaterThan(1);
         expect(r.pairErr).toBeLessThan(1e-5);

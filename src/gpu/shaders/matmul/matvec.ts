@@ -161,7 +161,17 @@ export function matvecCode(r: ResolvedVariant): string {
   const body = preprocess(
     `${ioSource}\n${variantSource(r)}`,
     // the per-row kernels read a whole x row in one invocation, so they sum its squares as they go (NORM_STREAM)
-    { GATHER: r.gather, SUBGROUPS: r.subgroups, X4: r.x4, PAIR: r.pair, ACCUMULATE: r.accumulate, NORM: r.norm, NORM_STREAM: r.norm && r.perRow, MULTI: r.multi.length > 0, COMBINE: r.combine },
+    {
+      GATHER: r.gather,
+      SUBGROUPS: r.subgroups,
+      X4: r.x4,
+      PAIR: r.pair,
+      ACCUMULATE: r.accumulate,
+      NORM: r.norm,
+      NORM_STREAM: r.norm && r.perRow,
+      MULTI: r.multi.length > 0,
+      COMBINE: r.combine,
+    },
     { PARAMS: wgslStruct('Params', MATVEC_PARAMS), WG: r.wg, ROWS: r.rows, RPI: r.rpi, TAIL: String(r.tail) },
   );
   return composeQuantKernel(body, { type: r.type, f16: r.f16, subgroups: r.subgroups, second: r.pair, multi: r.multi });
@@ -240,7 +250,21 @@ export function createMatvec(device: GPUDevice, a: MatvecArgs, v: MatvecVariant 
     const params = uniformBuffer(
       device,
       MATVEC_PARAMS,
-      { k, chunks: chunksPerRow(k), row_bytes: a.w.rowBytes, rows: part.rowCount, n_out: n, y_offset: part.rowStart, part_row0: 0, part_row_end: 0, n_experts: 0, x_div: 1, x_stride: k, norm_eps: a.norm?.eps ?? 0, terms: 1 },
+      {
+        k,
+        chunks: chunksPerRow(k),
+        row_bytes: a.w.rowBytes,
+        rows: part.rowCount,
+        n_out: n,
+        y_offset: part.rowStart,
+        part_row0: 0,
+        part_row_end: 0,
+        n_experts: 0,
+        x_div: 1,
+        x_stride: k,
+        norm_eps: a.norm?.eps ?? 0,
+        terms: 1,
+      },
       `matvec:${a.w.name}#${i}:params`,
     );
     const grid: [number, number] = [Math.ceil(part.rowCount / r.rows), m];
@@ -277,7 +301,11 @@ export function multiMatvecFits(ws: GpuTensor[]): boolean {
  * (matvec-io.wgsl's MULTI). One variant for all (the caller's pick, e.g. the largest matrix's).
  */
 export function createMultiMatvec(device: GPUDevice, a: MultiMatvecArgs, v: MatvecVariant = {}): PreparedKernel {
-  if (!multiMatvecFits(a.ws)) throw new SparseScopeError('wrong-shape', `${a.ws.map((t) => t.name).join(', ')}: one dispatch takes 2 to ${MAX_MULTI} matrices of one K, each in one part`);
+  if (!multiMatvecFits(a.ws))
+    throw new SparseScopeError(
+      'wrong-shape',
+      `${a.ws.map((t) => t.name).join(', ')}: one dispatch takes 2 to ${MAX_MULTI} matrices of one K, each in one part`,
+    );
   if (a.yOffsets.length !== a.ws.length) throw new SparseScopeError('bad-argument', `multi matvec: ${a.ws.length} matrices but ${a.yOffsets.length} y offsets`);
   const [k] = a.ws[0].shape;
   const m = a.m ?? 1;
@@ -292,16 +320,42 @@ export function createMultiMatvec(device: GPUDevice, a: MultiMatvecArgs, v: Matv
   const params = uniformBuffer(
     device,
     MATVEC_PARAMS,
-    { k, chunks: chunksPerRow(k), row_bytes: 0, rows: 0, n_out: 0, y_offset: 0, part_row0: 0, part_row_end: 0, n_experts: 0, x_div: 1, x_stride: k, norm_eps: a.norm?.eps ?? 0, terms: 1 },
+    {
+      k,
+      chunks: chunksPerRow(k),
+      row_bytes: 0,
+      rows: 0,
+      n_out: 0,
+      y_offset: 0,
+      part_row0: 0,
+      part_row_end: 0,
+      n_experts: 0,
+      x_div: 1,
+      x_stride: k,
+      norm_eps: a.norm?.eps ?? 0,
+      terms: 1,
+    },
     `matvec:${name}:params`,
   );
   // matvec-io.wgsl's `ms`: array<vec4<u32>, 5>, one vec4 per field, lane j for matrix j
-  const table = Uint32Array.from([pad((_, j) => ends[j], 0xffffffff), pad((t) => t.rows), pad((t) => t.rowBytes), pad((_, j) => a.yOffsets[j]), pad((t) => t.rows)].flat());
+  const table = Uint32Array.from(
+    [pad((_, j) => ends[j], 0xffffffff), pad((t) => t.rows), pad((t) => t.rowBytes), pad((_, j) => a.yOffsets[j]), pad((t) => t.rows)].flat(),
+  );
   const multi = device.createBuffer({ label: `matvec:${name}:multi`, size: table.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(multi, 0, table);
   const grid: [number, number] = [ends[ends.length - 1], m];
   checkGroups(device, grid[0], `matvec ${name}`);
-  const buffers = { 0: params, 1: a.ws[0].parts[0].buffer, 2: a.x, 3: a.y, 4: a.ws[1].parts[0].buffer, 5: a.ws[2]?.parts[0].buffer, 6: a.ws[3]?.parts[0].buffer, 7: a.norm?.weight, 8: multi };
+  const buffers = {
+    0: params,
+    1: a.ws[0].parts[0].buffer,
+    2: a.x,
+    3: a.y,
+    4: a.ws[1].parts[0].buffer,
+    5: a.ws[2]?.parts[0].buffer,
+    6: a.ws[3]?.parts[0].buffer,
+    7: a.norm?.weight,
+    8: multi,
+  };
   const kernel = preparedKernel(pipeline, [{ params, grid, bg: bindMatvec(device, pipeline, buffers, `matvec:${name}`) }]);
   return { encode: kernel.encode, destroy: () => (kernel.destroy(), multi.destroy()) };
 }
@@ -341,11 +395,15 @@ export function createGatherMatvec(device: GPUDevice, a: GatherMatvecArgs, v: Ma
   const [k, n, x] = a.w.shape;
   checkPair(a.w, a.w2);
   const xStride = a.xStride ?? k;
-  if (!Number.isInteger(xStride) || xStride < k) throw new SparseScopeError('bad-argument', `${a.w.name}: x row stride ${xStride} is shorter than its ${k} values`);
+  if (!Number.isInteger(xStride) || xStride < k)
+    throw new SparseScopeError('bad-argument', `${a.w.name}: x row stride ${xStride} is shorter than its ${k} values`);
   checkNorm(a.w.name, a.norm, k, xStride);
   const cb = a.combine;
   if (cb && (a.w2 || a.norm || a.xDiv !== 1 || !Number.isInteger(cb.terms) || cb.terms < 1 || a.slots % cb.terms !== 0)) {
-    throw new SparseScopeError('bad-argument', `${a.w.name}: a combine needs one x row per slot, no pair or norm, and slots a multiple of its terms (${a.slots} slots, ${cb.terms} terms)`);
+    throw new SparseScopeError(
+      'bad-argument',
+      `${a.w.name}: a combine needs one x row per slot, no pair or norm, and slots a multiple of its terms (${a.slots} slots, ${cb.terms} terms)`,
+    );
   }
   const r = resolve(device, a.w.type, k, true, v, { pair: !!a.w2, accumulate: false, norm: !!a.norm, combine: !!cb }, xStride);
   const pipeline = pipelineFor(device, r);
@@ -357,7 +415,21 @@ export function createGatherMatvec(device: GPUDevice, a: GatherMatvecArgs, v: Ma
     const params = uniformBuffer(
       device,
       MATVEC_PARAMS,
-      { k, chunks: chunksPerRow(k), row_bytes: a.w.rowBytes, rows: n, n_out: n, y_offset: 0, part_row0: part.rowStart, part_row_end: part.rowStart + part.rowCount, n_experts: x, x_div: a.xDiv, x_stride: xStride, norm_eps: a.norm?.eps ?? 0, terms: cb?.terms ?? 1 },
+      {
+        k,
+        chunks: chunksPerRow(k),
+        row_bytes: a.w.rowBytes,
+        rows: n,
+        n_out: n,
+        y_offset: 0,
+        part_row0: part.rowStart,
+        part_row_end: part.rowStart + part.rowCount,
+        n_experts: x,
+        x_div: a.xDiv,
+        x_stride: xStride,
+        norm_eps: a.norm?.eps ?? 0,
+        terms: cb?.terms ?? 1,
+      },
       `matvec-gather:${a.w.name}#${i}:params`,
     );
     const grid: [number, number] = [Math.ceil(n / r.rows), vectors];

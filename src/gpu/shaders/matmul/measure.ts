@@ -80,11 +80,27 @@ export async function measureMatvec(
       ws.push(uploadTensor(device, { name: `measure-${o.type}#${c}`, type: o.type, shape: [k, n] }, bytesW));
       mvs.push(createMatvec(device, { w: ws[c], x, y }, variant));
     }
-    const t = await timeBatch(device, (enc, reps) => {
-      for (let i = 0; i < reps; i++) mvs[i % copies].encode(enc);
-    }, { reps: o.reps ?? 20, trials: o.trials, minSeconds: o.minSeconds, multipleOf: copies });
+    const t = await timeBatch(
+      device,
+      (enc, reps) => {
+        for (let i = 0; i < reps; i++) mvs[i % copies].encode(enc);
+      },
+      { reps: o.reps ?? 20, trials: o.trials, minSeconds: o.minSeconds, multipleOf: copies },
+    );
     const bytes = ws[0].rows * ws[0].rowBytes + k * 4 + n * 4;
-    const fig: MatvecFigure = { type: o.type, k, n, variant, reps: t.reps, copies, bytes, method: t.method, seconds: t.seconds, gbPerS: bytes / t.seconds / 1e9, cpuSeconds: t.cpuSeconds };
+    const fig: MatvecFigure = {
+      type: o.type,
+      k,
+      n,
+      variant,
+      reps: t.reps,
+      copies,
+      bytes,
+      method: t.method,
+      seconds: t.seconds,
+      gbPerS: bytes / t.seconds / 1e9,
+      cpuSeconds: t.cpuSeconds,
+    };
     if (t.method === 'timestamp') Object.assign(fig, { gpuSeconds: t.seconds, gpuGbPerS: bytes / t.seconds / 1e9 });
     return fig;
   } finally {
@@ -102,9 +118,13 @@ export async function measureCopy(device: GPUDevice, o: { bytes?: number } & Pro
   const a = device.createBuffer({ label: 'measure-copy-a', size: bytes, usage });
   const b = device.createBuffer({ label: 'measure-copy-b', size: bytes, usage });
   try {
-    const t = await timeBatch(device, (enc, reps) => {
-      for (let i = 0; i < reps; i++) enc.copyBufferToBuffer(i % 2 ? b : a, 0, i % 2 ? a : b, 0, bytes);
-    }, { reps: o.reps ?? 10, trials: o.trials, minSeconds: o.minSeconds });
+    const t = await timeBatch(
+      device,
+      (enc, reps) => {
+        for (let i = 0; i < reps; i++) enc.copyBufferToBuffer(i % 2 ? b : a, 0, i % 2 ? a : b, 0, bytes);
+      },
+      { reps: o.reps ?? 10, trials: o.trials, minSeconds: o.minSeconds },
+    );
     return { bytes, reps: t.reps, method: t.method, seconds: t.seconds, gbPerS: (2 * bytes) / t.seconds / 1e9, copyGbPerS: bytes / t.seconds / 1e9 };
   } finally {
     a.destroy();

@@ -21,7 +21,10 @@ describe('matvec tuning choices', () => {
       for (const hasSubgroups of [true, false]) {
         const c = matvecCandidates({ software, hasSubgroups });
         expect(new Set(c.map((x) => x.name)).size).toBe(c.length);
-        for (const [k, n] of [[1024, 1024], [4096, 4096]]) {
+        for (const [k, n] of [
+          [1024, 1024],
+          [4096, 4096],
+        ]) {
           const v = JSON.stringify(preferredMatvecVariant({ software, hasSubgroups }, k, n));
           expect(c.map((x) => JSON.stringify(x.variant))).toContain(v);
         }

@@ -59,7 +59,8 @@ export function matvecCandidates(a: AdapterTraits): MatvecCandidate[] {
 /** Every candidate any adapter may get (what the variant tests cover). */
 export function allMatvecCandidates(): MatvecCandidate[] {
   const seen = new Map<string, MatvecCandidate>();
-  for (const software of [true, false]) for (const hasSubgroups of [true, false]) for (const c of matvecCandidates({ software, hasSubgroups })) seen.set(JSON.stringify(c.variant), c);
+  for (const software of [true, false])
+    for (const hasSubgroups of [true, false]) for (const c of matvecCandidates({ software, hasSubgroups })) seen.set(JSON.stringify(c.variant), c);
   return [...seen.values()];
 }
 
@@ -124,7 +125,10 @@ export class MatvecTuner {
   private records: AdapterRecords = {};
   private readonly candidates: MatvecCandidate[];
 
-  private constructor(private readonly device: GPUDevice, private readonly o: MatvecTunerOptions) {
+  private constructor(
+    private readonly device: GPUDevice,
+    private readonly o: MatvecTunerOptions,
+  ) {
     this.candidates = o.candidates ?? matvecCandidates(o);
   }
 
@@ -163,7 +167,15 @@ export class MatvecTuner {
         method = f.method;
       }
     }
-    const record: TuningRecord = { kernelClass, choice: chooseFastest(ms, this.defaultCandidate(k, n).name), ms, k, n: rows, method, at: new Date().toISOString() };
+    const record: TuningRecord = {
+      kernelClass,
+      choice: chooseFastest(ms, this.defaultCandidate(k, n).name),
+      ms,
+      k,
+      n: rows,
+      method,
+      at: new Date().toISOString(),
+    };
     this.records[kernelClass] = record;
     await this.o.store.save(this.o.adapterKey, this.records);
     return record;
@@ -193,7 +205,9 @@ export class MatvecTuner {
         k: r.k,
         n: r.n,
         method: r.method,
-        all: Object.entries(r.ms).map(([name, ms]) => ({ name, ms })).sort((a, b) => a.ms - b.ms),
+        all: Object.entries(r.ms)
+          .map(([name, ms]) => ({ name, ms }))
+          .sort((a, b) => a.ms - b.ms),
       };
     });
     return { adapterKey: this.o.adapterKey, where: this.o.store.where, classes: classes.sort((a, b) => a.kernelClass.localeCompare(b.kernelClass)) };
@@ -205,8 +219,18 @@ export class MatvecTuner {
  * indexedDbStore() in the page), keyed by the adapter, `driver` (e.g. the browser or Dawn version) and
  * the kernels' version. Then `await tuner.tuneAll(matrices)` at load and `tuner.variantFor(...)` per matrix.
  */
-export function openMatvecTuner(device: GPUDevice, info: AdapterIdentity & { software?: boolean; hasSubgroups: boolean }, store: TuningStore, driver = ''): Promise<MatvecTuner> {
-  return MatvecTuner.open(device, { store, adapterKey: adapterKey(info, driver, MATVEC_KERNELS_VERSION), software: info.software === true, hasSubgroups: info.hasSubgroups });
+export function openMatvecTuner(
+  device: GPUDevice,
+  info: AdapterIdentity & { software?: boolean; hasSubgroups: boolean },
+  store: TuningStore,
+  driver = '',
+): Promise<MatvecTuner> {
+  return MatvecTuner.open(device, {
+    store,
+    adapterKey: adapterKey(info, driver, MATVEC_KERNELS_VERSION),
+    software: info.software === true,
+    hasSubgroups: info.hasSubgroups,
+  });
 }
 
 /** One line per class: "matvec Q8_0 L: tuned: 2 rows per invocation, wg 8, measured 4.1 ms (default … 6.0 ms, 1.46×)". */

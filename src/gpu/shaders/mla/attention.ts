@@ -125,7 +125,21 @@ function code(source: string, v: Variant): string {
 
 export function chooseVariant(a: AttentionArgs): Variant {
   const shared = a.k1.head === 0 && (a.k2?.head ?? 0) === 0 && a.v.head === 0;
-  const dims = [a.d1, a.d2, a.dv, a.q1.row, a.q1.head, a.q2?.row ?? 0, a.q2?.head ?? 0, a.k1.row, a.k2?.row ?? 0, a.v.row, a.k1.head, a.k2?.head ?? 0, a.v.head];
+  const dims = [
+    a.d1,
+    a.d2,
+    a.dv,
+    a.q1.row,
+    a.q1.head,
+    a.q2?.row ?? 0,
+    a.q2?.head ?? 0,
+    a.k1.row,
+    a.k2?.row ?? 0,
+    a.v.row,
+    a.k1.head,
+    a.k2?.head ?? 0,
+    a.v.head,
+  ];
   const vec = dims.every((d) => d % 4 === 0);
   const hg = shared ? ([8, 4, 2].find((g) => a.heads % g === 0) ?? 1) : 1;
   const ch = Math.max(8, Math.min(128, Math.floor(SCORE_BUDGET / a.heads)));
@@ -139,7 +153,9 @@ export function createAttention(device: GPUDevice, a: AttentionArgs): PreparedAt
   const key = { vec: v.vec, shared: v.shared, sparse: v.sparse, weights: v.weights, heads: v.heads, hg: v.hg, ch: v.ch };
   const partial = getPipeline(device, { kernel: 'attn-partial', variant: key }, () => code(partialSource, v));
   const combine = getPipeline(device, { kernel: 'attn-combine', variant: { vec: v.vec, heads: v.heads } }, () => code(combineSource, v));
-  const weights = a.weights ? getPipeline(device, { kernel: 'attn-weights', variant: { sparse: v.sparse, heads: v.heads } }, () => code(weightsSource, v)) : undefined;
+  const weights = a.weights
+    ? getPipeline(device, { kernel: 'attn-weights', variant: { sparse: v.sparse, heads: v.heads } }, () => code(weightsSource, v))
+    : undefined;
 
   const maxCand = a.sparse ? a.sparse.k : a.capacity;
   const maxChunks = Math.ceil(maxCand / v.ch);
@@ -149,7 +165,11 @@ export function createAttention(device: GPUDevice, a: AttentionArgs): PreparedAt
   // queries per group: as many as the partials' binding allows
   const perQuery = maxChunks * a.heads * a.dv * 4;
   const maxBinding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
-  if (perQuery > maxBinding) throw new SparseScopeError('device-limits', `attention: one query's partials need ${perQuery} bytes (${maxChunks} chunks × ${a.heads} heads × ${a.dv}), over the device's ${maxBinding}-byte binding limit`);
+  if (perQuery > maxBinding)
+    throw new SparseScopeError(
+      'device-limits',
+      `attention: one query's partials need ${perQuery} bytes (${maxChunks} chunks × ${a.heads} heads × ${a.dv}), over the device's ${maxBinding}-byte binding limit`,
+    );
   const group = Math.min(a.nq, Math.floor(maxBinding / perQuery));
   const groups = Math.ceil(a.nq / group);
   // working buffers: the caller's shared pool (the layers of a graph run one after another), or owned here

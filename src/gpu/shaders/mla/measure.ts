@@ -111,9 +111,13 @@ export async function measureSparseVsDense(device: GPUDevice, opts: Partial<Meas
     let reps = 0;
     let method: TimingMethod = 'timestamp';
     const ms = async (encode: (e: GPUCommandEncoder, p: (typeof per)[number]) => void) => {
-      const t = await timeBatch(device, (e, n) => {
-        for (let i = 0; i < n; i++) encode(e, per[i % layers]);
-      }, { reps: o.iters, trials: o.trials, minSeconds: o.minSeconds, multipleOf: layers });
+      const t = await timeBatch(
+        device,
+        (e, n) => {
+          for (let i = 0; i < n; i++) encode(e, per[i % layers]);
+        },
+        { reps: o.iters, trials: o.trials, minSeconds: o.minSeconds, multipleOf: layers },
+      );
       reps ||= t.reps;
       if (t.method === 'cpu') method = 'cpu';
       return t.seconds * 1000;

@@ -21,7 +21,10 @@ interface Case {
 
 function randomSubset(n: number, k: number, seed: number): number[] {
   const r = randomF32(n, seed);
-  return [...Array(n).keys()].sort((a, b) => r[a] - r[b]).slice(0, Math.min(k, n)).sort((a, b) => a - b);
+  return [...Array(n).keys()]
+    .sort((a, b) => r[a] - r[b])
+    .slice(0, Math.min(k, n))
+    .sort((a, b) => a - b);
 }
 
 function padded(list: number[], k: number): number[] {
@@ -36,24 +39,54 @@ const absorbed: Case[] = [
   { name: 'prefill from empty cache, 300 queries (several chunks per query)', heads: 16, kvLora: 16, rope: 4, nq: 300, nKv: 300, qPos0: 0, capacity: 300 },
   {
     name: 'sparse decode: 50 of 301 rows, padded list',
-    heads: 16, kvLora: 64, rope: 16, nq: 1, nKv: 301, qPos0: 300, capacity: 301, k: 64, weights: true,
+    heads: 16,
+    kvLora: 64,
+    rope: 16,
+    nq: 1,
+    nKv: 301,
+    qPos0: 300,
+    capacity: 301,
+    k: 64,
+    weights: true,
     chosen: () => padded(randomSubset(301, 50, 9), 64),
   },
   {
     name: 'sparse prefill: per-query lists, causal',
-    heads: 4, kvLora: 32, rope: 8, nq: 5, nKv: 45, qPos0: 40, capacity: 48, k: 16, weights: true,
+    heads: 4,
+    kvLora: 32,
+    rope: 8,
+    nq: 5,
+    nKv: 45,
+    qPos0: 40,
+    capacity: 48,
+    k: 16,
+    weights: true,
     chosen: (q) => padded(randomSubset(41 + q, 16, 3 + q), 16),
   },
   {
     // 128 chunks × 128 heads × 512 floats = 32 MiB of partials per query: 6 queries pass lavapipe's 128 MiB
     // binding limit, so they run in groups (found by the DeepSeek-V3.2 twin: garbage before the groups)
     name: 'DeepSeek-V3.2 width: 128 heads, top-k 2048, 6 sparse prefill queries in binding-sized groups',
-    heads: 128, kvLora: 512, rope: 64, nq: 6, nKv: 2100, qPos0: 2094, capacity: 2100, k: 2048,
+    heads: 128,
+    kvLora: 512,
+    rope: 64,
+    nq: 6,
+    nKv: 2100,
+    qPos0: 2094,
+    capacity: 2100,
+    k: 2048,
     chosen: (q) => randomSubset(2095 + q, 2048, 11 + q),
   },
   {
     name: 'sparse list of 300 positions over 2 chunks',
-    heads: 16, kvLora: 32, rope: 8, nq: 1, nKv: 700, qPos0: 699, capacity: 700, k: 300,
+    heads: 16,
+    kvLora: 32,
+    rope: 8,
+    nq: 1,
+    nKv: 700,
+    qPos0: 699,
+    capacity: 700,
+    k: 300,
     chosen: () => randomSubset(700, 300, 5),
   },
 ];
@@ -76,9 +109,17 @@ async function runAbsorbed(c: Case, sparseAll = false) {
   const weights = c.weights ? createStorage(device, nq * c.capacity * 4, 'weights') : undefined;
   const idxData = chosen && new Uint32Array(Array.from({ length: nq }, (_, q) => chosen!(q)).flat());
   const kernel = createMlaAbsorbed(device, {
-    heads: H, kvLora: L, rope: R, nq, capacity: c.capacity, kqScale,
-    qLat: uploadStorage(device, qLat, 'qLat'), qPe: uploadStorage(device, qPe, 'qPe'),
-    ckv: uploadStorage(device, ckv, 'ckv'), kpe: uploadStorage(device, kpe, 'kpe'), out,
+    heads: H,
+    kvLora: L,
+    rope: R,
+    nq,
+    capacity: c.capacity,
+    kqScale,
+    qLat: uploadStorage(device, qLat, 'qLat'),
+    qPe: uploadStorage(device, qPe, 'qPe'),
+    ckv: uploadStorage(device, ckv, 'ckv'),
+    kpe: uploadStorage(device, kpe, 'kpe'),
+    out,
     sparse: idxData && { idx: uploadStorage(device, idxData, 'idx'), k: k! },
     weights,
   });
@@ -134,8 +175,17 @@ describe('legacy MHA attention kernel', () => {
       const out = createStorage(device, nq * H * dv * 4, 'out');
       const weights = createStorage(device, nq * capacity * 4, 'weights');
       const kernel = createMlaLegacy(device, {
-        heads: H, dk, dv, nq, capacity, kqScale: 1 / Math.sqrt(dk),
-        q: uploadStorage(device, q, 'q'), k: uploadStorage(device, kk, 'k'), v: uploadStorage(device, v, 'v'), out, weights,
+        heads: H,
+        dk,
+        dv,
+        nq,
+        capacity,
+        kqScale: 1 / Math.sqrt(dk),
+        q: uploadStorage(device, q, 'q'),
+        k: uploadStorage(device, kk, 'k'),
+        v: uploadStorage(device, v, 'v'),
+        out,
+        weights,
         sparse: chosen && { idx: uploadStorage(device, new Uint32Array(chosen()), 'idx'), k },
       });
       const enc = device.createCommandEncoder();

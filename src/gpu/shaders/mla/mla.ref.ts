@@ -52,7 +52,17 @@ export function attentionRef(a: AttnRefArgs): { out: Float32Array; weights: Floa
 /** Absorbed MLA: qLat [nq, H, L], qPe [nq, H, R], ckv [T, L], kpe [T, R] → o_lat [nq, H, L]. */
 export function mlaAbsorbedRef(
   x: { qLat: Float32Array; qPe: Float32Array; ckv: Float32Array; kpe: Float32Array },
-  d: { heads: number; kvLora: number; rope: number; nq: number; nKv: number; qPos0: number; kqScale: number; capacity: number; chosen?: (q: number) => number[] },
+  d: {
+    heads: number;
+    kvLora: number;
+    rope: number;
+    nq: number;
+    nKv: number;
+    qPos0: number;
+    kqScale: number;
+    capacity: number;
+    chosen?: (q: number) => number[];
+  },
 ) {
   const { heads: H, kvLora: L, rope: R } = d;
   return attentionRef({

@@ -133,7 +133,15 @@ export interface CopyRowsArgs {
 }
 
 function copyRowsValues(a: CopyRowsArgs) {
-  return { rows: a.rows, width: a.width, src_row: a.srcRow ?? a.width, src_off: a.srcOffset ?? 0, dst_row: a.dstRow ?? a.width, dst_row0: a.dstRow0, dst_off: a.dstOffset ?? 0 };
+  return {
+    rows: a.rows,
+    width: a.width,
+    src_row: a.srcRow ?? a.width,
+    src_off: a.srcOffset ?? 0,
+    dst_row: a.dstRow ?? a.width,
+    dst_row0: a.dstRow0,
+    dst_off: a.dstOffset ?? 0,
+  };
 }
 
 /**

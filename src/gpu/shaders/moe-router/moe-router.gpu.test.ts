@@ -9,7 +9,12 @@ const cases: [string, number, RouterOptions, boolean][] = [
   ['sigmoid + bias + norm + scale (DeepSeek-V3)', 64, { gating: 'sigmoid', topK: 6, groupCount: 1, groupsUsed: 1, normalize: true, scale: 2.5 }, true],
   ['sigmoid + bias + 8 groups / 4 used', 256, { gating: 'sigmoid', topK: 8, groupCount: 8, groupsUsed: 4, normalize: true, scale: 2.5 }, true],
   ['softmax_weight', 16, { gating: 'softmax_weight', topK: 4, groupCount: 1, groupsUsed: 1, normalize: true, scale: 1 }, false],
-  ['sqrt_softplus, 60 experts (not a power of two)', 60, { gating: 'sqrt_softplus', topK: 3, groupCount: 4, groupsUsed: 2, normalize: false, scale: 1.5 }, true],
+  [
+    'sqrt_softplus, 60 experts (not a power of two)',
+    60,
+    { gating: 'sqrt_softplus', topK: 3, groupCount: 4, groupsUsed: 2, normalize: false, scale: 1.5 },
+    true,
+  ],
 ];
 
 describe('moe-router kernel', () => {

@@ -23,7 +23,6 @@ export const MOE_ROUTER_PARAMS = [
 /** The kernel holds one expert per thread of a 256-wide workgroup. */
 export const MAX_EXPERTS = 256;
 
-
 export function moeRouterCode(): string {
   return source.replace('{{PARAMS}}', wgslStruct('Params', MOE_ROUTER_PARAMS));
 }
@@ -58,7 +57,14 @@ function routerValues(a: MoeRouterArgs) {
 export function createMoeRouter(device: GPUDevice, a: MoeRouterArgs): PreparedDispatch {
   const values = routerValues(a);
   const pipeline = getPipeline(device, { kernel: 'moe-router', variant: {} }, moeRouterCode);
-  return prepareDispatch(device, { pipeline, layout: MOE_ROUTER_PARAMS, values, buffers: [a.logits, a.bias, a.probs, a.experts, a.weights], grid: [a.tokens], label: 'moe-router' });
+  return prepareDispatch(device, {
+    pipeline,
+    layout: MOE_ROUTER_PARAMS,
+    values,
+    buffers: [a.logits, a.bias, a.probs, a.experts, a.weights],
+    grid: [a.tokens],
+    label: 'moe-router',
+  });
 }
 
 export function encodeMoeRouter(device: GPUDevice, enc: GPUCommandEncoder, a: MoeRouterArgs): void {

@@ -6,7 +6,13 @@ import { rmsnormRef } from './rmsnorm.ref.ts';
 
 describe('rmsnorm kernel', () => {
   // Row lengths below, at, and off multiples of the 256-thread workgroup.
-  for (const [rows, n] of [[1, 7], [3, 256], [5, 1000], [2, 4097], [7, 7]] as const) {
+  for (const [rows, n] of [
+    [1, 7],
+    [3, 256],
+    [5, 1000],
+    [2, 4097],
+    [7, 7],
+  ] as const) {
     it(`matches the CPU reference for [${rows}, ${n}]`, async () => {
       const { device } = await testGpu();
       const x = randomF32(rows * n, 1 + n, 3);
@@ -36,7 +42,13 @@ describe('rmsnorm kernel', () => {
       device.queue.submit([enc.finish()]);
     }
     const got = await readF32(device, y, capacity * n);
-    const want = rmsnormRef(Float32Array.from({ length: rows * n }, (_, i) => x[Math.floor(i / n) * stride + (i % n)]), w, rows, n, 1e-6);
+    const want = rmsnormRef(
+      Float32Array.from({ length: rows * n }, (_, i) => x[Math.floor(i / n) * stride + (i % n)]),
+      w,
+      rows,
+      n,
+      1e-6,
+    );
     for (const row of [0, 4]) expect(maxAbsDiff(got.subarray(row * n, (row + rows) * n), want)).toBeLessThan(1e-5);
     expect([...got.subarray(7 * n)].every((v) => v === 0)).toBe(true); // rows past both writes untouched
     k.destroy();

@@ -34,7 +34,14 @@ export interface RmsnormArgs {
 /** The prepared form (uniform and bind group made once): the forward graph's hot path. */
 export function createRmsnorm(device: GPUDevice, args: RmsnormArgs): PreparedDispatch {
   const pipeline = getPipeline(device, { kernel: 'rmsnorm', variant: { wg: WG } }, rmsnormCode);
-  return prepareDispatch(device, { pipeline, layout: RMSNORM_PARAMS, values: { n: args.n, eps: args.eps, x_stride: args.n, y_row0: 0 }, buffers: [args.x, args.weight, args.y], grid: [args.rows], label: 'rmsnorm' });
+  return prepareDispatch(device, {
+    pipeline,
+    layout: RMSNORM_PARAMS,
+    values: { n: args.n, eps: args.eps, x_stride: args.n, y_row0: 0 },
+    buffers: [args.x, args.weight, args.y],
+    grid: [args.rows],
+    label: 'rmsnorm',
+  });
 }
 
 /** Like createRmsnorm, with x rows `xStride` floats apart and encode(enc, row) writing y from that row on. */

@@ -7,13 +7,23 @@ import { ropeRef } from './rope.ref.ts';
 const base: RopeParams = { nDims: 64, freqBase: 10000, freqScale: 1, extFactor: 0, attnFactor: 1, corrDims: [0, 0], neox: false };
 const yarn: RopeParams = { ...base, freqScale: 1 / 40, extFactor: 1, attnFactor: 1 / (1 + 0.1 * Math.log(40)), corrDims: yarnCorrDims(64, 4096, 10000, 32, 1) };
 
-const cases: { name: string; rows: number; heads: number; headDim: number; offset: number; p: RopeParams; pos0: number; positions?: number[]; tol?: number }[] = [
-  { name: 'MLA q_pe: [nope | rope] heads, normal pairs', rows: 3, heads: 5, headDim: 48 + 64, offset: 48, p: base, pos0: 0 },
-  { name: 'MLA kpe after kv_lora, one head, YaRN', rows: 4, heads: 1, headDim: 40 + 64, offset: 40, p: yarn, pos0: 4090 },
-  { name: 'indexer q: [rope | nope], NeoX, positions buffer', rows: 3, heads: 4, headDim: 128, offset: 0, p: { ...base, neox: true }, pos0: 7, positions: [0, 5, 31_000] },
-  { name: 'indexer k, NeoX + YaRN, far positions', rows: 5, heads: 1, headDim: 64, offset: 0, p: { ...yarn, neox: true }, pos0: 32_000, tol: 1e-4 },
-  { name: 'small odd shape (rope 6)', rows: 7, heads: 3, headDim: 10, offset: 4, p: { ...base, nDims: 6, freqBase: 500 }, pos0: 100 },
-];
+const cases: { name: string; rows: number; heads: number; headDim: number; offset: number; p: RopeParams; pos0: number; positions?: number[]; tol?: number }[] =
+  [
+    { name: 'MLA q_pe: [nope | rope] heads, normal pairs', rows: 3, heads: 5, headDim: 48 + 64, offset: 48, p: base, pos0: 0 },
+    { name: 'MLA kpe after kv_lora, one head, YaRN', rows: 4, heads: 1, headDim: 40 + 64, offset: 40, p: yarn, pos0: 4090 },
+    {
+      name: 'indexer q: [rope | nope], NeoX, positions buffer',
+      rows: 3,
+      heads: 4,
+      headDim: 128,
+      offset: 0,
+      p: { ...base, neox: true },
+      pos0: 7,
+      positions: [0, 5, 31_000],
+    },
+    { name: 'indexer k, NeoX + YaRN, far positions', rows: 5, heads: 1, headDim: 64, offset: 0, p: { ...yarn, neox: true }, pos0: 32_000, tol: 1e-4 },
+    { name: 'small odd shape (rope 6)', rows: 7, heads: 3, headDim: 10, offset: 4, p: { ...base, nDims: 6, freqBase: 500 }, pos0: 100 },
+  ];
 
 describe('rope kernel', () => {
   for (const c of cases) {
@@ -24,7 +34,13 @@ describe('rope kernel', () => {
       const xb = uploadStorage(device, x, 'x');
       const shape = { rows: c.rows, heads: c.heads, rowStride: c.heads * c.headDim, headStride: c.headDim, offset: c.offset };
       const enc = device.createCommandEncoder();
-      encodeRope(device, enc, { x: xb, ...shape, params: c.p, pos0: c.pos0, positions: c.positions && uploadStorage(device, new Uint32Array(c.positions), 'pos') });
+      encodeRope(device, enc, {
+        x: xb,
+        ...shape,
+        params: c.p,
+        pos0: c.pos0,
+        positions: c.positions && uploadStorage(device, new Uint32Array(c.positions), 'pos'),
+      });
       device.queue.submit([enc.finish()]);
       const got = await readF32(device, xb, n);
       const want = ropeRef(x.slice(), shape, c.p, c.pos0, c.positions);

@@ -122,7 +122,10 @@ function finiteWinner(v: Float32Array, best: number): number {
 }
 
 export function nonFiniteLogits(token: number, value?: number): SparseScopeError {
-  return new SparseScopeError('non-finite', `the logits are NaN or ±Inf (the best token, ${token}, has ${value === undefined ? 'a non-finite logit' : String(value)}): the model's numbers overflowed or its weights are corrupt; generation stopped`);
+  return new SparseScopeError(
+    'non-finite',
+    `the logits are NaN or ±Inf (the best token, ${token}, has ${value === undefined ? 'a non-finite logit' : String(value)}): the model's numbers overflowed or its weights are corrupt; generation stopped`,
+  );
 }
 
 /** One token from logits f32 [V], the sampler's `step`-th draw. `recent`: the tokens the penalty looks at. */

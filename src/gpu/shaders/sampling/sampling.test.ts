@@ -41,7 +41,7 @@ describe('sampling CPU reference', () => {
     expect(Array.from(penalizeRef(logits, hist, 2))).toEqual(Array.from(applyRepetitionPenalty(logits, hist, 2), Math.fround));
   });
 
-  it('the kept set equals createSampler\'s filterCandidates whenever it fits the candidates', () => {
+  it("the kept set equals createSampler's filterCandidates whenever it fits the candidates", () => {
     for (const [V, o] of [
       [1500, { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05 }],
       [1500, { temperature: 1, topK: 0, topP: 0.5, minP: 0 }],

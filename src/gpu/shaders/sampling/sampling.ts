@@ -86,7 +86,14 @@ export function createGpuSampler(device: GPUDevice, vocab: number): GpuSampler {
   const recent = storage(MAX_PENALTY_LAST_N * 4, 'sample:recent'); //    u32 [≤ 256]
   const out = storage(8, 'sample:out'); //                                u32 [2]: token, non-finite flag
   const staging = own(device.createBuffer({ label: 'sample:staging', size: 8, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ }));
-  const params = own(uniformBuffer(device, SAMPLE_PARAMS, { vocab: V, n_recent: 0, penalty: 1, temperature: 1, top_k: 0, top_p: 1, min_p: 0, seed: 0, step: 0, n_cand: 1, n_part: 1 }, 'sample:params'));
+  const params = own(
+    uniformBuffer(
+      device,
+      SAMPLE_PARAMS,
+      { vocab: V, n_recent: 0, penalty: 1, temperature: 1, top_k: 0, top_p: 1, min_p: 0, seed: 0, step: 0, n_cand: 1, n_part: 1 },
+      'sample:params',
+    ),
+  );
   const nCand = Math.min(CANDIDATES, V);
   const groups = Math.ceil(V / REDUCE_SPAN);
   checkGroups(device, groups, 'sampler reduction');
@@ -99,7 +106,9 @@ export function createGpuSampler(device: GPUDevice, vocab: number): GpuSampler {
 
   // greedy: argmax in two passes
   const argmax = (final: boolean) =>
-    getPipeline(device, { kernel: 'sample-argmax', variant: { final, wg: REDUCE_WG } }, () => code(argmaxSource, COUNT_PARAMS, { WG: REDUCE_WG, SPAN: REDUCE_SPAN, FINAL: final }));
+    getPipeline(device, { kernel: 'sample-argmax', variant: { final, wg: REDUCE_WG } }, () =>
+      code(argmaxSource, COUNT_PARAMS, { WG: REDUCE_WG, SPAN: REDUCE_SPAN, FINAL: final }),
+    );
   const a1 = argmax(false);
   const a2 = argmax(true);
   const pA1 = own(uniformBuffer(device, COUNT_PARAMS, { n: V }, 'sample-argmax:params'));
@@ -133,7 +142,9 @@ export function createGpuSampler(device: GPUDevice, vocab: number): GpuSampler {
   }
   const cand = pairs[(round - 1) % 2];
   // Round r's output must fit its buffer: round 0 → pairs0 (firstGroups·256), round 1 → pairs1 (firstGroups/4·256), …
-  const zsum = getPipeline(device, { kernel: 'sample-zsum', variant: { wg: REDUCE_WG } }, () => code(zsumSource, COUNT_PARAMS, { WG: REDUCE_WG, SPAN: REDUCE_SPAN }));
+  const zsum = getPipeline(device, { kernel: 'sample-zsum', variant: { wg: REDUCE_WG } }, () =>
+    code(zsumSource, COUNT_PARAMS, { WG: REDUCE_WG, SPAN: REDUCE_SPAN }),
+  );
   const zsumStep: Step = { pipeline: zsum, bindGroup: bindBuffers(device, zsum, [pA1, work, cand, parts], 'sample-zsum'), grid: [groups] };
   const finalize = getPipeline(device, { kernel: 'sample-finalize', variant: {} }, () => code(finalizeSource, SAMPLE_PARAMS, {}));
   const finalizeStep: Step = { pipeline: finalize, bindGroup: bindBuffers(device, finalize, [params, work, cand, parts, out], 'sample-finalize'), grid: [1] };
@@ -144,7 +155,8 @@ export function createGpuSampler(device: GPUDevice, vocab: number): GpuSampler {
     encode(enc, a) {
       const s = a.settings;
       const offset = a.byteOffset ?? 0;
-      if (offset % 4 !== 0 || offset + V * 4 > a.logits.size) throw badArg(`sampler: logits row at byte ${offset} runs past the buffer (${a.logits.size} bytes)`);
+      if (offset % 4 !== 0 || offset + V * 4 > a.logits.size)
+        throw badArg(`sampler: logits row at byte ${offset} runs past the buffer (${a.logits.size} bytes)`);
       const window = s.penaltyLastN > 0 && s.repetitionPenalty !== 1 ? a.history.slice(Math.max(0, a.history.length - s.penaltyLastN)) : [];
       recentHost.set(window);
       if (window.length) device.queue.writeBuffer(recent, 0, recentHost, 0, window.length);
@@ -188,4 +200,3 @@ export function createGpuSampler(device: GPUDevice, vocab: number): GpuSampler {
     },
   };
 }
-

@@ -22,7 +22,14 @@ export interface SwigluArgs {
 /** The prepared form (uniform and bind group made once): the forward graph's hot path. */
 export function createSwiglu(device: GPUDevice, a: SwigluArgs): PreparedDispatch {
   const pipeline = getPipeline(device, { kernel: 'swiglu', variant: { wg: WG } }, swigluCode);
-  return prepareDispatch(device, { pipeline, layout: SWIGLU_PARAMS, values: { n: a.n }, buffers: [a.gate, a.up, a.y], grid: grid1d(device, Math.ceil(a.n / WG)), label: 'swiglu' });
+  return prepareDispatch(device, {
+    pipeline,
+    layout: SWIGLU_PARAMS,
+    values: { n: a.n },
+    buffers: [a.gate, a.up, a.y],
+    grid: grid1d(device, Math.ceil(a.n / WG)),
+    label: 'swiglu',
+  });
 }
 
 export function encodeSwiglu(device: GPUDevice, enc: GPUCommandEncoder, a: SwigluArgs): void {

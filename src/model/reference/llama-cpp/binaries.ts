@@ -58,7 +58,10 @@ export function prepareReferenceBuild(o: { exclude?: readonly string[]; cacheRoo
   const version = (JSON.parse(readFileSync(join(src, 'package.json'), 'utf8')) as { version: string }).version;
   const tag = exclude.length ? `without-${[...exclude].sort().join('-')}` : 'all-variants';
   const dest = resolve(o.cacheRoot ?? CACHE_ROOT, `${packageName.split('/')[1]}-${version}-${tag}`);
-  const variantsOf = (dir: string) => listFiles(dir).map((f) => VARIANT_RE.exec(f.split('/').pop()!)?.[1]).filter((v): v is string => !!v);
+  const variantsOf = (dir: string) =>
+    listFiles(dir)
+      .map((f) => VARIANT_RE.exec(f.split('/').pop()!)?.[1])
+      .filter((v): v is string => !!v);
   if (!existsSync(join(dest, 'package.json'))) {
     const tmp = `${dest}.tmp-${process.pid}`;
     rmSync(tmp, { recursive: true, force: true });
@@ -73,7 +76,10 @@ export function prepareReferenceBuild(o: { exclude?: readonly string[]; cacheRoo
         copyFileSync(join(src, rel), to);
       }
     }
-    writeFileSync(join(tmp, 'SPARSESCOPE.txt'), `Copy of ${packageName} ${version} made by src/model/reference/llama-cpp/binaries.ts; left out: ${exclude.join(', ') || 'nothing'}.\n`);
+    writeFileSync(
+      join(tmp, 'SPARSESCOPE.txt'),
+      `Copy of ${packageName} ${version} made by src/model/reference/llama-cpp/binaries.ts; left out: ${exclude.join(', ') || 'nothing'}.\n`,
+    );
     try {
       renameSync(tmp, dest);
     } catch (e) {

@@ -109,7 +109,9 @@ const handlers: { [K in keyof LlamaCppOps]: (a: LlamaCppOps[K]['args']) => Promi
       const out: number[] = [];
       let input = prompt;
       for (let i = 0; i < n; i++) {
-        const res = await seq.controlledEvaluate(input.map((t, j) => (j === input.length - 1 ? [t, { generateNext: { token: true, options: { temperature: 0 } } }] : t)) as never);
+        const res = await seq.controlledEvaluate(
+          input.map((t, j) => (j === input.length - 1 ? [t, { generateNext: { token: true, options: { temperature: 0 } } }] : t)) as never,
+        );
         const next = (res as unknown as ({ next?: { token?: number } } | undefined)[])[input.length - 1]?.next?.token;
         if (next === undefined || next === null) throw new Error('llama.cpp returned no token');
         out.push(Number(next));

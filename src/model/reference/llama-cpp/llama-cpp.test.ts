@@ -43,7 +43,10 @@ describe('llama.cpp reference build', () => {
     const run = greedyOnBundled(ll);
     if (ll.cpuVariant && EXCLUDED_CPU_VARIANTS.includes(ll.cpuVariant)) {
       // this CPU has AMX and ggml picked its variant: the reference build is what keeps the suite alive
-      const err = await run.then(() => null, (e: unknown) => e);
+      const err = await run.then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(LlamaCppAborted);
       expect((err as Error).message).toMatch(/SIGABRT during greedy .*GGML_ASSERT\(\*cur_backend_id != -1\)/);
       expect((err as Error).message).toContain(`variant ${ll.cpuVariant}`);
@@ -58,8 +61,14 @@ describe('llama.cpp reference build', () => {
     const ll = await start();
     const m = await ll.loadModel(BUNDLED);
     // sent just before the abort: answered first or rejected with it, depending on the child's timing
-    const pending = m.tokenize('x'.repeat(10)).then(() => 'answered', (e: unknown) => e);
-    const err = await ll.call('abort', { message: 'GGML_ABORT(simulated for the test)' }).then(() => null, (e: unknown) => e);
+    const pending = m.tokenize('x'.repeat(10)).then(
+      () => 'answered',
+      (e: unknown) => e,
+    );
+    const err = await ll.call('abort', { message: 'GGML_ABORT(simulated for the test)' }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(LlamaCppAborted);
     expect((err as Error).message).toMatch(/killed by SIGABRT during (tokenize, )?abort .*: GGML_ABORT\(simulated for the test\)/);
     const first = await pending;

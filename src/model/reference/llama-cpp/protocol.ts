@@ -17,7 +17,10 @@ export interface LlamaCppOps {
   /** timings for the bench: prompt eval of each prompt in one call, then `decode` greedy tokens */
   /** end the process as an abort inside llama.cpp does (SIGABRT): tests the client's report on every CPU */
   abort: { args: { message: string }; result: never };
-  bench: { args: { model: number; warmup: number[]; prompts: number[][]; decode: number; threads: number }; result: { prefillSeconds: number; decodeSeconds: number }[] };
+  bench: {
+    args: { model: number; warmup: number[]; prompts: number[][]; decode: number; threads: number };
+    result: { prefillSeconds: number; decodeSeconds: number }[];
+  };
 }
 
 export type LlamaCppOp = keyof LlamaCppOps;

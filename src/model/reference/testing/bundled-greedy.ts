@@ -73,7 +73,10 @@ export async function compareGreedy(ll: LlamaCppModel, tok: Tokenizer, backend: 
 }
 
 export function describeComparison(c: GreedyComparison, backend: string): string {
-  const where = c.firstDiff < 0 ? 'identical' : `first difference at token ${c.firstDiff}: llama.cpp's top-two gap ${c.gap!.toFixed(4)} ≤ 2ε = ${(2 * c.deltaThere!).toFixed(4)}`;
+  const where =
+    c.firstDiff < 0
+      ? 'identical'
+      : `first difference at token ${c.firstDiff}: llama.cpp's top-two gap ${c.gap!.toFixed(4)} ≤ 2ε = ${(2 * c.deltaThere!).toFixed(4)}`;
   return `${backend} vs llama.cpp, "${c.prompt}": greedy ${GREEDY_TOKENS} ${where}; max |Δ log p| ${c.maxDelta.toFixed(4)} — ${JSON.stringify(c.text.slice(0, 60))}`;
 }
 
@@ -125,7 +128,9 @@ export function bundledModelSuite(backendName: string, open: () => Promise<Greed
       const n = tok.encode(RECALL_ANSWER + '.', { addSpecial: false }).length;
       const theirs = await llamaGreedy(ll, ids, n);
       const ours = await backend.greedy(ids, n);
-      console.log(`${backendName}: recall example (${ids.length} tokens) → ${JSON.stringify(tok.decode(ours))}; llama.cpp ${JSON.stringify(tok.decode(theirs))}`);
+      console.log(
+        `${backendName}: recall example (${ids.length} tokens) → ${JSON.stringify(tok.decode(ours))}; llama.cpp ${JSON.stringify(tok.decode(theirs))}`,
+      );
       expect(tok.decode(ours)).toBe(RECALL_ANSWER + '.');
       expect(ours).toEqual(theirs);
     });

@@ -25,7 +25,12 @@ export const HEAVY_TWINS: HeavyTwin[] = [
   // the same failure in seconds: 128 heads with the real top-k 2048 (narrow otherwise, a few MB).
   // WebGPU's split-K partial outputs are nq × ceil(top_k / CH) × heads × kv_lora × 4 bytes (CH = 2048 /
   // heads): 16 queries × 128 chunks × 128 × 512 × 4 = 512 MiB, over lavapipe's 128 MiB binding
-  { label: 'v3.2-heads-topk-narrow', name: 'deepseek-v3.2', shrink: { layers: 1, experts: 2, vocab: 1024, dims: { embd: 256, qLora: 256, ffx: 256, indexerHeads: 4 } }, cpu: true },
+  {
+    label: 'v3.2-heads-topk-narrow',
+    name: 'deepseek-v3.2',
+    shrink: { layers: 1, experts: 2, vocab: 1024, dims: { embd: 256, qLora: 256, ffx: 256, indexerHeads: 4 } },
+    cpu: true,
+  },
 ];
 
 export function selectedHeavyTwins(): HeavyTwin[] {

@@ -27,13 +27,7 @@ const tieCase = (k: number, n: number, indexerHeads: number, seed: number): TieC
 });
 
 /** F32 fixtures with few indexer heads, so that ReLU zeroes many scores; an odd and an even k (the heap's two sift paths). */
-export const TIE_CASES: TieCase[] = [
-  tieCase(9, 40, 1, 31),
-  tieCase(9, 40, 2, 32),
-  tieCase(9, 40, 2, 33),
-  tieCase(9, 40, 4, 34),
-  tieCase(8, 64, 2, 41),
-];
+export const TIE_CASES: TieCase[] = [tieCase(9, 40, 1, 31), tieCase(9, 40, 2, 32), tieCase(9, 40, 2, 33), tieCase(9, 40, 4, 34), tieCase(8, 64, 2, 41)];
 
 /** BOS, then a fixed pseudo-random tail (as webgpu.llama.gpu.test.ts). */
 export function tieTokens(bos: number, vocab: number, n: number): number[] {

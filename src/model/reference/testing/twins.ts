@@ -50,7 +50,11 @@ function top2(lp: ArrayLike<number>): { best: number; gap: number } {
   let best = 0;
   for (let v = 0; v < lp.length; v++) {
     const x = lp[v];
-    if (x > a) { b = a; a = x; best = v; } else if (x > b) b = x;
+    if (x > a) {
+      b = a;
+      a = x;
+      best = v;
+    } else if (x > b) b = x;
   }
   return { best, gap: a - b };
 }

@@ -13,7 +13,12 @@ import { metadataObject, serializeMetadataGguf, type GgufValue } from './gguf-te
 export type OurTokenizer = ReturnType<typeof createTokenizer>;
 
 /** Writes `kv` as a tensor-less GGUF in `dir` and opens it with both tokenizers. */
-export async function loadBoth(llama: LlamaCpp, dir: string, name: string, kv: Record<string, GgufValue>): Promise<{ model: LlamaCppModel; ours: OurTokenizer }> {
+export async function loadBoth(
+  llama: LlamaCpp,
+  dir: string,
+  name: string,
+  kv: Record<string, GgufValue>,
+): Promise<{ model: LlamaCppModel; ours: OurTokenizer }> {
   const path = join(dir, `${name}.gguf`);
   writeFileSync(path, serializeMetadataGguf(kv));
   const ours = createTokenizer(metadataObject(kv)); // first: a throw here must not leak a loaded model
@@ -28,11 +33,13 @@ export async function compareAll(model: LlamaCppModel, ours: OurTokenizer, texts
     for (const parseSpecial of [false, true]) {
       const want = await model.tokenize(text, parseSpecial);
       const got = ours.encode(text, { parseSpecial });
-      if (JSON.stringify(got) !== JSON.stringify(want)) mismatches.push(`encode ${JSON.stringify(text)} special=${parseSpecial}\n  llama.cpp ${want}\n  ours      ${got}`);
+      if (JSON.stringify(got) !== JSON.stringify(want))
+        mismatches.push(`encode ${JSON.stringify(text)} special=${parseSpecial}\n  llama.cpp ${want}\n  ours      ${got}`);
       for (const special of [false, true]) {
         const wantText = await model.detokenize(want, special);
         const gotText = ours.decode(want, { special });
-        if (gotText !== wantText) mismatches.push(`decode ${JSON.stringify(text)} special=${special}\n  llama.cpp ${JSON.stringify(wantText)}\n  ours      ${JSON.stringify(gotText)}`);
+        if (gotText !== wantText)
+          mismatches.push(`decode ${JSON.stringify(text)} special=${special}\n  llama.cpp ${JSON.stringify(wantText)}\n  ours      ${JSON.stringify(gotText)}`);
       }
     }
   }

@@ -22,19 +22,27 @@ function learnMerges(words: string[][], n: number): [string, string][] {
   const merges: [string, string][] = [];
   for (let k = 0; k < n; k++) {
     const counts = new Map<string, number>();
-    for (const w of words) for (let i = 0; i + 1 < w.length; i++) {
-      const key = `${w[i]}\u0001${w[i + 1]}`;
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-    }
+    for (const w of words)
+      for (let i = 0; i + 1 < w.length; i++) {
+        const key = `${w[i]}\u0001${w[i + 1]}`;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
     let best: string | undefined;
     let bestCount = 1;
-    for (const [key, c] of counts) if (c > bestCount) { best = key; bestCount = c; }
+    for (const [key, c] of counts)
+      if (c > bestCount) {
+        best = key;
+        bestCount = c;
+      }
     if (!best) break;
     const [a, b] = best.split('\u0001') as [string, string];
     merges.push([a, b]);
-    for (const w of words) for (let i = 0; i + 1 < w.length; i++) {
-      if (w[i] === a && w[i + 1] === b) { w.splice(i, 2, a + b); }
-    }
+    for (const w of words)
+      for (let i = 0; i + 1 < w.length; i++) {
+        if (w[i] === a && w[i + 1] === b) {
+          w.splice(i, 2, a + b);
+        }
+      }
   }
   return merges;
 }
@@ -54,14 +62,24 @@ export function byteLevelBpeKv(pre: string): Record<string, GgufValue> {
   const merges = learnMerges([...words, ...words.map((w) => w.slice())], 1200);
   const tokens = [...BYTE_CHARS];
   const seen = new Set(tokens);
-  for (const [a, b] of merges) if (!seen.has(a + b)) { tokens.push(a + b); seen.add(a + b); }
+  for (const [a, b] of merges)
+    if (!seen.has(a + b)) {
+      tokens.push(a + b);
+      seen.add(a + b);
+    }
   // Whole words without a merge path: only llama3's ignore_merges can emit them.
   const orphans = ['Ġsurrogates', 'Ġvertical', 'Ġpopulation', 'Ġleading', 'Ġwindows'].filter((t) => !seen.has(t));
   if (orphans.length < 2) throw new Error('fixture: expected words without a merge path');
   tokens.push(...orphans);
   const types = tokens.map(() => 1);
-  for (const s of SPECIAL_CONTROL) { tokens.push(s); types.push(3); }
-  for (const s of SPECIAL_USER) { tokens.push(s); types.push(4); }
+  for (const s of SPECIAL_CONTROL) {
+    tokens.push(s);
+    types.push(3);
+  }
+  for (const s of SPECIAL_USER) {
+    tokens.push(s);
+    types.push(4);
+  }
   const bos = tokens.indexOf(SPECIAL_CONTROL[0]);
   const eos = tokens.indexOf(SPECIAL_CONTROL[1]);
   return {
@@ -91,11 +109,31 @@ export function sentencePieceKv(): Record<string, GgufValue> {
   const tokens = ['<unk>', '<s>', '</s>'];
   const types = [2, 3, 3];
   const scores = [0, 0, 0];
-  for (let b = 0; b < 256; b++) { tokens.push(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`); types.push(6); scores.push(0); }
+  for (let b = 0; b < 256; b++) {
+    tokens.push(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
+    types.push(6);
+    scores.push(0);
+  }
   const seen = new Set(tokens);
-  chars.forEach((c, i) => { if (!seen.has(c)) { tokens.push(c); types.push(1); scores.push(-1000 - i); seen.add(c); } });
-  merges.forEach(([a, b], i) => { if (!seen.has(a + b)) { tokens.push(a + b); types.push(1); scores.push(-i); seen.add(a + b); } });
-  tokens.push('<think>'); types.push(4); scores.push(0);
+  chars.forEach((c, i) => {
+    if (!seen.has(c)) {
+      tokens.push(c);
+      types.push(1);
+      scores.push(-1000 - i);
+      seen.add(c);
+    }
+  });
+  merges.forEach(([a, b], i) => {
+    if (!seen.has(a + b)) {
+      tokens.push(a + b);
+      types.push(1);
+      scores.push(-i);
+      seen.add(a + b);
+    }
+  });
+  tokens.push('<think>');
+  types.push(4);
+  scores.push(0);
   return {
     ...archKv(),
     'tokenizer.ggml.model': { type: 'string', value: 'llama' },
