@@ -85,6 +85,12 @@ it('npm run bench -- --quick writes every figure as a finite positive number', a
   expect(contexts.length).toBeGreaterThanOrEqual(2);
   expect(r.engine.runs.length).toBe(2 * contexts.length);
   expect(r.llama?.runs.map((l) => l.context)).toEqual(contexts);
+  // the per-layer count covers every layer, and with the embedding and head it is what the counted token
+  // (a feed: logits read back, no sampler) dispatched, counted the other way (wrapping the device)
+  for (const e of r.engine.runs) {
+    expect(e.perLayer.layers.length).toBe(r.model.dims.layers);
+    expect(e.perLayer.layers.reduce((a, b) => a + b, 0) + e.perLayer.outside).toBe(e.perToken.dispatches);
+  }
   const bad = Object.entries(figures(r)).filter(([, v]) => !(typeof v === 'number' && Number.isFinite(v) && v > 0));
   expect(bad).toEqual([]);
 }, 300_000);

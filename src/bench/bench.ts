@@ -20,7 +20,15 @@ import { WebGpuModel } from '../engine/webgpu/webgpu-model.ts';
 import { rowBytes } from '../gpu/shaders/common/quant-types.ts';
 import { weightBytes, cacheReadBytes, type WeightBytes } from './bytes.ts';
 import { benchLlama, type LlamaFigures } from './llama.ts';
-import { countGpuWork, measureDispatchOverhead, overheadSeconds, type DispatchOverhead, type TokenCounts } from './overhead.ts';
+import {
+  countDispatchesByLayer,
+  countGpuWork,
+  measureDispatchOverhead,
+  overheadSeconds,
+  type DispatchOverhead,
+  type LayerDispatches,
+  type TokenCounts,
+} from './overhead.ts';
 
 /** small: sized for a software adapter; large: for a hardware GPU (memory-bound, past its caches). */
 export type BenchSize = 'small' | 'large';
@@ -55,6 +63,8 @@ export interface EngineRun {
   decodeVsCopy: number;
   /** GPU work one decoded token issued (counted on one extra, untimed token) */
   perToken: TokenCounts;
+  /** the decode graph's dispatches by layer (counted by encoding its steps once, unsubmitted) */
+  perLayer: LayerDispatches;
   /** perToken priced at the measured empty-dispatch overheads: a lower bound on the time per token */
   overheadSeconds: number;
   /** overheadSeconds × decode tokens/s: the share of a token's time the overheads alone explain */
@@ -355,6 +365,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
           const decodeSeconds = secs(t0);
           // one more token, untimed, with the device wrapped to count what a token issues
           const { counts: perToken } = await countGpuWork(device, () => s.feed([next]));
+          const decodeGraph = model.graph({ m: 1, topK: k, trace: false, capacity: model.capacity });
+          const perLayer = await countDispatchesByLayer(device, decodeGraph.steps, context + decode);
           let cache = 0;
           for (let i = 0; i < decode; i++) cache += cacheReadBytes(model.config, context + i, k);
           const bytesPerToken = wb.active + cache / decode;
@@ -371,6 +383,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
             decodeGbPerS,
             decodeVsCopy: decodeGbPerS / copy.gbPerS,
             perToken,
+            perLayer,
             overheadSeconds: over,
             overheadShare: over * decodeTokPerS,
           });

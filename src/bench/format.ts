@@ -83,7 +83,7 @@ export function formatTable(r: BenchResult): string {
     const p = run.perToken;
     add(
       `  overhead per token at ${ctxName(run.context)}, ${mode}`,
-      `${p.dispatches} dispatches, ${p.passes} passes, ${p.submits} submits, ${p.maps} readbacks → ≥ ${f(run.overheadSeconds * 1000, 3)} ms`,
+      `${p.dispatches} dispatches (per layer ${perLayerText(run.perLayer)}), ${p.passes} passes, ${p.submits} submits, ${p.maps} readbacks → ≥ ${f(run.overheadSeconds * 1000, 3)} ms`,
       `= ${f(run.overheadShare)} of the measured ${f(1000 / run.decodeTokPerS, 3)} ms/token`,
     );
   }
@@ -92,4 +92,10 @@ export function formatTable(r: BenchResult): string {
   const wid = [0, 1, 2].map((i) => Math.max(...all.map((row) => row[i].length)));
   const line = (row: string[]) => `| ${row.map((c, i) => c.padEnd(wid[i])).join(' | ')} |`;
   return [line(head), `|${wid.map((n) => '-'.repeat(n + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+/** "12 + 16 = 14 average": each layer's dispatches, then their mean, and the embedding + head beside them. */
+function perLayerText(l: { layers: number[]; outside: number }): string {
+  const mean = l.layers.reduce((a, b) => a + b, 0) / Math.max(1, l.layers.length);
+  return `${l.layers.join(' + ')} = ${Number(mean.toFixed(1))} average; embedding + head ${l.outside}`;
 }

@@ -4,6 +4,7 @@
  * is bounded by these, not by memory, and count × cost says how much of a token's time they explain.
  */
 import { timeBatch, type TimingMethod } from '../gpu/batch-timing.ts';
+import { inOnePass } from '../gpu/pass-scope.ts';
 
 export interface DispatchOverhead {
   /** µs per extra empty dispatch inside one open compute pass */
@@ -99,7 +100,7 @@ export async function measureDispatchOverhead(device: GPUDevice, n: number): Pro
  * GPUBuffer.prototype.mapAsync for its duration (own properties, removed afterwards; the engine's code is
  * untouched). Run it on a step that is not timed: the wrappers cost a little.
  */
-export async function countGpuWork<T>(device: GPUDevice, run: () => Promise<T>): Promise<{ counts: TokenCounts; result: T }> {
+export async function countGpuWork<T>(device: GPUDevice, run: (counts: TokenCounts) => Promise<T>): Promise<{ counts: TokenCounts; result: T }> {
   const counts: TokenCounts = { dispatches: 0, passes: 0, submits: 0, maps: 0 };
   const restores = [shadow(device, 'createCommandEncoder'), shadow(device.queue, 'submit'), shadow(GPUBuffer.prototype, 'mapAsync')];
   const dev = device as unknown as Record<string, unknown>;
@@ -137,7 +138,7 @@ export async function countGpuWork<T>(device: GPUDevice, run: () => Promise<T>):
     return origMap.call(this, mode, offset, size);
   };
   try {
-    return { counts, result: await run() };
+    return { counts, result: await run(counts) };
   } finally {
     restores.forEach((r) => r());
   }
@@ -160,4 +161,39 @@ export function overheadSeconds(c: TokenCounts, o: DispatchOverhead): number {
     Math.max(0, c.submits - c.maps) * o.submitUs +
     c.maps * o.roundTripUs;
   return us / 1e6;
+}
+
+/** Dispatches a graph's steps record, by layer (-1: embedding and output head), for the table's per-layer figure. */
+export interface LayerDispatches {
+  /** dispatches of layer i, i = 0 .. layers-1 */
+  layers: number[];
+  /** the embedding and the output head */
+  outside: number;
+}
+
+/**
+ * Counts the dispatches each step of `steps` records when encoded at `pos`, attributed to the step's
+ * layer: every step is encoded into one shared pass of an encoder that is never submitted (encoding
+ * changes nothing on the GPU). The sampler is not a graph step: the per-token count has it beside these.
+ */
+export async function countDispatchesByLayer(
+  device: GPUDevice,
+  steps: readonly { run: (enc: GPUCommandEncoder, pos: number) => void; layer: number }[],
+  pos: number,
+): Promise<LayerDispatches> {
+  const out: LayerDispatches = { layers: [], outside: 0 };
+  await countGpuWork(device, async (counts) => {
+    const enc = device.createCommandEncoder({ label: 'bench: count dispatches by layer' });
+    inOnePass(enc, 'bench: count', () => {
+      for (const s of steps) {
+        const before = counts.dispatches;
+        s.run(enc, pos);
+        const n = counts.dispatches - before;
+        if (s.layer < 0) out.outside += n;
+        else out.layers[s.layer] = (out.layers[s.layer] ?? 0) + n;
+      }
+    });
+    enc.finish();
+  });
+  return out;
 }
