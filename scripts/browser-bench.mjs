@@ -18,7 +18,7 @@
 // Both sides are timed the same way, in the page: time to first token = from the generate call to the
 // first streamed token; decode tok/s = (tokens − 1) / (last token − first token); load = the load call.
 // Prints a table and the ratios page ÷ wllama-best, writes bench-results/browser-bench.json. Localhost only.
-import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync, renameSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
@@ -56,39 +56,10 @@ const CHROMIUM = process.env.SPARSESCOPE_CHROMIUM ?? '/usr/bin/chromium';
 const log = (m) => console.log(`[browser-bench] ${m}`);
 
 // ---- 1. the model ----------------------------------------------------------------------------------
-const MODEL_DIMS = {
-  embd: 768,
-  layers: 8,
-  leadingDense: 1,
-  heads: 8,
-  qLora: 384,
-  kvLora: 256,
-  nope: 64,
-  rope: 32,
-  v: 64,
-  ffn: 2048,
-  experts: 8,
-  used: 2,
-  shared: 1,
-  ffx: 512,
-};
-const MODEL_VOCAB = 4000;
-const modelPath = resolve(opts.model ?? join('bench-results', 'models', 'bench-deepseek2-768x8-e8-v4000-q8_0.gguf'));
-if (!existsSync(modelPath)) {
-  if (opts.model) throw new Error(`no such model: ${modelPath}`);
-  mkdirSync(dirname(modelPath), { recursive: true });
-  log(`writing the bench model ${modelPath} (once)…`);
-  const { writeFixture } = await import('../src/tools/fixture/fixture.ts');
-  await writeFixture(`${modelPath}.tmp`, {
-    arch: 'deepseek2',
-    qtype: 'Q8_0',
-    vocab: MODEL_VOCAB,
-    dims: MODEL_DIMS,
-    seed: 13,
-    name: 'sparsescope-browser-bench',
-  });
-  renameSync(`${modelPath}.tmp`, modelPath);
-}
+// the same file as the CPU bench: src/bench/q8-bench-model.ts
+const { ensureQ8BenchModel, Q8_BENCH_DIMS, Q8_BENCH_VOCAB } = await import('../src/bench/q8-bench-model.ts');
+const modelPath = opts.model ? resolve(opts.model) : await ensureQ8BenchModel(log);
+if (!existsSync(modelPath)) throw new Error(`no such model: ${modelPath}`);
 const modelBytes = statSync(modelPath).size;
 log(`model ${modelPath}: ${(modelBytes / 1e6).toFixed(1)} MB`);
 
@@ -382,7 +353,7 @@ const report = {
   date: new Date().toISOString(),
   chromium: CHROMIUM,
   cpus: cpus().length,
-  model: { path: modelPath, bytes: modelBytes, dims: MODEL_DIMS, vocab: MODEL_VOCAB, qtype: 'Q8_0' },
+  model: { path: modelPath, bytes: modelBytes, dims: opts.model ? null : Q8_BENCH_DIMS, vocab: opts.model ? null : Q8_BENCH_VOCAB, qtype: 'Q8_0' },
   promptTokens: promptIds,
   maxTokens: MAX_TOKENS,
   repeat: REPEAT,

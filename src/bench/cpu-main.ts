@@ -4,15 +4,15 @@
  * (the reference forward over f32-dequantized weights, one thread, token by token) on the same file,
  * measured side by side in one process: prefill and decode tok/s, and their ratios to the f32 path.
  * Default model: the browser bench's ~100 MB Q8_0 deepseek2 file (embd 768, 8 layers, 8 experts,
- * vocab 4000; scripts/browser-bench.mjs), written to bench-results/models/ on first use (git-ignored).
+ * vocab 4000; q8-bench-model.ts), written to bench-results/models/ on first use (git-ignored).
  */
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { openGguf } from '../gguf/reader.ts';
 import { readModelConfig } from '../model/config.ts';
 import { ReferenceModel } from '../model/reference/forward.ts';
 import { loadReferenceModelData } from '../model/reference/weights.ts';
-import { writeFixture } from '../tools/fixture/fixture.ts';
+import { ensureQ8BenchModel } from './q8-bench-model.ts';
 import { CpuModel } from '../engine/cpu/cpu-model.ts';
 
 const args = process.argv.slice(2);
@@ -20,34 +20,13 @@ const value = (name: string) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 };
-const MODEL_DIMS = {
-  embd: 768,
-  layers: 8,
-  leadingDense: 1,
-  heads: 8,
-  qLora: 384,
-  kvLora: 256,
-  nope: 64,
-  rope: 32,
-  v: 64,
-  ffn: 2048,
-  experts: 8,
-  used: 2,
-  shared: 1,
-  ffx: 512,
-};
-const modelPath = resolve(value('--model') ?? join('bench-results', 'models', 'bench-deepseek2-768x8-e8-v4000-q8_0.gguf'));
+const modelPath = value('--model') ? resolve(value('--model')!) : await ensureQ8BenchModel((m: string) => console.error(`[cpu-bench] ${m}`));
 const threads = (value('--threads') ?? '1,2').split(',').map(Number);
 const promptLen = Number(value('--prompt') ?? 64);
 const decodeLen = Number(value('--decode') ?? 16);
 const withF32 = !args.includes('--no-f32');
 
-if (!existsSync(modelPath)) {
-  mkdirSync(dirname(modelPath), { recursive: true });
-  console.error(`[cpu-bench] writing ${modelPath}`);
-  await writeFixture(`${modelPath}.tmp`, { arch: 'deepseek2', qtype: 'Q8_0', vocab: 4000, dims: MODEL_DIMS, seed: 13, name: 'sparsescope-browser-bench' });
-  renameSync(`${modelPath}.tmp`, modelPath);
-}
+if (!existsSync(modelPath)) throw new Error(`no such model: ${modelPath}`);
 const file = await openGguf({ kind: 'path', path: modelPath });
 const vocab = readModelConfig(file.metadata, file.tensors).vocab;
 const prompt = Array.from({ length: promptLen }, (_, i) => (i * 37 + 11) % (vocab - 2));
