@@ -52,6 +52,8 @@ export interface ModelSummary {
   chatFormat?: ChatFormatInfo;
   /** Optional: which backend the engine chose for this model and why (src/engine/backend-choice.ts). */
   backendChoice?: BackendChoice;
+  /** Optional: the decode matvec variant the tuner measured fastest per kernel class, one line each (WebGPU, when tuned). */
+  matvecTuning?: string[];
 }
 
 /** Which backend loads a model: `auto` measures where it is not obvious (docs/backends.md). */

@@ -9,6 +9,7 @@ import { requestGpu, type GpuContext } from '../gpu/device.ts';
 import { uploadStorage, createStorage, readF32 } from '../gpu/buffers.ts';
 import { encodeRmsnorm } from '../gpu/shaders/rmsnorm/rmsnorm.ts';
 import { rmsnormRef } from '../gpu/shaders/rmsnorm/rmsnorm.ref.ts';
+import type { TuningStore } from '../gpu/tuning/store.ts';
 import { SparseScopeError, isSparseScopeError } from '../errors.ts';
 import { ModelRuntime } from './model-runtime.ts';
 import { RuntimeEngine } from './runtime-engine.ts';
@@ -37,6 +38,8 @@ export interface InProcessEngineOptions {
   threads?: number;
   /** Where backend measurements are kept; default IndexedDB, or .cache/backend-choice.json in Node. */
   choiceCache?: ChoiceCache;
+  /** Tune the decode matvecs on hardware GPUs, keeping the verdicts here (the page: IndexedDB); default off. */
+  matvecTuning?: TuningStore;
 }
 
 /** In a page or Worker: whether this thread may share memory with Worker threads (COOP/COEP). */
@@ -57,6 +60,7 @@ export class InProcessEngine extends RuntimeEngine implements EngineApi {
   private readonly backend: BackendPreference;
   private readonly threads: number;
   private readonly cache: ChoiceCache;
+  private readonly matvecTuning: TuningStore | undefined;
   /** Why init found no GPU (only with backend 'auto', which then runs on the CPU). */
   private gpuUnavailable: EngineInfo['gpuUnavailable'];
   /** init({ gpu: false }) was called: restart() keeps to the CPU too. */
@@ -71,6 +75,7 @@ export class InProcessEngine extends RuntimeEngine implements EngineApi {
     this.backend = checkPreference(o.backend ?? 'webgpu');
     this.threads = o.threads ?? defaultThreads();
     this.cache = o.choiceCache ?? defaultChoiceCache();
+    this.matvecTuning = o.matvecTuning;
   }
 
   async init(onStatus?: (e: EngineStatusEvent) => void, options: InitOptions = {}): Promise<EngineInfo> {
@@ -133,7 +138,14 @@ export class InProcessEngine extends RuntimeEngine implements EngineApi {
     return this.queueLoad(() => {
       // a forced CPU load needs no device (nor init)
       const ctx = this.gpuUnavailable || preference === 'cpu' ? undefined : this.gpu();
-      return ModelRuntime.loadChosen(source, onEvent, { preference, ctx, gpuMissing: this.gpuUnavailable?.message, threads, cache: this.cache });
+      return ModelRuntime.loadChosen(source, onEvent, {
+        preference,
+        ctx,
+        gpuMissing: this.gpuUnavailable?.message,
+        threads,
+        cache: this.cache,
+        matvecTuning: this.matvecTuning,
+      });
     });
   }
 

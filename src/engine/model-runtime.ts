@@ -14,6 +14,7 @@ import { sampleRef } from '../gpu/shaders/sampling/sampling.ref.ts';
 import type { TokenTrace as RefTokenTrace } from '../model/reference/forward.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import { SparseScopeError } from '../errors.ts';
+import type { TuningStore } from '../gpu/tuning/store.ts';
 import { WebGpuModel } from './webgpu/webgpu-model.ts';
 import type { PassTiming } from './webgpu/pass-timer.ts';
 import { CpuModel } from './cpu/cpu-model.ts';
@@ -77,6 +78,8 @@ export interface ChooseOptions {
   /** CPU threads asked for; CpuModel reports how many it runs (`threads`), else 1. */
   threads: number;
   cache: ChoiceCache;
+  /** Where the matvec tuner keeps its verdicts; absent: no tuning (the default variants). */
+  matvecTuning?: TuningStore;
 }
 
 function loadCpuModel(file: GgufFile, threads: number, onProgress: Progress): Promise<CpuModel> {
@@ -202,7 +205,10 @@ export class ModelRuntime {
           gpuFailed: failed.gpu,
         });
       const onGpu = async () => {
-        const gpu = await WebGpuModel.load(o.ctx!, file, { contextSize: DEFAULT_CONTEXT, onProgress });
+        // the tuner measures on hardware GPUs (milliseconds); on a software adapter a candidate takes up
+        // to ~0.4 s, so there the bench's measured default runs
+        const matvecTuning = o.ctx!.info.software ? undefined : o.matvecTuning;
+        const gpu = await WebGpuModel.load(o.ctx!, file, { contextSize: DEFAULT_CONTEXT, onProgress, matvecTuning });
         return { model: gpuRuntimeModel(gpu), gpu };
       };
       const onCpu = async (failed: { gpu?: string } = {}) => {
@@ -311,6 +317,7 @@ export class ModelRuntime {
         vocabSize: config.vocab,
         backend: model.backend,
         ...(choice ? { backendChoice: choice } : {}),
+        ...(gpu && gpu.matvecTuning.length > 0 ? { matvecTuning: gpu.matvecTuning } : {}),
         shape: shapeOf(config),
         indexTopK: description.kind === 'mla' ? description.config.indexer?.topK : undefined,
         chatFormat: describeChatFormat(

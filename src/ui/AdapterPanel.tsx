@@ -9,6 +9,7 @@ const SHOWN_LIMITS = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComput
 export function AdapterPanel() {
   const { status, info, selfTest } = useStore();
   const choice = useStore((s) => (s.model.status === 'ready' ? s.model.summary?.backendChoice : undefined));
+  const tuning = useStore((s) => (s.model.status === 'ready' ? s.model.summary?.matvecTuning : undefined));
   return (
     <section className="panel" data-testid="adapter-panel">
       <h2>GPU</h2>
@@ -38,9 +39,16 @@ export function AdapterPanel() {
           <p data-testid="gpu-kernels" data-software={String(info.software === true)}>
             Kernels:{' '}
             {info.software
-              ? 'a software adapter (the CPU runs the shaders): decode matvecs up to 2048×2048 run one invocation per row, without workgroup barriers'
-              : `decode matvecs run several rows per workgroup${info.hasSubgroups ? ', reduced with subgroup operations' : ''}`}
+              ? 'a software adapter (the CPU runs the shaders): decode matvecs run two rows per invocation, without workgroup barriers (measured in the bench)'
+              : `decode matvecs run several rows per workgroup${info.hasSubgroups ? ', reduced with subgroup operations' : ''}, unless the tuner measured a faster variant`}
           </p>
+          {tuning && tuning.length > 0 && (
+            <ul data-testid="matvec-tuning">
+              {tuning.map((line) => (
+                <li key={line}>{line}</li>
+              ))}
+            </ul>
+          )}
           <table className="limits">
             <tbody>
               {SHOWN_LIMITS.map((k) => (

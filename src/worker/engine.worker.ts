@@ -5,6 +5,7 @@
  */
 import * as Comlink from 'comlink';
 import { InProcessEngine } from '../engine/in-process-engine.ts';
+import { indexedDbStore } from '../gpu/tuning/idb-store.ts';
 import { installErrorTransfer } from './error-transfer.ts';
 import { TEST_BUILD } from './test-build.ts';
 
@@ -17,5 +18,6 @@ class TestBuildEngine extends InProcessEngine {
 
 installErrorTransfer();
 const gpu = () => (self.navigator as Navigator).gpu;
-const options = { backend: 'auto' } as const;
+// hardware GPUs: each decode matvec's variant measured on first load of a kernel class, kept in IndexedDB
+const options = { backend: 'auto', matvecTuning: indexedDbStore() } as const;
 Comlink.expose(TEST_BUILD ? new TestBuildEngine(gpu, options) : new InProcessEngine(gpu, options));

@@ -48,6 +48,8 @@ export interface GraphOptions {
   capacity: number;
   /** The decode matvec's variant for every matrix; default each matrix's preferred one on the adapter (preferredMatvecVariant). */
   matvec?: MatvecVariant;
+  /** Otherwise each matrix's variant from this (the tuner's verdict, WebGpuModel); undefined: the adapter's default. */
+  variantFor?: (t: GpuTensor) => MatvecVariant | undefined;
   /**
    * Decode: apply each RMSNorm in its consumer matvecs (MatvecArgs.norm) instead of a dispatch of its own.
    * Default: on hardware GPUs only. Software adapters are compute-bound and every output row would redo the
@@ -193,7 +195,7 @@ export class ForwardGraph {
     const traits = { software: isSoftwareAdapter(device.adapterInfo), hasSubgroups: device.features.has('subgroups') };
     const normOnLoad = o.normOnLoad ?? !traits.software;
     // one expert's or one matrix's K×N
-    const variantFor = (t: GpuTensor) => o.matvec ?? preferredMatvecVariant(traits, t.shape[0], t.shape[1] ?? 1);
+    const variantFor = (t: GpuTensor) => o.matvec ?? o.variantFor?.(t) ?? preferredMatvecVariant(traits, t.shape[0], t.shape[1] ?? 1);
     const gather = (a: Parameters<typeof createGatherMatvec>[1]) => this.keep(createGatherMatvec(device, a, variantFor(a.w)));
     // Decode (m < MATMUL_MIN_ROWS) fuses into the matvec what would be a dispatch of its own: the RMSNorm
     // of its input (applied on load), the residual add (y += W·x) and an FFN's up projection with its

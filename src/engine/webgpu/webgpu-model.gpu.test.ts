@@ -13,6 +13,7 @@ import { writeFixture, type FixtureOptions } from '../../tools/fixture/fixture.t
 import { ReferenceModel } from '../../model/reference/forward.ts';
 import { weightsFromMap } from '../../model/reference/weights.ts';
 import { WebGpuModel } from './webgpu-model.ts';
+import { memoryStore } from '../../gpu/tuning/store.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sparsescope-webgpu-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -87,4 +88,32 @@ describe('WebGPU forward = CPU reference forward', () => {
       model.destroy();
     });
   }
+});
+
+describe('a load with the matvec tuner', () => {
+  it('measures each kernel class once, keeps the verdicts in its store, and decodes as the CPU reference', async () => {
+    const ctx = await testGpu();
+    const path = join(dir, 'tuned.gguf');
+    const fx = await writeFixture(path, { arch: 'deepseek32', gating: 'sigmoid', seed: 9 });
+    const store = memoryStore();
+    const saves: number[] = [];
+    const counting = { ...store, save: async (k: string, r: Parameters<typeof store.save>[1]) => (saves.push(Object.keys(r).length), store.save(k, r)) };
+    const file = await openGguf({ kind: 'path', path });
+    const model = await WebGpuModel.load(ctx, file, { contextSize: 32, matvecTuning: counting });
+    expect(model.matvecTuning.length).toBeGreaterThan(0);
+    expect(saves.length).toBe(model.matvecTuning.length); // one measurement per class
+    const want = new ReferenceModel(fx.config, weightsFromMap(fx.f32)).forward(tokens.slice(0, 8), { indexTopK: 4 }).logits;
+    const s = model.session({ indexTopK: 4 });
+    const got: Float32Array[] = [];
+    for (const t of tokens.slice(0, 8)) got.push(...(await s.feed([t])).logits);
+    // whichever variant the tuner chose, every one is tested: only the summation order differs
+    expect(maxLogSoftmaxDiff(got, want)).toBeLessThan(1e-3);
+    model.destroy();
+    // a second load of the same shapes measures nothing: the store answers
+    const again = await WebGpuModel.load(ctx, file, { contextSize: 32, matvecTuning: counting });
+    expect(saves.length).toBe(model.matvecTuning.length);
+    expect(again.matvecTuning).toEqual(model.matvecTuning);
+    again.destroy();
+    await file.close();
+  }, 300_000);
 });

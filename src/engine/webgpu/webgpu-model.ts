@@ -16,6 +16,8 @@ import { uploadWeights, type GpuWeights, type WeightProgress } from './gpu-weigh
 import { planMemory } from '../../model/memory-plan.ts';
 import { allocateCaches, cacheBytes, destroyCaches, type LayerCache } from './kv-cache.ts';
 import { ForwardGraph, type GraphOptions } from './forward-graph.ts';
+import { formatTuningSummary, openMatvecTuner, type MatvecTuner } from '../../gpu/shaders/matmul/tune.ts';
+import type { TuningStore } from '../../gpu/tuning/store.ts';
 import { createGpuSampler, samplerSettings, type GpuSampler, type SamplerSettings } from '../../gpu/shaders/sampling/sampling.ts';
 import { PassTimer, type PassTiming } from './pass-timer.ts';
 import type { TimingMethod } from '../../api/protocol.ts';
@@ -27,6 +29,12 @@ export interface LoadOptions {
   signal?: AbortSignal;
   /** Tokens per prefill pass (default 32: big enough for the matmul tiles, small enough for modest scratch). */
   prefillChunk?: number;
+  /**
+   * Choose each decode matvec's variant by measuring the candidates on this adapter (tune.ts), with the
+   * verdicts kept in this store per adapter and kernel version (the page: IndexedDB). Absent: the
+   * adapter kind's default variant, no measuring (what the tests and the CLI run: deterministic).
+   */
+  matvecTuning?: TuningStore;
 }
 
 export interface SessionOptions {
@@ -70,7 +78,23 @@ export class WebGpuModel {
     });
     const capacity = plan.cache.context;
     const weights = await uploadWeights(ctx.device, file, specs, o.onProgress, o.signal);
-    return new WebGpuModel(ctx, config, weights, allocateCaches(ctx.device, config, capacity), capacity, o.prefillChunk ?? 32);
+    const model = new WebGpuModel(ctx, config, weights, allocateCaches(ctx.device, config, capacity), capacity, o.prefillChunk ?? 32);
+    if (o.matvecTuning) {
+      // one measurement per weight type × size class (milliseconds each), kept for the next load
+      const tuner = await openMatvecTuner(ctx.device, { ...ctx.info, software: ctx.info.software === true }, o.matvecTuning);
+      const matrices = specs.filter((t) => t.shape.length >= 2 && !t.name.startsWith('token_embd') && weights.has(t.name)).map((t) => weights.matrix(t.name));
+      await tuner.tuneAll(matrices.map((t) => ({ type: t.type, k: t.shape[0], n: t.shape[1] })));
+      model.tuner = tuner;
+    }
+    return model;
+  }
+
+  /** The matvec tuner when the load measured variants (LoadOptions.matvecTuning). */
+  tuner: MatvecTuner | undefined;
+
+  /** What the tuner chose per kernel class, one line each (the GPU panel shows them); empty when not tuned. */
+  get matvecTuning(): string[] {
+    return this.tuner ? formatTuningSummary(this.tuner.summary()) : [];
   }
 
   get cacheBytes() {
@@ -92,7 +116,9 @@ export class WebGpuModel {
   graph(o: GraphOptions): ForwardGraph {
     const key = `${o.m}:${o.topK}:${o.trace}`;
     let g = this.graphs.get(key);
-    if (!g) this.graphs.set(key, (g = new ForwardGraph(this.ctx.device, this.config, this.weights, this.caches, o)));
+    const tuner = this.tuner;
+    const tuned: GraphOptions = tuner && !o.matvec && !o.variantFor ? { ...o, variantFor: (t) => tuner.variantFor(t.type, t.shape[0], t.shape[1] ?? 1) } : o;
+    if (!g) this.graphs.set(key, (g = new ForwardGraph(this.ctx.device, this.config, this.weights, this.caches, tuned)));
     return g;
   }
 
