@@ -100,7 +100,7 @@ describe('npm start', () => {
     const page = await browser.newPage();
     const log = watchConsole(page);
     const cspViolations = await watchCspViolations(page);
-    const response = await page.goto(server.url);
+    const response = await page.goto(`${server.url}?backend=webgpu`); // the chat streams slowly enough on SwiftShader WebGPU to see the streaming states
     // the strict policy is on: no inline script, no eval (vite.config.ts)
     expect(response?.headers()['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
     expect(CONTENT_SECURITY_POLICY).not.toMatch(/unsafe-inline|'unsafe-eval'/);
