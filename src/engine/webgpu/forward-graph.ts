@@ -14,7 +14,7 @@ import { createRmsnorm } from '../../gpu/shaders/rmsnorm/rmsnorm.ts';
 import { createIndexerAppend, createMlaAppend } from '../../gpu/shaders/cache-append/cache-append.ts';
 import { createSwiglu } from '../../gpu/shaders/swiglu/swiglu.ts';
 import { createAccumulate } from '../../gpu/shaders/add/add.ts';
-import { yarnCorrDims, type RopeParams } from '../../gpu/shaders/rope/rope.ts';
+import { ropeParamsFor } from '../../gpu/shaders/rope/rope.ts';
 import type { PreparedDispatch } from '../../gpu/shaders/add/kernel-util.ts';
 import {
   createMatvec,
@@ -253,17 +253,8 @@ export class ForwardGraph {
       push((enc) => k.encode(enc));
       return { x: dst };
     };
-    const ropeParams = (neox: boolean): RopeParams => ({
-      nDims: c.rope.dims,
-      freqBase: c.rope.freqBase,
-      freqScale: c.rope.freqScale,
-      extFactor: c.rope.extFactor,
-      attnFactor: c.rope.attnFactor,
-      corrDims: yarnCorrDims(c.rope.dims, c.rope.origContext, c.rope.freqBase, c.rope.betaFast, c.rope.betaSlow),
-      neox,
-    });
-    const ropeNormal = ropeParams(false);
-    const ropeNeox = ropeParams(true);
+    const ropeNormal = ropeParamsFor(c.rope, false);
+    const ropeNeox = ropeParamsFor(c.rope, true);
 
     // h = token_embd[ids]                                                [m, E]
     const embed = this.keep(createEmbedding(device, { table: w.matrix('token_embd.weight'), ids: this.ids, out: h, tokens: m }));

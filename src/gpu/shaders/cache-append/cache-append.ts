@@ -2,11 +2,13 @@
  * Dispatchers for the fused cache appends, one dispatch each where the decode step had three or four:
  *   mla-append.wgsl      ckv RMSNorm → ckv rows, kpe RoPE → kpe rows, q_pe RoPE (out of place or in place)
  *   indexer-append.wgsl  k_I LayerNorm + RoPE → the indexer's key cache rows, q_I RoPE in place
+ *   gqa-append.wgsl      q/k/v bias, QK-norm, RoPE of q (in place) and k → the k cache, v → the v cache
  * Both are prepared once and encoded with the step's position (the rotation angle and the cache row).
  * Shapes (rows = tokens of the pass):
  *   MLA:     kv_a f32 [rows, L + R] (attn_kv_a_mqa's output), q f32 [rows, H, nope + R], q_pe f32 [rows, H, R],
  *            ckv f32 [cap, L], kpe f32 [cap, R]
  *   indexer: k_raw f32 [rows, D], q f32 [rows, H_I, D], k cache f32 [cap, D]
+ *   GQA:     qkv f32 with blocks q [rows, H, D], k and v [rows, HK, D]; k and v caches f32 [cap, HK, D]
  */
 import { getPipeline, type BufferArg } from '../../pipelines.ts';
 import type { ParamLayout } from '../../params.ts';
@@ -14,6 +16,7 @@ import { assemble, badArg, grid1d, prepareDispatch, type PreparedDispatch } from
 import { ropeThetaScale, ROPE_MATH_WGSL, type RopeParams } from '../rope/rope.ts';
 import mlaSource from './mla-append.wgsl?raw';
 import indexerSource from './indexer-append.wgsl?raw';
+import gqaSource from './gqa-append.wgsl?raw';
 
 const ROPE_FIELDS = [
   ['n_dims', 'u32'],
@@ -37,6 +40,25 @@ export const MLA_APPEND_PARAMS = [
   ['q_row_stride', 'u32'],
   ['q_head_stride', 'u32'],
   ['q_offset', 'u32'],
+  ...ROPE_FIELDS,
+] as const satisfies ParamLayout;
+
+export const GQA_APPEND_PARAMS = [
+  ['rows', 'u32'],
+  ['heads', 'u32'],
+  ['heads_kv', 'u32'],
+  ['head_dim', 'u32'],
+  ['kv_width', 'u32'], // HK · D
+  ['q_off', 'u32'],
+  ['k_off', 'u32'],
+  ['v_off', 'u32'],
+  ['bq_off', 'u32'],
+  ['bk_off', 'u32'],
+  ['bv_off', 'u32'],
+  ['qn_off', 'u32'],
+  ['kn_off', 'u32'],
+  ['ff_off', 'u32'],
+  ['eps', 'f32'],
   ...ROPE_FIELDS,
 ] as const satisfies ParamLayout;
 
@@ -153,6 +175,79 @@ export function createIndexerAppend(device: GPUDevice, a: IndexerAppendArgs): Pr
     buffers: [a.kRaw, a.lnWeight, a.lnBias, a.kCache, a.q],
     grid: grid1d(device, a.rows + ropeGroups),
     label: 'indexer-append',
+    perStep: (pos: number) => ({ pos0: pos }),
+  });
+}
+
+export interface GqaAppendArgs {
+  rows: number;
+  heads: number;
+  headsKv: number;
+  headDim: number;
+  /** Over each whole head (nDims = headDim); NeoX or normal pairs. */
+  rope: RopeParams;
+  /** Per-head RMSNorm epsilon (QK-norm). */
+  eps: number;
+  /** The projections' buffer and the f32 offsets of its q, k, v blocks. */
+  qkv: GPUBuffer;
+  offsets: { q: number; k: number; v: number };
+  /** This layer's small vectors, concatenated (gqaAuxLayout): biases, QK-norm weights, rope frequency factors. */
+  aux: GPUBuffer;
+  has: { bias: boolean; qkNorm: boolean; freqFactors: boolean };
+  kCache: GPUBuffer;
+  vCache: GPUBuffer;
+}
+
+/** Offsets (f32) of each vector in a GQA layer's aux buffer: [bq | bk | bv | q_norm | k_norm | ff]. */
+export function gqaAuxLayout(heads: number, headsKv: number, headDim: number) {
+  const Q = heads * headDim;
+  const KV = headsKv * headDim;
+  const bq = 0;
+  const bk = Q;
+  const bv = Q + KV;
+  const qn = Q + 2 * KV;
+  const kn = qn + headDim;
+  const ff = kn + headDim;
+  return { bq, bk, bv, qn, kn, ff, floats: ff + headDim / 2 };
+}
+
+export function gqaAppendCode(neox: boolean, has: GqaAppendArgs['has']): string {
+  return `${assemble(gqaSource, GQA_APPEND_PARAMS, { WG, NEOX: neox, BIAS: has.bias, QK_NORM: has.qkNorm, FREQ: has.freqFactors })}\n${ROPE_MATH_WGSL}`;
+}
+
+/** encode(enc, pos): tokens at positions pos.., their keys and values at cache rows pos.. */
+export function createGqaAppend(device: GPUDevice, a: GqaAppendArgs): PreparedDispatch<number> {
+  const D = a.headDim;
+  if (a.rope.nDims !== D) throw badArg(`gqa-append rotates whole heads: rope dims ${a.rope.nDims} must equal the head dim ${D}`);
+  if (D % 2 !== 0 || a.heads % a.headsKv !== 0) throw badArg(`gqa-append: head dim ${D} must be even and kv heads ${a.headsKv} divide ${a.heads}`);
+  const neox = a.rope.neox;
+  const pipeline = getPipeline(device, { kernel: 'gqa-append', variant: { wg: WG, neox, ...a.has } }, () => gqaAppendCode(neox, a.has));
+  const aux = gqaAuxLayout(a.heads, a.headsKv, D);
+  const threads = a.rows * (a.heads + 2 * a.headsKv);
+  return prepareDispatch(device, {
+    pipeline,
+    layout: GQA_APPEND_PARAMS,
+    values: {
+      rows: a.rows,
+      heads: a.heads,
+      heads_kv: a.headsKv,
+      head_dim: D,
+      kv_width: a.headsKv * D,
+      q_off: a.offsets.q,
+      k_off: a.offsets.k,
+      v_off: a.offsets.v,
+      bq_off: aux.bq,
+      bk_off: aux.bk,
+      bv_off: aux.bv,
+      qn_off: aux.qn,
+      kn_off: aux.kn,
+      ff_off: aux.ff,
+      eps: a.eps,
+      ...ropeValues(a.rope),
+    },
+    buffers: [a.qkv, a.aux, a.kCache, a.vCache],
+    grid: grid1d(device, Math.ceil(threads / WG)),
+    label: 'gqa-append',
     perStep: (pos: number) => ({ pos0: pos }),
   });
 }

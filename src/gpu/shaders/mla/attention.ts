@@ -4,7 +4,8 @@
  *   pass 1 attn-partial.wgsl  grid (chunks, nq): per chunk of CH candidates, per head: max, Σexp, Σexp·v
  *   pass 2 attn-combine.wgsl  grid (H, nq):      merge the chunks, normalise; (M, L) per head
  *   pass 3 attn-weights.wgsl  grid (cand, nq):   only with `weights`: Σ_h probabilities per position
- * Element (q, h, i) of a query/key/value operand lives at  q·row + h·head + i  (f32 units).
+ * Element (q, h, i) of a query operand lives at  q·row + h·head + i  (f32 units); of a key/value operand at
+ * s·row + ⌊h / kvGroup⌋·head + i (grouped-query attention: kvGroup query heads read one kv head).
  * Query q has position qPos0 + q and sees cache rows s < nKv with s <= qPos0 + q.
  * The partials take nq × chunks × H × dv floats (128 heads × 128 chunks × 512 = 32 MiB per query at top-k
  * 2048): when a prefill chunk's would pass the device's binding limit, its queries run in groups (each
@@ -45,6 +46,7 @@ export const ATTN_PARAMS = [
   ['ch', 'u32'],
   ['kq_scale', 'f32'],
   ['q_base', 'u32'], // first query of this dispatch's group
+  ['kv_group', 'u32'], // query heads per key/value head (GQA; 1 = MHA)
 ] as const satisfies ParamLayout;
 
 /** Sentinel for "no position" in index lists (the top-k kernel pads with it). */
@@ -82,6 +84,8 @@ export interface AttentionArgs {
   weights?: GPUBuffer;
   /** Where the working buffers (partials, stats, scores) come from when kernels share them (a graph's layers). */
   scratch?: ScratchPool;
+  /** Query heads per key/value head (GQA: heads / headsKv); default 1. */
+  kvGroup?: number;
 }
 
 export interface AttentionStep {
@@ -124,7 +128,10 @@ function code(source: string, v: Variant): string {
 }
 
 export function chooseVariant(a: AttentionArgs): Variant {
-  const shared = a.k1.head === 0 && (a.k2?.head ?? 0) === 0 && a.v.head === 0;
+  // SHARED_KV: a workgroup item's HG heads read one key/value vector (MLA's latent: head stride 0; GQA: one group)
+  const group = a.kvGroup ?? 1;
+  const strideless = a.k1.head === 0 && (a.k2?.head ?? 0) === 0 && a.v.head === 0;
+  const shared = strideless || group > 1;
   const dims = [
     a.d1,
     a.d2,
@@ -141,13 +148,15 @@ export function chooseVariant(a: AttentionArgs): Variant {
     a.v.head,
   ];
   const vec = dims.every((d) => d % 4 === 0);
-  const hg = shared ? ([8, 4, 2].find((g) => a.heads % g === 0) ?? 1) : 1;
+  const hg = shared ? ([8, 4, 2].find((g) => a.heads % g === 0 && (strideless || group % g === 0)) ?? 1) : 1;
   const ch = Math.max(8, Math.min(128, Math.floor(SCORE_BUDGET / a.heads)));
   return { vec, shared, sparse: !!a.sparse, weights: !!a.weights, heads: a.heads, hg, ch };
 }
 
 export function createAttention(device: GPUDevice, a: AttentionArgs): PreparedAttention {
   if (a.d2 > 0 && (!a.q2 || !a.k2)) throw badArg('attention: d2 > 0 needs q2 and k2');
+  const kvGroup = a.kvGroup ?? 1;
+  if (!Number.isInteger(kvGroup) || kvGroup < 1 || a.heads % kvGroup !== 0) throw badArg(`attention: kvGroup ${kvGroup} must divide the ${a.heads} heads`);
   const v = chooseVariant(a);
   const w = v.vec ? 4 : 1;
   const key = { vec: v.vec, shared: v.shared, sparse: v.sparse, weights: v.weights, heads: v.heads, hg: v.hg, ch: v.ch };
@@ -201,6 +210,7 @@ export function createAttention(device: GPUDevice, a: AttentionArgs): PreparedAt
     out_stride: a.capacity,
     kq_scale: a.kqScale,
     ch: v.ch,
+    kv_group: kvGroup,
   };
   const q2 = a.q2?.buffer ?? a.q1.buffer;
   const k2 = a.k2?.buffer ?? a.k1.buffer;

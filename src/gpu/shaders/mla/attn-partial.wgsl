@@ -1,6 +1,7 @@
 // Split-K attention, pass 1 of 2 (flash-decoding): one workgroup per (chunk of CH candidate positions, query).
 // Serves absorbed MLA (MQA over the shared latent: K = [ckv | kpe], V = ckv, every head reads the same
-// rows, so SHARED_KV loads each cache vector once for HG heads) and the legacy MHA path (per-head K, V).
+// rows, so SHARED_KV loads each cache vector once for HG heads), the legacy MHA path (per-head K, V) and
+// grouped-query attention (kv_group query heads per key/value head: SHARED_KV over each group's HG heads).
 //   score(h, s) = (q1[q, h] · k1[s, h] + q2[q, h] · k2[s, h]) * kq_scale
 // Candidates: dense, position s = chunk * CH + j; SPARSE, s = idx[q * k_sel + chunk * CH + j]
 // (0xFFFFFFFF = no position). A candidate counts when s < n_kv and s <= q_pos0 + q (causal).
@@ -68,7 +69,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     if (s != NONE) {
       let qb1 = q * p.q1_row + h0 * p.q1_head;
-      let kb1 = s * p.k1_row + h0 * p.k1_head;
+      let kv_head = h0 / p.kv_group; // GQA: heads h0 .. h0 + HG - 1 share one key/value head
+      let kb1 = s * p.k1_row + kv_head * p.k1_head;
       for (var d = 0u; d < p.d1; d++) {
         if (SHARED_KV) {
           let kv = k1[kb1 + d];
@@ -80,7 +82,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         }
       }
       let qb2 = q * p.q2_row + h0 * p.q2_head;
-      let kb2 = s * p.k2_row + h0 * p.k2_head;
+      let kb2 = s * p.k2_row + kv_head * p.k2_head;
       for (var d = 0u; d < p.d2; d++) {
         if (SHARED_KV) {
           let kv = k2[kb2 + d];
@@ -142,7 +144,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       if (s == NONE) {
         continue;
       }
-      let vb = s * p.v_row + h0 * p.v_head + d;
+      let vb = s * p.v_row + (h0 / p.kv_group) * p.v_head + d;
       if (SHARED_KV) {
         let vv = v[vb];
         for (var hh = 0u; hh < HG; hh++) {

@@ -8,13 +8,14 @@
  *   out   f32 [nq, H, kvLora]   o_lat = Σ_s p(h, s) ckv_s   (attn_v_b comes after, as a matmul)
  *   score(h, s) = (qLat_h · ckv_s + qPe_h · kpe_s) · kqScale, softmax over visible s (s < nKv, s <= qPos0 + q).
  * Legacy (plain MHA after attn_kv_b): q [nq, H, dk], k [capacity, H, dk], v [capacity, H, dv], out [nq, H, dv].
+ * GQA (the dense families, same core): q [nq, H, D], k and v [capacity, HK, D], out [nq, H, D].
  * Options: `sparse` (u32 [nq, k] chosen positions, NO_POSITION padding: only those rows are read),
  * `weights` (f32 [nq, capacity]: Σ_h attention probability per cache position, for the UI).
  * Prefill: nq > 1 queries at positions qPos0 .. qPos0 + nq - 1, causal.
  */
 import { uniformBuffer, type ParamLayout } from '../../params.ts';
 import { getPipeline, bindBuffers, encodeDispatch } from '../../pipelines.ts';
-import { assemble, grid1d, prepareDispatch, type PreparedDispatch } from '../add/kernel-util.ts';
+import { assemble, badArg, grid1d, prepareDispatch, type PreparedDispatch } from '../add/kernel-util.ts';
 import { createAttention, type PreparedAttention } from './attention.ts';
 import type { ScratchPool } from '../../scratch-pool.ts';
 import copySource from './copy-rows.wgsl?raw';
@@ -91,6 +92,48 @@ export function createMlaLegacy(device: GPUDevice, a: MlaLegacyArgs): PreparedAt
     q1: { buffer: a.q, row: H * dk, head: dk },
     k1: { buffer: a.k, row: H * dk, head: dk },
     v: { buffer: a.v, row: H * dv, head: dv },
+    out: a.out,
+    kqScale: a.kqScale,
+    sparse: a.sparse,
+    weights: a.weights,
+    scratch: a.scratch,
+  });
+}
+
+export interface GqaAttentionArgs {
+  heads: number;
+  headsKv: number;
+  headDim: number;
+  nq: number;
+  capacity: number;
+  kqScale: number;
+  /** q [nq, H, D] (roped) at the start of its buffer */
+  q: GPUBuffer;
+  /** k, v caches [capacity, HK, D] */
+  k: GPUBuffer;
+  v: GPUBuffer;
+  /** [nq, H, D] */
+  out: GPUBuffer;
+  sparse?: { idx: GPUBuffer; k: number };
+  weights?: GPUBuffer;
+  scratch?: ScratchPool;
+}
+
+/** Grouped-query attention (the dense families): query head h reads kv head ⌊h / (H / HK)⌋. */
+export function createGqaAttention(device: GPUDevice, a: GqaAttentionArgs): PreparedAttention {
+  const { heads: H, headsKv: HK, headDim: D } = a;
+  if (H % HK !== 0) throw badArg(`GQA attention: ${HK} kv heads must divide ${H} heads`);
+  return createAttention(device, {
+    heads: H,
+    nq: a.nq,
+    capacity: a.capacity,
+    d1: D,
+    d2: 0,
+    dv: D,
+    q1: { buffer: a.q, row: H * D, head: D },
+    k1: { buffer: a.k, row: HK * D, head: D },
+    v: { buffer: a.v, row: HK * D, head: D },
+    kvGroup: H / HK,
     out: a.out,
     kqScale: a.kqScale,
     sparse: a.sparse,

@@ -2,10 +2,16 @@
 // spells out the YaRN ramp): (cos theta, sin theta) · mscale. Shared by rope.wgsl and the fused cache
 // appends (cache-append/*.wgsl), so every rotation on the GPU is the same f32 arithmetic.
 fn rope_cos_sin(pos: u32, k: u32, theta_scale: f32, freq_scale: f32, ext_factor: f32, attn_factor: f32, corr0: f32, corr1: f32) -> vec2<f32> {
+  return rope_cos_sin_div(pos, k, 1.0, theta_scale, freq_scale, ext_factor, attn_factor, corr0, corr1);
+}
+
+// The same with pair k's angle divided by freq_div (ggml's freq_factors: Llama 3.1+'s rope_freqs.weight).
+fn rope_cos_sin_div(pos: u32, k: u32, freq_div: f32, theta_scale: f32, freq_scale: f32, ext_factor: f32, attn_factor: f32, corr0: f32, corr1: f32) -> vec2<f32> {
   var theta_extrap = f32(pos);
   for (var i = 0u; i < k; i++) {
     theta_extrap *= theta_scale;
   }
+  theta_extrap = theta_extrap / freq_div;
   let theta_interp = freq_scale * theta_extrap;
   var theta = theta_interp;
   var mscale = attn_factor;

@@ -9,7 +9,8 @@
 import { uniformBuffer, type ParamLayout } from '../../params.ts';
 import { getPipeline, bindBuffers, encodeDispatch } from '../../pipelines.ts';
 import { assemble, grid1d, badArg, prepareDispatch, type PreparedDispatch } from '../add/kernel-util.ts';
-import { ropeThetaScale, type RopeParams } from './rope.ref.ts';
+import { ropeThetaScale, yarnCorrDims, type RopeParams } from './rope.ref.ts';
+import type { RopeConfig } from '../../../model/config.ts';
 import source from './rope.wgsl?raw';
 import mathSource from './rope-math.wgsl?raw';
 
@@ -17,6 +18,19 @@ import mathSource from './rope-math.wgsl?raw';
 export const ROPE_MATH_WGSL = mathSource;
 
 export { yarnCorrDims, ropeThetaScale, type RopeParams } from './rope.ref.ts';
+
+/** A model's rope (RopeConfig, as llama.cpp's cparams derive it) as the kernels take it, with its pair style. */
+export function ropeParamsFor(rope: RopeConfig, neox: boolean): RopeParams {
+  return {
+    nDims: rope.dims,
+    freqBase: rope.freqBase,
+    freqScale: rope.freqScale,
+    extFactor: rope.extFactor,
+    attnFactor: rope.attnFactor,
+    corrDims: yarnCorrDims(rope.dims, rope.origContext, rope.freqBase, rope.betaFast, rope.betaSlow),
+    neox,
+  };
+}
 
 export const ROPE_PARAMS = [
   ['rows', 'u32'],
