@@ -339,7 +339,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     const model = await WebGpuModel.load(ctx, file, { contextSize: maxCtx });
     await file.close();
     const loadSeconds = secs(t0);
-    const wb = weightBytes(model.config, file.tensors);
+    const config = model.config;
+    if ('family' in config) throw new Error(`the engine bench models are MLA fixtures; ${path} is ${config.arch}`);
+    const wb = weightBytes(config, file.tensors);
     const fileBytes = file.fileSize;
     log(`engine load ${loadSeconds.toFixed(2)} s; weights ${(wb.total / 1e6).toFixed(1)} MB, active ${(wb.active / 1e6).toFixed(1)} MB`);
     const runs: EngineRun[] = [];
@@ -368,7 +370,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
           const decodeGraph = model.graph({ m: 1, topK: k, trace: false, capacity: model.capacity });
           const perLayer = await countDispatchesByLayer(device, decodeGraph.steps, context + decode);
           let cache = 0;
-          for (let i = 0; i < decode; i++) cache += cacheReadBytes(model.config, context + i, k);
+          for (let i = 0; i < decode; i++) cache += cacheReadBytes(config, context + i, k);
           const bytesPerToken = wb.active + cache / decode;
           const decodeTokPerS = decode / decodeSeconds;
           const decodeGbPerS = (bytesPerToken * decodeTokPerS) / 1e9;

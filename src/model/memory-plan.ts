@@ -6,16 +6,30 @@
  *            kernel reads the type in place, else dequantized to f32 (4 bytes a value); each matrix
  *            split at row (expert) boundaries into parts ≤ one storage binding, each part padded to 16.
  *   caches   (kv-cache.ts, f32): per layer absorbed ckv [ctx, kv_lora] + kpe [ctx, rope], or legacy
- *            k [ctx, H, nope+rope] + v [ctx, H, v]; DSA kI [ctx, D_I].
- *   scratch  (forward-graph.ts): the activations of one prefill graph (m = prefill chunk) and of the
- *            decode graph (m = 1), logits [m, vocab] and each layer's split-K attention partials included.
+ *            k [ctx, H, nope+rope] + v [ctx, H, v]; DSA kI [ctx, D_I]; dense GQA k, v [ctx, HK, D].
+ *   scratch  (forward-graph.ts, dense-forward-graph.ts): the activations of one prefill graph (m = prefill
+ *            chunk) and of the decode graph (m = 1), logits [m, vocab] and the split-K attention partials included.
+ * Both families: the MLA ones (ModelConfig) and the dense ones (DenseModelConfig, `family: 'dense'`).
  */
 import type { TensorInfo } from '../gguf/layout.ts';
 import { typeName } from '../gguf/types.ts';
 import { weightTypeFromGgml } from '../gpu/shaders/common/quant-types.ts';
 import { planParts } from '../gpu/shaders/common/tensor.ts';
 import type { ModelConfig } from './config.ts';
-import { expectedTensors } from './weights-spec.ts';
+import { expectedTensors, type TensorSpec } from './weights-spec.ts';
+import { DENSE_ARCHITECTURES, type DenseModelConfig } from './architectures/index.ts';
+import { denseTensors } from './architectures/dense.ts';
+
+type AnyConfig = ModelConfig | DenseModelConfig;
+
+function tensorSpecs(c: AnyConfig): TensorSpec[] {
+  return 'family' in c ? denseTensors(DENSE_ARCHITECTURES[c.arch], c) : expectedTensors(c);
+}
+
+/** Split-K attention's chunk of candidate keys (mla/attention.ts: 2048 scores a workgroup). */
+function attentionChunk(heads: number): number {
+  return Math.max(8, Math.min(128, Math.floor(2048 / heads)));
+}
 
 /** The device limits that shape the plan (GPUSupportedLimits' names); memory is the budget, if known. */
 export interface DeviceLimits {
@@ -79,7 +93,12 @@ function elements(shape: readonly number[]): number {
 }
 
 /** Per-layer cache buffers for one token, in bytes (kv-cache.ts's allocations ÷ capacity). */
-function cacheBuffersPerToken(c: ModelConfig): { name: string; bytes: number }[] {
+function cacheBuffersPerToken(c: AnyConfig): { name: string; bytes: number }[] {
+  if ('family' in c)
+    return [
+      { name: 'cache.k', bytes: c.headsKv * c.headDim * 4 },
+      { name: 'cache.v', bytes: c.headsKv * c.headDim * 4 },
+    ];
   const b =
     c.mla === 'absorbed'
       ? [
@@ -95,7 +114,16 @@ function cacheBuffersPerToken(c: ModelConfig): { name: string; bytes: number }[]
 }
 
 /** The activations one ForwardGraph of m rows allocates (forward-graph.ts), in bytes. */
-export function graphScratchBytes(c: ModelConfig, m: number, capacity: number): number {
+export function graphScratchBytes(c: AnyConfig, m: number, capacity: number): number {
+  if ('family' in c) {
+    // logits, h, x, attn_out, ffn_out, [q | k | v], attn_o, gate, up, act, aux per layer, partials over the cache
+    const { embd: E, heads: H, headDim: D } = c;
+    const Q = H * D;
+    const KV = c.headsKv * D;
+    const chunks = Math.ceil(capacity / attentionChunk(H));
+    const aux = Q + 2 * KV + 2 * D + D / 2;
+    return 4 * (m * c.vocab + 4 * m * E + m * (Q + 2 * KV) + m * Q + 3 * m * c.ffn + c.layers * aux + m * chunks * H * (D + 2) + 2 * m * H);
+  }
   const E = c.embd,
     H = c.heads,
     L = c.kvLoraRank,
@@ -109,7 +137,7 @@ export function graphScratchBytes(c: ModelConfig, m: number, capacity: number): 
   // split-K attention (mla/attention.ts), one set shared by the graph's layers (they run one after another,
   // src/gpu/scratch-pool.ts): chunks of ch keys; partial outputs [m, chunks, H, dv] with (max, sum) pairs,
   // plus per-head stats. Candidates: the whole cache, or DSA's top-k.
-  const ch = Math.max(8, Math.min(128, Math.floor(2048 / H)));
+  const ch = attentionChunk(H);
   const chunks = Math.ceil((c.indexer ? Math.min(c.indexer.topK, capacity) : capacity) / ch);
   const dv = c.mla === 'absorbed' ? L : Vd;
   floats += m * chunks * H * (dv + 2) + 2 * m * H;
@@ -125,7 +153,7 @@ export function graphScratchBytes(c: ModelConfig, m: number, capacity: number): 
  * The plan. Never throws: a tensor the device cannot split small enough (a row group over one
  * binding), a context or a total that does not fit are reported (fits = false, notes).
  */
-export function planMemory(c: ModelConfig, tensors: readonly TensorInfo[], o: MemoryPlanOptions = {}): MemoryPlan {
+export function planMemory(c: AnyConfig, tensors: readonly TensorInfo[], o: MemoryPlanOptions = {}): MemoryPlan {
   const limits = o.limits ?? BASELINE_LIMITS;
   const partLimit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize) - PAD;
   const byName = new Map(tensors.map((t) => [t.name, t]));
@@ -135,7 +163,7 @@ export function planMemory(c: ModelConfig, tensors: readonly TensorInfo[], o: Me
   let unsplittable = false;
   const converted: MemoryPlan['weights']['converted'] = [];
   let largest = { name: '', bytes: 0, parts: 0, limit: partLimit };
-  for (const spec of expectedTensors(c)) {
+  for (const spec of tensorSpecs(c)) {
     const t = byName.get(spec.name);
     if (!t) continue; // optional and absent (checkTensors refuses a missing required one)
     const count = elements(spec.shape);
@@ -181,8 +209,8 @@ export function planMemory(c: ModelConfig, tensors: readonly TensorInfo[], o: Me
   let limitedBy: MemoryPlan['cache']['limitedBy'];
   // per-token bytes of the widest buffer that grows with the context: a layer's cache, the indexer's
   // scores [m, ctx], or dense attention's split-K partials [m, ctx / ch, H, dv] (mla/attention.ts)
-  const ch = Math.max(8, Math.min(128, Math.floor(2048 / c.heads)));
-  const partialsPerToken = c.indexer ? 0 : (m * c.heads * (c.mla === 'absorbed' ? c.kvLoraRank : c.vHead) * 4) / ch;
+  const dv = 'family' in c ? c.headDim : c.mla === 'absorbed' ? c.kvLoraRank : c.vHead;
+  const partialsPerToken = 'family' in c || !c.indexer ? (m * c.heads * dv * 4) / attentionChunk(c.heads) : 0;
   const bindingCap = Math.floor(partLimit / Math.max(widest, m * 4, partialsPerToken));
   if (context > bindingCap) {
     context = Math.max(1, Math.floor(bindingCap / CONTEXT_STEP) * CONTEXT_STEP || bindingCap);

@@ -3,8 +3,10 @@
  *   absorbed MLA: ckv [cap, kv_lora] + kpe [cap, rope]        (the shared latent: MQA over it)
  *   legacy MLA:   k [cap, H, nope+rope] + v [cap, H, v]       (plain MHA after attn_kv_b)
  *   DSA:          kI [cap, D_I]                               (one index key per token)
+ *   dense GQA:    k [cap, HK, D] + v [cap, HK, D]             (roped keys and values per kv head)
  */
 import type { ModelConfig } from '../../model/config.ts';
+import type { DenseModelConfig } from '../../model/architectures/dense.ts';
 import { createStorage } from '../../gpu/buffers.ts';
 
 export interface LayerCache {
@@ -16,21 +18,27 @@ export interface LayerCache {
 }
 
 /** f32 values cached per token per layer, by kind. */
-export function cacheFloatsPerToken(c: ModelConfig): { attention: number; index: number } {
+export function cacheFloatsPerToken(c: ModelConfig | DenseModelConfig): { attention: number; index: number } {
+  if ('family' in c) return { attention: 2 * c.headsKv * c.headDim, index: 0 };
   const attention = c.mla === 'absorbed' ? c.kvLoraRank + c.qkRope : c.heads * (c.qkNope + c.qkRope + c.vHead);
   return { attention, index: c.indexer ? c.indexer.keyLength : 0 };
 }
 
-export function cacheBytes(c: ModelConfig, capacity: number): { attention: number; index: number; total: number } {
+export function cacheBytes(c: ModelConfig | DenseModelConfig, capacity: number): { attention: number; index: number; total: number } {
   const f = cacheFloatsPerToken(c);
   const attention = f.attention * 4 * capacity * c.layers;
   const index = f.index * 4 * capacity * c.layers;
   return { attention, index, total: attention + index };
 }
 
-export function allocateCaches(device: GPUDevice, c: ModelConfig, capacity: number): LayerCache[] {
+export function allocateCaches(device: GPUDevice, c: ModelConfig | DenseModelConfig, capacity: number): LayerCache[] {
   return Array.from({ length: c.layers }, (_, il) => {
     const L: LayerCache = {};
+    if ('family' in c) {
+      L.k = createStorage(device, capacity * c.headsKv * c.headDim * 4, `blk.${il}.cache.k`);
+      L.v = createStorage(device, capacity * c.headsKv * c.headDim * 4, `blk.${il}.cache.v`);
+      return L;
+    }
     if (c.mla === 'absorbed') {
       L.ckv = createStorage(device, capacity * c.kvLoraRank * 4, `blk.${il}.cache.ckv`);
       L.kpe = createStorage(device, capacity * c.qkRope * 4, `blk.${il}.cache.kpe`);

@@ -9,7 +9,7 @@
  * Both run the same steps as ForwardGraph.encode; only the method of measuring differs, and the result
  * says which. Everything is allocated on the first run and reused.
  */
-import type { ForwardGraph, StepPart } from './forward-graph.ts';
+import type { GpuForwardGraph, StepPart } from './graph-builder.ts';
 import type { LayerTiming, TimingMethod } from '../../api/protocol.ts';
 
 export interface PassTiming {
@@ -35,7 +35,7 @@ export class PassTimer {
 
   constructor(
     private readonly device: GPUDevice,
-    private readonly graph: ForwardGraph,
+    private readonly graph: GpuForwardGraph,
   ) {
     graph.steps.forEach((s, i) => {
       const last = this.segments.at(-1);

@@ -1,12 +1,12 @@
 /**
  * A model on the GPU: config, weights, caches for a chosen context, and sessions that feed tokens
- * through ForwardGraph passes (decode: one token; prefill: chunks). Only the logits rows the caller
+ * through forward graph passes (decode: one token; prefill: chunks): ForwardGraph for the MLA families,
+ * DenseForwardGraph for llama / qwen2 / qwen3. Only the logits rows the caller
  * wants, and traces when asked, are read back.
  */
 import type { GgufFile } from '../../gguf/reader.ts';
-import { readModelConfig, type ModelConfig } from '../../model/config.ts';
-import { checkTensors } from '../../model/weights-spec.ts';
-import { isDenseArchitecture } from '../../model/architectures/index.ts';
+import type { ModelConfig } from '../../model/config.ts';
+import { checkModelTensors, describeModel, type DenseModelConfig } from '../../model/architectures/index.ts';
 import type { TokenTrace, LayerTrace } from '../../model/reference/forward.ts';
 import { readBack } from '../../gpu/buffers.ts';
 import type { GpuContext } from '../../gpu/device.ts';
@@ -15,7 +15,9 @@ import { SparseScopeError } from '../../errors.ts';
 import { uploadWeights, type GpuWeights, type WeightProgress } from './gpu-weights.ts';
 import { planMemory } from '../../model/memory-plan.ts';
 import { allocateCaches, cacheBytes, destroyCaches, type LayerCache } from './kv-cache.ts';
-import { ForwardGraph, type GraphOptions } from './forward-graph.ts';
+import { ForwardGraph } from './forward-graph.ts';
+import { DenseForwardGraph } from './dense-forward-graph.ts';
+import type { GpuForwardGraph, GraphOptions } from './graph-builder.ts';
 import { formatTuningSummary, openMatvecTuner, type MatvecTuner } from '../../gpu/shaders/matmul/tune.ts';
 import type { TuningStore } from '../../gpu/tuning/store.ts';
 import { createGpuSampler, samplerSettings, type GpuSampler, type SamplerSettings } from '../../gpu/shaders/sampling/sampling.ts';
@@ -44,14 +46,15 @@ export interface SessionOptions {
 }
 
 export class WebGpuModel {
-  private readonly graphs = new Map<string, ForwardGraph>();
+  private readonly graphs = new Map<string, GpuForwardGraph>();
   private activeSession: WebGpuSession | undefined;
   private gpuSampler: GpuSampler | undefined;
-  private readonly timers = new Map<ForwardGraph, PassTimer>();
+  private readonly timers = new Map<GpuForwardGraph, PassTimer>();
 
   private constructor(
     readonly ctx: GpuContext,
-    readonly config: ModelConfig,
+    /** MLA families: ModelConfig; dense families: DenseModelConfig (family: 'dense') */
+    readonly config: ModelConfig | DenseModelConfig,
     readonly weights: GpuWeights,
     readonly caches: LayerCache[],
     readonly capacity: number,
@@ -59,15 +62,19 @@ export class WebGpuModel {
   ) {}
 
   static async load(ctx: GpuContext, file: GgufFile, o: LoadOptions = {}): Promise<WebGpuModel> {
-    const arch = file.metadata['general.architecture'];
-    // the WGSL graph is MLA's; the dense families (llama, qwen2, qwen3) run on the CPU backend
-    if (isDenseArchitecture(arch))
-      throw new SparseScopeError(
-        'not-implemented',
-        `the WebGPU backend runs deepseek2 / deepseek32 (MLA) only; ${arch} (dense GQA) runs on the CPU backend (backend: cpu, or auto)`,
-      );
-    const config = readModelConfig(file.metadata, file.tensors);
-    const specs = checkTensors(config, file.tensors);
+    // the MLA families (ForwardGraph) or a dense one (DenseForwardGraph): one description, read from GGUF once
+    const description = describeModel(file.metadata, file.tensors);
+    const config = description.config;
+    const specs = checkModelTensors(description, file.tensors);
+    if (description.kind === 'dense') {
+      // llama.cpp loads these when a file has them; no released Llama / Qwen2 / Qwen3 does, and the graph has no slot for them
+      const extra = specs.filter((t) => /(^|\.)(attn_output|ffn_gate|ffn_up|ffn_down|output)\.bias$/.test(t.name));
+      if (extra.length > 0)
+        throw new SparseScopeError(
+          'not-implemented',
+          `the WebGPU backend runs ${config.arch} without ${extra[0].name} (biases other than attn_q/k/v); this file has it: use the CPU backend`,
+        );
+    }
     // the context asked for (default min(file, 4096)), sized down so each layer's cache buffer fits one
     // storage binding of this device (memory-plan.ts; V2-Lite's file says 163,840)
     const limits = ctx.device.limits;
@@ -103,9 +110,10 @@ export class WebGpuModel {
 
   /** A fresh session; the caches are shared, so an older session must not be used afterwards. */
   session(o: SessionOptions = {}): WebGpuSession {
-    const topK = o.indexTopK ?? this.config.indexer?.topK ?? 0;
+    const indexer = 'family' in this.config ? undefined : this.config.indexer;
+    const topK = o.indexTopK ?? indexer?.topK ?? 0;
     if (!Number.isInteger(topK) || topK < 0) throw new SparseScopeError('bad-argument', `index top-k must be an integer ≥ 0, got ${topK}`);
-    this.activeSession = new WebGpuSession(this, this.config.indexer ? topK : 0, !!o.trace);
+    this.activeSession = new WebGpuSession(this, indexer ? topK : 0, !!o.trace);
     return this.activeSession;
   }
 
@@ -113,12 +121,17 @@ export class WebGpuModel {
     return this.activeSession === s;
   }
 
-  graph(o: GraphOptions): ForwardGraph {
+  graph(o: GraphOptions): GpuForwardGraph {
     const key = `${o.m}:${o.topK}:${o.trace}`;
     let g = this.graphs.get(key);
     const tuner = this.tuner;
     const tuned: GraphOptions = tuner && !o.matvec && !o.variantFor ? { ...o, variantFor: (t) => tuner.variantFor(t.type, t.shape[0], t.shape[1] ?? 1) } : o;
-    if (!g) this.graphs.set(key, (g = new ForwardGraph(this.ctx.device, this.config, this.weights, this.caches, tuned)));
+    if (!g) {
+      const c = this.config;
+      const { device } = this.ctx;
+      g = 'family' in c ? new DenseForwardGraph(device, c, this.weights, this.caches, tuned) : new ForwardGraph(device, c, this.weights, this.caches, tuned);
+      this.graphs.set(key, g);
+    }
     return g;
   }
 
@@ -128,7 +141,7 @@ export class WebGpuModel {
   }
 
   /** The timer of a graph (made on first use: its query set and buffers are reused). */
-  timer(g: ForwardGraph): PassTimer {
+  timer(g: GpuForwardGraph): PassTimer {
     let t = this.timers.get(g);
     if (!t) this.timers.set(g, (t = new PassTimer(this.ctx.device, g)));
     return t;
@@ -278,7 +291,7 @@ export class WebGpuSession {
   }
 
   /** Per query token and layer: index scores and chosen positions, dense weights, router choices. */
-  private async readTrace(g: ForwardGraph, tokens: number[]): Promise<TokenTrace[]> {
+  private async readTrace(g: GpuForwardGraph, tokens: number[]): Promise<TokenTrace[]> {
     const { device } = this.model.ctx;
     const c = this.model.config;
     const cap = this.model.capacity;
@@ -307,8 +320,9 @@ export class WebGpuSession {
           lt.indexer = { scores, chosen };
         }
         if (l.probs && l.experts && l.weights) {
-          const X = c.moe!.experts;
-          const k = c.moe!.used;
+          const moe = 'family' in c ? null : c.moe;
+          const X = moe!.experts;
+          const k = moe!.used;
           lt.moe = {
             probs: Array.from(l.probs.subarray(r * X, (r + 1) * X)),
             experts: Array.from(l.experts.subarray(r * k, (r + 1) * k)),

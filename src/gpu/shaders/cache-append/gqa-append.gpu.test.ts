@@ -40,9 +40,42 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { label: 'llama: normal pairs, rope_freqs, GQA 4/2', rows: 1, pos: 37, heads: 4, headsKv: 2, headDim: 64, neox: false, bias: false, qkNorm: false, freqFactors: true },
-  { label: 'qwen2: NeoX, q/k/v biases, GQA 6/1', rows: 3, pos: 5, heads: 6, headsKv: 1, headDim: 32, neox: true, bias: true, qkNorm: false, freqFactors: false },
-  { label: 'qwen3: NeoX, QK-norm, GQA 4/2, prefill at 0', rows: 4, pos: 0, heads: 4, headsKv: 2, headDim: 128, neox: true, bias: false, qkNorm: true, freqFactors: false },
+  {
+    label: 'llama: normal pairs, rope_freqs, GQA 4/2',
+    rows: 1,
+    pos: 37,
+    heads: 4,
+    headsKv: 2,
+    headDim: 64,
+    neox: false,
+    bias: false,
+    qkNorm: false,
+    freqFactors: true,
+  },
+  {
+    label: 'qwen2: NeoX, q/k/v biases, GQA 6/1',
+    rows: 3,
+    pos: 5,
+    heads: 6,
+    headsKv: 1,
+    headDim: 32,
+    neox: true,
+    bias: true,
+    qkNorm: false,
+    freqFactors: false,
+  },
+  {
+    label: 'qwen3: NeoX, QK-norm, GQA 4/2, prefill at 0',
+    rows: 4,
+    pos: 0,
+    heads: 4,
+    headsKv: 2,
+    headDim: 128,
+    neox: true,
+    bias: false,
+    qkNorm: true,
+    freqFactors: false,
+  },
 ];
 
 describe('GQA cache append', () => {

@@ -240,10 +240,7 @@ describe('grouped-query attention kernel (the dense families)', () => {
       const enc = device.createCommandEncoder();
       kernel.encode(enc, { nKv, qPos0 });
       device.queue.submit([enc.finish()]);
-      const want = mlaLegacyRef(
-        { q, k: perHead(kk), v: perHead(v) },
-        { heads: H, dk: D, dv: D, nq, nKv, qPos0, kqScale: 1 / Math.sqrt(D), capacity, chosen },
-      );
+      const want = mlaLegacyRef({ q, k: perHead(kk), v: perHead(v) }, { heads: H, dk: D, dv: D, nq, nKv, qPos0, kqScale: 1 / Math.sqrt(D), capacity, chosen });
       expect(maxAbsDiff(await readF32(device, out, nq * H * D), want.out)).toBeLessThan(2e-5);
       expect(maxAbsDiff(await readF32(device, weights, nq * capacity), want.weights)).toBeLessThan(2e-5);
       kernel.destroy();
