@@ -24,7 +24,7 @@ export interface BackendSession {
 
 export interface Backend {
   readonly kind: BackendKind;
-  /** MLA: ModelConfig; dense families (the CPU backend only): DenseModelConfig */
+  /** MLA: ModelConfig; dense families: DenseModelConfig */
   readonly config: ModelConfig | DenseModelConfig;
   /**
    * indexTopK overrides the file's indexer top-k (0 = dense); trace records a TokenTrace per token;

@@ -1,5 +1,5 @@
 /**
- * The CLI on a dense (llama) file, CPU backend: inspect describes it (no MLA memory plan), logits
+ * The CLI on a dense (llama) file, CPU backend: inspect describes it with its GQA memory plan, logits
  * equal the f32 dense reference, --oracle-top-k K ≥ tokens gives the dense logits exactly and a small
  * K the reference's oracle logits, trace records the oracle's picks, generate is the reference's greedy.
  */
@@ -30,12 +30,13 @@ const TOKENS = [5, 9, 200, 17, 3, 44, 120, 8];
 const maxDiff = (a: number[][], b: Float32Array[]) => Math.max(...a.map((row, i) => row.reduce((m, v, j) => Math.max(m, Math.abs(v - b[i][j])), 0)));
 
 describe('cli on a dense file', () => {
-  it('inspect: arch llama, family dense, its config, no memory plan', async () => {
+  it('inspect: arch llama, family dense, its config, the GQA cache in its memory plan', async () => {
     const j = JSON.parse((await cli('inspect', path)).stdout);
     expect(j.arch).toBe('llama');
     expect(j.family).toBe('dense');
     expect(j.config.headsKv).toBe(2);
-    expect(j.memory).toBeNull();
+    // per token: k and v of 2 kv heads × 16 dims, f32, in each of 2 layers
+    expect(j.memory.cache.bytesPerToken).toBe(2 * 2 * 16 * 4 * 2);
   });
 
   it('logits = the dense reference; --oracle-top-k ≥ tokens = dense exactly; --oracle-top-k 2 = the reference oracle', async () => {

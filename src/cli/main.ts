@@ -155,10 +155,10 @@ async function run(argv: string[]): Promise<void> {
     switch (cmd) {
       case 'inspect': {
         // header and tensor infos only: no tensor byte is read (a 10 GB file answers at once)
-        // any architecture (MLA or dense); the memory plan is the WebGPU graph's, which runs MLA only
+        // any architecture (MLA or dense), with the WebGPU graph's memory plan
         const d = describeModel(f.metadata, f.tensors);
         const config = d.config;
-        const memory = d.kind === 'mla' ? planMemory(d.config, f.tensors, inspectPlanOptions(a)) : null;
+        const memory = planMemory(d.config, f.tensors, inspectPlanOptions(a));
         const parts = f.parts.length > 1 ? { parts: f.parts } : {};
         write(
           `${JSON.stringify({ arch: config.arch, family: d.kind, config, fileBytes: f.fileSize, ...parts, memory, tensors: f.tensors.map((t) => ({ name: t.name, type: typeName(t.type), shape: t.shape })) })}\n`,

@@ -10,7 +10,7 @@
  */
 import type { GpuInfo } from '../gpu/device.ts';
 import { SparseScopeError } from '../errors.ts';
-import type { BackendChoice, BackendPreference, ModelShape } from '../api/protocol.ts';
+import type { AnyModelShape, BackendChoice, BackendPreference } from '../api/protocol.ts';
 
 export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'webgpu', 'cpu'];
 
@@ -58,7 +58,7 @@ export function fasterOf(t: BackendTiming): 'webgpu' | 'cpu' {
  * The cache key: the adapter as it reports itself, the CPU threads, and what decides a decode step's
  * cost (the architecture sizes, the vocabulary and the weights' storage types).
  */
-export function choiceKey(gpu: GpuInfo, threads: number, shape: ModelShape, vocab: number, tensorTypes: readonly string[]): string {
+export function choiceKey(gpu: GpuInfo, threads: number, shape: AnyModelShape, vocab: number, tensorTypes: readonly string[]): string {
   const adapter = [gpu.vendor, gpu.architecture, gpu.device, gpu.description].join('/');
   const types = [...new Set(tensorTypes)].sort().join(',');
   return `${adapter}|threads=${threads}|vocab=${vocab}|${types}|${JSON.stringify(shape)}`;

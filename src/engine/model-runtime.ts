@@ -182,7 +182,6 @@ export class ModelRuntime {
   static loadChosen(source: ModelSource, onEvent: (e: LoadEvent) => void, o: ChooseOptions): Promise<ModelRuntime> {
     return ModelRuntime.open(source, onEvent, async (file, config, onProgress) => {
       const gpuInfo = o.ctx?.info;
-      if ('family' in config) return ModelRuntime.denseChoice(file, config, onProgress, o);
       const key = gpuInfo
         ? choiceKey(
             gpuInfo,
@@ -254,35 +253,10 @@ export class ModelRuntime {
     });
   }
 
-  /**
-   * A dense family (llama / qwen2 / qwen3): the WebGPU graph runs MLA only, so `auto` and `cpu` load it
-   * on the CPU (saying why); `webgpu` gets WebGpuModel's typed refusal.
-   */
-  private static async denseChoice(
-    file: GgufFile,
-    config: DenseModelConfig,
-    onProgress: Progress,
-    o: ChooseOptions,
-  ): Promise<{ model: RuntimeModel; choice: BackendChoice }> {
-    if (o.preference === 'webgpu') {
-      // throws 'not-implemented' naming the CPU backend
-      await WebGpuModel.load(o.ctx!, file, { contextSize: DEFAULT_CONTEXT, onProgress });
-    }
-    const cpu = await loadCpuModel(file, o.threads, onProgress);
-    const why = `${config.arch} is a dense (GQA) model and the WebGPU backend runs the MLA families only (deepseek2, deepseek32)`;
-    const forced = o.preference === 'cpu';
-    const base = describeChoice(
-      'cpu',
-      { kind: 'use', backend: 'cpu', why: forced ? 'forced' : 'no-gpu' },
-      { preference: o.preference, gpu: o.ctx?.info, threads: cpu.threads },
-    );
-    return { model: cpu, choice: { ...base, reason: forced ? base.reason : `${why}: it runs on the CPU` } };
-  }
-
   private static async open(source: ModelSource, onEvent: (e: LoadEvent) => void, loadModel: ModelLoader): Promise<ModelRuntime> {
     const file = await openGguf(ggufSource(source));
     try {
-      // any architecture: the MLA families (ModelConfig) or a dense one (DenseModelConfig, CPU only)
+      // any architecture: the MLA families (ModelConfig) or a dense one (DenseModelConfig)
       const description = describeModel(file.metadata, file.tensors);
       const config = description.config;
       // Fail on a missing tensor or wrong shape before anything is uploaded.
@@ -290,9 +264,8 @@ export class ModelRuntime {
       const tokenizer = createTokenizer(file.metadata);
       const largest = Math.max(...file.tensors.map((t) => t.byteLength));
       // what the GPU will hold at the page's context: weights as uploaded, caches, scratch
-      // (the WebGPU graph's plan: MLA only; a dense model's estimate is its tensors as stored)
-      const memory = description.kind === 'mla' ? planMemory(description.config, file.tensors, { context: DEFAULT_CONTEXT }) : undefined;
-      const estimatedGpuBytes = memory?.totalBytes ?? file.tensors.reduce((a, t) => a + t.byteLength, 0);
+      const memory = planMemory(description.config, file.tensors, { context: DEFAULT_CONTEXT });
+      const estimatedGpuBytes = memory.totalBytes;
       onEvent({
         kind: 'header',
         arch: config.arch,

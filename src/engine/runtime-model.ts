@@ -37,7 +37,7 @@ export interface SessionOptions {
 
 export interface RuntimeModel {
   readonly backend: 'cpu' | 'webgpu';
-  /** MLA families: ModelConfig; dense families (CPU only): DenseModelConfig (family: 'dense') */
+  /** MLA families: ModelConfig; dense families: DenseModelConfig (family: 'dense') */
   readonly config: ModelConfig | DenseModelConfig;
   /** Positions a session can hold. */
   readonly capacity: number;
