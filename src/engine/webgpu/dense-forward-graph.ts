@@ -12,7 +12,9 @@
  *   logits = output · RMSNorm(h) · output_norm                                      [m, V]
  *
  * A decode step is 7 dispatches a layer where the norms fold into their matvecs (hardware GPUs), 9 where
- * they do not (software adapters): projections, append, attention (2), output, gate+up, down.
+ * they do not (software adapters): projections, append, attention (2), output, gate+up, down; rounding the
+ * quantized matmuls' inputs as llama.cpp does (GraphOptions.roundActivations, WebGpuModel's default for these
+ * families) adds one dispatch per rounded input (4) and keeps the 2 norms as dispatches: 13.
  */
 import type { DenseModelConfig } from '../../model/architectures/dense.ts';
 import { createGqaAppend, gqaAuxLayout } from '../../gpu/shaders/cache-append/cache-append.ts';
@@ -51,8 +53,9 @@ export class DenseForwardGraph extends BuiltGraph {
       const tr: LayerTraceBuffers | undefined = o.trace ? { dense: b.buf(m * o.capacity, `${p}trace.dense`) } : undefined;
       if (tr) b.traces.push(tr);
 
-      const xa = b.normed(h, `${p}attn_norm.weight`, x, E);
-      b.push(...b.projections([`${p}attn_q.weight`, `${p}attn_k.weight`, `${p}attn_v.weight`], xa, qkv));
+      const qkvNames = [`${p}attn_q.weight`, `${p}attn_k.weight`, `${p}attn_v.weight`];
+      const xa = b.normed(h, `${p}attn_norm.weight`, x, E, qkvNames);
+      b.push(...b.projections(qkvNames, xa, qkv));
       // this layer's small vectors in one buffer (the append's bindings): biases, QK-norm weights, rope factors
       const auxBuf = b.buf(aux.floats, `${p}gqa_aux`);
       const parts: [string | undefined, number][] = [
@@ -103,10 +106,11 @@ export class DenseForwardGraph extends BuiltGraph {
       );
       b.push((e, pos) => attn.encode(e, { nKv: pos + m, qPos0: pos }));
       b.tag.part = 'attn';
+      b.roundInput(attnO, Q, [`${p}attn_output.weight`]);
       b.push(b.mvResidual(w.matrix(`${p}attn_output.weight`), attnO, h, attnOut));
 
       b.tag.part = 'ffn';
-      const xf = b.normed(h, `${p}ffn_norm.weight`, x, E);
+      const xf = b.normed(h, `${p}ffn_norm.weight`, x, E, [`${p}ffn_gate.weight`, `${p}ffn_up.weight`]);
       const f = b.swigluFfn({ gate: `${p}ffn_gate.weight`, up: `${p}ffn_up.weight`, down: `${p}ffn_down.weight` }, xf, F, ffnBuffers);
       b.push(f.up, f.down);
     }

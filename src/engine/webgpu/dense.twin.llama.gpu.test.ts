@@ -1,9 +1,11 @@
 /**
  * The dense families on the WebGPU engine (DenseForwardGraph) against llama.cpp, on the same shrunk twins
- * as the CPU engine's test (dense-twins.ts: real vocab and tokenizer, 2 layers): F32 within 1e-3 (max
- * |Δ log-softmax|); Q4_K_M (llama.cpp's mix) within 1e-3 of the CPU reference with f32 activations (what
- * the GPU computes) and, against llama.cpp, a mean |Δ log-softmax| ≤ 0.12 with the same argmax wherever
- * llama.cpp's top-2 gap is decisive. Then greedy generation through the engine equals llama.cpp's ids.
+ * as the CPU engine's test (dense-twins.ts: real vocab and tokenizer, 2 layers), prompt prefilled and its
+ * last 3 tokens decoded one by one: F32 within 1e-3 (max |Δ log-softmax|); Q4_K_M (llama.cpp's mix), with
+ * the matmul inputs rounded as llama.cpp's CPU rounds them (the engine's default for these families), a
+ * mean |Δ log-softmax| ≤ 0.08 with the same argmax wherever llama.cpp's top-2 gap is decisive; without the
+ * rounding, within 1e-3 of the CPU reference with f32 activations (what the GPU then computes). Then greedy
+ * generation through the engine equals llama.cpp's ids.
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -43,34 +45,38 @@ describe('dense twins through WebGpuModel = llama.cpp', () => {
         const walk = Array.from({ length: 4 }, (_, i) => (i * 7919 + 13) % fx.config.vocab);
         const tokens = [fx.bos, ...text, ...walk];
         const { lp: theirs } = renormalized(await llamaLogProbs(ll, tokens));
-        const model = await WebGpuModel.load(await testGpu(), f, { contextSize: 64 });
-        try {
-          expect(model.config.arch).toBe(fx.config.arch);
-          // the prompt in one prefill pass (tiled matmuls), then its last 3 tokens again one by one (decode matvecs)
-          const prefill = (await model.session().feed(tokens, { allLogits: true })).logits;
-          const s = model.session();
-          await s.feed(tokens.slice(0, -3));
-          const decoded = [];
-          for (const t of tokens.slice(-3)) decoded.push(...(await s.feed([t])).logits);
-          const ours = [...prefill.slice(0, -3), ...decoded];
-          const a = twinAgreement(ours, theirs);
-          console.log(`WebGpuModel dense ${label} (${types}): ${describeAgreement(a)}`);
-          if (shrink.mix === undefined) {
-            expect(a.maxAbs).toBeLessThanOrEqual(1e-3);
-          } else {
-            const ref = await loadAnyReferenceModel(f);
-            const exact = twinAgreement(
-              ours,
-              ref.forward(tokens).logits.map((l) => logSoftmax(l)),
-            );
-            console.log(`WebGpuModel dense ${label} vs the f32-activation CPU reference: ${describeAgreement(exact)}`);
-            expect(exact.maxAbs).toBeLessThan(1e-3);
-            expect(a.meanAbs).toBeLessThanOrEqual(0.12);
-            expect(a.decisive).toBeGreaterThan(0);
-            expect(a.argmaxMismatch).toBe(0);
+        // the prompt in one prefill pass (tiled matmuls), then its last 3 tokens again one by one (decode matvecs)
+        const run = async (roundActivations?: boolean) => {
+          const model = await WebGpuModel.load(await testGpu(), f, { contextSize: 64, roundActivations });
+          try {
+            expect(model.config.arch).toBe(fx.config.arch);
+            const prefill = (await model.session().feed(tokens, { allLogits: true })).logits;
+            const s = model.session();
+            await s.feed(tokens.slice(0, -3));
+            const decoded = [];
+            for (const t of tokens.slice(-3)) decoded.push(...(await s.feed([t])).logits);
+            return [...prefill.slice(0, -3), ...decoded];
+          } finally {
+            model.destroy();
           }
-        } finally {
-          model.destroy();
+        };
+        const ours = await run();
+        const a = twinAgreement(ours, theirs);
+        console.log(`WebGpuModel dense ${label} (${types}): ${describeAgreement(a)}`);
+        if (shrink.mix === undefined) {
+          expect(a.maxAbs).toBeLessThanOrEqual(1e-3);
+        } else {
+          expect(a.meanAbs).toBeLessThanOrEqual(0.08);
+          expect(a.decisive).toBeGreaterThan(0);
+          expect(a.argmaxMismatch).toBe(0);
+          const plain = await run(false);
+          const ref = await loadAnyReferenceModel(f);
+          const exact = twinAgreement(
+            plain,
+            ref.forward(tokens).logits.map((l) => logSoftmax(l)),
+          );
+          console.log(`WebGpuModel dense ${label}, f32 activations, vs the f32-activation CPU reference: ${describeAgreement(exact)}`);
+          expect(exact.maxAbs).toBeLessThan(1e-3);
         }
       } finally {
         await f.close();

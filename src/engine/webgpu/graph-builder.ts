@@ -31,6 +31,8 @@ import type { PreparedAttention } from '../../gpu/shaders/mla/mla.ts';
 import type { PreparedStepKernel } from '../../gpu/shaders/dsa/dsa.ts';
 import { createRmsnorm } from '../../gpu/shaders/rmsnorm/rmsnorm.ts';
 import { createSwiglu } from '../../gpu/shaders/swiglu/swiglu.ts';
+import { createRoundActivations, gpuRoundingFor } from '../../gpu/shaders/round-activations/round-activations.ts';
+import { WEIGHT_TYPES } from '../../gpu/shaders/common/quant-types.ts';
 import type { GpuTensor } from '../../gpu/shaders/common/tensor.ts';
 import type { GpuWeights } from './gpu-weights.ts';
 
@@ -53,6 +55,13 @@ export interface GraphOptions {
    * norm: on lavapipe the bench model's decode took 4.5 ms a token with it and 2.8 ms without (min of 75 steps).
    */
   normOnLoad?: boolean;
+  /**
+   * Round each quantized matmul's input as llama.cpp's CPU matmuls do (Q8_K blocks for K-quant weights, Q8_0
+   * for Q4_0…Q8_0: round-activations.wgsl), so a quantized model computes what llama.cpp computes. It costs
+   * a dispatch per rounded input and keeps the norm out of the matvec. Default off; WebGpuModel turns it on
+   * for the dense families.
+   */
+  roundActivations?: boolean;
 }
 
 /** Per-layer buffers a trace reads back, in the layouts the kernels write. */
@@ -238,12 +247,28 @@ export class GraphBuilder implements Omit<GpuForwardGraph, 'encode' | 'destroy' 
    * RMSNorm(src) · weight for the matvecs that read it: decode applies it on load, prefill (the tiled
    * matmul reads x as it is) records a norm dispatch into dst here, at the point of the call.
    */
-  normed(src: GPUBuffer, weight: string, dst: GPUBuffer, n: number): MatvecInput {
+  normed(src: GPUBuffer, weight: string, dst: GPUBuffer, n: number, consumers: string[] = []): MatvecInput {
     const { rmsEps } = this.shape;
-    if (this.fuse && this.normOnLoad) return { x: src, norm: { weight: this.w.vector(weight), eps: rmsEps } };
+    const round = this.roundingFor(consumers);
+    if (this.fuse && this.normOnLoad && !round) return { x: src, norm: { weight: this.w.vector(weight), eps: rmsEps } };
     const k = this.keep(createRmsnorm(this.device, { x: src, weight: this.w.vector(weight), y: dst, rows: this.o.m, n, eps: rmsEps }));
     this.push((enc) => k.encode(enc));
+    this.roundInput(dst, n, consumers);
     return { x: dst };
+  }
+
+  /** The rounding the inputs of these matrices get (GraphOptions.roundActivations), or null. */
+  private roundingFor(consumers: string[]) {
+    if (!this.o.roundActivations || consumers.length === 0) return null;
+    return gpuRoundingFor(consumers.map((name) => WEIGHT_TYPES[this.w.matrix(name).type].ggmlId));
+  }
+
+  /** x [m, n], the input of the matrices `consumers`, rounded in place as llama.cpp rounds it (when the graph rounds). */
+  roundInput(x: GPUBuffer, n: number, consumers: string[]): void {
+    const kind = this.roundingFor(consumers);
+    if (!kind) return;
+    const k = this.keep(createRoundActivations(this.device, { x, rows: this.o.m, n, kind }));
+    this.push((enc) => k.encode(enc));
   }
 
   /**
@@ -258,7 +283,15 @@ export class GraphBuilder implements Omit<GpuForwardGraph, 'encode' | 'destroy' 
     b: { h: GPUBuffer; gate: GPUBuffer; up: GPUBuffer; act: GPUBuffer; ffnOut: GPUBuffer },
   ): { up: GraphStep['run']; down: GraphStep['run'] } {
     const [gw, uw] = [this.w.matrix(names.gate), this.w.matrix(names.up)];
-    const down = this.mvResidual(this.w.matrix(names.down), b.act, b.h, b.ffnOut);
+    const downMv = this.mvResidual(this.w.matrix(names.down), b.act, b.h, b.ffnOut);
+    // act, the down projection's input, rounded first when the graph rounds activations
+    const roundAct = this.roundingFor([names.down])
+      ? this.keep(createRoundActivations(this.device, { x: b.act, rows: this.o.m, n: width, kind: this.roundingFor([names.down])! }))
+      : undefined;
+    const down = (enc: GPUCommandEncoder, pos: number) => {
+      roundAct?.encode(enc);
+      downMv(enc, pos);
+    };
     if (this.fuse && pairable(gw, uw)) {
       const gu = this.keep(createMatvec(this.device, { w: gw, w2: uw, ...xf, y: b.act, m: this.o.m }, this.variantFor(gw)));
       return { up: (enc) => gu.encode(enc), down };
@@ -286,8 +319,8 @@ export class GraphBuilder implements Omit<GpuForwardGraph, 'encode' | 'destroy' 
   head(h: GPUBuffer, x: GPUBuffer, tiedOutput: boolean): void {
     this.tag.layer = -1;
     this.tag.part = 'head';
-    const outW = this.w.matrix(tiedOutput ? 'token_embd.weight' : 'output.weight');
-    const k = this.mv(outW, this.normed(h, 'output_norm.weight', x, this.shape.embd), this.logits);
+    const outName = tiedOutput ? 'token_embd.weight' : 'output.weight';
+    const k = this.mv(this.w.matrix(outName), this.normed(h, 'output_norm.weight', x, this.shape.embd, [outName]), this.logits);
     this.push((enc) => k.encode(enc));
   }
 

@@ -37,6 +37,11 @@ export interface LoadOptions {
    * adapter kind's default variant, no measuring (what the tests and the CLI run: deterministic).
    */
   matvecTuning?: TuningStore;
+  /**
+   * Round quantized matmuls' inputs as llama.cpp's CPU does (GraphOptions.roundActivations). Default: on for
+   * the dense families (their llama.cpp comparison is held to 0.08), off for the MLA graph.
+   */
+  roundActivations?: boolean;
 }
 
 export interface SessionOptions {
@@ -86,6 +91,7 @@ export class WebGpuModel {
     const capacity = plan.cache.context;
     const weights = await uploadWeights(ctx.device, file, specs, o.onProgress, o.signal);
     const model = new WebGpuModel(ctx, config, weights, allocateCaches(ctx.device, config, capacity), capacity, o.prefillChunk ?? 32);
+    model.roundActivations = o.roundActivations ?? description.kind === 'dense';
     if (o.matvecTuning) {
       // one measurement per weight type × size class (milliseconds each), kept for the next load
       const tuner = await openMatvecTuner(ctx.device, { ...ctx.info, software: ctx.info.software === true }, o.matvecTuning);
@@ -95,6 +101,9 @@ export class WebGpuModel {
     }
     return model;
   }
+
+  /** Whether the graphs round quantized matmuls' inputs as llama.cpp does (LoadOptions.roundActivations). */
+  roundActivations = false;
 
   /** The matvec tuner when the load measured variants (LoadOptions.matvecTuning). */
   tuner: MatvecTuner | undefined;
@@ -122,10 +131,12 @@ export class WebGpuModel {
   }
 
   graph(o: GraphOptions): GpuForwardGraph {
-    const key = `${o.m}:${o.topK}:${o.trace}`;
+    const key = `${o.m}:${o.topK}:${o.trace}:${o.roundActivations ?? this.roundActivations}`;
     let g = this.graphs.get(key);
     const tuner = this.tuner;
-    const tuned: GraphOptions = tuner && !o.matvec && !o.variantFor ? { ...o, variantFor: (t) => tuner.variantFor(t.type, t.shape[0], t.shape[1] ?? 1) } : o;
+    const base: GraphOptions = { roundActivations: this.roundActivations, ...o };
+    const tuned: GraphOptions =
+      tuner && !o.matvec && !o.variantFor ? { ...base, variantFor: (t) => tuner.variantFor(t.type, t.shape[0], t.shape[1] ?? 1) } : base;
     if (!g) {
       const c = this.config;
       const { device } = this.ctx;

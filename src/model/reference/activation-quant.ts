@@ -49,26 +49,46 @@ function roundQ8_K(x: Float32Array): Float32Array {
   return y;
 }
 
-/** How a matmul input is rounded for a weight of ggml type `type`; null when it stays f32. */
-export function activationRounding(type: number): ((x: Float32Array) => Float32Array) | null {
+/** llama.cpp's CPU vec_dot_type by weight type, as a kind: the one table (the GPU's round-activations reads it too). */
+export type ActivationRoundingKind = 'f16' | 'bf16' | 'q8_0' | 'q8_k';
+
+export function activationRoundingKind(type: number): ActivationRoundingKind | null {
   switch (type) {
     case GgmlType.F16:
-      return (x) => Float32Array.from(x, (v) => f16ToF32(f32ToF16(v)));
+      return 'f16';
     case GgmlType.BF16:
-      return (x) => Float32Array.from(x, (v) => bf16ToF32(f32ToBf16(v)));
+      return 'bf16';
     case GgmlType.Q4_0:
     case GgmlType.Q4_1:
     case GgmlType.Q5_0:
     case GgmlType.Q5_1:
     case GgmlType.Q8_0:
-      return roundQ8_0;
+      return 'q8_0';
     case GgmlType.Q2_K:
     case GgmlType.Q3_K:
     case GgmlType.Q4_K:
     case GgmlType.Q5_K:
     case GgmlType.Q6_K:
-      return roundQ8_K;
+      return 'q8_k';
     default:
       return null;
   }
+}
+
+const ROUNDINGS: Record<ActivationRoundingKind, (x: Float32Array) => Float32Array> = {
+  f16: (x) => Float32Array.from(x, (v) => f16ToF32(f32ToF16(v))),
+  bf16: (x) => Float32Array.from(x, (v) => bf16ToF32(f32ToBf16(v))),
+  q8_0: roundQ8_0,
+  q8_k: roundQ8_K,
+};
+
+/** How a matmul input is rounded for a weight of ggml type `type`; null when it stays f32. */
+export function activationRounding(type: number): ((x: Float32Array) => Float32Array) | null {
+  const kind = activationRoundingKind(type);
+  return kind ? ROUNDINGS[kind] : null;
+}
+
+/** The rounding of one kind (what activationRounding returns for its types). */
+export function roundActivations(kind: ActivationRoundingKind, x: Float32Array): Float32Array {
+  return ROUNDINGS[kind](x);
 }
