@@ -2,10 +2,14 @@
  * The dense families through the CPU engine (CpuModel over the file's own GGUF blocks, the thread
  * pool, DenseTransformerReference) against llama.cpp, on shrunk twins (dense-twins.ts: real vocab and
  * tokenizer, 2 layers). F32: max |Δ log-softmax| ≤ 1e-4, as the f32 reference test
- * (parts/dense.twin.llama.test.ts); Q4_K_M (llama.cpp's mix; the engine does not round activations
- * to Q8_K as llama.cpp's CPU matmuls do): within 1e-4 (of the largest logit) of the f32-dequantized
- * reference and, against llama.cpp, mean ≤ 0.12 (measured 0.093) with the same
- * argmax where llama.cpp's top-2 gap is decisive. Then greedy `generate` through
+ * (parts/dense.twin.llama.test.ts); Q4_K_M (llama.cpp's mix; the engine rounds each matmul input to
+ * Q8_K as llama.cpp's CPU matmuls do): within 1e-4 (of the largest logit) of the f32-dequantized
+ * reference with that rounding emulated (measured 0: the same products in the same order) and,
+ * against llama.cpp, mean ≤ 0.08 (measured 0.038 llama, 0.015 qwen3) with the same argmax where
+ * llama.cpp's top-2 gap is decisive. The residual is one near-tie each: a single input value of one
+ * Q8_K block within 2e-6 / 8e-6 of a quantum's half (llama: position 3, blk.0 attn_output; qwen3:
+ * position 13, blk.1 attn_q/k/v) that the 1-ulp f32 differences upstream round the other way; with
+ * that one value flipped, every position agrees to ≤ 1.3e-5. Then greedy `generate` through
  * createEngine({ backend: 'cpu' }) equals llama.cpp's greedy ids on F32.
  */
 import { join } from 'node:path';
@@ -57,19 +61,21 @@ describe('dense twins through CpuModel = llama.cpp', () => {
             if (shrink.mix === undefined) {
               expect(a.maxAbs).toBeLessThanOrEqual(1e-4);
             } else {
-              // the same blocks dequantized to f32 (the reference path): the row kernels agree with it
-              const ref = await loadAnyReferenceModel(f);
+              // the same blocks dequantized to f32, inputs rounded by the reference's own path
+              // (linear: matvec over f32 weights): the row kernels over rounded inputs agree with it
+              const ref = await loadAnyReferenceModel(f, { emulateActivationQuant: true });
               const want = ref.forward(tokens).logits;
               let worst = 0;
               want.forEach((row, i) => {
                 const scale = row.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
                 row.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - ours[i][j]) / scale)));
               });
+              console.log(`  max |Δ logit| / max |logit| vs the emulating f32 reference: ${worst.toExponential(2)}`);
               expect(worst).toBeLessThan(1e-4);
-              // llama.cpp rounds each matmul input to Q8_K for these types; the engine keeps it f32
-              // (the f32 reference WITH that rounding emulated meets 0.08: dense.twin.llama.test.ts).
-              // Measured here: mean 0.093 (llama), 0.094 (qwen3)
-              expect(a.meanAbs).toBeLessThanOrEqual(0.12);
+              // llama.cpp rounds each matmul input to Q8_K for these types, as the engine does.
+              // Measured here: mean 0.038, max 0.41 (llama); mean 0.015, max 0.28 (qwen3), each from
+              // one near-tie rounded the other way (header); 0.093 / 0.094 with f32 inputs
+              expect(a.meanAbs).toBeLessThanOrEqual(0.08);
               expect(a.decisive).toBeGreaterThan(0);
               expect(a.argmaxMismatch).toBe(0);
             }

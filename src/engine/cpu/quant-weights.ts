@@ -2,10 +2,14 @@
  * ReferenceWeights over the file's own GGUF blocks: matmuls run the row kernels
  * (./kernels/row-kernels.ts) on the quantized bytes, split over the thread pool when there is one;
  * only small tensors (norms, biases) are ever dequantized whole. The reference forward drives it
- * through `matmul` (linearChunk) and `row` (embedding lookups).
+ * through `matmul` (linearChunk) and `row` (embedding lookups). Matmul inputs are rounded as
+ * llama.cpp's CPU matmul rounds them for the weight's type (`roundInput`: Q8_0 / Q8_K blocks, F16,
+ * BF16; F32 weights keep f32 inputs), so the engine's logits follow llama.cpp's and an int8 dot
+ * product can later replace the f32 one without changing a result.
  */
 import { SparseScopeError } from '../../errors.ts';
 import { typeName } from '../../gguf/types.ts';
+import { activationRounding } from '../../model/reference/activation-quant.ts';
 import type { ChunkOptions, ReferenceWeights } from '../../model/reference/weights.ts';
 import type { RowJob, RowKernels, WeightView } from './kernels/row-kernels.ts';
 import type { RowPool } from './pool/row-pool.ts';
@@ -52,6 +56,11 @@ export class QuantWeights implements ReferenceWeights {
     const id = this.index.get(name);
     if (id === undefined) throw new SparseScopeError('missing-tensor', `tensor "${name}" is missing`);
     return { id, v: this.views[id] };
+  }
+
+  /** llama.cpp's rounding of this weight's input (linearChunk applies it before `matmul`) */
+  roundInput(name: string): ((x: Float32Array) => Float32Array) | null {
+    return activationRounding(this.view(name).v.type);
   }
 
   get(name: string): Float32Array {

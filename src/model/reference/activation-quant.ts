@@ -1,18 +1,21 @@
 /**
- * Optional emulation of llama.cpp's CPU matmul inputs: ggml converts the activations to the weight
- * type's `vec_dot_type` before the dot products (Q8_0 for Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 weights, Q8_K for
- * K-quants, F16 for F16, BF16 for BF16). Rounding our f32 input the same way makes a quantized
- * model comparable to llama.cpp at ~1e-4 instead of ~1e-1 (docs/llama-cpp-reference.md). Only for tests/diagnosis.
+ * llama.cpp's CPU matmul inputs: ggml converts the activations to the weight type's `vec_dot_type`
+ * before the dot products (Q8_0 for Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 weights, Q8_K for K-quants, F16 for F16,
+ * BF16 for BF16). Rounding our f32 input the same way makes a quantized model comparable to llama.cpp
+ * at ~1e-4 instead of ~1e-1 (docs/llama-cpp-reference.md). The CPU engine always rounds so
+ * (QuantWeights.roundInput); the f32 reference when loaded with emulateActivationQuant.
  */
 import { GgmlType } from '../../gguf/types.ts';
 import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from '../../gguf/codecs/index.ts';
 
 const f = Math.fround;
 
-/** round to nearest, ties to even (x86 _MM_ROUND_NEAREST and ggml's nearest_int) */
+/** 1.5 · 2^52: adding and subtracting it rounds a double of magnitude < 2^51 to an integer, ties to even */
+const RINT = 6755399441055744;
+
+/** round to nearest, ties to even (x86 _MM_ROUND_NEAREST and ggml's nearest_int); |v| < 2^51 */
 function rint(v: number): number {
-  const r = Math.round(v);
-  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  return v + RINT - RINT;
 }
 
 /** Q8_0 as ggml-cpu's AVX quantize_row_q8_0: d = amax/127 stored as f16, q = rint(x · 127/amax). */

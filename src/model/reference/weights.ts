@@ -14,11 +14,15 @@ export interface ReferenceWeights {
   /** the tensor's values (f32, ne order); throws 'missing-tensor' when absent */
   get(name: string): Float32Array;
   has(name: string): boolean;
-  /** optional: how a matmul input is rounded for this weight (emulating llama.cpp's CPU path) */
+  /**
+   * optional: how a matmul input is rounded for this weight, as llama.cpp's CPU matmul rounds it
+   * (activation-quant.ts); linearChunk / linear apply it to each input slice before the product
+   */
   roundInput?(name: string): ((x: Float32Array) => Float32Array) | null;
   /**
    * optional: Y_t = W · X_t for a chunk of inputs at once (a backend reads each weight row once for the
    * whole chunk); must agree with `linear` on each input. Without it, linearChunk loops over `linear`.
+   * With `roundInput`, linearChunk hands it inputs already rounded.
    */
   matmul?(name: string, xs: readonly Float32Array[], inDim: number, outDim: number, o: ChunkOptions): Float32Array[];
   /** optional: row `index` (ne[0] values) of a tensor without materialising it (embedding lookups) */
@@ -59,7 +63,24 @@ export function linearChunk(
   opt: Partial<ChunkOptions> = {},
 ): Float32Array[] {
   const o: ChunkOptions = { rowOffset: opt.rowOffset ?? 0, xOffset: opt.xOffset ?? 0, groupRows: opt.groupRows ?? outDim, xGroupStride: opt.xGroupStride ?? 0 };
-  if (w.matmul && !w.roundInput?.(name)) return w.matmul(name, xs, inDim, outDim, o);
+  if (w.matmul) {
+    const r = w.roundInput?.(name);
+    if (!r) return w.matmul(name, xs, inDim, outDim, o);
+    // The backend's matmul sees inputs already rounded, once per input here (not per row or worker):
+    // each group's slice rounded on its own (as `linear` rounds the slice it reads), packed
+    // back to back, so blocks of 32 / 256 start where llama.cpp's start, at each slice's first value.
+    const groups = Math.ceil(outDim / o.groupRows);
+    const packed = xs.map((x) => {
+      if (groups === 1) return r(x.subarray(o.xOffset, o.xOffset + inDim));
+      const y = new Float32Array(groups * inDim);
+      for (let g = 0; g < groups; g++) {
+        const at = o.xOffset + g * o.xGroupStride;
+        y.set(r(x.subarray(at, at + inDim)), g * inDim);
+      }
+      return y;
+    });
+    return w.matmul(name, packed, inDim, outDim, { ...o, xOffset: 0, xGroupStride: inDim });
+  }
   return xs.map((x) => {
     if (o.groupRows === outDim) return linear(w, name, x, inDim, outDim, o.rowOffset, o.xOffset);
     const y = new Float32Array(outDim);
