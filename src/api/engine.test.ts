@@ -1,7 +1,6 @@
 // The package's engine object on the CPU backend (the bundled model) against a naive greedy loop over the
-// CPU reference forward (matmul inputs rounded to Q8_0 as the engine and llama.cpp round them): the
-// OpenAI objects carry the reference's tokens, streams agree with whole replies, stop sequences cut
-// where a plain search cuts, logprobs are the reference's log-softmax.
+// CPU reference forward: the OpenAI objects carry the reference's tokens, streams agree with whole
+// replies, stop sequences cut where a plain search cuts, logprobs are the reference's log-softmax.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +19,7 @@ let tok: Tokenizer;
 beforeAll(async () => {
   engine = await createEngine({ backend: 'cpu' });
   await engine.load();
-  ref = (await loadReference(MODEL, { emulateActivationQuant: true })).model;
+  ref = (await loadReference(MODEL)).model;
   const f = await openGguf({ kind: 'path', path: MODEL });
   tok = createTokenizer(f.metadata);
   await f.close();

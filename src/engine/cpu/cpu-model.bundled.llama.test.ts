@@ -1,6 +1,6 @@
 /**
  * The shipped model (public/models) on the CPU engine (CpuModel: the file's Q8_0 blocks, 2 threads,
- * matmul inputs rounded to Q8_0 as llama.cpp's CPU rounds them) against llama.cpp on the same file:
+ * roundActivations: matmul inputs rounded to Q8_0 as llama.cpp's CPU rounds them) against llama.cpp on the same file:
  * every prompt's greedy 32-token continuation, sampled as the page does, is identical, as for the
  * reference with that rounding emulated; the classroom's recall example is answered with its number
  * (testing/bundled-greedy.ts).
@@ -17,7 +17,7 @@ bundledModelSuite(
     let model: CpuModel;
     try {
       // the weights are copied at load: the file may close
-      model = await CpuModel.load(file, { threads: 2, contextSize: 512 });
+      model = await CpuModel.load(file, { threads: 2, contextSize: 512, roundActivations: true });
     } finally {
       await file.close();
     }

@@ -1,8 +1,7 @@
 /**
  * Oracle top-k through the CPU engine (quantized rows, 2 threads, chunked prefill) on deepseek32:
  * k ≥ tokens = dense bitwise (the same engine, indexTopK 0); a small k = the f32 reference's oracle
- * logits (independent weights path, matmul inputs rounded as the engine and llama.cpp round them,
- * within the engine's 1e-4 of the largest logit); the trace carries
+ * logits (independent weights path, within the engine's 1e-4 of the largest logit); the trace carries
  * the oracle's picks beside the indexer's and the recall between them.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -37,7 +36,7 @@ describe('CpuModel oracle top-k (deepseek32)', () => {
       const all = (await m.session({ oracleTopK: TOKENS.length }).feed(TOKENS, { allLogits: true })).logits;
       all.forEach((row, i) => expect(same(row, dense[i])).toBe(true));
       const r = await m.session({ oracleTopK: 4, trace: true }).feed(TOKENS, { allLogits: true });
-      const { config, weights } = await loadReferenceModelData(f, { emulateActivationQuant: true });
+      const { config, weights } = await loadReferenceModelData(f);
       const want = new ReferenceModel(config, weights).forward(TOKENS, { oracleTopK: 4 }).logits;
       let worst = 0;
       let moved = 0;

@@ -2,10 +2,8 @@
  * CpuModel (quantized blocks, threads, chunked prefill) against the f32 reference forward
  * (loadReferenceModelData: every weight dequantized, one token at a time, one thread) on the bundled
  * Q8_0 model and on quantized fixtures (Q4_K_M mix: Q4_K, Q6_K, Q5_0, Q8_0…; deepseek32 with the
- * indexer; legacy attention). The engine rounds each matmul input as llama.cpp's CPU matmul does
- * (Q8_0 / Q8_K / F16), so the reference is loaded with that rounding emulated (emulateActivationQuant:
- * its own path, `linear` over f32 weights): logits within 1e-4 of the largest; 1 and 3 threads
- * bitwise identical; a chunked prefill equal to token-by-token feeding within tolerance.
+ * indexer; legacy attention): logits within 1e-4 of the largest; 1 and 3 threads bitwise identical;
+ * a chunked prefill equal to token-by-token feeding within tolerance.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -54,7 +52,7 @@ const same = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteO
 
 async function check(path: string, tokens: number[]): Promise<void> {
   const f = await file(path);
-  const { config, weights } = await loadReferenceModelData(f, { emulateActivationQuant: true });
+  const { config, weights } = await loadReferenceModelData(f);
   const ref = new ReferenceModel(config, weights).forward(tokens).logits;
   const [one, three] = [await cpu(f, 1), await cpu(f, 3)];
   expect(three.threads).toBe(3);
@@ -75,7 +73,7 @@ async function check(path: string, tokens: number[]): Promise<void> {
     expect(same(chunk3[i], chunk1[i])).toBe(true);
     worst = Math.max(worst, maxRelDiff(chunk1[i], ref[i]), maxRelDiff(byToken1[i], ref[i]), maxRelDiff(chunk1[i], byToken1[i]));
   });
-  console.log(`${path.split('/').pop()}: max |Δ logit| / max |logit| vs the emulating f32 reference = ${worst.toExponential(2)}`);
+  console.log(`${path.split('/').pop()}: max |Δ logit| / max |logit| vs the f32 reference = ${worst.toExponential(2)}`);
   expect(worst).toBeLessThan(1e-4);
 }
 
@@ -103,9 +101,9 @@ describe('CpuModel', () => {
     });
   }
 
-  it('a feed longer than one prefill chunk: the last logits (and every position with allLogits) = the emulating f32 reference', async () => {
+  it('a feed longer than one prefill chunk: the last logits (and every position with allLogits) = the f32 reference', async () => {
     const f = await file(BUNDLED);
-    const { config, weights } = await loadReferenceModelData(f, { emulateActivationQuant: true });
+    const { config, weights } = await loadReferenceModelData(f);
     const ids = tokens(PREFILL_CHUNK + 9, 4000);
     const ref = new ReferenceModel(config, weights).forward(ids).logits;
     const m = await CpuModel.load(f, { threads: 2, contextSize: 2 * PREFILL_CHUNK });

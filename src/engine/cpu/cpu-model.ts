@@ -35,6 +35,12 @@ export interface CpuLoadOptions {
   memoryLimitBytes?: number;
   onProgress?: (p: { loadedBytes: number; totalBytes: number; tensor: string }) => void;
   signal?: AbortSignal;
+  /**
+   * Round matmul inputs as llama.cpp's CPU matmuls do (Q8_0 / Q8_K blocks, F16, BF16 by weight type).
+   * Default: as the WebGPU graph of the family does, so both backends compute the same thing: on for
+   * the dense families, off for the MLA ones (their GPU graph would pay a dispatch per rounded input).
+   */
+  roundActivations?: boolean;
 }
 
 /** Tokens per prefill chunk: the forward's activations for a chunk stay small, and a feed yields between chunks. */
@@ -168,6 +174,7 @@ export class CpuModel implements RuntimeModel {
       infos.map((t) => t.name),
       views,
       scratch,
+      o.roundActivations ?? description.kind === 'dense',
     );
     let poolError: string | undefined;
     if (shared) {

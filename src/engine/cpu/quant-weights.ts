@@ -2,10 +2,10 @@
  * ReferenceWeights over the file's own GGUF blocks: matmuls run the row kernels
  * (./kernels/row-kernels.ts) on the quantized bytes, split over the thread pool when there is one;
  * only small tensors (norms, biases) are ever dequantized whole. The reference forward drives it
- * through `matmul` (linearChunk) and `row` (embedding lookups). Matmul inputs are rounded as
- * llama.cpp's CPU matmul rounds them for the weight's type (`roundInput`: Q8_0 / Q8_K blocks, F16,
- * BF16; F32 weights keep f32 inputs), so the engine's logits follow llama.cpp's and an int8 dot
- * product can later replace the f32 one without changing a result.
+ * through `matmul` (linearChunk) and `row` (embedding lookups). With `roundInputs` (CpuModel's
+ * roundActivations), matmul inputs are rounded as llama.cpp's CPU matmul rounds them for the weight's
+ * type (`roundInput`: Q8_0 / Q8_K blocks, F16, BF16; F32 weights keep f32 inputs), so the engine's
+ * logits follow llama.cpp's and an int8 dot product can later replace the f32 one without changing a result.
  */
 import { SparseScopeError } from '../../errors.ts';
 import { typeName } from '../../gguf/types.ts';
@@ -29,12 +29,14 @@ export class QuantWeights implements ReferenceWeights {
   /**
    * @param views every tensor's kernel view, by name (in pool registration order)
    * @param F the matmul scratch (inputs then outputs), shared with the pool's workers when threaded
+   * @param roundInputs round matmul inputs as llama.cpp's CPU does (roundInput); else they stay f32
    */
   constructor(
     private readonly kernels: RowKernels,
     readonly names: readonly string[],
     readonly views: readonly WeightView[],
     private readonly F: Float32Array,
+    private readonly roundInputs = true,
   ) {
     names.forEach((n, i) => this.index.set(n, i));
     this.scratch = new Float32Array(views.reduce((a, v) => Math.max(a, v.K), 1));
@@ -60,7 +62,7 @@ export class QuantWeights implements ReferenceWeights {
 
   /** llama.cpp's rounding of this weight's input (linearChunk applies it before `matmul`) */
   roundInput(name: string): ((x: Float32Array) => Float32Array) | null {
-    return activationRounding(this.view(name).v.type);
+    return this.roundInputs ? activationRounding(this.view(name).v.type) : null;
   }
 
   get(name: string): Float32Array {
