@@ -35,19 +35,6 @@ export function encodeAdd(device: GPUDevice, enc: GPUCommandEncoder, a: { a: GPU
   encodeDispatch(enc, pipeline, bindBuffers(device, pipeline, [params, a.a, a.b, a.out], 'add'), grid1d(device, Math.ceil(a.n / WG)));
 }
 
-/** The prepared form of encodeAdd (uniform and bind group made once). */
-export function createAdd(device: GPUDevice, a: { a: GPUBuffer; b: GPUBuffer; out: GPUBuffer; n: number }): PreparedDispatch {
-  const pipeline = getPipeline(device, { kernel: 'add', variant: { wg: WG } }, addCode);
-  return prepareDispatch(device, {
-    pipeline,
-    layout: ADD_PARAMS,
-    values: { n: a.n },
-    buffers: [a.a, a.b, a.out],
-    grid: grid1d(device, Math.ceil(a.n / WG)),
-    label: 'add',
-  });
-}
-
 export interface AccumulateArgs {
   /** f32 [rows·terms, n]. */
   x: GPUBuffer;

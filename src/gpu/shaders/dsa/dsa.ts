@@ -9,7 +9,6 @@
  */
 import { uniformBuffer, packParams, type ParamLayout } from '../../params.ts';
 import { getPipeline, bindBuffers, type BufferArg } from '../../pipelines.ts';
-import { createStorage } from '../../buffers.ts';
 import { assemble, badArg, checkGroups, encodeSteps } from '../add/kernel-util.ts';
 import scoreSource from './indexer-score.wgsl?raw';
 import topkSource from './topk.wgsl?raw';
@@ -118,9 +117,4 @@ export function createTopk(device: GPUDevice, a: TopkArgs): PreparedStepKernel {
       params.destroy();
     },
   };
-}
-
-/** Score scratch for createIndexerScore: f32 [nq, capacity]. */
-export function createScoreBuffer(device: GPUDevice, nq: number, capacity: number): GPUBuffer {
-  return createStorage(device, nq * capacity * 4, 'indexer:scores');
 }

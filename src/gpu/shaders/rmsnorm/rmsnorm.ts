@@ -3,9 +3,9 @@
  * rows with a stride (the first n values of each wider row) and writes y from a row given per step: MLA's
  * compressed KV, normed straight from the kv_a output [T, kv_lora + rope] into its cache rows.
  */
-import { wgslStruct, uniformBuffer, type ParamLayout } from '../../params.ts';
+import { uniformBuffer, type ParamLayout } from '../../params.ts';
 import { getPipeline, bindBuffers, encodeDispatch } from '../../pipelines.ts';
-import { prepareDispatch, type PreparedDispatch } from '../add/kernel-util.ts';
+import { assemble, prepareDispatch, type PreparedDispatch } from '../add/kernel-util.ts';
 import source from './rmsnorm.wgsl?raw';
 
 export const RMSNORM_PARAMS = [
@@ -19,7 +19,7 @@ export const RMSNORM_PARAMS = [
 const WG = 256;
 
 export function rmsnormCode(): string {
-  return source.replace('{{PARAMS}}', wgslStruct('Params', RMSNORM_PARAMS));
+  return assemble(source, RMSNORM_PARAMS);
 }
 
 export interface RmsnormArgs {
