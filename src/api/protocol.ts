@@ -169,7 +169,7 @@ export interface GenerateRequest {
   sampling: SamplingOptions;
   /** Overrides the file's indexer top-k (0 = dense attention). */
   indexTopK?: number;
-  /** Oracle top-k sparse attention (CPU backend only; src/model/reference/oracle-topk.ts); 0 / absent = off. */
+  /** Oracle top-k sparse attention (both backends; src/model/reference/oracle-topk.ts); 0 / absent = off. */
   oracleTopK?: number;
   /** Which traces to read back from the GPU for each generated token; nothing when absent. */
   trace?: TraceRequest;

@@ -28,7 +28,7 @@ export interface Backend {
   readonly config: ModelConfig | DenseModelConfig;
   /**
    * indexTopK overrides the file's indexer top-k (0 = dense); trace records a TokenTrace per token;
-   * oracleTopK (CPU only) attends over the k positions of largest dense weight (0 = dense)
+   * oracleTopK attends over the k positions of largest dense weight (0 = dense)
    */
   session(options?: SessionOptions): BackendSession;
   close(): void;
@@ -61,10 +61,7 @@ export async function createBackend(kind: BackendKind, file: GgufFile, contextSi
       return {
         kind,
         config: model.config,
-        session(o) {
-          if (o?.oracleTopK) throw new SparseScopeError('not-implemented', 'oracle top-k runs on the CPU backend only: use --backend cpu');
-          return model.session(o);
-        },
+        session: (o) => model.session(o),
         close() {
           model.destroy();
           ctx.destroy();

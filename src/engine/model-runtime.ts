@@ -53,10 +53,7 @@ function gpuRuntimeModel(model: WebGpuModel): RuntimeModel {
     config: model.config,
     capacity: model.capacity,
     hasTimestamps: model.ctx.info.hasTimestamps,
-    session(o) {
-      if (o?.oracleTopK) throw new SparseScopeError('not-implemented', 'oracle top-k runs on the CPU backend only: load the model with the CPU backend');
-      return model.session(o);
-    },
+    session: (o) => model.session(o),
     destroy: () => model.destroy(),
   };
 }

@@ -26,7 +26,7 @@ export interface RuntimeSession {
   feedAndSample(tokens: readonly number[], sample: SampleRequest): Promise<{ token: number; logits?: Float32Array; trace?: TokenTrace[] }>;
 }
 
-/** What a session is opened with (every backend takes indexTopK and trace; oracleTopK: the CPU only). */
+/** What a session is opened with (every backend takes all three). */
 export interface SessionOptions {
   /** deepseek32: override the file's indexer top-k; 0 = dense */
   indexTopK?: number;

@@ -38,6 +38,7 @@ export class DenseForwardGraph extends BuiltGraph {
     const x = b.buf(m * E, 'x'); //                                         [m, E] normed input
     const qkv = b.blocks('qkv', [Q, KV, KV]); //                            [m, Q] | [m, KV] | [m, KV]; q at 0
     const attnO = b.buf(m * Q, 'attn_o'); //                                [m, H, D]
+    const denseO = o.oracleTopK ? b.buf(m * Q, 'oracle_dense_o') : undefined; //  [m, H, D] the oracle's dense pass (unread)
     const attnOut = b.buf(m * E, 'attn_out'); //                            [m, E] (prefill)
     const ffnBuffers = { h, gate: b.buf(m * F, 'gate'), up: b.buf(m * F, 'up'), act: b.buf(m * F, 'act'), ffnOut: b.buf(m * E, 'ffn_out') };
     const rope = ropeParamsFor(c.rope, c.ropeStyle === 'neox');
@@ -88,7 +89,7 @@ export class DenseForwardGraph extends BuiltGraph {
       b.push((e, pos) => append.encode(e, pos));
 
       b.tag.part = 'attention';
-      const attn = b.keep(
+      const gqa = (out: GPUBuffer, sparse: { idx: GPUBuffer; k: number } | undefined, weights: GPUBuffer | undefined) =>
         createGqaAttention(device, {
           heads: H,
           headsKv: HK,
@@ -99,12 +100,18 @@ export class DenseForwardGraph extends BuiltGraph {
           q: qkv.buffer,
           k: cache.k!,
           v: cache.v!,
-          out: attnO,
-          weights: tr?.dense,
+          out,
+          sparse,
+          weights,
           scratch: b.scratch,
-        }),
-      );
-      b.push((e, pos) => attn.encode(e, { nKv: pos + m, qPos0: pos }));
+        });
+      // oracle top-k: a dense pass for the weights, their top-k, then attention over those positions only
+      const oracle = o.oracleTopK ? b.oracle((weights) => gqa(denseO!, undefined, weights), tr) : undefined;
+      const attn = b.keep(gqa(attnO, oracle, oracle ? undefined : tr?.dense));
+      b.push((e, pos) => {
+        oracle?.run(e, pos);
+        attn.encode(e, { nKv: pos + m, qPos0: pos });
+      });
       b.tag.part = 'attn';
       b.roundInput(attnO, Q, [`${p}attn_output.weight`]);
       b.push(b.mvResidual(w.matrix(`${p}attn_output.weight`), attnO, h, attnOut));

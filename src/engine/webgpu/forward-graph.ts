@@ -222,18 +222,20 @@ export class ForwardGraph extends BuiltGraph {
 
       // attention over the cache (sparse: only the chosen rows), then the per-head output projection
       const attnArgs = { heads: H, nq: m, capacity: o.capacity, kqScale: c.kqScale, scratch: b.scratch };
-      const makeAttn = (out: GPUBuffer, sp: { idx: GPUBuffer; k: number } | undefined, weights: GPUBuffer | undefined) =>
-        b.keep(
-          c.mla === 'absorbed'
-            ? createMlaAbsorbed(device, { ...attnArgs, kvLora: L, rope: R, qLat: qLat!, qPe, ckv: cache.ckv!, kpe: cache.kpe!, out, sparse: sp, weights })
-            : createMlaLegacy(device, { ...attnArgs, dk: K, dv: Vd, q, k: cache.k!, v: cache.v!, out, sparse: sp, weights }),
-        );
-      const sp = sparseIdx ? { idx: sparseIdx, k: o.topK } : undefined;
+      const rawAttn = (out: GPUBuffer, sp: { idx: GPUBuffer; k: number } | undefined, weights: GPUBuffer | undefined) =>
+        c.mla === 'absorbed'
+          ? createMlaAbsorbed(device, { ...attnArgs, kvLora: L, rope: R, qLat: qLat!, qPe, ckv: cache.ckv!, kpe: cache.kpe!, out, sparse: sp, weights })
+          : createMlaLegacy(device, { ...attnArgs, dk: K, dv: Vd, q, k: cache.k!, v: cache.v!, out, sparse: sp, weights });
+      const makeAttn = (...a: Parameters<typeof rawAttn>) => b.keep(rawAttn(...a));
+      // the oracle's picks (a dense pass for the weights, their top-k) replace the indexer's in the attention
+      const oracle = o.oracleTopK ? b.oracle((weights) => rawAttn(denseScratch, undefined, weights), tr) : undefined;
+      const sp = oracle ?? (sparseIdx ? { idx: sparseIdx, k: o.topK } : undefined);
       const attn = makeAttn(attnO, sp, tr && !sp ? tr.dense : undefined);
-      // A sparse trace still shows what dense attention would have weighted: one extra dense pass.
-      const denseForTrace = tr && sp ? makeAttn(denseScratch, undefined, tr.dense) : undefined;
+      // A sparse trace still shows what dense attention would have weighted: one extra dense pass (the oracle's is one).
+      const denseForTrace = tr && sp && !oracle ? makeAttn(denseScratch, undefined, tr.dense) : undefined;
       tag.part = 'attention';
       b.push((enc, pos) => {
+        oracle?.run(enc, pos);
         attn.encode(enc, { nKv: pos + m, qPos0: pos });
         denseForTrace?.encode(enc, { nKv: pos + m, qPos0: pos });
       });

@@ -32,6 +32,7 @@ import type { PreparedStepKernel } from '../../gpu/shaders/dsa/dsa.ts';
 import { createRmsnorm } from '../../gpu/shaders/rmsnorm/rmsnorm.ts';
 import { createSwiglu } from '../../gpu/shaders/swiglu/swiglu.ts';
 import { createRoundActivations, gpuRoundingFor } from '../../gpu/shaders/round-activations/round-activations.ts';
+import { createTopk } from '../../gpu/shaders/dsa/dsa.ts';
 import { WEIGHT_TYPES } from '../../gpu/shaders/common/quant-types.ts';
 import type { GpuTensor } from '../../gpu/shaders/common/tensor.ts';
 import type { GpuWeights } from './gpu-weights.ts';
@@ -41,6 +42,12 @@ export interface GraphOptions {
   m: number;
   /** Indexer top-k; 0 = dense attention (deepseek32 only). */
   topK: number;
+  /**
+   * Oracle top-k (any model): per query and layer, attention over the k positions of largest dense attention
+   * weight summed over heads (a dense pass for the weights, their top-k, then sparse attention); 0 / absent = off.
+   * On deepseek32 it replaces the indexer's picks in the attention (the indexer still runs, for the trace).
+   */
+  oracleTopK?: number;
   /** Keep per-layer trace buffers (index scores, chosen positions, dense weights, router). */
   trace: boolean;
   /** Cache rows. */
@@ -72,6 +79,7 @@ export interface LayerTraceBuffers {
   probs?: GPUBuffer; // f32 [m, X]
   experts?: GPUBuffer; // u32 [m, k]
   expertWeights?: GPUBuffer; // f32 [m, k]
+  oracle?: GPUBuffer; // u32 [m, oracleTopK]: the oracle's picks, ascending (NO_POSITION-padded)
 }
 
 /**
@@ -306,6 +314,33 @@ export class GraphBuilder implements Omit<GpuForwardGraph, 'encode' | 'destroy' 
     };
     return { up, down };
   }
+
+  /**
+   * The oracle's picks for one layer (GraphOptions.oracleTopK = K): a dense attention pass (`dense`, made
+   * here over the weights buffer it is given) writes Σ_h p [m, capacity], and their top-K (createTopk, the
+   * indexer's selection, ascending) go to idx [m, K], which the layer's attention then reads as its sparse
+   * list. The weights are the trace's when tracing (tr.dense), else one buffer all layers share.
+   */
+  oracle(dense: (weights: GPUBuffer) => PreparedAttention, tr: LayerTraceBuffers | undefined): { idx: GPUBuffer; k: number; run: GraphStep['run'] } {
+    const { m, capacity } = this.o;
+    const k = this.o.oracleTopK!;
+    const weights = tr ? tr.dense : (this.oracleWeights ??= this.buf(m * capacity, 'oracle_weights'));
+    const idx = tr
+      ? (tr.oracle = this.own(createStorage(this.device, m * k * 4, 'trace.oracle')))
+      : (this.oracleIdx ??= this.own(createStorage(this.device, m * k * 4, 'oracle')));
+    const pass = this.keep(dense(weights));
+    const topk = this.keep(createTopk(this.device, { nq: m, k, scores: weights, scoreStride: capacity, idx }));
+    return {
+      idx,
+      k,
+      run: (enc, pos) => {
+        pass.encode(enc, { nKv: pos + m, qPos0: pos });
+        topk.encode(enc, { nKv: pos + m, qPos0: pos });
+      },
+    };
+  }
+  private oracleWeights: GPUBuffer | undefined;
+  private oracleIdx: GPUBuffer | undefined;
 
   /** h = token_embd[ids]  [m, E] */
   embed(h: GPUBuffer): void {

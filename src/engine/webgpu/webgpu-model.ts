@@ -12,6 +12,7 @@ import { readBack } from '../../gpu/buffers.ts';
 import type { GpuContext } from '../../gpu/device.ts';
 import { NO_POSITION } from '../../gpu/shaders/dsa/dsa.ts';
 import { SparseScopeError } from '../../errors.ts';
+import { checkOracleTopK, indexerRecall } from '../../model/reference/oracle-topk.ts';
 import { uploadWeights, type GpuWeights, type WeightProgress } from './gpu-weights.ts';
 import { planMemory } from '../../model/memory-plan.ts';
 import { allocateCaches, cacheBytes, destroyCaches, type LayerCache } from './kv-cache.ts';
@@ -48,6 +49,8 @@ export interface SessionOptions {
   /** Override the file's indexer top-k; 0 = dense attention. */
   indexTopK?: number;
   trace?: boolean;
+  /** Oracle top-k (any model; GraphOptions.oracleTopK); 0 / absent = off. */
+  oracleTopK?: number;
 }
 
 export class WebGpuModel {
@@ -122,7 +125,7 @@ export class WebGpuModel {
     const indexer = 'family' in this.config ? undefined : this.config.indexer;
     const topK = o.indexTopK ?? indexer?.topK ?? 0;
     if (!Number.isInteger(topK) || topK < 0) throw new SparseScopeError('bad-argument', `index top-k must be an integer ≥ 0, got ${topK}`);
-    this.activeSession = new WebGpuSession(this, indexer ? topK : 0, !!o.trace);
+    this.activeSession = new WebGpuSession(this, indexer ? topK : 0, !!o.trace, checkOracleTopK(o.oracleTopK));
     return this.activeSession;
   }
 
@@ -131,7 +134,7 @@ export class WebGpuModel {
   }
 
   graph(o: GraphOptions): GpuForwardGraph {
-    const key = `${o.m}:${o.topK}:${o.trace}:${o.roundActivations ?? this.roundActivations}`;
+    const key = `${o.m}:${o.topK}:${o.oracleTopK ?? 0}:${o.trace}:${o.roundActivations ?? this.roundActivations}`;
     let g = this.graphs.get(key);
     const tuner = this.tuner;
     const base: GraphOptions = { roundActivations: this.roundActivations, ...o };
@@ -200,6 +203,8 @@ export class WebGpuSession {
     private readonly model: WebGpuModel,
     readonly topK: number,
     readonly tracing: boolean,
+    /** oracle top-k (0 = off) */
+    readonly oracleK = 0,
   ) {}
 
   get position(): number {
@@ -248,7 +253,7 @@ export class WebGpuSession {
   async profileStep(token: number, method: TimingMethod): Promise<{ next: number; timing: PassTiming }> {
     this.check([token]);
     const { device } = this.model.ctx;
-    const g = this.model.graph({ m: 1, topK: this.topK, trace: false, capacity: this.model.capacity });
+    const g = this.model.graph({ m: 1, topK: this.topK, oracleTopK: this.oracleK, trace: false, capacity: this.model.capacity });
     this.idsHost[0] = token;
     device.queue.writeBuffer(g.ids, 0, this.idsHost, 0, 1);
     const timing = await this.model.timer(g).run(this.pos, method);
@@ -277,7 +282,7 @@ export class WebGpuSession {
     const { device } = this.model.ctx;
     const c = this.model.config;
     const m = tokens.length;
-    const g = this.model.graph({ m, topK: this.topK, trace: this.tracing, capacity: this.model.capacity });
+    const g = this.model.graph({ m, topK: this.topK, oracleTopK: this.oracleK, trace: this.tracing, capacity: this.model.capacity });
     const ids = m <= this.idsHost.length ? this.idsHost.subarray(0, m) : new Uint32Array(m);
     ids.set(tokens);
     device.queue.writeBuffer(g.ids, 0, ids);
@@ -316,6 +321,7 @@ export class WebGpuSession {
         probs: await f32(t.probs),
         experts: await u32(t.experts),
         weights: await f32(t.expertWeights),
+        oracle: await u32(t.oracle),
       })),
     );
     return tokens.map((token, r) => {
@@ -329,6 +335,10 @@ export class WebGpuSession {
             ? Array.from(l.chosen.subarray(r * this.topK, (r + 1) * this.topK)).filter((p) => p !== NO_POSITION)
             : Array.from({ length: visible }, (_, s) => s);
           lt.indexer = { scores, chosen };
+        }
+        if (l.oracle) {
+          lt.oracle = Array.from(l.oracle.subarray(r * this.oracleK, (r + 1) * this.oracleK)).filter((p) => p !== NO_POSITION);
+          if (lt.indexer && this.topK > 0) lt.oracleRecall = indexerRecall(lt.indexer.chosen, lt.oracle);
         }
         if (l.probs && l.experts && l.weights) {
           const moe = 'family' in c ? null : c.moe;
