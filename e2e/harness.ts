@@ -164,6 +164,32 @@ export async function serveFiles(handler: RequestListener): Promise<{ url: strin
   return { url: `http://127.0.0.1:${(files.address() as AddressInfo).port}`, close: () => files.close() };
 }
 
+/**
+ * serveFiles for model files by path, as a model hub serves them: CORS for any origin, Range requests
+ * (206 with Content-Range) and, unless `rangesOnly`, a whole-file 200; unknown paths 404.
+ */
+export function serveRangeFiles(files: Map<string, Buffer>, o: { rangesOnly?: boolean } = {}): Promise<{ url: string; close(): void }> {
+  return serveFiles((req, res) => {
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    res.setHeader('Access-Control-Allow-Headers', 'Range');
+    res.setHeader('Access-Control-Expose-Headers', 'Content-Length, Content-Range, Accept-Ranges');
+    res.setHeader('Accept-Ranges', 'bytes');
+    if (req.method === 'OPTIONS') return void res.writeHead(204).end();
+    const bytes = files.get((req.url ?? '').split('?')[0]);
+    if (!bytes) return void res.writeHead(404).end();
+    const m = /bytes=(\d+)-(\d*)/.exec(req.headers.range ?? '');
+    if (m) {
+      const start = Number(m[1]);
+      const end = m[2] ? Math.min(Number(m[2]), bytes.length - 1) : bytes.length - 1;
+      res.writeHead(206, { 'Content-Range': `bytes ${start}-${end}/${bytes.length}`, 'Content-Length': end - start + 1 });
+      return void res.end(bytes.subarray(start, end + 1));
+    }
+    if (o.rangesOnly) return void res.writeHead(416).end();
+    res.writeHead(200, { 'Content-Length': bytes.length });
+    res.end(bytes);
+  });
+}
+
 /** Opens the page with the FakeEngine test double and waits for its model; returns the console log. */
 export async function openFakePage(page: Page, appUrl: string, extra = ''): Promise<string[]> {
   const log = watchConsole(page);

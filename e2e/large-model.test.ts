@@ -15,11 +15,11 @@ import { buildFixture } from '../src/tools/fixture/fixture.ts';
 import { twinOptions } from '../src/tools/fixture/twins.ts';
 import { writeGgufFile } from '../src/gguf/write-file.ts';
 import { planMemory, type MemoryPlan } from '../src/model/memory-plan.ts';
-import { CHROMIUM, ask, serveFiles, startServer, watchConsole, type Server } from './harness.ts';
+import { CHROMIUM, ask, serveRangeFiles, startServer, watchConsole, type Server } from './harness.ts';
 
 const MB = 2 ** 20;
 let server: Server;
-let files: Awaited<ReturnType<typeof serveFiles>>;
+let files: Awaited<ReturnType<typeof serveRangeFiles>>;
 let dir: string;
 let path: string;
 let size: number;
@@ -39,20 +39,8 @@ beforeAll(async () => {
     { context: 2048 },
   );
   const bytes = readFileSync(path);
-  files = await serveFiles((req, res) => {
-    res.setHeader('Access-Control-Allow-Origin', '*');
-    res.setHeader('Access-Control-Allow-Headers', 'Range');
-    res.setHeader('Access-Control-Expose-Headers', 'Content-Length, Content-Range, Accept-Ranges');
-    res.setHeader('Accept-Ranges', 'bytes');
-    if (req.method === 'OPTIONS') return void res.writeHead(204).end();
-    if ((req.url ?? '').split('?')[0] !== '/v2-lite-chat-twin.gguf') return void res.writeHead(404).end();
-    const m = /bytes=(\d+)-(\d*)/.exec(req.headers.range ?? '');
-    if (!m) return void res.writeHead(416).end(); // never the whole file
-    const start = Number(m[1]);
-    const end = m[2] ? Math.min(Number(m[2]), bytes.length - 1) : bytes.length - 1;
-    res.writeHead(206, { 'Content-Range': `bytes ${start}-${end}/${bytes.length}`, 'Content-Length': end - start + 1 });
-    res.end(bytes.subarray(start, end + 1));
-  });
+  // ranges only: the page must never ask for the whole file
+  files = await serveRangeFiles(new Map([['/v2-lite-chat-twin.gguf', bytes]]), { rangesOnly: true });
   server = await startServer();
 });
 afterAll(async () => {

@@ -14,13 +14,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { writeFixture } from '../src/tools/fixture/fixture.ts';
-import { ask, launchBrowser, screenshot, serveFiles, startServer, watchConsole, type Server } from './harness.ts';
+import { ask, launchBrowser, screenshot, serveRangeFiles, startServer, watchConsole, type Server } from './harness.ts';
 
 const LOOPING_TEMPLATE = '{% for m in messages %}{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}{% endfor %}';
 
 let server: Server;
 let browser: BrowserContext;
-let files: Awaited<ReturnType<typeof serveFiles>>;
+let files: Awaited<ReturnType<typeof serveRangeFiles>>;
 let modelUrl: string;
 let loopingBytes: Buffer;
 let dir: string;
@@ -41,27 +41,12 @@ beforeAll(async () => {
     metadata: { 'tokenizer.chat_template': { type: 'string', value: LOOPING_TEMPLATE } },
   });
   loopingBytes = readFileSync(looping);
-  files = await serveFiles((req, res) => {
-    if (req.url === '/looping.gguf') {
-      res.setHeader('Access-Control-Allow-Origin', '*');
-      res.writeHead(200, { 'Content-Length': loopingBytes.length });
-      return void res.end(loopingBytes);
-    }
-    res.setHeader('Access-Control-Allow-Origin', '*');
-    res.setHeader('Access-Control-Allow-Headers', 'Range');
-    res.setHeader('Access-Control-Expose-Headers', 'Content-Length, Content-Range, Accept-Ranges');
-    res.setHeader('Accept-Ranges', 'bytes');
-    if (req.method === 'OPTIONS') return void res.writeHead(204).end();
-    const m = /bytes=(\d+)-(\d*)/.exec(req.headers.range ?? '');
-    if (m) {
-      const start = Number(m[1]);
-      const end = m[2] ? Math.min(Number(m[2]), bytes.length - 1) : bytes.length - 1;
-      res.writeHead(206, { 'Content-Range': `bytes ${start}-${end}/${bytes.length}`, 'Content-Length': end - start + 1 });
-      return void res.end(bytes.subarray(start, end + 1));
-    }
-    res.writeHead(200, { 'Content-Length': bytes.length });
-    res.end(bytes);
-  });
+  files = await serveRangeFiles(
+    new Map([
+      ['/fixture.gguf', bytes],
+      ['/looping.gguf', loopingBytes],
+    ]),
+  );
   modelUrl = `${files.url}/fixture.gguf`;
   server = await startServer();
   browser = await launchBrowser();

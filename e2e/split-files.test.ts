@@ -11,11 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { buildFixture } from '../src/tools/fixture/fixture.ts';
 import { writeSplitGguf } from '../src/gguf/write-file.ts';
-import { ask, launchBrowser, serveFiles, startServer, watchConsole, type Server } from './harness.ts';
+import { ask, launchBrowser, serveRangeFiles, startServer, watchConsole, type Server } from './harness.ts';
 
 let server: Server;
 let browser: BrowserContext;
-let files: Awaited<ReturnType<typeof serveFiles>>;
+let files: Awaited<ReturnType<typeof serveRangeFiles>>;
 let dir: string;
 let parts: string[];
 
@@ -24,24 +24,7 @@ beforeAll(async () => {
   const fx = buildFixture({ arch: 'deepseek32', gating: 'sigmoid', dims: { topK: 4 }, seed: 5 });
   parts = await writeSplitGguf(join(dir, 'fixture'), { metadata: fx.metadata, tensors: fx.tensors }, 3);
   const served = new Map(parts.map((p) => [`/${basename(p)}`, readFileSync(p)]));
-  files = await serveFiles((req, res) => {
-    res.setHeader('Access-Control-Allow-Origin', '*');
-    res.setHeader('Access-Control-Allow-Headers', 'Range');
-    res.setHeader('Access-Control-Expose-Headers', 'Content-Length, Content-Range, Accept-Ranges');
-    res.setHeader('Accept-Ranges', 'bytes');
-    if (req.method === 'OPTIONS') return void res.writeHead(204).end();
-    const bytes = served.get((req.url ?? '').split('?')[0]);
-    if (!bytes) return void res.writeHead(404).end();
-    const m = /bytes=(\d+)-(\d*)/.exec(req.headers.range ?? '');
-    if (m) {
-      const start = Number(m[1]);
-      const end = m[2] ? Math.min(Number(m[2]), bytes.length - 1) : bytes.length - 1;
-      res.writeHead(206, { 'Content-Range': `bytes ${start}-${end}/${bytes.length}`, 'Content-Length': end - start + 1 });
-      return void res.end(bytes.subarray(start, end + 1));
-    }
-    res.writeHead(200, { 'Content-Length': bytes.length });
-    res.end(bytes);
-  });
+  files = await serveRangeFiles(served);
   server = await startServer();
   browser = await launchBrowser();
 });

@@ -235,7 +235,7 @@ export interface LayerTrace {
   routerProbs?: number[];
   experts?: number[];
   expertWeights?: number[];
-  /** Oracle top-k runs (CPU): the positions attended, the k of largest dense weight, ascending. */
+  /** Oracle top-k runs: the positions attended, the k of largest dense weight, ascending. */
   oracle?: number[];
   /** deepseek32 with an oracle top-k: |indexer picks ∩ oracle picks| / |oracle picks|. */
   oracleRecall?: number;
@@ -252,8 +252,10 @@ export interface StepRequest {
   prompt: string;
   /** Token ids appended after the prompt by earlier steps. */
   appended?: number[];
-  /** Top-k for the sparse run (0 = dense). */
+  /** Indexer top-k for the sparse run (0 = dense). */
   indexTopK: number;
+  /** Oracle top-k for the sparse run (any model: the k positions of largest dense weight); 0 / absent = off. */
+  oracleTopK?: number;
   /** How many candidates to return (default 5). */
   candidates?: number;
   trace?: TraceRequest;
@@ -353,8 +355,11 @@ export interface EngineApi {
   generate(request: GenerateRequest, onEvent: (e: GenerateEvent) => void): Promise<void>;
   /** Stops the running generation at the next token boundary. */
   abort(): Promise<void>;
-  /** The trace of the last forward pass over a whole prompt (every query row), read back on request. */
-  trace(prompt: string, request: TraceRequest, indexTopK?: number): Promise<TokenTrace[]>;
+  /**
+   * The trace of the last forward pass over a whole prompt (every query row), read back on request, under
+   * the indexer's top-k (deepseek32) and / or an oracle top-k (any model; 0 / absent = off).
+   */
+  trace(prompt: string, request: TraceRequest, indexTopK?: number, oracleTopK?: number): Promise<TokenTrace[]>;
   /** Drops the device and everything on it, then initialises again (after a lost device). */
   restart(): Promise<EngineInfo>;
   /** Optional (classroom): one step's next-token distribution under top-k vs dense. */

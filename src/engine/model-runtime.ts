@@ -344,8 +344,8 @@ export class ModelRuntime {
     return this.exclusive(() => this.generateNow(req, onEvent));
   }
 
-  trace(prompt: string, req: TraceRequest, indexTopK?: number): Promise<TokenTrace[]> {
-    return this.exclusive(() => this.traceNow(prompt, req, indexTopK));
+  trace(prompt: string, req: TraceRequest, indexTopK?: number, oracleTopK?: number): Promise<TokenTrace[]> {
+    return this.exclusive(() => this.traceNow(prompt, req, indexTopK, oracleTopK));
   }
 
   step(req: StepRequest): Promise<StepResult> {
@@ -433,17 +433,17 @@ export class ModelRuntime {
     return { token: sampleRef(r.logits[0], sample.history, sample.settings, sample.step), logits: r.logits[0], trace: r.trace };
   }
 
-  private async traceNow(prompt: string, req: TraceRequest, indexTopK?: number): Promise<TokenTrace[]> {
+  private async traceNow(prompt: string, req: TraceRequest, indexTopK?: number, oracleTopK?: number): Promise<TokenTrace[]> {
     const { ids } = this.promptIds({ prompt });
     this.checkFits(ids.length);
-    const r = await this.model.session({ indexTopK, trace: true }).feed(ids);
+    const r = await this.model.session({ indexTopK, oracleTopK, trace: true }).feed(ids);
     return r.trace!.map((t) => toProtocolTrace(t, req, this.tokenizer.decode([t.token], { special: true })));
   }
 
   private async stepNow(req: StepRequest): Promise<StepResult> {
     const ids = [...this.promptIds({ prompt: req.prompt }).ids, ...(req.appended ?? [])];
     this.checkFits(ids.length);
-    const sparse = await this.model.session({ indexTopK: req.indexTopK, trace: !!req.trace }).feed(ids);
+    const sparse = await this.model.session({ indexTopK: req.indexTopK, oracleTopK: req.oracleTopK, trace: !!req.trace }).feed(ids);
     const sparseLogits = sparse.logits[0];
     const trace = req.trace && sparse.trace ? toProtocolTrace(sparse.trace[sparse.trace.length - 1], req.trace) : undefined;
     const denseLogits = (await this.model.session({ indexTopK: 0 }).feed(ids)).logits[0];

@@ -39,8 +39,8 @@ export abstract class RuntimeEngine {
     this.runtime?.abort();
   }
 
-  async trace(prompt: string, request: TraceRequest, indexTopK?: number): Promise<TokenTrace[]> {
-    return this.loaded().trace(prompt, request, indexTopK);
+  async trace(prompt: string, request: TraceRequest, indexTopK?: number, oracleTopK?: number): Promise<TokenTrace[]> {
+    return this.loaded().trace(prompt, request, indexTopK, oracleTopK);
   }
 
   async step(request: StepRequest): Promise<StepResult> {

@@ -46,7 +46,7 @@ export function createWorkerEngine(): WorkerEngine {
     load: (source, onEvent, options) => afterFinalEvent((cb) => remote.load(source, cb, options), onEvent, 'ready'),
     generate: (request, onEvent) => afterFinalEvent((cb) => remote.generate(request, cb), onEvent, 'done'),
     abort: () => remote.abort(),
-    trace: (prompt, request, k) => remote.trace(prompt, request, k),
+    trace: (prompt, request, k, oracle) => remote.trace(prompt, request, k, oracle),
     step: (request) => remote.step(request),
     profile: (request) => remote.profile(request),
     restart: () => remote.restart(),

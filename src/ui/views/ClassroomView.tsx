@@ -1,6 +1,7 @@
 /**
  * Classroom: a prompt, a Step button, the top-k slider (1..context) and a dense switch; the next-token
  * candidates under top-k vs dense with KL and top-1 agreement, and the indexer heatmap for the same k.
+ * The k is the lightning indexer's (deepseek32) or, for any other model, the oracle's (classroom-actions.ts).
  */
 import { useEffect } from 'react';
 import { useStore } from '../store.ts';
@@ -8,7 +9,7 @@ import { retrace, retraceSoon, resetSteps, stepOnce } from '../actions/classroom
 import { IndexerView } from './IndexerView.tsx';
 import { Explain } from './Explain.tsx';
 import { RECALL_EXAMPLE } from './recall-example.ts';
-import { isDenseShape, type Candidate } from '../../api/protocol.ts';
+import type { Candidate } from '../../api/protocol.ts';
 
 export function ClassroomView() {
   const c = useStore((s) => s.classroom);
@@ -26,10 +27,10 @@ export function ClassroomView() {
   return (
     <div className="view classroom">
       <Explain topic="classroom" />
-      {isDenseShape(summary?.shape) && (
-        <p className="note" data-testid="classroom-no-indexer">
-          {summary!.name} ({summary!.arch}) has no lightning indexer: it always attends densely, so the top-k below changes nothing and the sparse and dense
-          candidates are the same.
+      {summary && summary.indexTopK === undefined && (
+        <p className="note" data-testid="classroom-oracle">
+          {summary.name} ({summary.arch}) has no lightning indexer, so here the top-k is the <strong>oracle</strong>'s: each layer attends only to the k past
+          tokens that dense attention weights most (summed over heads) — the best any k-token selector could do.
         </p>
       )}
       <div className="classroom-controls">

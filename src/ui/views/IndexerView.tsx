@@ -1,14 +1,16 @@
 /**
  * Indexer view: for the selected layer, index scores (query rows × key columns) with the chosen top-k
- * outlined, and dense attention for the same rows with the share of its mass inside the chosen set.
- * Hovering a token in the chat highlights its row and the tokens it picked in the context strip.
+ * outlined, dense attention for the same rows with the share of its mass inside the chosen set, and the
+ * oracle's top-k of those dense weights with the indexer's recall of it per row (how many of the true
+ * top-k the lightning indexer found). On a model without an indexer, an oracle run's picks outlined on
+ * dense attention. Hovering a token in the chat highlights its row and the tokens it picked in the context strip.
  */
 import { useStore } from '../store.ts';
 import { Heatmap } from './Heatmap.tsx';
 import { LayerSelect } from './LayerSelect.tsx';
 import { Explain } from './Explain.tsx';
 import type { Analysis } from '../state/types.ts';
-import { isDenseShape } from '../../api/protocol.ts';
+import { indexerRecall, oracleTopK } from '../../model/reference/oracle-topk.ts';
 
 /** Share of dense attention mass on the positions sparse attention kept. */
 export function keptMass(dense: number[] | undefined, chosen: number[] | undefined): number {
@@ -22,22 +24,16 @@ export function IndexerView({ compact }: { compact?: boolean }) {
   const layer = useStore((s) => s.layer);
   const hover = useStore((s) => s.hover);
   const summary = useStore((s) => s.model.summary);
-  if (isDenseShape(summary?.shape)) {
-    return (
-      <div className="view">
-        {!compact && <Explain topic="dsa" />}
-        <p className="empty" data-testid="indexer-none">
-          {summary!.name} ({summary!.arch}) has no lightning indexer: every layer attends densely over all past tokens (grouped-query attention). Load a
-          DeepSeek-V3.2 (deepseek32) model to see sparse attention.
-        </p>
-      </div>
-    );
-  }
+  const noIndexer = summary !== undefined && summary.indexTopK === undefined;
   if (!analysis || !analysis.rows.length) {
     return (
       <div className="view">
         {!compact && <Explain topic="dsa" />}
-        <p className="empty">No trace yet. Chat with the model (with "trace" on) or open the Classroom to trace a prompt.</p>
+        <p className="empty" data-testid={noIndexer ? 'indexer-none' : undefined}>
+          {noIndexer
+            ? `${summary!.name} (${summary!.arch}) has no lightning indexer: every layer attends densely. Open the Classroom: its top-k runs the oracle (the k past tokens dense attention weights most) on any model.`
+            : 'No trace yet. Chat with the model (with "trace" on) or open the Classroom to trace a prompt.'}
+        </p>
       </div>
     );
   }
@@ -48,21 +44,31 @@ export function IndexerView({ compact }: { compact?: boolean }) {
   const colLabels = analysis.tokens.map((t) => t.text);
   const rowLabels = analysis.rows.map((r) => r.token?.text ?? analysis.tokens[r.position]?.text ?? `#${r.position}`);
   const highlightRow = hover === undefined ? undefined : analysis.rows.findIndex((r) => r.position === hover);
-  const kept = rows.map((r) => keptMass(r.denseWeights, r.chosen));
+  // the positions attention ran over: the indexer's picks, else an oracle run's
+  const picked = rows.map((r) => r.chosen ?? r.oracle);
+  const kept = rows.map((r, i) => keptMass(r.denseWeights, picked[i]));
   const meanKept = kept.filter((x) => !Number.isNaN(x));
+  // with the indexer: the oracle's picks for the same k (the top-k of these dense weights) and how many the indexer found
+  const oracle = hasIndexer ? rows.map((r) => (r.denseWeights && r.chosen ? oracleTopK(r.denseWeights, r.chosen.length) : [])) : undefined;
+  const recall = oracle ? rows.map((r, i) => (r.chosen && r.denseWeights ? indexerRecall(r.chosen, oracle[i]) : NaN)) : undefined;
+  const meanRecall = recall?.filter((x) => !Number.isNaN(x));
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const selector = hasIndexer ? 'indexer' : rows.some((r) => r.oracle) ? 'oracle' : 'dense';
   return (
     <div className="view">
       {!compact && <Explain topic="dsa" />}
       <div className="view-toolbar">
         <LayerSelect layers={layers} />
-        <span>
-          {analysis.rows.length} query rows × {colLabels.length} keys · top-k {analysis.k === 0 ? 'dense' : (analysis.k ?? 'file default')}
-          {meanKept.length > 0 && ` · dense mass kept ${(100 * (meanKept.reduce((a, b) => a + b, 0) / meanKept.length)).toFixed(1)} % on average`}
+        <span data-testid="indexer-summary" data-selector={selector}>
+          {analysis.rows.length} query rows × {colLabels.length} keys · {selector === 'oracle' ? 'oracle ' : ''}top-k{' '}
+          {analysis.k === 0 ? 'dense' : (analysis.k ?? 'file default')}
+          {meanKept.length > 0 && ` · dense mass kept ${(100 * mean(meanKept)).toFixed(1)} % on average`}
+          {meanRecall && meanRecall.length > 0 && ` · indexer recall of the oracle's picks ${(100 * mean(meanRecall)).toFixed(1)} %`}
         </span>
       </div>
       <ContextStrip analysis={analysis} layer={l} hover={hover} />
-      {hasIndexer ? (
-        <div className="heatmap-pair">
+      <div className="heatmap-pair">
+        {hasIndexer && (
           <Heatmap
             testId="indexer-heatmap"
             title={`Index scores, layer ${l}`}
@@ -75,25 +81,39 @@ export function IndexerView({ compact }: { compact?: boolean }) {
             normalize="row"
             highlightRow={highlightRow}
           />
-          {rows.some((r) => r.denseWeights) && (
-            <Heatmap
-              testId="dense-heatmap"
-              title={`Dense attention (sum over heads), layer ${l}`}
-              xLabel="key token"
-              yLabel="query token"
-              values={rows.map((r) => r.denseWeights ?? [])}
-              outlined={rows.map((r) => r.chosen ?? [])}
-              rowLabels={rowLabels}
-              colLabels={colLabels}
-              normalize="row"
-              highlightRow={highlightRow}
-              side={{ label: 'mass kept', values: kept }}
-            />
-          )}
-        </div>
-      ) : (
-        <p className="empty">Layer {l} has no lightning indexer (this model attends densely here).</p>
-      )}
+        )}
+        {rows.some((r) => r.denseWeights) && (
+          <Heatmap
+            testId="dense-heatmap"
+            title={`Dense attention (sum over heads), layer ${l}${selector === 'oracle' ? ": the oracle's top-k outlined" : ''}`}
+            xLabel="key token"
+            yLabel="query token"
+            values={rows.map((r) => r.denseWeights ?? [])}
+            outlined={picked.map((p) => p ?? [])}
+            rowLabels={rowLabels}
+            colLabels={colLabels}
+            normalize="row"
+            highlightRow={highlightRow}
+            side={{ label: 'mass kept', values: kept }}
+          />
+        )}
+        {oracle && recall && rows.some((r) => r.denseWeights) && (
+          <Heatmap
+            testId="oracle-heatmap"
+            title={`The oracle's top-k of the same dense weights, layer ${l}`}
+            xLabel="key token"
+            yLabel="query token"
+            values={rows.map((r) => r.denseWeights ?? [])}
+            outlined={oracle}
+            rowLabels={rowLabels}
+            colLabels={colLabels}
+            normalize="row"
+            highlightRow={highlightRow}
+            side={{ label: 'recall', values: recall }}
+          />
+        )}
+      </div>
+      {!hasIndexer && selector === 'dense' && <p className="empty">Layer {l} attends densely here (no indexer; the oracle is off at k = 0).</p>}
     </div>
   );
 }
@@ -101,7 +121,7 @@ export function IndexerView({ compact }: { compact?: boolean }) {
 /** The whole context as the model saw it; the hovered query's picks are marked. */
 function ContextStrip({ analysis, layer, hover }: { analysis: Analysis; layer: number; hover?: number }) {
   const row = hover === undefined ? undefined : analysis.rows.find((r) => r.position === hover);
-  const picked = new Set(row?.layers[layer]?.chosen ?? []);
+  const picked = new Set(row?.layers[layer]?.chosen ?? row?.layers[layer]?.oracle ?? []);
   return (
     <p className="context-strip" data-testid="context-strip" data-picked={row ? JSON.stringify([...picked]) : undefined}>
       {analysis.tokens.map((t, i) => (
