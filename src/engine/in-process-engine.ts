@@ -7,7 +7,7 @@
  */
 import { requestGpu, type GpuContext } from '../gpu/device.ts';
 import { uploadStorage, createStorage, readF32 } from '../gpu/buffers.ts';
-import { encodeRmsnorm } from '../gpu/shaders/rmsnorm/rmsnorm.ts';
+import { createRmsnorm } from '../gpu/shaders/rmsnorm/rmsnorm.ts';
 import { rmsnormRef } from '../gpu/shaders/rmsnorm/rmsnorm.ref.ts';
 import type { TuningStore } from '../gpu/tuning/store.ts';
 import { SparseScopeError, isSparseScopeError } from '../errors.ts';
@@ -119,10 +119,13 @@ export class InProcessEngine extends RuntimeEngine implements EngineApi {
     const xb = uploadStorage(device, x, 'selftest:x');
     const wb = uploadStorage(device, w, 'selftest:w');
     const yb = createStorage(device, rows * n * 4, 'selftest:y');
+    // the prepared kernel the forward graph runs, used once
+    const norm = createRmsnorm(device, { x: xb, weight: wb, y: yb, rows, n, eps: 1e-6 });
     const enc = device.createCommandEncoder({ label: 'selftest' });
-    encodeRmsnorm(device, enc, { x: xb, weight: wb, y: yb, rows, n, eps: 1e-6 });
+    norm.encode(enc);
     device.queue.submit([enc.finish()]);
     const got = await readF32(device, yb, rows * n);
+    norm.destroy();
     [xb, wb, yb].forEach((b) => b.destroy());
     const want = rmsnormRef(x, w, rows, n, 1e-6);
     let maxAbsError = 0;

@@ -1,8 +1,4 @@
-/** CPU references for add.wgsl and accumulate.wgsl. */
-export function addRef(a: Float32Array, b: Float32Array): Float32Array {
-  return a.map((v, i) => v + b[i]);
-}
-
+/** CPU reference for accumulate.wgsl. */
 /** y[r, :] + scale * Σ_j w[r·terms + j] · x[r·terms + j, :] (returns a new array). */
 export function accumulateRef(y: Float32Array, x: Float32Array, rows: number, n: number, terms = 1, w?: Float32Array, scale = 1): Float32Array {
   const out = y.slice();

@@ -1,17 +1,14 @@
 /**
- * Dispatchers for the residual adds:
- *   encodeAdd:        out[n] = a[n] + b[n]                                        (add.wgsl)
- *   encodeAccumulate: y[r, :] += scale * Σ_j w[r·terms + j] · x[r·terms + j, :]  (accumulate.wgsl)
+ * Dispatcher for the residual adds:
+ *   createAccumulate: y[r, :] += scale * Σ_j w[r·terms + j] · x[r·terms + j, :]  (accumulate.wgsl)
  * The accumulate covers the in-place residual (terms 1, no w: y += scale·x) and the MoE combine
  * (x the gathered expert outputs [T·k, n], w the router's weights [T, k], both on the GPU).
  */
-import { uniformBuffer, type ParamLayout } from '../../params.ts';
-import { getPipeline, bindBuffers, encodeDispatch } from '../../pipelines.ts';
+import { type ParamLayout } from '../../params.ts';
+import { getPipeline } from '../../pipelines.ts';
 import { assemble, grid1d, prepareDispatch, type PreparedDispatch } from './kernel-util.ts';
-import addSource from './add.wgsl?raw';
 import accSource from './accumulate.wgsl?raw';
 
-export const ADD_PARAMS = [['n', 'u32']] as const satisfies ParamLayout;
 export const ACCUMULATE_PARAMS = [
   ['rows', 'u32'],
   ['n', 'u32'],
@@ -21,18 +18,8 @@ export const ACCUMULATE_PARAMS = [
 
 const WG = 256;
 
-export function addCode(): string {
-  return assemble(addSource, ADD_PARAMS, { WG });
-}
-
 export function accumulateCode(useW: boolean): string {
   return assemble(accSource, ACCUMULATE_PARAMS, { WG, USE_W: useW });
-}
-
-export function encodeAdd(device: GPUDevice, enc: GPUCommandEncoder, a: { a: GPUBuffer; b: GPUBuffer; out: GPUBuffer; n: number }): void {
-  const pipeline = getPipeline(device, { kernel: 'add', variant: { wg: WG } }, addCode);
-  const params = uniformBuffer(device, ADD_PARAMS, { n: a.n }, 'add:params');
-  encodeDispatch(enc, pipeline, bindBuffers(device, pipeline, [params, a.a, a.b, a.out], 'add'), grid1d(device, Math.ceil(a.n / WG)));
 }
 
 export interface AccumulateArgs {
@@ -70,12 +57,4 @@ export function createAccumulate(device: GPUDevice, a: AccumulateArgs): Prepared
     grid: grid1d(device, Math.ceil((a.rows * a.n) / WG)),
     label: 'accumulate',
   });
-}
-
-export function encodeAccumulate(device: GPUDevice, enc: GPUCommandEncoder, a: AccumulateArgs): void {
-  const useW = a.w !== undefined;
-  const pipeline = getPipeline(device, { kernel: 'accumulate', variant: { wg: WG, useW } }, () => accumulateCode(useW));
-  const w = a.w ?? noWeights(device);
-  const params = uniformBuffer(device, ACCUMULATE_PARAMS, { rows: a.rows, n: a.n, terms: a.terms ?? 1, scale: a.scale ?? 1 }, 'accumulate:params');
-  encodeDispatch(enc, pipeline, bindBuffers(device, pipeline, [params, a.x, w, a.y], 'accumulate'), grid1d(device, Math.ceil((a.rows * a.n) / WG)));
 }

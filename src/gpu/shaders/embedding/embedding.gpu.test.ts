@@ -5,7 +5,7 @@ import { ALL_WEIGHT_TYPES, WEIGHT_TYPES, isFloatType } from '../common/quant-typ
 import { randomWeightBytes, submitChecked } from '../common/quant-testing.ts';
 import { dequantizeRowsRef } from '../common/blocks.ref.ts';
 import { uploadTensor } from '../common/tensor.ts';
-import { encodeEmbedding } from './embedding.ts';
+import { createEmbedding } from './embedding.ts';
 import { embeddingRef } from './embedding.ref.ts';
 
 /** Largest difference in units of the reference value's magnitude (0 when bit-equal). */
@@ -32,7 +32,7 @@ describe('embedding lookup', () => {
         expect(table.parts.length).toBe(maxRows ? Math.ceil(v / maxRows) : 1);
         const idb = uploadStorage(device, ids, 'ids');
         const out = createStorage(device, ids.length * k * 4, 'out');
-        await submitChecked(device, (enc) => encodeEmbedding(device, enc, { table, ids: idb, out, tokens: ids.length }));
+        await submitChecked(device, (enc) => createEmbedding(device, { table, ids: idb, out, tokens: ids.length }).encode(enc));
         const got = await readF32(device, out, ids.length * k);
         const want = embeddingRef(dequantizeRowsRef(t, bytes, v, k), ids, k);
         // ggml's formulas in f32; a compiler may fuse Q4_K/Q5_K's d*q - m into one fma (<= 1 ulp of the parts).

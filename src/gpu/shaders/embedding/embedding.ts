@@ -63,7 +63,3 @@ export function createEmbedding(device: GPUDevice, a: EmbeddingArgs): PreparedKe
   });
   return preparedKernel(pipeline, steps);
 }
-
-export function encodeEmbedding(device: GPUDevice, enc: GPUCommandEncoder, a: EmbeddingArgs): void {
-  createEmbedding(device, a).encode(enc);
-}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { testGpu, maxAbsDiff, randomF32 } from '../../testing/test-gpu.ts';
 import { uploadStorage, createStorage, readF32 } from '../../buffers.ts';
-import { encodeLayernorm } from './layernorm.ts';
+import { createLayernorm } from './layernorm.ts';
 import { layernormRef } from './layernorm.ref.ts';
 
 describe('layernorm kernel', () => {
@@ -20,14 +20,14 @@ describe('layernorm kernel', () => {
       const b = randomF32(n, 30 + n);
       const y = createStorage(device, rows * n * 4, 'y');
       const enc = device.createCommandEncoder();
-      encodeLayernorm(device, enc, {
+      createLayernorm(device, {
         x: uploadStorage(device, x, 'x'),
         weight: uploadStorage(device, w, 'w'),
         bias: uploadStorage(device, b, 'b'),
         y,
         rows,
         n,
-      });
+      }).encode(enc);
       device.queue.submit([enc.finish()]);
       expect(maxAbsDiff(await readF32(device, y, rows * n), layernormRef(x, w, b, rows, n, 1e-6))).toBeLessThan(2e-5);
     });

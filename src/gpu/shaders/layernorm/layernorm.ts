@@ -1,6 +1,6 @@
 /** Dispatcher for layernorm.wgsl: y[rows, n] = LayerNorm(x[rows, n]) * weight[n] + bias[n] (indexer k_norm, eps 1e-6). */
-import { uniformBuffer, type ParamLayout } from '../../params.ts';
-import { getPipeline, bindBuffers, encodeDispatch } from '../../pipelines.ts';
+import { type ParamLayout } from '../../params.ts';
+import { getPipeline } from '../../pipelines.ts';
 import { assemble, grid1d, prepareDispatch, type PreparedDispatch } from '../add/kernel-util.ts';
 import source from './layernorm.wgsl?raw';
 
@@ -39,11 +39,4 @@ export function createLayernorm(device: GPUDevice, a: LayernormArgs): PreparedDi
     grid: grid1d(device, a.rows),
     label: 'layernorm',
   });
-}
-
-export function encodeLayernorm(device: GPUDevice, enc: GPUCommandEncoder, a: LayernormArgs): void {
-  const pipeline = getPipeline(device, { kernel: 'layernorm', variant: { wg: WG } }, layernormCode);
-  const params = uniformBuffer(device, LAYERNORM_PARAMS, { rows: a.rows, n: a.n, eps: a.eps ?? 1e-6 }, 'layernorm:params');
-  const bg = bindBuffers(device, pipeline, [params, a.x, a.weight, a.bias, a.y], 'layernorm');
-  encodeDispatch(enc, pipeline, bg, grid1d(device, a.rows));
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { testGpu, maxAbsDiff, randomF32 } from '../../testing/test-gpu.ts';
 import { uploadStorage, createStorage, readF32 } from '../../buffers.ts';
-import { createGqaAttention, createMlaAbsorbed, createMlaLegacy, encodeAppendLatent, NO_POSITION } from './mla.ts';
+import { createGqaAttention, createMlaAbsorbed, createMlaLegacy, NO_POSITION } from './mla.ts';
 import { mlaAbsorbedRef, mlaLegacyRef } from './mla.ref.ts';
 
 interface Case {
@@ -246,27 +246,4 @@ describe('grouped-query attention kernel (the dense families)', () => {
       kernel.destroy();
     });
   }
-});
-
-describe('latent cache append', () => {
-  it('copies ckv and kpe of n tokens to cache rows pos..pos+n-1', async () => {
-    const { device } = await testGpu();
-    const [L, R, n, pos, cap] = [20, 6, 3, 5, 10];
-    const kvA = randomF32(n * (L + R), 21);
-    const ckv = uploadStorage(device, new Float32Array(cap * L).fill(7), 'ckv');
-    const kpe = uploadStorage(device, new Float32Array(cap * R).fill(7), 'kpe');
-    const enc = device.createCommandEncoder();
-    encodeAppendLatent(device, enc, { kvA: uploadStorage(device, kvA, 'kvA'), ckv, kpe, n, kvLora: L, rope: R, pos });
-    device.queue.submit([enc.finish()]);
-    const gotC = await readF32(device, ckv, cap * L);
-    const gotK = await readF32(device, kpe, cap * R);
-    const wantC = new Float32Array(cap * L).fill(7);
-    const wantK = new Float32Array(cap * R).fill(7);
-    for (let r = 0; r < n; r++) {
-      wantC.set(kvA.subarray(r * (L + R), r * (L + R) + L), (pos + r) * L);
-      wantK.set(kvA.subarray(r * (L + R) + L, (r + 1) * (L + R)), (pos + r) * R);
-    }
-    expect(maxAbsDiff(gotC, wantC)).toBe(0);
-    expect(maxAbsDiff(gotK, wantK)).toBe(0);
-  });
 });

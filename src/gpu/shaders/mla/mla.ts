@@ -13,8 +13,8 @@
  * `weights` (f32 [nq, capacity]: Σ_h attention probability per cache position, for the UI).
  * Prefill: nq > 1 queries at positions qPos0 .. qPos0 + nq - 1, causal.
  */
-import { uniformBuffer, type ParamLayout } from '../../params.ts';
-import { getPipeline, bindBuffers, encodeDispatch } from '../../pipelines.ts';
+import { type ParamLayout } from '../../params.ts';
+import { getPipeline } from '../../pipelines.ts';
 import { assemble, badArg, grid1d, prepareDispatch, type PreparedDispatch } from '../add/kernel-util.ts';
 import { createAttention, type PreparedAttention } from './attention.ts';
 import type { ScratchPool } from '../../scratch-pool.ts';
@@ -202,26 +202,4 @@ export function createCopyRows(device: GPUDevice, a: CopyRowsArgs): PreparedDisp
     label: 'copy-rows',
     perStep: (dstRow0: number) => ({ dst_row0: dstRow0 }),
   });
-}
-
-/** dst[(dstRow0 + r)·dstRow + dstOffset + i] = src[r·srcRow + srcOffset + i] for r < rows, i < width. */
-export function encodeCopyRows(device: GPUDevice, enc: GPUCommandEncoder, a: CopyRowsArgs): void {
-  const pipeline = getPipeline(device, { kernel: 'copy-rows', variant: { wg: COPY_WG } }, copyRowsCode);
-  const params = uniformBuffer(device, COPY_ROWS_PARAMS, copyRowsValues(a), 'copy-rows:params');
-  encodeDispatch(enc, pipeline, bindBuffers(device, pipeline, [params, a.src, a.dst], 'copy-rows'), grid1d(device, Math.ceil((a.rows * a.width) / COPY_WG)));
-}
-
-/**
- * Appends n tokens' latent to the caches at row `pos`: kvA is attn_kv_a_mqa's output [n, kvLora + rope]
- * after attn_kv_a_norm on the ckv part and RoPE on the kpe part (both in place).
- *   ckv[pos + r] = kvA[r, 0:kvLora],  kpe[pos + r] = kvA[r, kvLora:kvLora + rope]
- */
-export function encodeAppendLatent(
-  device: GPUDevice,
-  enc: GPUCommandEncoder,
-  a: { kvA: GPUBuffer; ckv: GPUBuffer; kpe: GPUBuffer; n: number; kvLora: number; rope: number; pos: number },
-): void {
-  const row = a.kvLora + a.rope;
-  encodeCopyRows(device, enc, { src: a.kvA, dst: a.ckv, rows: a.n, width: a.kvLora, srcRow: row, srcOffset: 0, dstRow0: a.pos });
-  encodeCopyRows(device, enc, { src: a.kvA, dst: a.kpe, rows: a.n, width: a.rope, srcRow: row, srcOffset: a.kvLora, dstRow0: a.pos });
 }

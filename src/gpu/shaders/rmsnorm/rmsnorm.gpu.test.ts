@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { testGpu, maxAbsDiff, randomF32 } from '../../testing/test-gpu.ts';
 import { uploadStorage, createStorage, readF32 } from '../../buffers.ts';
-import { createRmsnormInto, encodeRmsnorm } from './rmsnorm.ts';
+import { createRmsnormInto, createRmsnorm } from './rmsnorm.ts';
 import { rmsnormRef } from './rmsnorm.ref.ts';
 
 describe('rmsnorm kernel', () => {
@@ -21,7 +21,7 @@ describe('rmsnorm kernel', () => {
       const wb = uploadStorage(device, w, 'w');
       const yb = createStorage(device, rows * n * 4, 'y');
       const enc = device.createCommandEncoder();
-      encodeRmsnorm(device, enc, { x: xb, weight: wb, y: yb, rows, n, eps: 1e-6 });
+      createRmsnorm(device, { x: xb, weight: wb, y: yb, rows, n, eps: 1e-6 }).encode(enc);
       device.queue.submit([enc.finish()]);
       const got = await readF32(device, yb, rows * n);
       const want = rmsnormRef(x, w, rows, n, 1e-6);

@@ -3,8 +3,8 @@
  * rows with a stride (the first n values of each wider row) and writes y from a row given per step: MLA's
  * compressed KV, normed straight from the kv_a output [T, kv_lora + rope] into its cache rows.
  */
-import { uniformBuffer, type ParamLayout } from '../../params.ts';
-import { getPipeline, bindBuffers, encodeDispatch } from '../../pipelines.ts';
+import { type ParamLayout } from '../../params.ts';
+import { getPipeline } from '../../pipelines.ts';
 import { assemble, prepareDispatch, type PreparedDispatch } from '../add/kernel-util.ts';
 import source from './rmsnorm.wgsl?raw';
 
@@ -56,15 +56,4 @@ export function createRmsnormInto(device: GPUDevice, args: RmsnormArgs & { xStri
     label: 'rmsnorm-into',
     perStep: (row: number) => ({ y_row0: row }),
   });
-}
-
-export function encodeRmsnorm(
-  device: GPUDevice,
-  enc: GPUCommandEncoder,
-  args: { x: GPUBuffer; weight: GPUBuffer; y: GPUBuffer; rows: number; n: number; eps: number },
-): void {
-  const pipeline = getPipeline(device, { kernel: 'rmsnorm', variant: { wg: WG } }, rmsnormCode);
-  const params = uniformBuffer(device, RMSNORM_PARAMS, { n: args.n, eps: args.eps, x_stride: args.n, y_row0: 0 }, 'rmsnorm:params');
-  const bg = bindBuffers(device, pipeline, [params, args.x, args.weight, args.y], 'rmsnorm');
-  encodeDispatch(enc, pipeline, bg, [args.rows]);
 }

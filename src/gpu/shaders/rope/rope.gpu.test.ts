@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { testGpu, maxAbsDiff, randomF32 } from '../../testing/test-gpu.ts';
 import { uploadStorage, readF32, createStorage } from '../../buffers.ts';
-import { createRope, encodeRope, yarnCorrDims, type RopeParams } from './rope.ts';
+import { createRope, yarnCorrDims, type RopeParams } from './rope.ts';
 import { ropeRef } from './rope.ref.ts';
 
 const base: RopeParams = { nDims: 64, freqBase: 10000, freqScale: 1, extFactor: 0, attnFactor: 1, corrDims: [0, 0], neox: false };
@@ -34,13 +34,12 @@ describe('rope kernel', () => {
       const xb = uploadStorage(device, x, 'x');
       const shape = { rows: c.rows, heads: c.heads, rowStride: c.heads * c.headDim, headStride: c.headDim, offset: c.offset };
       const enc = device.createCommandEncoder();
-      encodeRope(device, enc, {
+      createRope(device, {
         x: xb,
         ...shape,
         params: c.p,
-        pos0: c.pos0,
         positions: c.positions && uploadStorage(device, new Uint32Array(c.positions), 'pos'),
-      });
+      }).encode(enc, c.pos0);
       device.queue.submit([enc.finish()]);
       const got = await readF32(device, xb, n);
       const want = ropeRef(x.slice(), shape, c.p, c.pos0, c.positions);

@@ -6,8 +6,8 @@
  *   indexer qI [T, H_I, D_I] / kI [T, D_I]: offset 0 (head is [rope | nope]), NeoX pairs
  * Positions: pos0 + r, or pos0 + positions[r] with a u32 [rows] buffer.
  */
-import { uniformBuffer, type ParamLayout } from '../../params.ts';
-import { getPipeline, bindBuffers, encodeDispatch } from '../../pipelines.ts';
+import { type ParamLayout } from '../../params.ts';
+import { getPipeline } from '../../pipelines.ts';
 import { assemble, grid1d, badArg, prepareDispatch, type PreparedDispatch } from '../add/kernel-util.ts';
 import { ropeThetaScale, yarnCorrDims, type RopeParams } from './rope.ref.ts';
 import type { RopeConfig } from '../../../model/config.ts';
@@ -134,12 +134,4 @@ export function createRope(device: GPUDevice, a: Omit<RopeArgs, 'pos0'>): Prepar
     label: 'rope',
     perStep: (pos0: number) => (rowAtStep ? { pos0, y_row0: pos0 } : { pos0 }),
   });
-}
-
-export function encodeRope(device: GPUDevice, enc: GPUCommandEncoder, a: RopeArgs): void {
-  const p = a.params;
-  const { pipeline, pos, y } = ropePipeline(device, a);
-  const params = uniformBuffer(device, ROPE_PARAMS, { ...ropeValues(a), y_row0: a.out?.rowAtStep ? (a.pos0 ?? 0) : 0 }, 'rope:params');
-  const threads = a.rows * a.heads * (p.nDims / 2);
-  encodeDispatch(enc, pipeline, bindBuffers(device, pipeline, [params, a.x, pos, y], 'rope'), grid1d(device, Math.ceil(threads / WG)));
 }

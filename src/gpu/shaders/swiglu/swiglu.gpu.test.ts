@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { testGpu, maxAbsDiff, randomF32 } from '../../testing/test-gpu.ts';
 import { uploadStorage, createStorage, readF32 } from '../../buffers.ts';
-import { encodeSwiglu } from './swiglu.ts';
+import { createSwiglu } from './swiglu.ts';
 import { swigluRef } from './swiglu.ref.ts';
 
 describe('swiglu kernel', () => {
@@ -16,7 +16,7 @@ describe('swiglu kernel', () => {
       }
       const y = createStorage(device, n * 4, 'y');
       const enc = device.createCommandEncoder();
-      encodeSwiglu(device, enc, { gate: uploadStorage(device, g, 'g'), up: uploadStorage(device, u, 'u'), y, n });
+      createSwiglu(device, { gate: uploadStorage(device, g, 'g'), up: uploadStorage(device, u, 'u'), y, n }).encode(enc);
       device.queue.submit([enc.finish()]);
       expect(maxAbsDiff(await readF32(device, y, n), swigluRef(g, u))).toBeLessThan(2e-5);
     });

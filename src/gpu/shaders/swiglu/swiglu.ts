@@ -1,6 +1,6 @@
 /** Dispatcher for swiglu.wgsl: y[n] = silu(gate[n]) * up[n]; y must be a third buffer (WebGPU forbids a writable binding aliasing another). */
-import { uniformBuffer, type ParamLayout } from '../../params.ts';
-import { getPipeline, bindBuffers, encodeDispatch } from '../../pipelines.ts';
+import { type ParamLayout } from '../../params.ts';
+import { getPipeline } from '../../pipelines.ts';
 import { assemble, grid1d, prepareDispatch, type PreparedDispatch } from '../add/kernel-util.ts';
 import source from './swiglu.wgsl?raw';
 
@@ -30,11 +30,4 @@ export function createSwiglu(device: GPUDevice, a: SwigluArgs): PreparedDispatch
     grid: grid1d(device, Math.ceil(a.n / WG)),
     label: 'swiglu',
   });
-}
-
-export function encodeSwiglu(device: GPUDevice, enc: GPUCommandEncoder, a: SwigluArgs): void {
-  const pipeline = getPipeline(device, { kernel: 'swiglu', variant: { wg: WG } }, swigluCode);
-  const params = uniformBuffer(device, SWIGLU_PARAMS, { n: a.n }, 'swiglu:params');
-  const bg = bindBuffers(device, pipeline, [params, a.gate, a.up, a.y], 'swiglu');
-  encodeDispatch(enc, pipeline, bg, grid1d(device, Math.ceil(a.n / WG)));
 }
