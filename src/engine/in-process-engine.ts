@@ -138,7 +138,7 @@ export class InProcessEngine extends RuntimeEngine implements EngineApi {
     const threads = options.threads ?? this.threads;
     if (!Number.isInteger(threads) || threads < 1) throw new SparseScopeError('bad-argument', `threads must be an integer ≥ 1, got ${threads}`);
     // the device is checked when the load's turn comes, not when it is queued
-    return this.queueLoad(() => {
+    return this.queueLoad((signal) => {
       // a forced CPU load needs no device (nor init)
       const ctx = this.gpuUnavailable || preference === 'cpu' ? undefined : this.gpu();
       return ModelRuntime.loadChosen(source, onEvent, {
@@ -148,6 +148,7 @@ export class InProcessEngine extends RuntimeEngine implements EngineApi {
         threads,
         cache: this.cache,
         matvecTuning: this.matvecTuning,
+        signal,
       });
     });
   }

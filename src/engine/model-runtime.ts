@@ -77,10 +77,12 @@ export interface ChooseOptions {
   cache: ChoiceCache;
   /** Where the matvec tuner keeps its verdicts; absent: no tuning (the default variants). */
   matvecTuning?: TuningStore;
+  /** Cancels the load (between tensors; typed 'aborted'): the engine aborts a load a newer one supersedes. */
+  signal?: AbortSignal;
 }
 
-function loadCpuModel(file: GgufFile, threads: number, onProgress: Progress): Promise<CpuModel> {
-  return CpuModel.load(file, { contextSize: DEFAULT_CONTEXT, onProgress, threads });
+function loadCpuModel(file: GgufFile, threads: number, onProgress: Progress, signal?: AbortSignal): Promise<CpuModel> {
+  return CpuModel.load(file, { contextSize: DEFAULT_CONTEXT, onProgress, threads, signal });
 }
 
 function ggufSource(source: ModelSource): GgufSource {
@@ -156,17 +158,17 @@ export class ModelRuntime {
   ) {}
 
   /** The model on the GPU of `ctx`. */
-  static load(ctx: GpuContext, source: ModelSource, onEvent: (e: LoadEvent) => void): Promise<ModelRuntime> {
+  static load(ctx: GpuContext, source: ModelSource, onEvent: (e: LoadEvent) => void, signal?: AbortSignal): Promise<ModelRuntime> {
     return ModelRuntime.open(source, onEvent, async (file, _config, onProgress) => {
-      const gpu = await WebGpuModel.load(ctx, file, { contextSize: DEFAULT_CONTEXT, onProgress });
+      const gpu = await WebGpuModel.load(ctx, file, { contextSize: DEFAULT_CONTEXT, onProgress, signal });
       return { model: gpuRuntimeModel(gpu), gpu };
     });
   }
 
   /** The model on the CPU (the reference forward over the file's quantized blocks; MLA or dense families). */
-  static loadCpu(source: ModelSource, onEvent: (e: LoadEvent) => void): Promise<ModelRuntime> {
+  static loadCpu(source: ModelSource, onEvent: (e: LoadEvent) => void, signal?: AbortSignal): Promise<ModelRuntime> {
     return ModelRuntime.open(source, onEvent, async (file, _config, onProgress) => ({
-      model: await CpuModel.load(file, { contextSize: DEFAULT_CONTEXT, onProgress }),
+      model: await CpuModel.load(file, { contextSize: DEFAULT_CONTEXT, onProgress, signal }),
     }));
   }
 
@@ -204,11 +206,11 @@ export class ModelRuntime {
         // the tuner measures on hardware GPUs (milliseconds); on a software adapter a candidate takes up
         // to ~0.4 s, so there the bench's measured default runs
         const matvecTuning = o.ctx!.info.software ? undefined : o.matvecTuning;
-        const gpu = await WebGpuModel.load(o.ctx!, file, { contextSize: DEFAULT_CONTEXT, onProgress, matvecTuning });
+        const gpu = await WebGpuModel.load(o.ctx!, file, { contextSize: DEFAULT_CONTEXT, onProgress, matvecTuning, signal: o.signal });
         return { model: gpuRuntimeModel(gpu), gpu };
       };
       const onCpu = async (failed: { gpu?: string } = {}) => {
-        const cpu = await loadCpuModel(file, o.threads, onProgress);
+        const cpu = await loadCpuModel(file, o.threads, onProgress, o.signal);
         return { model: cpu, choice: describe('cpu', cpu.threads, plan.kind === 'use' ? cached : undefined, failed) };
       };
       /** WebGPU; with `auto`, the CPU when the adapter cannot hold or run the model. */
@@ -236,7 +238,7 @@ export class ModelRuntime {
       }
       let cpu: CpuModel;
       try {
-        cpu = await loadCpuModel(file, o.threads, onProgress);
+        cpu = await loadCpuModel(file, o.threads, onProgress, o.signal);
       } catch (e) {
         // too large for the CPU backend (f32 weights) or refused: WebGPU it is, without a comparison
         if (!(e instanceof SparseScopeError)) throw e;

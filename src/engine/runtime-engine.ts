@@ -10,14 +10,28 @@ import type { GenerateEvent, GenerateRequest, ModelSummary, StepRequest, StepRes
 export abstract class RuntimeEngine {
   protected runtime: ModelRuntime | undefined;
   private loads: Promise<unknown> = Promise.resolve();
+  /** The newest load not yet installed: a newer load cancels it. */
+  private pending: AbortController | undefined;
 
   /**
    * Loads run one after another, so the model installed last is the one asked for last; the new model is
-   * loaded before the old one is dropped, so a bad file leaves the current model working.
+   * loaded before the old one is dropped, so a bad file leaves the current model working. A load that a
+   * newer one supersedes before it is installed is cancelled (it rejects with 'aborted', between tensors
+   * of its upload), so the newest model does not wait for one nobody wants any more.
    */
-  protected queueLoad(open: () => Promise<ModelRuntime>): Promise<ModelSummary> {
+  protected queueLoad(open: (signal: AbortSignal) => Promise<ModelRuntime>): Promise<ModelSummary> {
+    this.pending?.abort();
+    const ctl = new AbortController();
+    this.pending = ctl;
+    const superseded = () => new SparseScopeError('aborted', 'model load cancelled: a newer load was asked for');
     const run = this.loads.then(async () => {
-      const runtime = await open();
+      if (ctl.signal.aborted) throw superseded();
+      const runtime = await open(ctl.signal);
+      if (ctl.signal.aborted) {
+        runtime.destroy();
+        throw superseded();
+      }
+      if (this.pending === ctl) this.pending = undefined;
       this.runtime?.destroy();
       this.runtime = runtime;
       return runtime.summary;

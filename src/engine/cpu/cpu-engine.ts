@@ -31,7 +31,7 @@ export class CpuEngine extends RuntimeEngine implements EngineApi {
   }
 
   load(source: ModelSource, onEvent: (e: LoadEvent) => void): Promise<ModelSummary> {
-    return this.queueLoad(() => ModelRuntime.loadCpu(source, onEvent));
+    return this.queueLoad((signal) => ModelRuntime.loadCpu(source, onEvent, signal));
   }
 
   async restart(): Promise<GpuInfo> {

@@ -12,7 +12,7 @@
  */
 import type { GgufFile } from '../../gguf/reader.ts';
 import { assertFiniteTensor, assertFiniteValues } from '../../gguf/codecs/finite.ts';
-import { blockLayout, typeName } from '../../gguf/types.ts';
+import { blockLayout } from '../../gguf/types.ts';
 import type { TensorSpec as ModelTensorSpec } from '../../model/weights-spec.ts';
 import { uploadStorage } from '../../gpu/buffers.ts';
 import { destroyTensor, planTensor, type GpuTensor, type GpuTensorPart } from '../../gpu/shaders/common/tensor.ts';
@@ -25,8 +25,6 @@ export interface GpuWeights {
   has(name: string): boolean;
   /** Bytes of weights held on the GPU. */
   bytes: number;
-  /** Tensors that were dequantized to F32 because no kernel reads their type in place. */
-  converted: string[];
   destroy(): void;
 }
 
@@ -102,7 +100,6 @@ export async function uploadWeights(
 ): Promise<GpuWeights> {
   const matrices = new Map<string, GpuTensor>();
   const vectors = new Map<string, GPUBuffer>();
-  const converted: string[] = [];
   const infos = specs.map((s) => {
     const info = file.tensor(s.name);
     if (!info) throw new SparseScopeError('missing-tensor', `tensor "${s.name}" is missing from the file`);
@@ -150,8 +147,7 @@ export async function uploadWeights(
             flush,
           );
         } else {
-          // e.g. Q4_1, Q5_0, Q2_K: correct everywhere, at 32 bits a weight; dequantized chunk by chunk.
-          converted.push(`${info.name} (${typeName(info.type)})`);
+          // e.g. Q4_1, Q2_K: correct everywhere, at 32 bits a weight; dequantized chunk by chunk (the memory plan lists them).
           t = await streamTensor(
             device,
             { name: info.name, type: 'F32', shape },
@@ -186,7 +182,6 @@ export async function uploadWeights(
     },
     has: (name) => matrices.has(name) || vectors.has(name),
     bytes,
-    converted,
     destroy: destroyAll,
   };
 }
