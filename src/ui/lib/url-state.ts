@@ -4,15 +4,13 @@
  * Other parameters (engine=fake, fakeDelay) are left as they are.
  */
 import { useStore } from '../store.ts';
-import type { ViewName } from '../state/types.ts';
-
-const VIEWS: ViewName[] = ['indexer', 'experts', 'memory', 'speed', 'classroom'];
+import { isViewName } from '../views/view-list.ts';
 
 export function readUrlState(): void {
   const q = new URLSearchParams(location.search);
   const s = useStore.getState();
-  const view = q.get('view') as ViewName | null;
-  if (view && VIEWS.includes(view)) s.setView(view);
+  const view = q.get('view');
+  if (isViewName(view)) s.setView(view);
   const layer = Number(q.get('layer'));
   if (Number.isInteger(layer) && layer >= 0) s.setLayer(layer);
   const patch: Parameters<typeof s.patchClassroom>[0] = {};

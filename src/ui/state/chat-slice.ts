@@ -2,6 +2,7 @@
 import type { StateCreator } from 'zustand';
 import type { Conversation, Message, Metrics, Settings } from './types.ts';
 import type { Store } from '../store.ts';
+import type { EngineEvent } from './engine-event.ts';
 
 export interface ChatSlice {
   conversation: Conversation;
@@ -20,6 +21,8 @@ export interface ChatSlice {
   setGenerating(on: boolean): void;
   setSettings(patch: Partial<Settings>): void;
   setRender(r: ChatSlice['render']): void;
+  /** A generation's tokens (the reply and the live metrics) and its end (status and stats). */
+  chatEvent(e: EngineEvent): void;
 }
 
 export const newId = () => Math.random().toString(36).slice(2, 10) + Date.now().toString(36);
@@ -40,7 +43,7 @@ export const DEFAULT_SETTINGS: Settings = {
   traceChat: true,
 };
 
-export const createChatSlice: StateCreator<Store, [], [], ChatSlice> = (set) => ({
+export const createChatSlice: StateCreator<Store, [], [], ChatSlice> = (set, get) => ({
   conversation: emptyConversation(),
   conversations: [],
   generating: false,
@@ -65,4 +68,21 @@ export const createChatSlice: StateCreator<Store, [], [], ChatSlice> = (set) => 
   setGenerating: (generating) => set({ generating }),
   setSettings: (patch) => set((s) => ({ settings: { ...s.settings, ...patch } })),
   setRender: (render) => set({ render }),
+  chatEvent: (e) => {
+    const s = get();
+    if (e.kind === 'token') {
+      const now = performance.now();
+      const m = s.metrics;
+      set({ metrics: { ...m, tokens: m.tokens + 1, firstTokenAt: m.firstTokenAt || now, lastAt: now } });
+      const last = s.conversation.messages.at(-1);
+      if (last?.role === 'assistant') {
+        s.patchLastMessage({ content: last.content + e.text, tokens: [...(last.tokens ?? []), { text: e.text, position: e.trace?.position }] });
+      }
+    } else if (e.kind === 'done') {
+      s.patchLastMessage({
+        status: e.reason === 'aborted' ? 'stopped' : 'done',
+        stats: { tokens: e.tokens, tokensPerSecond: e.tokensPerSecond, timeToFirstTokenMs: e.timeToFirstTokenMs },
+      });
+    }
+  },
 });

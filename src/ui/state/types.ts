@@ -42,6 +42,8 @@ export interface Progress {
   total: number;
   bytesPerSecond: number;
   secondsLeft: number;
+  /** performance.now() of this phase's first progress event (the rate's start) */
+  startedAt?: number;
 }
 
 export interface ModelState {
@@ -63,7 +65,7 @@ export interface Analysis {
   k?: number;
 }
 
-export type ViewName = 'indexer' | 'experts' | 'memory' | 'speed' | 'classroom';
+export type { ViewName } from '../views/view-list.ts';
 
 export interface Classroom {
   prompt: string;

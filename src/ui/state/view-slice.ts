@@ -3,6 +3,7 @@ import type { StateCreator } from 'zustand';
 import type { Analysis, Classroom, ViewName } from './types.ts';
 import type { Store } from '../store.ts';
 import type { ProfileResult } from '../../api/protocol.ts';
+import type { EngineEvent } from './engine-event.ts';
 
 export interface ViewSlice {
   view: ViewName;
@@ -18,11 +19,13 @@ export interface ViewSlice {
   setAnalysis(a: Analysis | undefined): void;
   patchClassroom(p: Partial<Classroom>): void;
   setSpeed(s: ViewSlice['speed']): void;
+  /** A chat generation's trace: the prompt's tokens at prefill, then each generated token and its trace row. */
+  viewEvent(e: EngineEvent): void;
 }
 
 export const DEFAULT_PROMPT = 'In the beginning the river went out of the garden to water the land, and the light of the stars';
 
-export const createViewSlice: StateCreator<Store, [], [], ViewSlice> = (set) => ({
+export const createViewSlice: StateCreator<Store, [], [], ViewSlice> = (set, get) => ({
   view: 'indexer',
   layer: 0,
   classroom: { prompt: DEFAULT_PROMPT, k: 8, dense: false, appended: [], busy: false },
@@ -32,4 +35,11 @@ export const createViewSlice: StateCreator<Store, [], [], ViewSlice> = (set) => 
   setAnalysis: (analysis) => set({ analysis }),
   patchClassroom: (p) => set((s) => ({ classroom: { ...s.classroom, ...p } })),
   setSpeed: (speed) => set({ speed }),
+  viewEvent: (e) => {
+    if (e.kind === 'prefill') set({ analysis: { source: 'chat', tokens: e.tokens ?? [], rows: [] } });
+    else if (e.kind === 'token') {
+      const a = get().analysis;
+      if (a?.source === 'chat') set({ analysis: { ...a, tokens: [...a.tokens, { id: e.id, text: e.text }], rows: e.trace ? [...a.rows, e.trace] : a.rows } });
+    }
+  },
 });

@@ -1,6 +1,7 @@
 /** The inspection side of the page: tabs for the views, the active one below. */
+import type { ComponentType } from 'react';
 import { useStore } from '../store.ts';
-import type { ViewName } from '../state/types.ts';
+import { VIEW_LIST, type ViewName } from './view-list.ts';
 import { IndexerView } from './IndexerView.tsx';
 import { ExpertsView } from './ExpertsView.tsx';
 import { MemoryView } from './MemoryView.tsx';
@@ -8,21 +9,23 @@ import { SpeedView } from './SpeedView.tsx';
 import { ClassroomView } from './ClassroomView.tsx';
 import { shareLink } from '../lib/url-state.ts';
 
-const TABS: { id: ViewName; label: string }[] = [
-  { id: 'indexer', label: 'Indexer' },
-  { id: 'experts', label: 'Experts' },
-  { id: 'memory', label: 'Memory' },
-  { id: 'speed', label: 'Speed' },
-  { id: 'classroom', label: 'Classroom' },
-];
+/** Every view's component (complete by type: a name in VIEW_LIST without one does not compile). */
+const VIEWS: Record<ViewName, ComponentType> = {
+  indexer: IndexerView,
+  experts: ExpertsView,
+  memory: MemoryView,
+  speed: SpeedView,
+  classroom: ClassroomView,
+};
 
 export function ViewsPanel() {
   const view = useStore((s) => s.view);
   const setView = useStore((s) => s.setView);
+  const View = VIEWS[view];
   return (
     <section className="panel views" data-testid="views">
       <nav className="tabs" role="tablist">
-        {TABS.map((t) => (
+        {VIEW_LIST.map((t) => (
           <button
             key={t.id}
             role="tab"
@@ -39,11 +42,7 @@ export function ViewsPanel() {
           Copy share link
         </button>
       </nav>
-      {view === 'indexer' && <IndexerView />}
-      {view === 'experts' && <ExpertsView />}
-      {view === 'memory' && <MemoryView />}
-      {view === 'speed' && <SpeedView />}
-      {view === 'classroom' && <ClassroomView />}
+      <View />
     </section>
   );
 }
