@@ -3,6 +3,8 @@
  * A row of K values is K / blockValues blocks of blockBytes each, stored back to back; a tensor with
  * ne {K, N, ...} is N·... such rows. Float types are "blocks" of one value.
  */
+import { GgmlType, blockLayout } from '../../../gguf/types.ts';
+
 export type WeightType = 'F32' | 'F16' | 'BF16' | 'Q8_0' | 'Q4_0' | 'Q5_0' | 'Q4_K' | 'Q5_K' | 'Q6_K';
 
 export interface WeightTypeInfo {
@@ -16,23 +18,23 @@ export interface WeightTypeInfo {
 }
 
 /** Values in a K-quant super-block (ggml QK_K). */
-export const QK_K = 256;
-/** Values in a Q8_0 / Q4_0 block (ggml QK8_0, QK4_0). */
-export const QK8_0 = 32;
-export const QK4_0 = 32;
-export const QK5_0 = 32;
+export { QK_K } from '../../../gguf/types.ts';
 
-export const WEIGHT_TYPES: Record<WeightType, WeightTypeInfo> = {
-  F32: { name: 'F32', ggmlId: 0, blockValues: 1, blockBytes: 4 },
-  F16: { name: 'F16', ggmlId: 1, blockValues: 1, blockBytes: 2 },
-  Q4_0: { name: 'Q4_0', ggmlId: 2, blockValues: QK4_0, blockBytes: 2 + QK4_0 / 2 }, // 18
-  Q5_0: { name: 'Q5_0', ggmlId: 6, blockValues: QK5_0, blockBytes: 2 + 4 + QK5_0 / 2 }, // 22: Q4_K_M's fallback where a row is not a multiple of 256
-  Q8_0: { name: 'Q8_0', ggmlId: 8, blockValues: QK8_0, blockBytes: 2 + QK8_0 }, // 34
-  Q4_K: { name: 'Q4_K', ggmlId: 12, blockValues: QK_K, blockBytes: 2 + 2 + 12 + QK_K / 2 }, // 144
-  Q5_K: { name: 'Q5_K', ggmlId: 13, blockValues: QK_K, blockBytes: 2 + 2 + 12 + QK_K / 8 + QK_K / 2 }, // 176
-  Q6_K: { name: 'Q6_K', ggmlId: 14, blockValues: QK_K, blockBytes: QK_K / 2 + QK_K / 4 + QK_K / 16 + 2 }, // 210
-  BF16: { name: 'BF16', ggmlId: 30, blockValues: 1, blockBytes: 2 },
-};
+// The block geometry is gguf/types.ts's one table (ggml-common.h's block structs); here only which
+// of those types the kernels read in place.
+const NAMES: readonly WeightType[] = ['F32', 'F16', 'Q4_0', 'Q5_0', 'Q8_0', 'Q4_K', 'Q5_K', 'Q6_K', 'BF16'];
+
+export const WEIGHT_TYPES = Object.fromEntries(
+  NAMES.map((name) => {
+    const { blockSize, bytesPerBlock } = blockLayout(GgmlType[name]);
+    return [name, { name, ggmlId: GgmlType[name], blockValues: blockSize, blockBytes: bytesPerBlock }];
+  }),
+) as Record<WeightType, WeightTypeInfo>;
+
+/** Values in a Q8_0 / Q4_0 / Q5_0 block (ggml QK8_0, QK4_0, QK5_0). */
+export const QK8_0 = WEIGHT_TYPES.Q8_0.blockValues;
+export const QK4_0 = WEIGHT_TYPES.Q4_0.blockValues;
+export const QK5_0 = WEIGHT_TYPES.Q5_0.blockValues;
 
 export const ALL_WEIGHT_TYPES = Object.keys(WEIGHT_TYPES) as WeightType[];
 
