@@ -28,8 +28,8 @@ export class ForwardGraph extends BuiltGraph {
     const K = N + R;
 
     // Scratch shared by all layers.                                        shapes
-    const h = b.buf(m * E, 'h'); //                                           [m, E] residual stream
-    const x = b.buf(m * E, 'x'); //                                           [m, E] normed input
+    const h = b.buf(m * E, 'h'); //                                         [m, E] residual stream
+    const x = b.buf(m * E, 'x'); //                                         [m, E] normed input
     const ix = c.indexer;
     const lora = c.qLoraRank > 0;
     // The projections that read one x write blocks of one buffer (GraphBuilder.blocks: the first at offset 0, so it
@@ -40,18 +40,18 @@ export class ForwardGraph extends BuiltGraph {
     const kva = xProj.slices[lora ? 1 : 0]; //                              [m, kv_lora+rope]
     const kIraw = ix ? xProj.slices[lora ? 2 : 1] : undefined; //           [m, D_I]
     const wI = ix ? xProj.slices[lora ? 3 : 2] : undefined; //              [m, H_I]
-    const cq = lora ? b.buf(m * c.qLoraRank, 'cq') : undefined; //           [m, q_lora] (prefill: the normed q_a)
+    const cq = lora ? b.buf(m * c.qLoraRank, 'cq') : undefined; //         [m, q_lora] (prefill: the normed q_a)
     const cqProj = lora && ix ? b.blocks('cq_proj', [H * K, ix.heads * ix.keyLength]) : undefined;
-    const q = cqProj ? cqProj.buffer : b.buf(m * H * K, 'q'); //              [m, H, nope+rope]
+    const q = cqProj ? cqProj.buffer : b.buf(m * H * K, 'q'); //            [m, H, nope+rope]
     const qI = cqProj?.slices[1]; //                                        [m, H_I, D_I]
-    const qPe = b.buf(m * H * R, 'q_pe'); //                                  [m, H, rope]
-    const ckv = b.buf(m * L, 'ckv'); //                                       [m, kv_lora]
-    const kpe = b.buf(m * R, 'kpe'); //                                       [m, rope]
-    const attnO = b.buf(m * H * Math.max(L, Vd), 'attn_o'); //                [m, H, kv_lora] (absorbed) / [m, H, v] (legacy)
-    const oHeads = b.buf(m * H * Vd, 'o'); //                                      [m, H, v]
-    const attnOut = b.buf(m * E, 'attn_out'); //                              [m, E]
-    const ffnOut = b.buf(m * E, 'ffn_out'); //                                [m, E]
-    const denseScratch = b.buf(m * H * Math.max(L, Vd), 'dense_o'); //        trace-only dense pass output
+    const qPe = b.buf(m * H * R, 'q_pe'); //                                [m, H, rope]
+    const ckv = b.buf(m * L, 'ckv'); //                                     [m, kv_lora]
+    const kpe = b.buf(m * R, 'kpe'); //                                     [m, rope]
+    const attnO = b.buf(m * H * Math.max(L, Vd), 'attn_o'); //              [m, H, kv_lora] (absorbed) / [m, H, v] (legacy)
+    const oHeads = b.buf(m * H * Vd, 'o'); //                                    [m, H, v]
+    const attnOut = b.buf(m * E, 'attn_out'); //                            [m, E]
+    const ffnOut = b.buf(m * E, 'ffn_out'); //                              [m, E]
+    const denseScratch = b.buf(m * H * Math.max(L, Vd), 'dense_o'); //      trace-only dense pass output
 
     // Absorbed: per-head matrices (attn_k_b, attn_v_b) as a gathered matvec with slot j → head j mod H.
     const headIds = b.own(
@@ -73,14 +73,14 @@ export class ForwardGraph extends BuiltGraph {
     const k = moe?.used ?? 0;
     const sharedW = moe ? moe.ffx * moe.shared : 0;
     const ffMax = Math.max(c.leadingDense > 0 ? c.ffn : 0, sharedW);
-    const gate = b.buf(m * Math.max(ffMax, 1), 'gate'); //                  [m, ff]
+    const gate = b.buf(m * Math.max(ffMax, 1), 'gate'); //                [m, ff]
     const up = b.buf(m * Math.max(ffMax, 1), 'up');
     const act = b.buf(m * Math.max(ffMax, 1), 'act');
-    const rLogits = moe ? b.buf(m * X, 'router_logits') : undefined; //      [m, X]
+    const rLogits = moe ? b.buf(m * X, 'router_logits') : undefined; //    [m, X]
     const eGate = moe ? b.buf(m * k * moe.ffx, 'exp_gate') : undefined; //   [m·k, ffx]
     const eUp = moe ? b.buf(m * k * moe.ffx, 'exp_up') : undefined;
     const eAct = moe ? b.buf(m * k * moe.ffx, 'exp_act') : undefined;
-    const eDown = moe ? b.buf(m * k * E, 'exp_down') : undefined; //         [m·k, E]
+    const eDown = moe ? b.buf(m * k * E, 'exp_down') : undefined; //       [m·k, E]
     const zeroBias = moe ? b.own(uploadStorage(device, new Float32Array(X), 'zero_bias')) : undefined;
     const sharedProbs = moe && !o.trace ? b.buf(m * X, 'router_probs') : undefined;
     const sharedExperts = moe && !o.trace ? b.buf(m * k, 'experts') : undefined;
