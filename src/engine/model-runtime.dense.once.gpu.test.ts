@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testGpu } from '../gpu/testing/test-gpu.ts';
 import { DenseTransformerReference } from '../model/reference/parts/dense-transformer.ts';
 import { weightsFromMap } from '../model/reference/weights.ts';
+import { referenceGreedy } from '../model/reference/testing/llama-ref.ts';
 import { writeDenseFixture, type DenseFixture } from '../tools/fixture/dense-fixture.ts';
 import type { GenerateEvent } from '../api/protocol.ts';
 import { memoryChoiceCache } from './backend-choice-cache.ts';
@@ -36,17 +37,9 @@ describe('ModelRuntime on a dense file, on the GPU', () => {
       expect(rt.summary.shape).toMatchObject({ family: 'dense', heads: 4, headsKv: 2 });
       const ref = new DenseTransformerReference(fx.config, weightsFromMap(fx.f32));
       const prompt = rt.tokenizer.encode('The cat', { addSpecial: true, parseSpecial: true });
-      const s = ref.session();
-      let logits: Float32Array = new Float32Array(0);
-      for (const t of prompt) logits = s.step(t).logits;
-      const want: number[] = [];
-      for (let i = 0; i < 5; i++) {
-        let best = 0;
-        for (let v = 1; v < logits.length; v++) if (logits[v] > logits[best]) best = v;
-        if (rt.tokenizer.stopIds.has(best)) break;
-        want.push(best);
-        logits = s.step(best).logits;
-      }
+      const all = referenceGreedy(ref, prompt, 5);
+      const stop = all.findIndex((t) => rt.tokenizer.stopIds.has(t));
+      const want = stop < 0 ? all : all.slice(0, stop);
       const events: GenerateEvent[] = [];
       await rt.generate({ prompt: 'The cat', maxTokens: 5, sampling: GREEDY, trace: { dense: true } }, (e) => events.push(e));
       expect(events.flatMap((e) => (e.kind === 'token' && e.id >= 0 ? [e.id] : []))).toEqual(want);

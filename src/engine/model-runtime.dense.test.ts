@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSparseScopeError } from '../errors.ts';
 import { DenseTransformerReference } from '../model/reference/parts/dense-transformer.ts';
 import { weightsFromMap } from '../model/reference/weights.ts';
+import { referenceGreedy } from '../model/reference/testing/llama-ref.ts';
 import { writeDenseFixture, type DenseFixture } from '../tools/fixture/dense-fixture.ts';
 import type { GenerateEvent } from '../api/protocol.ts';
 import { memoryChoiceCache } from './backend-choice-cache.ts';
@@ -72,17 +73,9 @@ describe('ModelRuntime on a dense file', () => {
     try {
       const ref = new DenseTransformerReference(fx.config, weightsFromMap(fx.f32));
       const prompt = rt.tokenizer.encode('The cat', { addSpecial: true, parseSpecial: true });
-      const s = ref.session();
-      let logits: Float32Array = new Float32Array(0);
-      for (const t of prompt) logits = s.step(t).logits;
-      const want: number[] = [];
-      for (let i = 0; i < 5; i++) {
-        let best = 0;
-        for (let v = 1; v < logits.length; v++) if (logits[v] > logits[best]) best = v;
-        if (rt.tokenizer.stopIds.has(best)) break;
-        want.push(best);
-        logits = s.step(best).logits;
-      }
+      const all = referenceGreedy(ref, prompt, 5);
+      const stop = all.findIndex((t) => rt.tokenizer.stopIds.has(t));
+      const want = stop < 0 ? all : all.slice(0, stop);
       expect((await generate(rt)).ids).toEqual(want);
       const o = await generate(rt, { oracleTopK: 64 });
       expect(o.ids).toEqual(want);

@@ -6,8 +6,7 @@
  * (testing/bundled-greedy.ts).
  */
 import { openGguf } from '../../gguf/reader.ts';
-import { samplerSettings } from '../../gpu/shaders/sampling/sampling.ts';
-import { BUNDLED_MODEL, bundledModelSuite } from '../../model/reference/testing/bundled-greedy.ts';
+import { BUNDLED_MODEL, bundledModelSuite, engineGreedyBackend } from '../../model/reference/testing/bundled-greedy.ts';
 import { CpuModel } from './cpu-model.ts';
 
 bundledModelSuite(
@@ -21,23 +20,7 @@ bundledModelSuite(
     } finally {
       await file.close();
     }
-    const settings = samplerSettings({ temperature: 0 });
-    return {
-      greedy: async (prompt, n) => {
-        const s = model.session();
-        const history = [...prompt];
-        let r = await s.feedAndSample(prompt, { settings, history, step: 0 });
-        const out: number[] = [];
-        for (let i = 0; i < n; i++) {
-          out.push(r.token);
-          history.push(r.token);
-          if (i + 1 < n) r = await s.feedAndSample([r.token], { settings, history, step: i + 1 });
-        }
-        return out;
-      },
-      logits: async (tokens) => (await model.session().feed(tokens, { allLogits: true })).logits,
-      close: () => model.destroy(),
-    };
+    return { ...engineGreedyBackend(() => model.session()), close: () => model.destroy() };
   },
   { exactOnAll: true },
 );

@@ -93,7 +93,8 @@ export class DenseForwardGraph extends BuiltGraph {
         createGqaAttention(device, {
           heads: H,
           headsKv: HK,
-          headDim: D,
+          dk: D,
+          dv: D,
           nq: m,
           capacity: o.capacity,
           kqScale: c.kqScale,

@@ -16,21 +16,13 @@ import { loadAnyReferenceModel } from '../../model/reference/load-any.ts';
 import { llamaGreedy, llamaLogProbs, llamaSuite, logSoftmax } from '../../model/reference/testing/llama-ref.ts';
 import { describeAgreement, renormalized, twinAgreement } from '../../model/reference/testing/twins.ts';
 import { writeDenseFixture } from '../../tools/fixture/dense-fixture.ts';
-import { denseTwinOptions, type DenseTwinName, type DenseTwinShrink } from '../../tools/fixture/dense-twins.ts';
+import { denseTwinOptions } from '../../tools/fixture/dense-twins.ts';
+import { ENGINE_DENSE_TWINS, denseTwinPrompt } from '../../model/reference/testing/dense-twin-cases.ts';
 import { WebGpuModel } from './webgpu-model.ts';
 import { webGpuGreedy } from './testing/greedy.ts';
 
 const suite = llamaSuite('gpu-dense');
-const TEXT = 'The cat sat. Le chat est assis. 猫が座った。 Кошка.';
-const SHORT_LLAMA3 = { factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 16 };
-
-const CASES: [string, DenseTwinName, DenseTwinShrink][] = [
-  ['llama rope_freqs, GQA', 'llama-3.2-1b', { layers: 2, dims: { embd: 64, heads: 4, headsKv: 2, ffn: 256 }, options: { ropeFreqs: SHORT_LLAMA3 } }],
-  ['qwen2 q/k/v biases', 'qwen2.5-0.5b', { layers: 2, dims: { embd: 128, heads: 2, headsKv: 1, ffn: 256 } }],
-  ['qwen3 QK-norm, GQA', 'qwen3-0.6b', { layers: 2, dims: { embd: 64, heads: 4, headsKv: 2, ffn: 256 } }],
-  ['llama Q4_K_M', 'llama-3.2-1b', { layers: 2, mix: 'Q4_K_M', dims: { embd: 256, heads: 4, headsKv: 1, ffn: 512 }, options: { ropeFreqs: SHORT_LLAMA3 } }],
-  ['qwen3 Q4_K_M', 'qwen3-0.6b', { layers: 2, mix: 'Q4_K_M', dims: { embd: 256, heads: 2, headsKv: 1, ffn: 512 } }],
-];
+const CASES = ENGINE_DENSE_TWINS;
 
 describe('dense twins through WebGpuModel = llama.cpp', () => {
   CASES.forEach(([label, name, shrink], k) => {
@@ -41,9 +33,7 @@ describe('dense twins through WebGpuModel = llama.cpp', () => {
       const ll = await suite.llama.loadModel(path);
       const f = await openGguf({ kind: 'path', path });
       try {
-        const text = await ll.tokenize(TEXT);
-        const walk = Array.from({ length: 4 }, (_, i) => (i * 7919 + 13) % fx.config.vocab);
-        const tokens = [fx.bos, ...text, ...walk];
+        const tokens = await denseTwinPrompt(ll, fx.bos, fx.config.vocab);
         const { lp: theirs } = renormalized(await llamaLogProbs(ll, tokens));
         // the prompt in one prefill pass (tiled matmuls), then its last 3 tokens again one by one (decode matvecs)
         const run = async (roundActivations?: boolean) => {

@@ -159,22 +159,34 @@ describe('MLA absorbed attention kernel', () => {
   }
 });
 
-describe('legacy MHA attention kernel', () => {
-  for (const [name, H, dk, dv, nq, nKv, qPos0, k] of [
-    ['decode, 3 heads, dk 24, dv 16', 3, 24, 16, 1, 133, 132, 0],
-    ['prefill, 4 heads, scalar dims (dk 10, dv 6)', 4, 10, 6, 6, 6, 0, 0],
-    ['sparse decode, 2 heads', 2, 24, 16, 1, 90, 89, 20],
+describe('MHA / GQA attention kernel (legacy MLA, the dense families)', () => {
+  // reference: each kv head repeated for its group of query heads, then plain MHA (mlaLegacyRef)
+  for (const [name, H, HK, dk, dv, nq, nKv, qPos0, k] of [
+    ['legacy MLA decode, 3 heads, dk 24, dv 16', 3, 3, 24, 16, 1, 133, 132, 0],
+    ['legacy MLA prefill, 4 heads, scalar dims (dk 10, dv 6)', 4, 4, 10, 6, 6, 6, 0, 0],
+    ['legacy MLA sparse decode, 2 heads', 2, 2, 24, 16, 1, 90, 89, 20],
+    ['decode, 8 heads over 2 kv heads, D 64', 8, 2, 64, 64, 1, 70, 69, 0],
+    ['prefill, 6 heads over 1 kv head (MQA), D 32', 6, 1, 32, 32, 5, 12, 7, 0],
+    ['decode, 4 heads over 4 kv heads (MHA), scalar D 6', 4, 4, 6, 6, 1, 9, 8, 0],
+    ['sparse decode, 12 heads over 4 kv heads (groups of 3), D 16', 12, 4, 16, 16, 1, 90, 89, 20],
   ] as const) {
     it(name, async () => {
       const { device } = await testGpu();
       const capacity = nKv;
-      const q = randomF32(nq * H * dk, 11);
-      const kk = randomF32(capacity * H * dk, 12);
-      const v = randomF32(capacity * H * dv, 13);
-      const chosen = k ? () => padded(randomSubset(nKv, k - 3, 17), k) : undefined;
+      const group = H / HK;
+      const q = randomF32(nq * H * dk, 21);
+      const kk = randomF32(capacity * HK * dk, 22);
+      const v = randomF32(capacity * HK * dv, 23);
+      const perHead = (x: Float32Array, d: number) =>
+        Float32Array.from({ length: capacity * H * d }, (_, i) => {
+          const s = Math.floor(i / (H * d));
+          const h = Math.floor(i / d) % H;
+          return x[(s * HK + Math.floor(h / group)) * d + (i % d)];
+        });
+      const chosen = k ? () => padded(randomSubset(nKv, k - 3, 27), k) : undefined;
       const out = createStorage(device, nq * H * dv * 4, 'out');
       const weights = createStorage(device, nq * capacity * 4, 'weights');
-      const kernel = createMlaLegacy(device, {
+      const args = {
         heads: H,
         dk,
         dv,
@@ -187,61 +199,16 @@ describe('legacy MHA attention kernel', () => {
         out,
         weights,
         sparse: chosen && { idx: uploadStorage(device, new Uint32Array(chosen()), 'idx'), k },
-      });
+      };
+      const kernel = HK === H && dk !== dv ? createMlaLegacy(device, args) : createGqaAttention(device, { ...args, headsKv: HK });
       const enc = device.createCommandEncoder();
       kernel.encode(enc, { nKv, qPos0 });
       device.queue.submit([enc.finish()]);
-      const want = mlaLegacyRef({ q, k: kk, v }, { heads: H, dk, dv, nq, nKv, qPos0, kqScale: 1 / Math.sqrt(dk), capacity, chosen });
+      const want = mlaLegacyRef(
+        { q, k: perHead(kk, dk), v: perHead(v, dv) },
+        { heads: H, dk, dv, nq, nKv, qPos0, kqScale: 1 / Math.sqrt(dk), capacity, chosen },
+      );
       expect(maxAbsDiff(await readF32(device, out, nq * H * dv), want.out)).toBeLessThan(2e-5);
-      expect(maxAbsDiff(await readF32(device, weights, nq * capacity), want.weights)).toBeLessThan(2e-5);
-      kernel.destroy();
-    });
-  }
-});
-
-describe('grouped-query attention kernel (the dense families)', () => {
-  // reference: each kv head repeated for its group of query heads, then plain MHA (mlaLegacyRef)
-  for (const [name, H, HK, D, nq, nKv, qPos0, k] of [
-    ['decode, 8 heads over 2 kv heads, D 64', 8, 2, 64, 1, 70, 69, 0],
-    ['prefill, 6 heads over 1 kv head (MQA), D 32', 6, 1, 32, 5, 12, 7, 0],
-    ['decode, 4 heads over 4 kv heads (MHA), scalar D 6', 4, 4, 6, 1, 9, 8, 0],
-    ['sparse decode, 12 heads over 4 kv heads (groups of 3), D 16', 12, 4, 16, 1, 90, 89, 20],
-  ] as const) {
-    it(name, async () => {
-      const { device } = await testGpu();
-      const capacity = nKv;
-      const group = H / HK;
-      const q = randomF32(nq * H * D, 21);
-      const kk = randomF32(capacity * HK * D, 22);
-      const v = randomF32(capacity * HK * D, 23);
-      const perHead = (x: Float32Array) =>
-        Float32Array.from({ length: capacity * H * D }, (_, i) => {
-          const s = Math.floor(i / (H * D));
-          const h = Math.floor(i / D) % H;
-          return x[(s * HK + Math.floor(h / group)) * D + (i % D)];
-        });
-      const chosen = k ? () => padded(randomSubset(nKv, k - 3, 27), k) : undefined;
-      const out = createStorage(device, nq * H * D * 4, 'out');
-      const weights = createStorage(device, nq * capacity * 4, 'weights');
-      const kernel = createGqaAttention(device, {
-        heads: H,
-        headsKv: HK,
-        headDim: D,
-        nq,
-        capacity,
-        kqScale: 1 / Math.sqrt(D),
-        q: uploadStorage(device, q, 'q'),
-        k: uploadStorage(device, kk, 'k'),
-        v: uploadStorage(device, v, 'v'),
-        out,
-        weights,
-        sparse: chosen && { idx: uploadStorage(device, new Uint32Array(chosen()), 'idx'), k },
-      });
-      const enc = device.createCommandEncoder();
-      kernel.encode(enc, { nKv, qPos0 });
-      device.queue.submit([enc.finish()]);
-      const want = mlaLegacyRef({ q, k: perHead(kk), v: perHead(v) }, { heads: H, dk: D, dv: D, nq, nKv, qPos0, kqScale: 1 / Math.sqrt(D), capacity, chosen });
-      expect(maxAbsDiff(await readF32(device, out, nq * H * D), want.out)).toBeLessThan(2e-5);
       expect(maxAbsDiff(await readF32(device, weights, nq * capacity), want.weights)).toBeLessThan(2e-5);
       kernel.destroy();
     });

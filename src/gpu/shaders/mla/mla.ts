@@ -62,17 +62,22 @@ export function createMlaAbsorbed(device: GPUDevice, a: MlaAbsorbedArgs): Prepar
   });
 }
 
-export interface MlaLegacyArgs {
+export interface GqaAttentionArgs {
   heads: number;
-  /** nope + rope */
+  /** key/value heads: query head h reads kv head ⌊h / (heads / headsKv)⌋ (headsKv = heads: MHA) */
+  headsKv: number;
+  /** key and value widths per head (the dense families: both the head dim; legacy MLA: nope + rope, v) */
   dk: number;
   dv: number;
   nq: number;
   capacity: number;
   kqScale: number;
+  /** q [nq, H, dk] (roped), at the start of its buffer */
   q: GPUBuffer;
+  /** k [capacity, HK, dk], v [capacity, HK, dv] */
   k: GPUBuffer;
   v: GPUBuffer;
+  /** [nq, H, dv] */
   out: GPUBuffer;
   sparse?: { idx: GPUBuffer; k: number };
   weights?: GPUBuffer;
@@ -80,8 +85,10 @@ export interface MlaLegacyArgs {
   scratch?: ScratchPool;
 }
 
-export function createMlaLegacy(device: GPUDevice, a: MlaLegacyArgs): PreparedAttention {
-  const { heads: H, dk, dv } = a;
+/** Grouped-query attention (the dense families; MHA when headsKv = heads, as legacy MLA after attn_kv_b). */
+export function createGqaAttention(device: GPUDevice, a: GqaAttentionArgs): PreparedAttention {
+  const { heads: H, headsKv: HK, dk, dv } = a;
+  if (H % HK !== 0) throw badArg(`GQA attention: ${HK} kv heads must divide ${H} heads`);
   return createAttention(device, {
     heads: H,
     nq: a.nq,
@@ -90,49 +97,8 @@ export function createMlaLegacy(device: GPUDevice, a: MlaLegacyArgs): PreparedAt
     d2: 0,
     dv,
     q1: { buffer: a.q, row: H * dk, head: dk },
-    k1: { buffer: a.k, row: H * dk, head: dk },
-    v: { buffer: a.v, row: H * dv, head: dv },
-    out: a.out,
-    kqScale: a.kqScale,
-    sparse: a.sparse,
-    weights: a.weights,
-    scratch: a.scratch,
-  });
-}
-
-export interface GqaAttentionArgs {
-  heads: number;
-  headsKv: number;
-  headDim: number;
-  nq: number;
-  capacity: number;
-  kqScale: number;
-  /** q [nq, H, D] (roped) at the start of its buffer */
-  q: GPUBuffer;
-  /** k, v caches [capacity, HK, D] */
-  k: GPUBuffer;
-  v: GPUBuffer;
-  /** [nq, H, D] */
-  out: GPUBuffer;
-  sparse?: { idx: GPUBuffer; k: number };
-  weights?: GPUBuffer;
-  scratch?: ScratchPool;
-}
-
-/** Grouped-query attention (the dense families): query head h reads kv head ⌊h / (H / HK)⌋. */
-export function createGqaAttention(device: GPUDevice, a: GqaAttentionArgs): PreparedAttention {
-  const { heads: H, headsKv: HK, headDim: D } = a;
-  if (H % HK !== 0) throw badArg(`GQA attention: ${HK} kv heads must divide ${H} heads`);
-  return createAttention(device, {
-    heads: H,
-    nq: a.nq,
-    capacity: a.capacity,
-    d1: D,
-    d2: 0,
-    dv: D,
-    q1: { buffer: a.q, row: H * D, head: D },
-    k1: { buffer: a.k, row: HK * D, head: D },
-    v: { buffer: a.v, row: HK * D, head: D },
+    k1: { buffer: a.k, row: HK * dk, head: dk },
+    v: { buffer: a.v, row: HK * dv, head: dv },
     kvGroup: H / HK,
     out: a.out,
     kqScale: a.kqScale,
@@ -140,6 +106,13 @@ export function createGqaAttention(device: GPUDevice, a: GqaAttentionArgs): Prep
     weights: a.weights,
     scratch: a.scratch,
   });
+}
+
+/** Legacy MLA (plain MHA after attn_kv_b): q [nq, H, nope + rope], k [capacity, H, nope + rope], v [capacity, H, v]. */
+export type MlaLegacyArgs = Omit<GqaAttentionArgs, 'headsKv'>;
+
+export function createMlaLegacy(device: GPUDevice, a: MlaLegacyArgs): PreparedAttention {
+  return createGqaAttention(device, { ...a, headsKv: a.heads });
 }
 
 export const COPY_ROWS_PARAMS = [

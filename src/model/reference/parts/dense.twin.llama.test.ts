@@ -16,32 +16,12 @@ import { typeName } from '../../../gguf/types.ts';
 import { writeDenseFixture } from '../../../tools/fixture/dense-fixture.ts';
 import { denseTwinOptions, type DenseTwinName, type DenseTwinShrink } from '../../../tools/fixture/dense-twins.ts';
 import { loadAnyReferenceModel } from '../load-any.ts';
-import { llamaGreedy, llamaLogProbs, llamaSuite } from '../testing/llama-ref.ts';
+import { llamaGreedy, llamaLogProbs, llamaSuite, referenceGreedy } from '../testing/llama-ref.ts';
 import { describeAgreement, renormalized, twinAgreement } from '../testing/twins.ts';
+import { SHORT_LLAMA3, denseTwinPrompt } from '../testing/dense-twin-cases.ts';
 import { DenseTransformerReference } from './dense-transformer.ts';
 
 const suite = llamaSuite('dense-twin');
-
-const TEXT = 'The cat sat. Le chat est assis. 猫が座った。 Кошка.';
-
-// Llama 3's rope factors act on wavelengths over original/high_freq positions: with the released
-// 8192 none acts within a short prompt, so the test twin takes 16 (every pair but the fastest scaled)
-const SHORT_LLAMA3 = { factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 16 };
-
-/** Our greedy continuation (argmax, ties to the lower id), one session. */
-function greedy(model: { session(): { step(t: number): { logits: Float32Array } } }, prompt: number[], n: number): number[] {
-  const s = model.session();
-  let logits: Float32Array = new Float32Array(0);
-  for (const t of prompt) logits = s.step(t).logits;
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let v = 1; v < logits.length; v++) if (logits[v] > logits[best]) best = v;
-    out.push(best);
-    if (i + 1 < n) logits = s.step(best).logits;
-  }
-  return out;
-}
 
 const CASES: [string, DenseTwinName, DenseTwinShrink][] = [
   // GQA 4 / 2, head_dim 64, normal rope with rope_freqs
@@ -68,9 +48,7 @@ describe('dense twins: CPU reference = llama.cpp', () => {
       const types = [...new Set(fx.tensors.map((t) => typeName(t.type)))].join(' ');
       const ll = await suite.llama.loadModel(path);
       try {
-        const text = await ll.tokenize(TEXT);
-        const walk = Array.from({ length: 4 }, (_, i) => (i * 7919 + 13) % fx.config.vocab);
-        const tokens = [fx.bos, ...text, ...walk];
+        const tokens = await denseTwinPrompt(ll, fx.bos, fx.config.vocab);
         const raw = await llamaLogProbs(ll, tokens);
         const { lp: theirs, maxShift } = renormalized(raw);
         const f = await openGguf({ kind: 'path', path });
@@ -88,7 +66,7 @@ describe('dense twins: CPU reference = llama.cpp', () => {
         if (shrink.mix === undefined) {
           expect(a.maxAbs).toBeLessThanOrEqual(1e-4);
           // llama.cpp's token-by-token decode: the same 12-token greedy continuation
-          expect(greedy(model, tokens, 12)).toEqual(await llamaGreedy(ll, tokens, 12));
+          expect(referenceGreedy(model, tokens, 12)).toEqual(await llamaGreedy(ll, tokens, 12));
         } else {
           expect(a.meanAbs).toBeLessThanOrEqual(0.08);
           expect(a.decisive).toBeGreaterThan(0);

@@ -1,13 +1,13 @@
 /**
  * The shipped model against llama.cpp on the same file: greedy 32-token continuations of fixed prompts,
- * for any backend (the CPU reference, the WebGPU engine). Three prompts must continue exactly as
+ * for any backend (the CPU reference, the CPU engine, the WebGPU engine). Three prompts must continue exactly as
  * llama.cpp does. On more prompts a continuation may depart from llama.cpp's, but only where the
  * measured log-prob difference allows it: if ours and llama.cpp's log-probs differ by at most ε at a
  * position, an argmax can differ there only when llama.cpp's top-two gap is ≤ 2ε. The difference is
  * llama.cpp's: before each Q8_0 matmul it rounds the activations to Q8_0, where we keep them in f32
  * (docs/llama-cpp-reference.md). A backend that rounds them the same way (`exactOnAll`: the CPU reference with
- * emulateActivationQuant) must continue every prompt exactly as llama.cpp does, which shows that the
- * rounding is the whole difference.
+ * emulateActivationQuant, the CPU engine with roundActivations) must continue every prompt exactly as
+ * llama.cpp does, which shows that the rounding is the whole difference.
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import { openGguf } from '../../../gguf/reader.ts';
 import { createTokenizer, type Tokenizer } from '../../tokenizer/index.ts';
 import { compareLogProbs, createLlama, llamaGreedy, llamaLogProbs, type LlamaCpp, type LlamaCppModel } from './llama-ref.ts';
 import { RECALL_ANSWER, RECALL_EXAMPLE } from '../../../ui/views/recall-example.ts';
+import { samplerSettings, type SamplerSettings } from '../../../gpu/shaders/sampling/sampling.ts';
 
 export const BUNDLED_MODEL = 'public/models/sparsescope-kjv-5m-q8_0.gguf';
 export const GREEDY_TOKENS = 32;
@@ -28,6 +29,32 @@ export interface GreedyBackend {
   greedy(prompt: number[], n: number): Promise<number[]>;
   /** Logits f32 [vocab] after each of `tokens` (one forward over the sequence). */
   logits(tokens: number[]): Promise<Float32Array[]>;
+}
+
+/** What an engine's session offers: feed tokens, then sample the next one (the RuntimeSession surface). */
+interface SamplingSession {
+  feedAndSample(tokens: readonly number[], sample: { settings: SamplerSettings; history: readonly number[]; step: number }): Promise<{ token: number }>;
+  feed(tokens: readonly number[], o?: { allLogits?: boolean }): Promise<{ logits: Float32Array[] }>;
+}
+
+/** A GreedyBackend over an engine model: greedy draws through its own sampler, as the page samples. */
+export function engineGreedyBackend(session: () => SamplingSession): GreedyBackend {
+  const settings = samplerSettings({ temperature: 0 });
+  return {
+    greedy: async (prompt, n) => {
+      const s = session();
+      const history = [...prompt];
+      let r = await s.feedAndSample(prompt, { settings, history, step: 0 });
+      const out: number[] = [];
+      for (let i = 0; i < n; i++) {
+        out.push(r.token);
+        history.push(r.token);
+        if (i + 1 < n) r = await s.feedAndSample([r.token], { settings, history, step: i + 1 });
+      }
+      return out;
+    },
+    logits: async (tokens) => (await session().feed(tokens, { allLogits: true })).logits,
+  };
 }
 
 export interface GreedyComparison {

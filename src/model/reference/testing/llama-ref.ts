@@ -81,9 +81,14 @@ export function logSoftmax(logits: Float32Array): Float64Array {
   return Float64Array.from(logits, (v) => v - lse);
 }
 
-/** Greedy continuation with our reference (argmax, ties to the lower id). */
-export function referenceGreedy(model: ReferenceModel, prompt: number[], n: number, indexTopK?: number): number[] {
-  const s = model.session(indexTopK === undefined ? {} : { indexTopK });
+/** A reference's greedy continuation (argmax, ties to the lower id), one session; any reference (MLA or dense). */
+export function referenceGreedy(
+  model: Pick<ReferenceModel, 'session'> | { session(): { step(t: number): { logits: Float32Array } } },
+  prompt: number[],
+  n: number,
+  indexTopK?: number,
+): number[] {
+  const s = (model as ReferenceModel).session(indexTopK === undefined ? {} : { indexTopK });
   let logits: Float32Array = new Float32Array(0);
   for (const t of prompt) logits = s.step(t).logits;
   const out: number[] = [];
