@@ -8,14 +8,14 @@
  */
 import { isMoeLayer, type ModelConfig } from '../../model/config.ts';
 import { createStorage, uploadStorage } from '../../gpu/buffers.ts';
-import { createIndexerAppend, createMlaAppend } from '../../gpu/shaders/cache-append/cache-append.ts';
+import { createMlaAppend, createMlaIndexerAppend, type IndexerAppendArgs, type MlaAppendArgs } from '../../gpu/shaders/cache-append/cache-append.ts';
 import { ropeParamsFor } from '../../gpu/shaders/rope/rope.ts';
 import { createMlaAbsorbed, createMlaLegacy, createCopyRows, type CopyRowsArgs } from '../../gpu/shaders/mla/mla.ts';
 import { createIndexerScore, createTopk, type PreparedStepKernel } from '../../gpu/shaders/dsa/dsa.ts';
-import { createMoeRouter } from '../../gpu/shaders/moe-router/moe-router.ts';
-import { BuiltGraph, GraphBuilder, pairable, type GraphOptions, type LayerTraceBuffers, type MatvecInput } from './graph-builder.ts';
+import { BuiltGraph, GraphBuilder, type GraphOptions, type LayerTraceBuffers, type MatvecInput } from './graph-builder.ts';
 import type { GpuWeights } from './gpu-weights.ts';
 import type { LayerCache } from './kv-cache.ts';
+import { canFuseMoe, fusedMoeSteps, moeSteps, type MoeBuffers } from './moe-ffn.ts';
 
 export { MATMUL_MIN_ROWS, type GraphOptions, type GraphStep, type LayerTraceBuffers, type StepPart } from './graph-builder.ts';
 
@@ -76,20 +76,30 @@ export class ForwardGraph extends BuiltGraph {
     const gate = b.buf(m * Math.max(ffMax, 1), 'gate'); //                [m, ff]
     const up = b.buf(m * Math.max(ffMax, 1), 'up');
     const act = b.buf(m * Math.max(ffMax, 1), 'act');
-    const rLogits = moe ? b.buf(m * X, 'router_logits') : undefined; //    [m, X]
-    const eGate = moe ? b.buf(m * k * moe.ffx, 'exp_gate') : undefined; //   [m·k, ffx]
-    const eUp = moe ? b.buf(m * k * moe.ffx, 'exp_up') : undefined;
-    const eAct = moe ? b.buf(m * k * moe.ffx, 'exp_act') : undefined;
-    const eDown = moe ? b.buf(m * k * E, 'exp_down') : undefined; //       [m·k, E]
-    const zeroBias = moe ? b.own(uploadStorage(device, new Float32Array(X), 'zero_bias')) : undefined;
-    const sharedProbs = moe && !o.trace ? b.buf(m * X, 'router_probs') : undefined;
-    const sharedExperts = moe && !o.trace ? b.buf(m * k, 'experts') : undefined;
-    const sharedWeights = moe && !o.trace ? b.buf(m * k, 'expert_weights') : undefined;
+    const ffnBuffers = { h, gate, up, act, ffnOut };
+    // MoE scratch (moe-ffn.ts), shapes:
+    //   router_logits [m, X]; exp_gate, exp_up [m·k, ffx]; exp_act [m·k, ffx] routed then [m, ffx·shared] shared;
+    //   exp_down [m·k, E]; router_probs [m, X], experts and expert_weights [m, k] (untraced); zero_bias [X]
+    const moeBufs: MoeBuffers | undefined = !moe
+      ? undefined
+      : {
+          h,
+          x,
+          rLogits: b.buf(m * X, 'router_logits'),
+          eGate: b.buf(m * k * moe.ffx, 'exp_gate'),
+          eUp: b.buf(m * k * moe.ffx, 'exp_up'),
+          eAct: b.buf(m * k * moe.ffx + m * sharedW, 'exp_act'),
+          eDown: b.buf(m * k * E, 'exp_down'),
+          sharedProbs: o.trace ? undefined : b.buf(m * X, 'router_probs'),
+          sharedExperts: o.trace ? undefined : b.buf(m * k, 'experts'),
+          sharedWeights: o.trace ? undefined : b.buf(m * k, 'expert_weights'),
+          zeroBias: b.buf(X, 'zero_bias'),
+          ffn: ffnBuffers,
+        };
 
     const tag = b.tag;
     // Small kernels in their prepared form: uniform and bind group made here, none per step.
     const copyRows = (a: CopyRowsArgs) => b.keep(createCopyRows(device, a));
-    const fuse = b.fuse;
     const ropeNormal = ropeParamsFor(c.rope, false);
     const ropeNeox = ropeParamsFor(c.rope, true);
 
@@ -131,25 +141,41 @@ export class ForwardGraph extends BuiltGraph {
       // rope(kpe), read in place from kv_a's rows [m, kv_lora + rope] and written straight to the caches at
       // pos (absorbed) or to ckv/kpe (legacy), and the rope on each q head's last `rope` dims: absorbed MLA
       // reads them as q_pe [m, H, rope], legacy attention reads the whole q, so it rotates in place
+      // With the DSA indexer its append (k_I = rope(LayerNorm(k_I_raw)) to its cache at pos, q_I rotated in
+      // place) runs in the same dispatch (mla-indexer-append.wgsl): both read only the projections' outputs.
       const absorbed = c.mla === 'absorbed';
-      const append = b.keep(
-        createMlaAppend(device, {
-          rows: m,
-          heads: H,
-          kvLora: L,
-          rope: ropeNormal,
-          eps: c.rmsEps,
-          kvA: kva,
-          normWeight: w.vector(`${p}attn_kv_a_norm.weight`),
-          ckv: absorbed ? cache.ckv! : ckv,
-          kpe: absorbed ? cache.kpe! : kpe,
-          atStep: absorbed,
-          q,
-          qHead: K,
-          qOffset: N,
-          qPe: absorbed ? qPe : undefined,
-        }),
-      );
+      const mlaArgs: MlaAppendArgs = {
+        rows: m,
+        heads: H,
+        kvLora: L,
+        rope: ropeNormal,
+        eps: c.rmsEps,
+        kvA: kva,
+        normWeight: w.vector(`${p}attn_kv_a_norm.weight`),
+        ckv: absorbed ? cache.ckv! : ckv,
+        kpe: absorbed ? cache.kpe! : kpe,
+        atStep: absorbed,
+        // q's block alone: with the indexer, q_I (the next block) is written by the same dispatch
+        q: cqProj ? cqProj.slices[0] : q,
+        qHead: K,
+        qOffset: N,
+        qPe: absorbed ? qPe : undefined,
+      };
+      const ixArgs: IndexerAppendArgs | undefined = ix
+        ? {
+            rows: m,
+            heads: ix.heads,
+            dim: ix.keyLength,
+            rope: ropeNeox,
+            eps: 1e-6,
+            kRaw: kIraw!,
+            lnWeight: w.vector(`${p}indexer.k_norm.weight`),
+            lnBias: w.vector(`${p}indexer.k_norm.bias`),
+            kCache: cache.kI!,
+            q: qI!,
+          }
+        : undefined;
+      const append = b.keep(ixArgs ? createMlaIndexerAppend(device, mlaArgs, ixArgs) : createMlaAppend(device, mlaArgs));
       b.push((enc, pos) => append.encode(enc, pos));
 
       if (absorbed) {
@@ -198,23 +224,8 @@ export class ForwardGraph extends BuiltGraph {
           sparseIdx = tr ? (tr.chosen = b.own(createStorage(device, m * o.topK * 4, `${p}trace.chosen`))) : sharedChosen!;
           topk = b.keep(createTopk(device, { nq: m, k: o.topK, scores, scoreStride: o.capacity, idx: sparseIdx }));
         }
-        // k_I = rope(LayerNorm(k_I_raw)) appended to the cache at pos, q_I rotated in place: one dispatch
-        const ixAppend = b.keep(
-          createIndexerAppend(device, {
-            rows: m,
-            heads: ix.heads,
-            dim: DI,
-            rope: ropeNeox,
-            eps: 1e-6,
-            kRaw: kIraw!,
-            lnWeight: w.vector(`${p}indexer.k_norm.weight`),
-            lnBias: w.vector(`${p}indexer.k_norm.bias`),
-            kCache: cache.kI!,
-            q: qI!,
-          }),
-        );
+        // (k_I was appended and q_I rotated with MLA's append above)
         b.push((enc, pos) => {
-          ixAppend.encode(enc, pos);
           score.encode(enc, { nKv: pos + m, qPos0: pos });
           topk?.encode(enc, { nKv: pos + m, qPos0: pos });
         });
@@ -250,68 +261,14 @@ export class ForwardGraph extends BuiltGraph {
 
       // FFN on x = RMSNorm(h) · ffn_norm
       tag.part = 'ffn';
-      const xf = b.normed(h, `${p}ffn_norm.weight`, x, E);
-      // h += down · (silu(gate · x) * (up · x)): 2 dispatches in decode, 5 in prefill; `up` (reads h through
-      // the norm) and `down` (adds to h) apart, so a MoE layer can run every reader of h before any writer
-      const ffnBuffers = { h, gate, up, act, ffnOut };
-      const swigluFfn = (gateName: string, upName: string, downName: string, width: number) =>
-        b.swigluFfn({ gate: gateName, up: upName, down: downName }, xf, width, ffnBuffers);
       if (!isMoeLayer(c, il)) {
-        const f = swigluFfn(`${p}ffn_gate.weight`, `${p}ffn_up.weight`, `${p}ffn_down.weight`, c.ffn);
+        // h += down · (silu(gate · x) * (up · x)): 2 dispatches in decode (after the norm's, where it is one), 5 in prefill
+        const xf = b.normed(h, `${p}ffn_norm.weight`, x, E);
+        const f = b.swigluFfn({ gate: `${p}ffn_gate.weight`, up: `${p}ffn_up.weight`, down: `${p}ffn_down.weight` }, xf, c.ffn, ffnBuffers);
         b.push(f.up, f.down);
       } else {
-        const mo = moe!;
-        const probs = tr ? (tr.probs = b.buf(m * X, `${p}trace.probs`)) : sharedProbs!;
-        const experts = tr ? (tr.experts = b.buf(m * k, `${p}trace.experts`)) : sharedExperts!;
-        const weights = tr ? (tr.expertWeights = b.buf(m * k, `${p}trace.weights`)) : sharedWeights!;
-        const routerMv = b.mv(w.matrix(`${p}ffn_gate_inp.weight`), xf, rLogits!);
-        const bias = w.has(`${p}exp_probs_b.bias`) ? w.vector(`${p}exp_probs_b.bias`) : zeroBias!;
-        // act_j = silu(gate_j · x) * (up_j · x) for the chosen experts j: one gathered dispatch when the two pair
-        const [gew, uew] = [w.matrix(`${p}ffn_gate_exps.weight`), w.matrix(`${p}ffn_up_exps.weight`)];
-        const pairExperts = pairable(gew, uew);
-        const gux = pairExperts ? b.gather({ w: gew, w2: uew, ids: experts, ...xf, y: eAct!, slots: m * k, xDiv: k }) : undefined;
-        const gx = pairExperts ? undefined : b.gather({ w: gew, ids: experts, ...xf, y: eGate!, slots: m * k, xDiv: k });
-        const ux = pairExperts ? undefined : b.gather({ w: uew, ids: experts, ...xf, y: eUp!, slots: m * k, xDiv: k });
-        // h += Σ_j weight_j · down_j · act_j: decode in one dispatch (COMBINE: each h row loops over its token's
-        // k experts), prefill as the per-slot down projections [m·k, E] and a weighted accumulate
-        const downW = w.matrix(`${p}ffn_down_exps.weight`);
-        const dx = fuse
-          ? b.gather({ w: downW, ids: experts, x: eAct!, y: h, slots: m * k, xDiv: 1, combine: { weights, terms: k } })
-          : b.gather({ w: downW, ids: experts, x: eAct!, y: eDown!, slots: m * k, xDiv: 1 });
-        const shared = mo.shared > 0 ? swigluFfn(`${p}ffn_gate_shexp.weight`, `${p}ffn_up_shexp.weight`, `${p}ffn_down_shexp.weight`, sharedW) : undefined;
-        const router = b.keep(
-          createMoeRouter(device, {
-            logits: rLogits!,
-            bias,
-            probs,
-            experts,
-            weights,
-            tokens: m,
-            nExpert: X,
-            options: {
-              gating: mo.gating,
-              topK: k,
-              groupCount: Math.max(1, mo.groups),
-              groupsUsed: Math.max(1, mo.groupsUsed),
-              normalize: mo.weightsNorm,
-              scale: mo.weightsScale,
-            },
-          }),
-        );
-        const eSwiglu = pairExperts ? undefined : b.swiglu({ gate: eGate!, up: eUp!, y: eAct!, n: m * k * mo.ffx });
-        const combine = fuse ? undefined : b.accumulate({ x: eDown!, y: h, rows: m, n: E, terms: k, w: weights });
-        b.push((enc) => {
-          routerMv.encode(enc);
-          router.encode(enc);
-          gux?.encode(enc);
-          gx?.encode(enc);
-          ux?.encode(enc);
-          eSwiglu?.encode(enc);
-          shared?.up(enc, 0);
-          dx.encode(enc);
-          combine?.encode(enc);
-          shared?.down(enc, 0);
-        });
+        // moe-ffn.ts: 3 dispatches in an untraced decode step, the general form otherwise
+        b.push(...(canFuseMoe(b, p, !!tr) ? fusedMoeSteps(b, c, p, moeBufs!) : moeSteps(b, c, p, moeBufs!, tr)));
       }
     }
 

@@ -280,6 +280,16 @@ export class GraphBuilder implements Omit<GpuForwardGraph, 'encode' | 'destroy' 
   }
 
   /**
+   * Decode: y = W · RMSNorm(h) · weight with the norm on load, the normed rows also written to `normed`
+   * [m, E] for the later dispatches that read them as plain x (NORM_OUT): the norm and a small matvec (a
+   * MoE router's) in one dispatch, none for the norm alone.
+   */
+  normedMatvec(t: GpuTensor, h: GPUBuffer, weight: string, y: BufferArg, normed: GPUBuffer): PreparedKernel {
+    const norm = { weight: this.w.vector(weight), eps: this.shape.rmsEps };
+    return this.keep(createMatvec(this.device, { w: t, x: h, y, m: this.o.m, norm, normOut: normed }, this.variantFor(t)));
+  }
+
+  /**
    * h += down · (silu(gate · x) * (up · x)): 2 dispatches in decode, 5 in prefill; `up` (reads h through
    * the norm) and `down` (adds to h) apart, so a MoE layer can run every reader of h before any writer.
    * buffers: gate, up, act [m, width] (gate and up unused in decode when the pair fuses), ffnOut [m, E] (prefill).

@@ -1,12 +1,13 @@
 // The fused cache appends against their unfused CPU references (cache-append.ref.ts): the rows at the
-// step's position written, every other cache row left as it was, q rotated as the separate RoPE did.
+// step's position written, every other cache row left as it was, q rotated as the separate RoPE did;
+// MLA's and the indexer's appends in one dispatch against the same references.
 import { describe, expect, it } from 'vitest';
 import { testGpu, randomF32 } from '../../testing/test-gpu.ts';
 import { uploadStorage, readF32 } from '../../buffers.ts';
 import { submitChecked } from '../common/quant-testing.ts';
 import { relMaxErr } from '../matmul/matmul.ref.ts';
 import { yarnCorrDims, type RopeParams } from '../rope/rope.ts';
-import { createIndexerAppend, createMlaAppend } from './cache-append.ts';
+import { createIndexerAppend, createMlaAppend, createMlaIndexerAppend } from './cache-append.ts';
 import { indexerAppendRef, mlaAppendRef } from './cache-append.ref.ts';
 
 const SENTINEL = -777;
@@ -112,6 +113,71 @@ describe('fused cache appends', () => {
       k.destroy();
     });
   }
+
+  it('MLA and indexer appends in one dispatch = each alone: 2 tokens at 9, q_pe out of place, q and q_I in one buffer', async () => {
+    const { device } = await testGpu();
+    const [rows, pos, H, L, N, R, cap, HI, D, RI] = [2, 9, 3, 80, 16, 32, 24, 4, 64, 32];
+    const K = N + R;
+    const [rope, ropeI] = [yarn(R, false), yarn(RI, true)];
+    const kvA = randomF32(rows * (L + R), 31).map((v) => 5 * v);
+    const normW = randomF32(L, 32).map((v) => 1 + v);
+    const q = randomF32(rows * H * K, 33);
+    const kRaw = randomF32(rows * D, 34).map((v) => 3 * v + 1);
+    const lnW = randomF32(D, 35).map((v) => 1 + v);
+    const lnB = randomF32(D, 36);
+    const qI = randomF32(rows * HI * D, 37);
+    const filled = (n: number, label: string) => uploadStorage(device, new Float32Array(n).fill(SENTINEL), label);
+    const [ckv, kpe, kCache] = [filled(cap * L, 'ckv'), filled(cap * R, 'kpe'), filled(cap * D, 'k_cache')];
+    // q and q_I as the graph has them: blocks of one buffer (cq_proj), bound as ranges that do not overlap
+    const qIAt = Math.ceil((q.length * 4) / device.limits.minStorageBufferOffsetAlignment) * device.limits.minStorageBufferOffsetAlignment;
+    const cqInit = new Float32Array(qIAt / 4 + qI.length);
+    cqInit.set(q);
+    cqInit.set(qI, qIAt / 4);
+    const cq = uploadStorage(device, cqInit, 'cq_proj');
+    const qb = { buffer: cq, offset: 0, size: q.length * 4 };
+    const qIb = { buffer: cq, offset: qIAt, size: qI.length * 4 };
+    const qPe = uploadStorage(device, new Float32Array(rows * H * R), 'q_pe');
+    const mlaArgs = {
+      rows,
+      heads: H,
+      kvLora: L,
+      rope,
+      eps: 1e-6,
+      kvA: uploadStorage(device, kvA, 'kv_a'),
+      normWeight: uploadStorage(device, normW, 'w'),
+      ckv,
+      kpe,
+      atStep: true,
+      q: qb,
+      qHead: K,
+      qOffset: N,
+      qPe,
+    };
+    const ixArgs = {
+      rows,
+      heads: HI,
+      dim: D,
+      rope: ropeI,
+      eps: 1e-6,
+      kRaw: uploadStorage(device, kRaw, 'k_raw'),
+      lnWeight: uploadStorage(device, lnW, 'ln_w'),
+      lnBias: uploadStorage(device, lnB, 'ln_b'),
+      kCache,
+      q: qIb,
+    };
+    const k = createMlaIndexerAppend(device, mlaArgs, ixArgs);
+    await submitChecked(device, (enc) => k.encode(enc, pos));
+    const want = mlaAppendRef({ kvA, normW, q, rows, heads: H, kvLora: L, qHead: K, qOffset: N, rope, eps: 1e-6, pos });
+    const wantI = indexerAppendRef({ kRaw, lnW, lnB, q: qI, rows, heads: HI, dim: D, rope: ropeI, eps: 1e-6, pos });
+    expectCache(await readF32(device, ckv, cap * L), want.ckv, pos, L);
+    expectCache(await readF32(device, kpe, cap * R), want.kpe, pos, R);
+    expect(relMaxErr(await readF32(device, qPe, rows * H * R), want.qPe)).toBeLessThan(1e-5);
+    const cqOut = await readF32(device, cq, qIAt / 4 + qI.length);
+    expect(Array.from(cqOut.subarray(0, q.length))).toEqual(Array.from(q));
+    expectCache(await readF32(device, kCache, cap * D), wantI.k, pos, D);
+    expect(relMaxErr(cqOut.subarray(qIAt / 4), wantI.q)).toBeLessThan(1e-5);
+    k.destroy();
+  });
 
   it('pairs of the wrong kind or a rotation wider than the head are refused with typed errors', async () => {
     const { device } = await testGpu();

@@ -2,6 +2,7 @@
  * Dispatchers for the fused cache appends, one dispatch each where the decode step had three or four:
  *   mla-append.wgsl      ckv RMSNorm → ckv rows, kpe RoPE → kpe rows, q_pe RoPE (out of place or in place)
  *   indexer-append.wgsl  k_I LayerNorm + RoPE → the indexer's key cache rows, q_I RoPE in place
+ *   mla-indexer-append.wgsl  both of the above in one dispatch (a DSA layer's appends)
  *   gqa-append.wgsl      q/k/v bias, QK-norm, RoPE of q (in place) and k → the k cache, v → the v cache
  * Both are prepared once and encoded with the step's position (the rotation angle and the cache row).
  * Shapes (rows = tokens of the pass):
@@ -11,11 +12,13 @@
  *   GQA:     qkv f32 with blocks q [rows, H, D], k and v [rows, HK, D]; k and v caches f32 [cap, HK, D]
  */
 import { getPipeline, type BufferArg } from '../../pipelines.ts';
-import type { ParamLayout } from '../../params.ts';
+import { wgslStruct, type ParamLayout } from '../../params.ts';
+import { preprocess } from '../common/wgsl.ts';
 import { assemble, badArg, grid1d, prepareDispatch, type PreparedDispatch } from '../add/kernel-util.ts';
 import { ropeThetaScale, ROPE_MATH_WGSL, type RopeParams } from '../rope/rope.ts';
 import mlaSource from './mla-append.wgsl?raw';
 import indexerSource from './indexer-append.wgsl?raw';
+import fusedSource from './mla-indexer-append.wgsl?raw';
 import gqaSource from './gqa-append.wgsl?raw';
 
 const ROPE_FIELDS = [
@@ -80,11 +83,34 @@ function ropeValues(r: RopeParams) {
 }
 
 export function mlaAppendCode(inPlace: boolean): string {
-  return `${assemble(mlaSource, MLA_APPEND_PARAMS, { WG, IN_PLACE: inPlace })}\n${ROPE_MATH_WGSL}`;
+  return `${preprocess(assemble(mlaSource, MLA_APPEND_PARAMS, { WG, IN_PLACE: inPlace }), { MAIN: true })}\n${ROPE_MATH_WGSL}`;
+}
+
+/** indexer-append.wgsl alone (main, bindings from 0) or as the fused append's second part (bindings after MLA's 6). */
+function indexerPart(main: boolean): string {
+  const text = indexerSource
+    .replace(/\{\{IXB\+(\d)\}\}/g, (_, n: string) => String((main ? 0 : 6) + Number(n)))
+    .replace('{{IX_PARAMS}}', wgslStruct('IxParams', INDEXER_APPEND_PARAMS));
+  return preprocess(assemble(text, null, main ? { WG } : {}), { MAIN: main });
 }
 
 export function indexerAppendCode(): string {
-  return `${assemble(indexerSource, INDEXER_APPEND_PARAMS, { WG })}\n${ROPE_MATH_WGSL}`;
+  return `${indexerPart(true)}\n${ROPE_MATH_WGSL}`;
+}
+
+/** The fused append's params: MLA's, the workgroup split, then the indexer's own fields (rows and pos0 are MLA's). */
+const IX_OWN = INDEXER_APPEND_PARAMS.filter(([n]) => n !== 'rows' && n !== 'pos0');
+export const MLA_INDEXER_APPEND_PARAMS = [
+  ...MLA_APPEND_PARAMS,
+  ['mla_groups', 'u32'],
+  ...IX_OWN.map(([n, t]) => [`ix_${n}`, t] as const),
+] as const satisfies ParamLayout;
+
+export function mlaIndexerAppendCode(inPlace: boolean): string {
+  const mla = preprocess(assemble(mlaSource, MLA_INDEXER_APPEND_PARAMS, { WG, IN_PLACE: inPlace }), { MAIN: false });
+  // the indexer's params as its function takes them, in IxParams' field order
+  const ixArgs = `IxParams(${INDEXER_APPEND_PARAMS.map(([n]) => (n === 'rows' || n === 'pos0' ? `p.${n}` : `p.ix_${n}`)).join(', ')})`;
+  return [mla, indexerPart(false), fusedSource.replace('{{IX_ARGS}}', ixArgs), ROPE_MATH_WGSL].join('\n');
 }
 
 export interface MlaAppendArgs {
@@ -100,8 +126,11 @@ export interface MlaAppendArgs {
   ckv: GPUBuffer;
   kpe: GPUBuffer;
   atStep: boolean;
-  /** q [rows, H, qHead] with the rotated slice at [qOffset, qOffset + R) of each head. */
-  q: GPUBuffer;
+  /**
+   * q [rows, H, qHead] with the rotated slice at [qOffset, qOffset + R) of each head; a range when it shares
+   * its buffer with the indexer's q_I (writable bindings of one dispatch must not overlap).
+   */
+  q: BufferArg;
   qHead: number;
   qOffset: number;
   /** q_pe [rows, H, R]; absent: q is rotated in place. */
@@ -115,35 +144,44 @@ function placeholder(device: GPUDevice): GPUBuffer {
   return b;
 }
 
-/** encode(enc, pos): tokens at positions pos.. , their cache rows pos.. (or 0.. without atStep). */
-export function createMlaAppend(device: GPUDevice, a: MlaAppendArgs): PreparedDispatch<number> {
+/** MLA's part of an append: checks, params, buffers and workgroups. */
+function mlaPart(device: GPUDevice, a: MlaAppendArgs) {
   const R = a.rope.nDims;
   if (a.rope.neox) throw badArg('mla-append rotates normal (adjacent) pairs, as MLA does; NeoX pairs are not supported');
   if (R % 2 !== 0 || R <= 0 || a.qOffset + R > a.qHead)
     throw badArg(`mla-append: rope dims ${R} must be even and fit each q head (${a.qOffset} + ${R} > ${a.qHead})`);
-  const inPlace = !a.qPe;
+  const values = {
+    rows: a.rows,
+    heads: a.heads,
+    kv_lora: a.kvLora,
+    kv_stride: a.kvLora + R,
+    eps: a.eps,
+    ckv_row0: 0,
+    kpe_row0: 0,
+    q_row_stride: a.heads * a.qHead,
+    q_head_stride: a.qHead,
+    q_offset: a.qOffset,
+    ...ropeValues(a.rope),
+  };
+  const buffers = [a.kvA, a.normWeight, a.ckv, a.kpe, a.q, a.qPe ?? placeholder(device)];
+  const groups = a.rows + Math.ceil((a.rows * (a.heads + 1) * (R / 2)) / WG);
+  const perStep = (pos: number) => ({ pos0: pos, ckv_row0: a.atStep ? pos : 0, kpe_row0: a.atStep ? pos : 0 });
+  return { values, buffers, groups, perStep, inPlace: !a.qPe };
+}
+
+/** encode(enc, pos): tokens at positions pos.. , their cache rows pos.. (or 0.. without atStep). */
+export function createMlaAppend(device: GPUDevice, a: MlaAppendArgs): PreparedDispatch<number> {
+  const mp = mlaPart(device, a);
+  const inPlace = mp.inPlace;
   const pipeline = getPipeline(device, { kernel: 'mla-append', variant: { wg: WG, inPlace } }, () => mlaAppendCode(inPlace));
-  const ropeGroups = Math.ceil((a.rows * (a.heads + 1) * (R / 2)) / WG);
   return prepareDispatch(device, {
     pipeline,
     layout: MLA_APPEND_PARAMS,
-    values: {
-      rows: a.rows,
-      heads: a.heads,
-      kv_lora: a.kvLora,
-      kv_stride: a.kvLora + R,
-      eps: a.eps,
-      ckv_row0: 0,
-      kpe_row0: 0,
-      q_row_stride: a.heads * a.qHead,
-      q_head_stride: a.qHead,
-      q_offset: a.qOffset,
-      ...ropeValues(a.rope),
-    },
-    buffers: [a.kvA, a.normWeight, a.ckv, a.kpe, a.q, a.qPe ?? placeholder(device)],
-    grid: grid1d(device, a.rows + ropeGroups),
+    values: mp.values,
+    buffers: mp.buffers,
+    grid: grid1d(device, mp.groups),
     label: 'mla-append',
-    perStep: (pos: number) => ({ pos0: pos, ckv_row0: a.atStep ? pos : 0, kpe_row0: a.atStep ? pos : 0 }),
+    perStep: mp.perStep,
   });
 }
 
@@ -161,21 +199,53 @@ export interface IndexerAppendArgs {
   q: BufferArg;
 }
 
-/** encode(enc, pos): tokens at positions pos.., their keys appended at cache rows pos... */
-export function createIndexerAppend(device: GPUDevice, a: IndexerAppendArgs): PreparedDispatch<number> {
+/** The indexer's part of an append: checks, params, buffers and workgroups. */
+function indexerPartArgs(a: IndexerAppendArgs) {
   const R = a.rope.nDims;
   if (!a.rope.neox) throw badArg('indexer-append rotates NeoX pairs, as the DSA indexer does; normal pairs are not supported');
   if (R % 2 !== 0 || R <= 0 || R > a.dim) throw badArg(`indexer-append: rope dims ${R} must be even and at most the key length ${a.dim}`);
+  return {
+    values: { rows: a.rows, heads: a.heads, dim: a.dim, eps: a.eps, ...ropeValues(a.rope) },
+    buffers: [a.kRaw, a.lnWeight, a.lnBias, a.kCache, a.q],
+    groups: a.rows + Math.ceil((a.rows * a.heads * (R / 2)) / WG),
+  };
+}
+
+/** encode(enc, pos): tokens at positions pos.., their keys appended at cache rows pos... */
+export function createIndexerAppend(device: GPUDevice, a: IndexerAppendArgs): PreparedDispatch<number> {
+  const ip = indexerPartArgs(a);
   const pipeline = getPipeline(device, { kernel: 'indexer-append', variant: { wg: WG } }, indexerAppendCode);
-  const ropeGroups = Math.ceil((a.rows * a.heads * (R / 2)) / WG);
   return prepareDispatch(device, {
     pipeline,
     layout: INDEXER_APPEND_PARAMS,
-    values: { rows: a.rows, heads: a.heads, dim: a.dim, eps: a.eps, ...ropeValues(a.rope) },
-    buffers: [a.kRaw, a.lnWeight, a.lnBias, a.kCache, a.q],
-    grid: grid1d(device, a.rows + ropeGroups),
+    values: ip.values,
+    buffers: ip.buffers,
+    grid: grid1d(device, ip.groups),
     label: 'indexer-append',
     perStep: (pos: number) => ({ pos0: pos }),
+  });
+}
+
+/**
+ * Both appends of a DSA layer in one dispatch (mla-indexer-append.wgsl), each as createMlaAppend and
+ * createIndexerAppend would run it alone; the same tokens (rows) at the same positions.
+ * encode(enc, pos): tokens at positions pos..
+ */
+export function createMlaIndexerAppend(device: GPUDevice, mla: MlaAppendArgs, ix: IndexerAppendArgs): PreparedDispatch<number> {
+  if (mla.rows !== ix.rows) throw badArg(`mla-indexer-append: ${mla.rows} MLA rows but ${ix.rows} indexer rows`);
+  const mp = mlaPart(device, mla);
+  const ip = indexerPartArgs(ix);
+  const inPlace = mp.inPlace;
+  const pipeline = getPipeline(device, { kernel: 'mla-indexer-append', variant: { wg: WG, inPlace } }, () => mlaIndexerAppendCode(inPlace));
+  const own = Object.fromEntries(IX_OWN.map(([n]) => [`ix_${n}`, ip.values[n]])) as Record<`ix_${(typeof IX_OWN)[number][0]}`, number>;
+  return prepareDispatch(device, {
+    pipeline,
+    layout: MLA_INDEXER_APPEND_PARAMS,
+    values: { ...mp.values, mla_groups: mp.groups, ...own },
+    buffers: [...mp.buffers, ...ip.buffers],
+    grid: grid1d(device, mp.groups + ip.groups),
+    label: 'mla-indexer-append',
+    perStep: mp.perStep,
   });
 }
 

@@ -7,52 +7,63 @@
 // row, recomputing its pair partner's norm, so no shared row is needed); the rest run one thread per
 // (row, head, pair) of q.
 
-{{PARAMS}}
+// MAIN: the kernel alone; without it, indexer_append is called by mla-indexer-append.wgsl with its params
+// taken from the fused append's, and its bindings numbered from IXB (after MLA's).
+
+{{IX_PARAMS}}
 {{CONSTS}}
 
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> k_raw: array<f32>;
-@group(0) @binding(2) var<storage, read> ln_w: array<f32>;
-@group(0) @binding(3) var<storage, read> ln_b: array<f32>;
-@group(0) @binding(4) var<storage, read_write> k_cache: array<f32>;
-@group(0) @binding(5) var<storage, read_write> q: array<f32>;
+//#if MAIN
+@group(0) @binding(0) var<uniform> p: IxParams;
+//#endif
+@group(0) @binding({{IXB+1}}) var<storage, read> k_raw: array<f32>;
+@group(0) @binding({{IXB+2}}) var<storage, read> ln_w: array<f32>;
+@group(0) @binding({{IXB+3}}) var<storage, read> ln_b: array<f32>;
+@group(0) @binding({{IXB+4}}) var<storage, read_write> k_cache: array<f32>;
+@group(0) @binding({{IXB+5}}) var<storage, read_write> iq: array<f32>;
 
-var<workgroup> partial: array<f32, WG>;
+var<workgroup> ix_partial: array<f32, WG>;
 
 // Sum of v over the workgroup: one barrier, every thread adds the WG partials (then one more barrier
-// before `partial` is reused).
+// before `ix_partial` is reused).
 fn wg_sum(lid: u32, v: f32) -> f32 {
-  partial[lid] = v;
+  ix_partial[lid] = v;
   workgroupBarrier();
   var total = 0.0;
   for (var i = 0u; i < WG; i++) {
-    total += partial[i];
+    total += ix_partial[i];
   }
   workgroupBarrier();
   return total;
 }
 
+//#if MAIN
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let g = wid.x + wid.y * nwg.x; // uniform within the workgroup, so the barriers below are too
-  let half = p.n_dims / 2u;
-  if (g < p.rows) {
-    let base = g * p.dim;
+  indexer_append(wid.x + wid.y * nwg.x, lid, p);
+}
+//#endif
+
+// Workgroup g's part of the append (g uniform within the workgroup, so the barriers below are too).
+fn indexer_append(g: u32, lid: u32, ip: IxParams) {
+  let half = ip.n_dims / 2u;
+  if (g < ip.rows) {
+    let base = g * ip.dim;
     var sum = 0.0;
-    for (var i = lid; i < p.dim; i += WG) {
+    for (var i = lid; i < ip.dim; i += WG) {
       sum += k_raw[base + i];
     }
-    let mean = wg_sum(lid, sum) / f32(p.dim);
+    let mean = wg_sum(lid, sum) / f32(ip.dim);
     var sq = 0.0;
-    for (var i = lid; i < p.dim; i += WG) {
+    for (var i = lid; i < ip.dim; i += WG) {
       let d = k_raw[base + i] - mean;
       sq += d * d;
     }
-    let scale = inverseSqrt(wg_sum(lid, sq) / f32(p.dim) + p.eps);
-    let out = (p.pos0 + g) * p.dim;
-    for (var i = lid; i < p.dim; i += WG) {
+    let scale = inverseSqrt(wg_sum(lid, sq) / f32(ip.dim) + ip.eps);
+    let out = (ip.pos0 + g) * ip.dim;
+    for (var i = lid; i < ip.dim; i += WG) {
       let v = (k_raw[base + i] - mean) * scale * ln_w[i] + ln_b[i];
-      if (i >= p.n_dims) {
+      if (i >= ip.n_dims) {
         k_cache[out + i] = v;
         continue;
       }
@@ -60,23 +71,23 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       let k = select(i - half, i, first);
       let j = select(i - half, i + half, first);
       let partner = (k_raw[base + j] - mean) * scale * ln_w[j] + ln_b[j];
-      let cs = rope_cos_sin(p.pos0 + g, k, p.theta_scale, p.freq_scale, p.ext_factor, p.attn_factor, p.corr0, p.corr1);
+      let cs = rope_cos_sin(ip.pos0 + g, k, ip.theta_scale, ip.freq_scale, ip.ext_factor, ip.attn_factor, ip.corr0, ip.corr1);
       // pair (a, b) -> (a cos - b sin, a sin + b cos)
       k_cache[out + i] = select(partner * cs.y + v * cs.x, v * cs.x - partner * cs.y, first);
     }
     return;
   }
-  let idx = (g - p.rows) * WG + lid;
-  if (idx >= p.rows * p.heads * half) {
+  let idx = (g - ip.rows) * WG + lid;
+  if (idx >= ip.rows * ip.heads * half) {
     return;
   }
   let k = idx % half;
   let rh = idx / half;
-  let r = rh / p.heads;
-  let cs = rope_cos_sin(p.pos0 + r, k, p.theta_scale, p.freq_scale, p.ext_factor, p.attn_factor, p.corr0, p.corr1);
-  let i0 = rh * p.dim + k;
-  let x0 = q[i0];
-  let x1 = q[i0 + half];
-  q[i0] = x0 * cs.x - x1 * cs.y;
-  q[i0 + half] = x0 * cs.y + x1 * cs.x;
+  let r = rh / ip.heads;
+  let cs = rope_cos_sin(ip.pos0 + r, k, ip.theta_scale, ip.freq_scale, ip.ext_factor, ip.attn_factor, ip.corr0, ip.corr1);
+  let i0 = rh * ip.dim + k;
+  let x0 = iq[i0];
+  let x1 = iq[i0 + half];
+  iq[i0] = x0 * cs.x - x1 * cs.y;
+  iq[i0 + half] = x0 * cs.y + x1 * cs.x;
 }

@@ -5,6 +5,7 @@
 //         (IN_PLACE: rotated back into q, for legacy MLA, which reads the whole q)
 // RoPE with normal (adjacent) pairs, as rope.wgsl with NEOX off; rope_cos_sin comes from rope-math.wgsl.
 // Workgroups 0 .. rows-1 norm one ckv row each; the rest run one thread per (row, head of H + 1, pair).
+// MAIN: the kernel alone; without it, mla_append is called by mla-indexer-append.wgsl.
 
 {{PARAMS}}
 {{CONSTS}}
@@ -19,9 +20,16 @@
 
 var<workgroup> partial: array<f32, WG>;
 
+//#if MAIN
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let g = wid.x + wid.y * nwg.x; // uniform within the workgroup, so the barrier below is too
+  mla_append(wid.x + wid.y * nwg.x, lid);
+}
+//#endif
+
+// Workgroup g's part of the append (g uniform within the workgroup, so the barrier below is too); p's
+// fields are MLA_APPEND_PARAMS' (alone, or the first fields of the fused append's params).
+fn mla_append(g: u32, lid: u32) {
   if (g < p.rows) {
     let base = g * p.kv_stride;
     var sum = 0.0;

@@ -118,11 +118,40 @@ function multiWeightReaders(type: WeightType, multi: readonly WeightType[]): str
 }
 
 /**
+ * SHARED (the MoE shared expert in a gathered dispatch): `load_chunk` reads WS (of `shared`'s type) when
+ * the private `w_sel` is 1, else W; with PAIR, `load_chunk2` reads WS2 (same type as WS) or W2 alike.
+ */
+function sharedWeightReaders(type: WeightType, shared: WeightType, pair: boolean): string {
+  const pick = (name: string, main: string, other: string) =>
+    `fn ${name}(row_byte: u32, c: u32, n: u32) -> array<vec4<T>, 8> {\n  if (w_sel == 1u) {\n    return ${other}(row_byte, c, n);\n  }\n  return ${main}(row_byte, c, n);\n}`;
+  return [
+    otherWeightReaders(shared, 'WS', 'load_chunk_s'),
+    pick('load_chunk', LOADER_NAME[type], 'load_chunk_s'),
+    ...(pair
+      ? [
+          otherWeightReaders(type, 'W2', 'load_chunk_w2'),
+          otherWeightReaders(shared, 'WS2', 'load_chunk_s2'),
+          pick('load_chunk2', 'load_chunk_w2', 'load_chunk_s2'),
+        ]
+      : []),
+  ].join('\n\n');
+}
+
+/**
  * The full module text for a kernel body that declares `W: array<vec4<u32>>` and calls `load_chunk`;
  * with `second`, also `W2` (same type) read by `load_chunk2`; with `multi`, `load_chunk` reads W, W2, W3...
- * (W of `type`, the others of multi's types) as the private `w_sel` says.
+ * (W of `type`, the others of multi's types) as the private `w_sel` says; with `shared`, load_chunk (and
+ * load_chunk2) read W or WS (W2 or WS2) as w_sel says.
  */
-export function composeQuantKernel(body: string, o: ComposeOptions & { second?: boolean; multi?: readonly WeightType[] }): string {
+export function composeQuantKernel(body: string, o: ComposeOptions & { second?: boolean; multi?: readonly WeightType[]; shared?: WeightType }): string {
+  const loaders = o.shared
+    ? sharedWeightReaders(o.type, o.shared, !!o.second)
+    : [
+        o.multi?.length
+          ? multiWeightReaders(o.type, o.multi)
+          : `fn load_chunk(row_byte: u32, c: u32, n: u32) -> array<vec4<T>, 8> {\n  return ${LOADER_NAME[o.type]}(row_byte, c, n);\n}`,
+        o.second ? secondWeightReaders(o.type) : '',
+      ].join('\n');
   return [
     o.f16 ? 'enable f16;' : '',
     o.subgroups ? 'enable subgroups;' : '',
@@ -130,9 +159,6 @@ export function composeQuantKernel(body: string, o: ComposeOptions & { second?: 
     body,
     preprocess(blocksSource, {}),
     WINDOWS,
-    o.multi?.length
-      ? multiWeightReaders(o.type, o.multi)
-      : `fn load_chunk(row_byte: u32, c: u32, n: u32) -> array<vec4<T>, 8> {\n  return ${LOADER_NAME[o.type]}(row_byte, c, n);\n}`,
-    o.second ? secondWeightReaders(o.type) : '',
+    loaders,
   ].join('\n');
 }

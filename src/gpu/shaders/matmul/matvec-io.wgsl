@@ -14,9 +14,10 @@
 
 const TAIL: bool = {{TAIL}}; // a float row whose length is not a multiple of 32
 
-//#if MULTI
+//#if PRIVATE_P
 @group(0) @binding(0) var<uniform> params: Params;
-var<private> p: Params; // params with the workgroup's matrix's fields, set by matvec_begin
+var<private> p: Params; // params with the fields of the matrix being read (MULTI's, or SHARED's), set by matvec_begin
+var<private> w_sel: u32; // which weight binding load_chunk reads (blocks.ts): 0 → W
 //#else
 @group(0) @binding(0) var<uniform> p: Params;
 //#endif
@@ -27,11 +28,13 @@ var<private> p: Params; // params with the workgroup's matrix's fields, set by m
 @group(0) @binding(2) var<storage, read> X: array<f32>;
 //#endif
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
-//#if GATHER
+//#if IDS
 @group(0) @binding(4) var<storage, read> ids: array<u32>;
 //#endif
 //#if COMBINE
+//#if IDS
 @group(0) @binding(6) var<storage, read> CW: array<f32>; // [slots] each slot's combine weight (the router's)
+//#endif
 //#endif
 //#if PAIR
 //#if GATHER
@@ -50,7 +53,6 @@ var<private> p: Params; // params with the workgroup's matrix's fields, set by m
 // ms[0][j]: one past matrix j's last workgroup (x); ms[1][j] its rows, ms[2][j] row_bytes, ms[3][j] y_offset,
 // ms[4][j] n_out (the matvec.ts table)
 @group(0) @binding(8) var<uniform> ms: array<vec4<u32>, 5>;
-var<private> w_sel: u32;
 
 // Every variant calls this first with its workgroup's x: it returns the workgroup's x within its matrix and
 // points p (rows, row_bytes, y_offset, n_out) and load_chunk at that matrix.
@@ -71,8 +73,77 @@ fn matvec_begin(gx: u32) -> u32 {
 //#else
 // Every variant calls this first with its workgroup's x (MULTI maps it into the workgroup's matrix).
 fn matvec_begin(gx: u32) -> u32 {
+//#if PRIVATE_P
+  p = params;
+//#endif
   return gx;
 }
+//#endif
+//#if SHARED
+// SHARED (gather): the MoE shared expert read by the same dispatch as the routed experts, from its own
+// weights WS (and WS2 for PAIR: gate WS, up WS2), each of its own quant type (blocks.ts: load_chunk
+// reads WS when w_sel is 1). Gate/up: each token's slots are its `terms` routed experts and then the
+// shared one, which writes y[s_y + t·s_rows + row]. COMBINE: after the routed terms each h row adds
+// WS_row · x[s_x + t·s_k ..] with weight 1. Only the first part's dispatch (part_row0 0) reads it.
+@group(0) @binding(9) var<storage, read> WS: array<vec4<u32>>;
+//#if PAIR
+@group(0) @binding(10) var<storage, read> WS2: array<vec4<u32>>;
+//#endif
+
+// Points p and load_chunk at the shared expert's matrix [s_k → s_rows].
+fn use_shared() {
+  w_sel = 1u;
+  p.rows = p.s_rows;
+  p.row_bytes = p.s_row_bytes;
+  p.k = p.s_k;
+  p.chunks = p.s_chunks;
+}
+//#endif
+//#if GATHER
+//#if !COMBINE
+// A gathered (not COMBINE) slot: whether its weights are in this part, its expert's first row within the
+// part, its x row start and its y row start (y[y_base + row]). SHARED: vec_index runs over terms + 1 slots
+// per token, the last one the shared expert (p then describes WS). ROUTE: the expert is the router's
+// choice, computed here (matvec-route.wgsl), not read from ids.
+struct Slot {
+  in_part: bool,
+  local0: u32,
+  x_base: u32,
+  y_base: u32,
+}
+
+fn gather_slot(vec_index: u32) -> Slot {
+  var s: Slot;
+//#if SHARED
+  let per = p.terms + 1u;
+  let t = vec_index / per;
+  let j = vec_index % per;
+  if (j == p.terms) {
+    use_shared();
+    s.in_part = p.part_row0 == 0u;
+    s.local0 = 0u;
+    s.x_base = t * p.x_stride;
+    s.y_base = p.s_y + t * p.rows;
+    return s;
+  }
+  let slot = t * p.terms + j;
+//#else
+  let slot = vec_index;
+//#endif
+//#if ROUTE
+  route(slot / p.terms);
+  let e = r_expert[slot % p.terms];
+//#else
+  let e = ids[slot];
+//#endif
+  let first = e * p.rows;
+  s.in_part = e < p.n_experts && first >= p.part_row0 && first < p.part_row_end;
+  s.local0 = select(0u, first - p.part_row0, s.in_part);
+  s.x_base = (slot / p.x_div) * p.x_stride;
+  s.y_base = slot * p.rows;
+  return s;
+}
+//#endif
 //#endif
 //#if NORM
 //#if X4
@@ -180,6 +251,31 @@ fn norm_end() -> f32 {
   return 1.0;
 //#endif
 }
+
+//#if NORM_OUT
+// NORM_OUT (plain, with NORM): the dispatch also writes the normed rows XN [m, K] = h · G · scale for later
+// dispatches that read the norm's output as plain x (a MoE layer's experts after its router matvec), so
+// the norm needs no dispatch of its own. The invocations share each row: this one writes indices i0,
+// i0 + stride, ... (stride 0: not this dispatch, e.g. a second part's).
+@group(0) @binding(12) var<storage, read_write> XN: array<f32>;
+
+fn g_at(i: u32) -> f32 {
+//#if X4
+  return G[i >> 2u][i & 3u];
+//#else
+  return G[i];
+//#endif
+}
+
+fn write_normed(x_base: u32, out_base: u32, i0: u32, stride: u32, scale: f32) {
+  if (stride == 0u) {
+    return;
+  }
+  for (var i = i0; i < p.k; i += stride) {
+    XN[out_base + i] = x_at(x_base + i) * scale * g_at(i);
+  }
+}
+//#endif
 
 // As swiglu.wgsl: exp(-g) overflows to +inf for g < -88; the clamp keeps it finite.
 fn silu(g: f32) -> f32 {

@@ -9,7 +9,8 @@
 //   gather (GATHER on) : grid (ceil(N / (WG * RPI)), slots); slot j uses expert ids[j] of a [K, N, X]
 //                        tensor, x row j / x_div, y[j*N + row]; slots whose expert is in another part read nothing.
 // Epilogues as matvec.wgsl: PAIR (y = silu(W x) * (W2 x)) and ACCUMULATE (y += W x, plain only); NORM with
-// NORM_STREAM (the x row's squares summed as its chunks are read, the scale applied to the row sums at the end).
+// NORM_STREAM (the x row's squares summed as its chunks are read, the scale applied to the row sums at the end),
+// NORM_OUT, and the gather's ROUTE and SHARED (matvec-io.wgsl's gather_slot).
 
 const WG: u32 = {{WG}}u;
 const RPI: u32 = {{RPI}}u;
@@ -19,14 +20,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   // No early return anywhere: llvmpipe loads x (the same address in every lane) with one scalar load
   // only while it can prove invocation 0 active; after a return it gathers lane by lane (measured 2-3x
   // slower). Lanes past the end re-read the last row instead, and skip the write.
-  let row0 = wid.x * WG * RPI + lid;
+  let row0 = matvec_begin(wid.x) * WG * RPI + lid; // SHARED: p from params here
   let vec_index = wid.y;
 //#if GATHER
-  let e = ids[vec_index];
-  let first = e * p.rows;
-  let in_part = e < p.n_experts && first >= p.part_row0 && first < p.part_row_end;
-  let local0 = select(0u, first - p.part_row0, in_part);
-  let x_base = (vec_index / p.x_div) * p.x_stride;
+  let sl = gather_slot(vec_index); // SHARED: p describes the shared expert's matrix from here on
+  let in_part = sl.in_part;
+  let local0 = sl.local0;
+  let x_base = sl.x_base;
   let chunk_end = select(0u, p.chunks, in_part); // the workgroup's expert lives in another part: read nothing
 //#else
   let in_part = true;
@@ -76,7 +76,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 //#endif
     if (in_part && row < p.rows) {
 //#if GATHER
-      Y[vec_index * p.rows + row] = out;
+      Y[sl.y_base + row] = out;
 //#else
       let yi = vec_index * p.n_out + p.y_offset + row;
 //#if ACCUMULATE
@@ -88,4 +88,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
   }
 //#endunroll
+//#if NORM_OUT
+  // the invocations of vector vec_index's grid row share its K normed values (ns: the row's 1 / rms)
+  write_normed(x_base, vec_index * p.k, wid.x * WG + lid, p.out_stride, ns);
+//#endif
 }

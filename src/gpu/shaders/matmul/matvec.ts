@@ -6,7 +6,11 @@
  * Fused epilogues, each saving a dispatch of the decode step: `w2` (same shape and type) makes it an FFN's
  * gate + up + SwiGLU, y = silu(W·x) * (W2·x); `accumulate` adds into y (the residual add, plain only).
  * A fused prologue: `norm` makes x the un-normed rows h and multiplies by RMSNorm(h) · weight on load
- * (matvec-io.wgsl's x_chunk), so a norm whose only consumers are matvecs needs no dispatch.
+ * (matvec-io.wgsl's x_chunk), so a norm whose only consumers are matvecs needs no dispatch; `normOut` also
+ * writes the normed rows for later dispatches (a MoE layer's router matvec, for its experts).
+ * A MoE decode step's gathers also take `route` (the router's top-k and weights computed in the kernel from
+ * the logits, matvec-route.wgsl, instead of ids) and `shared` (the shared expert as one more slot of the
+ * gate/up and one more term of the down's combine, from its own weights).
  * Build once with create*() and encode every step (no allocation per step), or use encode*() directly.
  */
 import { SparseScopeError } from '../../../errors.ts';
@@ -17,12 +21,16 @@ import { preprocess } from '../common/wgsl.ts';
 import { chunksPerRow, isFloatType, CHUNK, type WeightType } from '../common/quant-types.ts';
 import type { GpuTensor } from '../common/tensor.ts';
 import { preparedKernel, type PreparedKernel } from '../common/prepared.ts';
+// ROUTE switches on GGUF's `expert_gating_func` numbering, as moe-router.wgsl does
+import { GATING_IDS } from '../../../model/config.ts';
+import type { RouterOptions } from '../moe-router/moe-router.ref.ts';
 
 export type { PreparedKernel };
 import source from './matvec.wgsl?raw';
 import perRowSource from './matvec-rows.wgsl?raw';
 import ioSource from './matvec-io.wgsl?raw';
 import multiRowSource from './matvec-multirow.wgsl?raw';
+import routeSource from './matvec-route.wgsl?raw';
 
 export const MATVEC_PARAMS = [
   ['k', 'u32'], // values per row
@@ -37,8 +45,48 @@ export const MATVEC_PARAMS = [
   ['x_div', 'u32'], // gather: slot j reads x row j / x_div
   ['x_stride', 'u32'], // floats between x rows (K when dense; wider when x rows are the front of wider rows)
   ['norm_eps', 'f32'], // NORM: the RMSNorm's epsilon
-  ['terms', 'u32'], // COMBINE: slots per token (the router's k)
+  ['terms', 'u32'], // COMBINE, ROUTE, SHARED: routed slots per token (the router's k)
+  ['s_rows', 'u32'], // SHARED: the shared expert's matrix: rows (0 without)
+  ['s_row_bytes', 'u32'], //   its row bytes
+  ['s_k', 'u32'], //   its K
+  ['s_chunks', 'u32'], //   its 32-value chunks per row
+  ['s_x', 'u32'], //   COMBINE: first x index of its [tokens, s_k] input rows
+  ['s_y', 'u32'], //   gate/up: first y index of its [tokens, s_rows] output rows
+  ['out_stride', 'u32'], // NORM_OUT: invocations writing each normed row (0: none)
+  ['r_bias', 'u32'], // ROUTE: R index of the [X] selection bias (after the [T, X] logits)
+  ['gating', 'u32'], //   GGUF's expert_gating_func
+  ['n_group', 'u32'],
+  ['n_group_used', 'u32'],
+  ['normalize', 'u32'],
+  ['scale', 'f32'],
 ] as const satisfies ParamLayout;
+
+type MatvecParamValues = Record<(typeof MATVEC_PARAMS)[number][0], number>;
+
+/** The params no epilogue uses, at their neutral values: each dispatcher overrides what it sets. */
+const NEUTRAL: Omit<MatvecParamValues, 'k' | 'chunks' | 'row_bytes' | 'rows' | 'n_out'> = {
+  y_offset: 0,
+  part_row0: 0,
+  part_row_end: 0,
+  n_experts: 0,
+  x_div: 1,
+  x_stride: 0,
+  norm_eps: 0,
+  terms: 1,
+  s_rows: 0,
+  s_row_bytes: 0,
+  s_k: 0,
+  s_chunks: 0,
+  s_x: 0,
+  s_y: 0,
+  out_stride: 0,
+  r_bias: 0,
+  gating: 0,
+  n_group: 1,
+  n_group_used: 1,
+  normalize: 0,
+  scale: 1,
+};
 
 export interface MatvecVariant {
   /**
@@ -107,6 +155,20 @@ interface ResolvedVariant {
   multi: WeightType[];
   /** COMBINE (gather): y[t] += Σ_j weight_j · W[e_j] x_j */
   combine: boolean;
+  /** ROUTE (gather): the router's choice computed in the kernel (matvec-route.wgsl) from X logits, k used; 0 when off */
+  routeX: number;
+  routeK: number;
+  /** SHARED (gather): the shared expert's weight type, read in the same dispatch; undefined when none */
+  shared?: WeightType;
+  /** NORM_OUT (plain, with norm): the normed x written for later dispatches */
+  normOut: boolean;
+}
+
+/** The fused MoE parts of a gathered matvec (ROUTE, SHARED) and NORM_OUT of a plain one. */
+interface MoeFusion {
+  route?: { x: number; k: number };
+  shared?: WeightType;
+  normOut?: boolean;
 }
 
 function resolve(
@@ -117,6 +179,7 @@ function resolve(
   v: MatvecVariant,
   e: { pair: boolean; accumulate: boolean; norm: boolean; multi?: WeightType[]; combine?: boolean },
   xStride = k,
+  f: MoeFusion = {},
 ): ResolvedVariant {
   const multi = e.multi ?? [];
   const f16 = v.f16 ?? false;
@@ -148,13 +211,17 @@ function resolve(
     ...e,
     multi,
     combine: e.combine ?? false,
+    routeX: f.route?.x ?? 0,
+    routeK: f.route?.k ?? 0,
+    shared: f.shared,
+    normOut: !!f.normOut,
   };
 }
 
 /** The kernel text a variant runs: each is a main() over matvec-io.wgsl's params, bindings and helpers. */
 function variantSource(r: ResolvedVariant): string {
-  if (!r.perRow) return source;
-  return r.multiRow ? multiRowSource : perRowSource;
+  const body = !r.perRow ? source : r.multiRow ? multiRowSource : perRowSource;
+  return r.routeK > 0 ? `${body}\n${routeSource}` : body;
 }
 
 export function matvecCode(r: ResolvedVariant): string {
@@ -171,15 +238,32 @@ export function matvecCode(r: ResolvedVariant): string {
       NORM_STREAM: r.norm && r.perRow,
       MULTI: r.multi.length > 0,
       COMBINE: r.combine,
+      ROUTE: r.routeK > 0,
+      SHARED: !!r.shared,
+      // the gather's expert ids come from the ids binding unless the kernel routes
+      IDS: r.gather && r.routeK === 0,
+      // params copied to a private when a workgroup's matrix changes them (MULTI's, SHARED's)
+      PRIVATE_P: r.multi.length > 0 || !!r.shared,
+      NORM_OUT: r.normOut,
     },
-    { PARAMS: wgslStruct('Params', MATVEC_PARAMS), WG: r.wg, ROWS: r.rows, RPI: r.rpi, TAIL: String(r.tail) },
+    {
+      PARAMS: wgslStruct('Params', MATVEC_PARAMS),
+      WG: r.wg,
+      ROWS: r.rows,
+      RPI: r.rpi,
+      TAIL: String(r.tail),
+      RX: r.routeX,
+      RK: r.routeK,
+    },
   );
-  return composeQuantKernel(body, { type: r.type, f16: r.f16, subgroups: r.subgroups, second: r.pair, multi: r.multi });
+  return composeQuantKernel(body, { type: r.type, f16: r.f16, subgroups: r.subgroups, second: r.pair, multi: r.multi, shared: r.shared });
 }
 
 function pipelineFor(device: GPUDevice, r: ResolvedVariant): GPUComputePipeline {
-  const { gather, multi, ...variant } = r;
-  return getPipeline(device, { kernel: gather ? 'matvec-gather' : 'matvec', variant: { ...variant, multi: multi.join(',') } }, () => matvecCode(r));
+  const { gather, multi, shared, ...variant } = r;
+  return getPipeline(device, { kernel: gather ? 'matvec-gather' : 'matvec', variant: { ...variant, multi: multi.join(','), shared: shared ?? '' } }, () =>
+    matvecCode(r),
+  );
 }
 
 function checkGroups(device: GPUDevice, n: number, what: string): void {
@@ -202,6 +286,8 @@ export interface MatvecArgs {
   accumulate?: boolean;
   /** RMSNorm on load: x holds un-normed rows h and the product uses h / rms(h) · weight. */
   norm?: MatvecNorm;
+  /** With norm: also write the normed rows RMSNorm(h) · weight, f32 [m, K], for later dispatches (NORM_OUT). */
+  normOut?: GPUBuffer;
 }
 
 /** An RMSNorm applied to x as the matvec reads it: weight f32 [K]. */
@@ -243,33 +329,34 @@ export function createMatvec(device: GPUDevice, a: MatvecArgs, v: MatvecVariant 
   const m = a.m ?? 1;
   checkPair(a.w, a.w2);
   checkNorm(a.w.name, a.norm, k, k);
-  const r = resolve(device, a.w.type, k, false, v, { pair: !!a.w2, accumulate: !!a.accumulate, norm: !!a.norm });
+  if (a.normOut && !a.norm) throw new SparseScopeError('bad-argument', `${a.w.name}: writing the normed x needs a norm on load`);
+  const r = resolve(device, a.w.type, k, false, v, { pair: !!a.w2, accumulate: !!a.accumulate, norm: !!a.norm }, k, { normOut: !!a.normOut });
   const pipeline = pipelineFor(device, r);
   checkGroups(device, m, 'matvec vectors');
   const steps = a.w.parts.map((part, i) => {
+    const grid: [number, number] = [Math.ceil(part.rowCount / r.rows), m];
+    // NORM_OUT: the first part's invocations write the normed rows (matvec-rows.wgsl: one per row, the others
+    // return early; the other kernels: every invocation of the grid row)
+    const writers = r.perRow && !r.multiRow ? part.rowCount : grid[0] * r.wg;
     const params = uniformBuffer(
       device,
       MATVEC_PARAMS,
       {
+        ...NEUTRAL,
         k,
         chunks: chunksPerRow(k),
         row_bytes: a.w.rowBytes,
         rows: part.rowCount,
         n_out: n,
         y_offset: part.rowStart,
-        part_row0: 0,
-        part_row_end: 0,
-        n_experts: 0,
-        x_div: 1,
         x_stride: k,
         norm_eps: a.norm?.eps ?? 0,
-        terms: 1,
+        out_stride: a.normOut && i === 0 ? writers : 0,
       },
       `matvec:${a.w.name}#${i}:params`,
     );
-    const grid: [number, number] = [Math.ceil(part.rowCount / r.rows), m];
     checkGroups(device, grid[0], `matvec ${a.w.name}`);
-    const buffers = { 0: params, 1: part.buffer, 2: a.x, 3: a.y, 4: a.w2?.parts[i].buffer, 7: a.norm?.weight };
+    const buffers = { 0: params, 1: part.buffer, 2: a.x, 3: a.y, 4: a.w2?.parts[i].buffer, 7: a.norm?.weight, 12: a.normOut };
     return { params, grid, bg: bindMatvec(device, pipeline, buffers, `matvec:${a.w.name}#${i}`) };
   });
   return preparedKernel(pipeline, steps);
@@ -320,21 +407,7 @@ export function createMultiMatvec(device: GPUDevice, a: MultiMatvecArgs, v: Matv
   const params = uniformBuffer(
     device,
     MATVEC_PARAMS,
-    {
-      k,
-      chunks: chunksPerRow(k),
-      row_bytes: 0,
-      rows: 0,
-      n_out: 0,
-      y_offset: 0,
-      part_row0: 0,
-      part_row_end: 0,
-      n_experts: 0,
-      x_div: 1,
-      x_stride: k,
-      norm_eps: a.norm?.eps ?? 0,
-      terms: 1,
-    },
+    { ...NEUTRAL, k, chunks: chunksPerRow(k), row_bytes: 0, rows: 0, n_out: 0, x_stride: k, norm_eps: a.norm?.eps ?? 0 },
     `matvec:${name}:params`,
   );
   // matvec-io.wgsl's `ms`: array<vec4<u32>, 5>, one vec4 per field, lane j for matrix j
@@ -367,8 +440,8 @@ export function encodeMatvec(device: GPUDevice, enc: GPUCommandEncoder, a: Matve
 export interface GatherMatvecArgs {
   /** Expert weights of ne {K, N, X}, split (if at all) at expert boundaries. */
   w: GpuTensor;
-  /** u32 [slots]: expert of each slot (e.g. the router's [T, k] output, flattened). */
-  ids: GPUBuffer;
+  /** u32 [slots]: expert of each slot (e.g. the router's [T, k] output, flattened); unused with `route`. */
+  ids?: GPUBuffer;
   /** f32 [slots / xDiv, K]. */
   x: GPUBuffer;
   /** f32 [slots, N] (written; rows of slots whose id is >= X are left untouched). */
@@ -387,7 +460,55 @@ export interface GatherMatvecArgs {
    * (xDiv 1), and y [tokens, N] gets y[t] += Σ_j weights[t·terms + j] · (W[ids[t·terms + j]] · x[t·terms + j])
    * (the residual h: no per-slot outputs, no separate combine). Not with w2.
    */
-  combine?: { weights: GPUBuffer; terms: number };
+  combine?: { weights?: GPUBuffer; terms: number };
+  /**
+   * ROUTE: the router in the kernel (matvec-route.wgsl) instead of ids (and combine's weights): `logits` holds
+   * the router matvec's [tokens, X] logits and, at f32 index `biasAt`, the [X] selection bias. Slots are
+   * tokens × k (gate/up: xDiv k; combine: terms k).
+   */
+  route?: { logits: GPUBuffer; biasAt: number; experts: number; options: RouterOptions };
+  /**
+   * SHARED: the shared expert in the same dispatch (one part each). Gate/up (with w2, xDiv k): w, w2 of ne
+   * {K, N_s} paired, token t's silu(w·x_t) * (w2·x_t) written to y[yAt + t·N_s ..]. COMBINE: w of ne {N_s, N}
+   * and h[t] += w · x[xAt + t·N_s ..] after the routed terms.
+   */
+  shared?: { w: GpuTensor; w2?: GpuTensor; yAt?: number; xAt?: number };
+}
+
+/** The router's options as the kernel's params (ROUTE). */
+function routeParams(o: RouterOptions) {
+  return {
+    gating: GATING_IDS[o.gating],
+    n_group: Math.max(1, o.groupCount),
+    n_group_used: Math.max(1, o.groupsUsed),
+    normalize: o.normalize ? 1 : 0,
+    scale: o.scale,
+  };
+}
+
+/** The checks ROUTE and SHARED need of a gathered matvec; returns the routed slots per token. */
+function checkMoeFusion(a: GatherMatvecArgs, k: number, n: number, x: number): number {
+  const bad = (why: string) => new SparseScopeError('bad-argument', `${a.w.name}: ${why}`);
+  const terms = a.combine?.terms ?? a.xDiv;
+  if (!a.route && !a.ids) throw bad('a gathered matvec needs ids or a route');
+  if (!a.route && a.combine && !a.combine.weights) throw bad('a combine needs weights or a route');
+  if (a.route) {
+    const o = a.route.options;
+    if (a.route.experts !== x || o.topK !== terms)
+      throw bad(`the route chooses ${o.topK} of ${a.route.experts}, the matvec has ${terms} slots of ${x} experts`);
+    if (o.groupCount > 1 && x % o.groupCount !== 0) throw bad('expert count must divide into groups');
+  }
+  const sh = a.shared;
+  if (sh) {
+    if (sh.w.parts.length !== 1 || (sh.w2 && sh.w2.parts.length !== 1)) throw bad('the shared expert must be one part');
+    if (a.combine) {
+      if (sh.w2 || sh.w.shape[1] !== n) throw bad(`the shared down must be ne {N_s, ${n}}, unpaired`);
+    } else {
+      if (!a.w2 || !sh.w2 || sh.w.shape[0] !== k) throw bad(`the shared gate/up must be a pair of ne {${k}, N_s}`);
+      checkPair(sh.w, sh.w2);
+    }
+  }
+  return terms;
 }
 
 export function createGatherMatvec(device: GPUDevice, a: GatherMatvecArgs, v: MatvecVariant = {}): PreparedKernel {
@@ -405,23 +526,36 @@ export function createGatherMatvec(device: GPUDevice, a: GatherMatvecArgs, v: Ma
       `${a.w.name}: a combine needs one x row per slot, no pair or norm, and slots a multiple of its terms (${a.slots} slots, ${cb.terms} terms)`,
     );
   }
-  const r = resolve(device, a.w.type, k, true, v, { pair: !!a.w2, accumulate: false, norm: !!a.norm, combine: !!cb }, xStride);
+  const terms = checkMoeFusion(a, k, n, x);
+  const sh = a.shared;
+  const fusion: MoeFusion = { route: a.route ? { x, k: terms } : undefined, shared: sh?.w.type };
+  const r = resolve(device, a.w.type, k, true, v, { pair: !!a.w2, accumulate: false, norm: !!a.norm, combine: !!cb }, xStride, fusion);
   const pipeline = pipelineFor(device, r);
-  const vectors = cb ? a.slots / cb.terms : a.slots;
+  // SHARED gate/up: each token's k routed slots and then its shared one
+  const tokens = a.slots / terms;
+  const vectors = cb ? tokens : sh ? tokens * (terms + 1) : a.slots;
   checkGroups(device, vectors, 'gathered matvec slots');
-  checkGroups(device, Math.ceil(n / r.rows), `gathered matvec ${a.w.name}`);
+  // the shared gate/up's rows N_s may outnumber an expert's N: the grid covers both
+  const sRows = sh ? (cb ? n : sh.w.rows) : 0;
+  const gridX = Math.ceil(Math.max(n, sRows) / r.rows);
+  checkGroups(device, gridX, `gathered matvec ${a.w.name}`);
+  const routed = a.route || sh ? { terms } : {};
+  const shParams = sh
+    ? { s_rows: sRows, s_row_bytes: sh.w.rowBytes, s_k: sh.w.shape[0], s_chunks: chunksPerRow(sh.w.shape[0]), s_x: sh.xAt ?? 0, s_y: sh.yAt ?? 0 }
+    : {};
+  const rtParams = a.route ? { r_bias: a.route.biasAt, ...routeParams(a.route.options) } : {};
   const steps = a.w.parts.map((part, i) => {
     if (part.rowStart % n !== 0 || part.rowCount % n !== 0) throw new Error(`${a.w.name}: part ${i} splits an expert`);
     const params = uniformBuffer(
       device,
       MATVEC_PARAMS,
       {
+        ...NEUTRAL,
         k,
         chunks: chunksPerRow(k),
         row_bytes: a.w.rowBytes,
         rows: n,
         n_out: n,
-        y_offset: 0,
         part_row0: part.rowStart,
         part_row_end: part.rowStart + part.rowCount,
         n_experts: x,
@@ -429,11 +563,26 @@ export function createGatherMatvec(device: GPUDevice, a: GatherMatvecArgs, v: Ma
         x_stride: xStride,
         norm_eps: a.norm?.eps ?? 0,
         terms: cb?.terms ?? 1,
+        ...routed,
+        ...shParams,
+        ...rtParams,
       },
       `matvec-gather:${a.w.name}#${i}:params`,
     );
-    const grid: [number, number] = [Math.ceil(n / r.rows), vectors];
-    const buffers = { 0: params, 1: part.buffer, 2: a.x, 3: a.y, 4: a.ids, 5: a.w2?.parts[i].buffer, 6: cb?.weights, 7: a.norm?.weight };
+    const grid: [number, number] = [gridX, vectors];
+    const buffers = {
+      0: params,
+      1: part.buffer,
+      2: a.x,
+      3: a.y,
+      4: a.route ? undefined : a.ids,
+      5: a.w2?.parts[i].buffer,
+      6: a.route ? undefined : cb?.weights,
+      7: a.norm?.weight,
+      9: sh?.w.parts[0].buffer,
+      10: sh?.w2?.parts[0].buffer,
+      11: a.route?.logits,
+    };
     return { params, grid, bg: bindMatvec(device, pipeline, buffers, `matvec-gather:${a.w.name}#${i}`) };
   });
   return preparedKernel(pipeline, steps);

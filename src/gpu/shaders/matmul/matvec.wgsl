@@ -15,6 +15,8 @@
 //   COMBINE    (gather) the MoE down projection and weighted combine: grid (ceil(N / ROWS), tokens), token t
 //              adds Σ_j CW[t·terms + j] · (W[ids[t·terms + j]] · x[t·terms + j]) to y[t·n_out + row] (each part's
 //              dispatch adds its experts' terms; no float atomics: one writer per y element).
+//   ROUTE, SHARED (gather) the router's choice computed in the kernel (matvec-route.wgsl) and the shared
+//              expert as one more slot (gate/up) or term (COMBINE); NORM_OUT the normed x written (matvec-io.wgsl).
 
 const WG: u32 = {{WG}}u;
 const ROWS: u32 = {{ROWS}}u;
@@ -41,24 +43,50 @@ fn main(
 //#endif
 //#if COMBINE
   // token vec_index's terms slots, each expert's partial sums weighted by CW before the one reduction
-  for (var j = 0u; j < p.terms; j++) {
-  let slot = vec_index * p.terms + j;
-  let e = ids[slot];
-  let first = e * p.rows;
-  let in_part = e < p.n_experts && first >= p.part_row0 && first < p.part_row_end;
-  let local0 = select(0u, first - p.part_row0, in_part);
-  let x_base = slot * p.x_stride;
+  // (ROUTE: the router's experts and weights); SHARED adds one more term, the shared expert's, weight 1
+//#if ROUTE
+  route(vec_index);
+//#endif
+//#if SHARED
+  let n_terms = p.terms + 1u;
+//#else
+  let n_terms = p.terms;
+//#endif
+  for (var j = 0u; j < n_terms; j++) {
+  var in_part: bool;
+  var local0 = 0u;
+  var x_base: u32;
+  var wj = 1.0;
+  if (j < p.terms) {
+    let slot = vec_index * p.terms + j;
+//#if ROUTE
+    let e = r_expert[j];
+    wj = r_weight[j];
+//#else
+    let e = ids[slot];
+    wj = CW[slot];
+//#endif
+    let first = e * p.rows;
+    in_part = e < p.n_experts && first >= p.part_row0 && first < p.part_row_end;
+    local0 = select(0u, first - p.part_row0, in_part);
+    x_base = slot * p.x_stride;
+  } else {
+//#if SHARED
+    use_shared();
+    in_part = p.part_row0 == 0u;
+    x_base = p.s_x + vec_index * p.k;
+//#endif
+  }
   let chunk_end = select(0u, p.chunks, in_part);
-  let wj = CW[slot];
 //#else
   let wj = 1.0;
 //#if GATHER
   // Expert e's rows are rows e*N .. e*N+N-1 of the flattened tensor; this part holds [part_row0, part_row_end).
-  let e = ids[vec_index];
-  let first = e * p.rows;
-  let in_part = e < p.n_experts && first >= p.part_row0 && first < p.part_row_end;
-  let local0 = select(0u, first - p.part_row0, in_part);
-  let x_base = (vec_index / p.x_div) * p.x_stride;
+  // SHARED: p describes the shared expert's matrix from here on when this is its slot
+  let sl = gather_slot(vec_index);
+  let in_part = sl.in_part;
+  let local0 = sl.local0;
+  let x_base = sl.x_base;
   let chunk_end = select(0u, p.chunks, in_part);
 //#else
   let local0 = 0u;
@@ -82,6 +110,9 @@ fn main(
     }
     set_norm_scale(x_base, total);
     workgroupBarrier(); // red is written again by the reduction below
+//#if NORM_OUT
+    write_normed(x_base, vec_index * p.k, wid.x * WG + lid, p.out_stride, norm_scale);
+//#endif
   }
 //#endif
 //#endif
@@ -186,7 +217,7 @@ fn main(
 //#else
 //#if GATHER
     if (in_part) {
-      Y[vec_index * p.rows + row0 + lid] = out;
+      Y[sl.y_base + row0 + lid] = out;
     }
 //#else
     let yi = vec_index * p.n_out + p.y_offset + row0 + lid;
