@@ -2,7 +2,8 @@
  * Every matvec variant the tuner may choose (tune.ts: matvecCandidates for software adapters and GPUs),
  * against the CPU reference: every weight type plain (2 vectors, split across parts, N off the
  * workgroup's row count), the fused gate+up+SwiGLU and residual add, and the gathered (MoE) product with
- * its fused pair, unchosen experts filled with NaN so a stray read shows.
+ * its fused pair, unchosen experts filled with NaN so a stray read shows. Where a candidate quantizes x
+ * (q8x: matvec-q8x.ts), the reference rounds x as llama.cpp does (activation-quant.ts) and stays this tight.
  */
 import { describe, expect, it } from 'vitest';
 import { testGpu, randomF32 } from '../../testing/test-gpu.ts';
@@ -11,7 +12,9 @@ import { ALL_WEIGHT_TYPES, WEIGHT_TYPES, isFloatType, rowBytes, type WeightType 
 import { randomWeightBytes, submitChecked } from '../common/quant-testing.ts';
 import { dequantizeRowsRef } from '../common/blocks.ref.ts';
 import { uploadTensor } from '../common/tensor.ts';
-import { encodeMatvec, encodeGatherMatvec, type MatvecVariant } from './matvec.ts';
+import { encodeMatvec, encodeGatherMatvec, matvecQuantizesX, type MatvecVariant } from './matvec.ts';
+import { GgmlType } from '../../../gguf/types.ts';
+import { activationRounding } from '../../../model/reference/activation-quant.ts';
 import { matmulRef, gatherMatvecRef, relMaxErr } from './matmul.ref.ts';
 import { swigluRef } from '../swiglu/swiglu.ref.ts';
 import { matvecCandidates, type MatvecCandidate } from './tune.ts';
@@ -31,6 +34,15 @@ function shape(t: WeightType): [number, number] {
 
 const partBytes = (t: WeightType, k: number) => 5 * rowBytes(t, k); // parts of 5 rows
 
+/** x as the variant multiplies it: rounded per vector as llama.cpp rounds it where the variant quantizes x. */
+function xAsUsed(device: GPUDevice, v: MatvecVariant, t: WeightType, x: Float32Array, m: number, k: number): Float32Array {
+  if (!matvecQuantizesX(device, v, t, k, m)) return x;
+  const round = activationRounding(GgmlType[t as keyof typeof GgmlType])!;
+  const out = new Float32Array(m * k);
+  for (let i = 0; i < m; i++) out.set(round(x.subarray(i * k, (i + 1) * k)), i * k);
+  return out;
+}
+
 async function plain(t: WeightType, v: MatvecVariant) {
   const { device } = await testGpu();
   const [k, n] = shape(t);
@@ -41,7 +53,7 @@ async function plain(t: WeightType, v: MatvecVariant) {
   const y = createStorage(device, m * n * 4, 'y');
   await submitChecked(device, (enc) => encodeMatvec(device, enc, { w, x: uploadStorage(device, x, 'x'), y, m }, { f16: false, ...v }));
   expect(w.parts.length).toBeGreaterThan(1);
-  return relMaxErr(await readF32(device, y, m * n), matmulRef(dequantizeRowsRef(t, bytes, n, k), x, m, k, n));
+  return relMaxErr(await readF32(device, y, m * n), matmulRef(dequantizeRowsRef(t, bytes, n, k), xAsUsed(device, v, t, x, m, k), m, k, n));
 }
 
 async function fused(t: WeightType, v: MatvecVariant) {
@@ -62,8 +74,9 @@ async function fused(t: WeightType, v: MatvecVariant) {
     encodeMatvec(device, enc, { w, w2, x: xb, y: pairY, m }, { f16: false, ...v });
     encodeMatvec(device, enc, { w, x: xb, y: accY, m, accumulate: true }, { f16: false, ...v });
   });
-  const gate = matmulRef(dequantizeRowsRef(t, gateBytes, n, k), x, m, k, n);
-  const up = matmulRef(dequantizeRowsRef(t, upBytes, n, k), x, m, k, n);
+  const xu = xAsUsed(device, v, t, x, m, k);
+  const gate = matmulRef(dequantizeRowsRef(t, gateBytes, n, k), xu, m, k, n);
+  const up = matmulRef(dequantizeRowsRef(t, upBytes, n, k), xu, m, k, n);
   return {
     pair: relMaxErr(await readF32(device, pairY, m * n), swigluRef(gate, up)),
     acc: relMaxErr(

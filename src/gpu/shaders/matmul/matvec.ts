@@ -31,6 +31,8 @@ import perRowSource from './matvec-rows.wgsl?raw';
 import ioSource from './matvec-io.wgsl?raw';
 import multiRowSource from './matvec-multirow.wgsl?raw';
 import routeSource from './matvec-route.wgsl?raw';
+import { q8xSupported, q8xStride4, q8xMatvecCode, quantizeXCode } from './matvec-q8x.ts';
+import { recordInPass } from '../../pass-scope.ts';
 
 export const MATVEC_PARAMS = [
   ['k', 'u32'], // values per row
@@ -112,6 +114,19 @@ export interface MatvecVariant {
   rowsPerInvocation?: number;
   /** With perRow: the matvec-multirow.wgsl kernel even for one row per invocation (no early return). */
   uniformX?: boolean;
+  /**
+   * x quantized to 8 bits first, as llama.cpp quantizes its matmul inputs, then integer dot products, one
+   * invocation per row of wg (matvec-q8x.ts): Q8_0 and Q4_K weights with K % 256 == 0, plain products
+   * (any m, pair, accumulate, norm; rowsPerInvocation 1..4). Elsewhere (other types, gathers, MULTI)
+   * withoutQ8x() says what runs instead.
+   */
+  q8x?: boolean;
+}
+
+/** What a q8x variant runs where the int8 kernel does not apply: the software default's shape. */
+function withoutQ8x(v: MatvecVariant): MatvecVariant {
+  if (!v.q8x) return v;
+  return { perRow: true, wg: v.wg ?? 8, rowsPerInvocation: 2 };
 }
 
 export const DEFAULT_MATVEC_WG = 64;
@@ -330,7 +345,9 @@ export function createMatvec(device: GPUDevice, a: MatvecArgs, v: MatvecVariant 
   checkPair(a.w, a.w2);
   checkNorm(a.w.name, a.norm, k, k);
   if (a.normOut && !a.norm) throw new SparseScopeError('bad-argument', `${a.w.name}: writing the normed x needs a norm on load`);
-  const r = resolve(device, a.w.type, k, false, v, { pair: !!a.w2, accumulate: !!a.accumulate, norm: !!a.norm }, k, { normOut: !!a.normOut });
+  // the int8-activation variant (matvec-q8x.ts) where it applies; it does not write the normed x
+  if (v.q8x && !a.normOut && q8xSupported(device, a.w.type, k, m)) return createQ8xMatvec(device, a, v.wg ?? 8, v.rowsPerInvocation ?? 1);
+  const r = resolve(device, a.w.type, k, false, withoutQ8x(v), { pair: !!a.w2, accumulate: !!a.accumulate, norm: !!a.norm }, k, { normOut: !!a.normOut });
   const pipeline = pipelineFor(device, r);
   checkGroups(device, m, 'matvec vectors');
   const steps = a.w.parts.map((part, i) => {
@@ -360,6 +377,90 @@ export function createMatvec(device: GPUDevice, a: MatvecArgs, v: MatvecVariant 
     return { params, grid, bg: bindMatvec(device, pipeline, buffers, `matvec:${a.w.name}#${i}`) };
   });
   return preparedKernel(pipeline, steps);
+}
+
+/** Whether a variant runs the int8-activation kernel for this product (else its f32 fallback runs). */
+export function matvecQuantizesX(device: GPUDevice, v: MatvecVariant, type: WeightType, k: number, m = 1): boolean {
+  return !!v.q8x && q8xSupported(device, type, k, m);
+}
+
+/**
+ * MatvecVariant.q8x: one dispatch quantizes the m x vectors (RMSNorm applied first with norm) into a
+ * scratch buffer of its own, then one per part computes the rows from it (matvec-q8x.ts).
+ */
+function createQ8xMatvec(device: GPUDevice, a: MatvecArgs, wg: number, rpi: number): PreparedKernel {
+  if (wg & (wg - 1)) throw new Error(`matvec workgroup size must be a power of two, got ${wg}`);
+  const [k] = a.w.shape;
+  const n = a.w.rows;
+  const m = a.m ?? 1;
+  const type = a.w.type;
+  const stride4 = q8xStride4(k);
+  const xq = device.createBuffer({ label: `matvec-q8x:${a.w.name}:xq`, size: m * stride4 * 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.UNIFORM });
+  const qParams = device.createBuffer({ label: `matvec-q8x:${a.w.name}:qparams`, size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  const qp = new ArrayBuffer(16);
+  new Uint32Array(qp, 0, 3).set([k, k, stride4]);
+  new Float32Array(qp, 12, 1)[0] = a.norm?.eps ?? 0;
+  device.queue.writeBuffer(qParams, 0, qp);
+  const norm = !!a.norm;
+  const quantize = getPipeline(device, { kernel: 'quantize-x', variant: { type, norm } }, () => quantizeXCode(type, norm));
+  const qBuffers = { 0: qParams, 1: a.x, 2: xq, 3: a.norm?.weight };
+  const qbg = bindMatvec(device, quantize, qBuffers, `quantize-x:${a.w.name}`);
+  if (!Number.isInteger(rpi) || rpi < 1 || rpi > 4) throw new SparseScopeError('bad-argument', `q8x matvec rows per invocation must be 1..4, got ${rpi}`);
+  const kernel = { type, k, m, wg, rpi, pair: !!a.w2, accumulate: !!a.accumulate };
+  const pipeline = getPipeline(device, { kernel: 'matvec-q8x', variant: { type, k, m, wg, rpi, pair: kernel.pair, accumulate: kernel.accumulate } }, () =>
+    q8xMatvecCode(kernel, wgslStruct('Params', MATVEC_PARAMS)),
+  );
+  checkGroups(device, m, 'matvec vectors');
+  const steps = a.w.parts.map((part, i) => {
+    const params = uniformBuffer(
+      device,
+      MATVEC_PARAMS,
+      {
+        k,
+        chunks: chunksPerRow(k),
+        row_bytes: a.w.rowBytes,
+        rows: part.rowCount,
+        n_out: n,
+        y_offset: part.rowStart,
+        part_row0: 0,
+        part_row_end: 0,
+        n_experts: 0,
+        x_div: 1,
+        x_stride: k,
+        norm_eps: 0,
+        terms: 1,
+      },
+      `matvec-q8x:${a.w.name}#${i}:params`,
+    );
+    const grid: [number, number] = [Math.ceil(part.rowCount / (wg * rpi)), m];
+    checkGroups(device, grid[0], `matvec ${a.w.name}`);
+    const buffers = { 0: params, 1: part.buffer, 2: xq, 3: a.y, 4: a.w2?.parts[i].buffer };
+    return { params, grid, bg: bindMatvec(device, pipeline, buffers, `matvec-q8x:${a.w.name}#${i}`) };
+  });
+  return {
+    encode(enc, timestampWrites) {
+      recordInPass(
+        enc,
+        pipeline.label,
+        (pass) => {
+          pass.setPipeline(quantize);
+          pass.setBindGroup(0, qbg);
+          pass.dispatchWorkgroups(m);
+          pass.setPipeline(pipeline);
+          for (const s of steps) {
+            pass.setBindGroup(0, s.bg);
+            pass.dispatchWorkgroups(s.grid[0], s.grid[1]);
+          }
+        },
+        timestampWrites,
+      );
+    },
+    destroy() {
+      steps.forEach((s) => s.params.destroy());
+      qParams.destroy();
+      xq.destroy();
+    },
+  };
 }
 
 /** At most this many matrices in one MULTI dispatch: W, W2, W3, W4 (with x, y and G, 7 storage bindings of the 8 a stage may have). */
@@ -397,7 +498,12 @@ export function createMultiMatvec(device: GPUDevice, a: MultiMatvecArgs, v: Matv
   const [k] = a.ws[0].shape;
   const m = a.m ?? 1;
   checkNorm(a.ws[0].name, a.norm, k, k);
-  const r = resolve(device, a.ws[0].type, k, false, v, { pair: false, accumulate: false, norm: !!a.norm, multi: a.ws.slice(1).map((t) => t.type) });
+  const r = resolve(device, a.ws[0].type, k, false, withoutQ8x(v), {
+    pair: false,
+    accumulate: false,
+    norm: !!a.norm,
+    multi: a.ws.slice(1).map((t) => t.type),
+  });
   const pipeline = pipelineFor(device, r);
   checkGroups(device, m, 'matvec vectors');
   const ends: number[] = [];
@@ -529,7 +635,7 @@ export function createGatherMatvec(device: GPUDevice, a: GatherMatvecArgs, v: Ma
   const terms = checkMoeFusion(a, k, n, x);
   const sh = a.shared;
   const fusion: MoeFusion = { route: a.route ? { x, k: terms } : undefined, shared: sh?.w.type };
-  const r = resolve(device, a.w.type, k, true, v, { pair: !!a.w2, accumulate: false, norm: !!a.norm, combine: !!cb }, xStride, fusion);
+  const r = resolve(device, a.w.type, k, true, withoutQ8x(v), { pair: !!a.w2, accumulate: false, norm: !!a.norm, combine: !!cb }, xStride, fusion);
   const pipeline = pipelineFor(device, r);
   // SHARED gate/up: each token's k routed slots and then its shared one
   const tokens = a.slots / terms;

@@ -18,6 +18,7 @@ import rowsWgsl from './matvec.wgsl?raw';
 import perRowWgsl from './matvec-rows.wgsl?raw';
 import multiRowWgsl from './matvec-multirow.wgsl?raw';
 import ioWgsl from './matvec-io.wgsl?raw';
+import { quantizeSource, q8xMatvecCode } from './matvec-q8x.ts';
 
 export interface MatvecCandidate {
   /** shown by the bench and the GPU panel */
@@ -33,8 +34,11 @@ export interface AdapterTraits {
 /**
  * The variants worth timing on an adapter. Software adapters (a workgroup = SIMD lanes of one CPU
  * thread): one invocation per row in several shapes, and the rows-per-workgroup kernel, which won at
- * 4096² before. GPUs: rows per workgroup in three shapes (subgroup reduction where present), and two
- * rows per invocation. (8 rows per workgroup with PAIR took minutes to compile on llvmpipe: left out.)
+ * 4096² before, and the int8-activation kernel (matvec-q8x.ts: x quantized as llama.cpp does, then
+ * integer dot products; it changes the product by the activations' rounding, as llama.cpp's CPU path does;
+ * its f32 fallback where it does not apply is the 2-rows-per-invocation kernel). GPUs: rows per workgroup
+ * in three shapes (subgroup reduction where present), and two rows per invocation. (8 rows per workgroup
+ * with PAIR took minutes to compile on llvmpipe: left out.)
  */
 export function matvecCandidates(a: AdapterTraits): MatvecCandidate[] {
   const sg = { subgroups: a.hasSubgroups };
@@ -46,6 +50,7 @@ export function matvecCandidates(a: AdapterTraits): MatvecCandidate[] {
       { name: 'per row, no early return, wg 8', variant: { perRow: true, wg: 8, uniformX: true } },
       { name: '2 rows per invocation, wg 8', variant: { perRow: true, wg: 8, rowsPerInvocation: 2 } },
       { name: '4 rows per invocation, wg 8', variant: { perRow: true, wg: 8, rowsPerInvocation: 4 } },
+      { name: 'x in int8, one invocation per row, wg 8', variant: { q8x: true, wg: 8 } },
     ];
   }
   return [
@@ -75,7 +80,15 @@ export function matvecClass(type: WeightType, k: number, n: number): string {
 }
 
 /** Changes whenever a matvec kernel's text does: part of the cache key, so edited kernels tune again. */
-export const MATVEC_KERNELS_VERSION = sourceHash(ioWgsl, rowsWgsl, perRowWgsl, multiRowWgsl);
+export const MATVEC_KERNELS_VERSION = sourceHash(
+  ioWgsl,
+  rowsWgsl,
+  perRowWgsl,
+  multiRowWgsl,
+  quantizeSource,
+  // the int8 kernel's text is generated: a sample of each type's stands for the generator
+  ...(['Q8_0', 'Q4_K'] as const).map((type) => q8xMatvecCode({ type, k: 256, m: 1, wg: 8, pair: true, accumulate: false }, '')),
+);
 
 /** Rows a candidate is timed on (fewer than N when N is larger). */
 export const MEASURE_ROWS = 2048;
