@@ -71,16 +71,29 @@ async function chatGreedy(page: Page, text: string): Promise<string> {
   await page.getByText('Sampling settings').click();
   await page.getByTestId('setting-temperature').fill('0');
   await page.getByTestId('setting-maxTokens').fill(String(MAX_TOKENS));
+  // Every state the page goes through, recorded in the page at each DOM change (a MutationObserver: no
+  // polling, so a fast reply or a slow test process cannot skip the streaming states)
+  await page.evaluate(() => {
+    const seen: string[] = [];
+    (window as unknown as { __streamStates: string[] }).__streamStates = seen;
+    const record = () => {
+      const all = document.querySelectorAll('[data-testid=user-message], [data-testid=assistant-message]');
+      const el = all[all.length - 1];
+      if (el?.getAttribute('data-testid') !== 'assistant-message') return;
+      const counted = /(\d+)\s+tokens/.exec(document.querySelector('[data-testid=metrics]')?.textContent ?? '');
+      seen.push(`${el.getAttribute('data-status')}:${counted ? counted[1] : 0}`);
+    };
+    new MutationObserver(record).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['data-status'] });
+  });
   const t0 = Date.now();
   await ask(page, text);
-  const seen: string[] = [];
   let m = await lastMessage(page);
   while (Date.now() - t0 < 240_000) {
     m = await lastMessage(page);
-    if (m?.role === 'assistant') seen.push(`${m.status}:${m.tokens}`);
     if (m?.role === 'assistant' && m.status !== 'streaming') break;
     await page.waitForTimeout(100);
   }
+  const seen = await page.evaluate(() => (window as unknown as { __streamStates: string[] }).__streamStates);
   console.log(`reply in ${((Date.now() - t0) / 1000).toFixed(1)} s (${m!.tokens} tokens): ${JSON.stringify(m!.content)}`);
   expect(m!.status).toBe('done');
   expect(m!.tokens).toBeGreaterThanOrEqual(1);
