@@ -83,7 +83,13 @@ async function chatGreedy(page: Page, text: string): Promise<string> {
       const counted = /(\d+)\s+tokens/.exec(document.querySelector('[data-testid=metrics]')?.textContent ?? '');
       seen.push(`${el.getAttribute('data-status')}:${counted ? counted[1] : 0}`);
     };
-    new MutationObserver(record).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['data-status'] });
+    new MutationObserver(record).observe(document.body, {
+      subtree: true,
+      childList: true,
+      characterData: true,
+      attributes: true,
+      attributeFilter: ['data-status'],
+    });
   });
   const t0 = Date.now();
   await ask(page, text);
