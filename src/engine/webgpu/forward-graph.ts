@@ -8,7 +8,14 @@
  */
 import { isMoeLayer, type ModelConfig } from '../../model/config.ts';
 import { createStorage, uploadStorage } from '../../gpu/buffers.ts';
-import { createMlaAppend, createMlaIndexerAppend, type IndexerAppendArgs, type MlaAppendArgs } from '../../gpu/shaders/cache-append/cache-append.ts';
+import {
+  createIndexerAppend,
+  createMlaAppend,
+  createMlaIndexerAppend,
+  MLA_INDEXER_APPEND_STORAGE_BUFFERS,
+  type IndexerAppendArgs,
+  type MlaAppendArgs,
+} from '../../gpu/shaders/cache-append/cache-append.ts';
 import { ropeParamsFor } from '../../gpu/shaders/rope/rope.ts';
 import { createMlaAbsorbed, createMlaLegacy, createCopyRows, type CopyRowsArgs } from '../../gpu/shaders/mla/mla.ts';
 import { createIndexerScore, createTopk, type PreparedStepKernel } from '../../gpu/shaders/dsa/dsa.ts';
@@ -175,8 +182,14 @@ export class ForwardGraph extends BuiltGraph {
             q: qI!,
           }
         : undefined;
-      const append = b.keep(ixArgs ? createMlaIndexerAppend(device, mlaArgs, ixArgs) : createMlaAppend(device, mlaArgs));
-      b.push((enc, pos) => append.encode(enc, pos));
+      // one dispatch for both where the device binds the 11 storage buffers it needs (Chromium's SwiftShader: 10)
+      const fuseAppends = !!ixArgs && device.limits.maxStorageBuffersPerShaderStage >= MLA_INDEXER_APPEND_STORAGE_BUFFERS;
+      const append = b.keep(fuseAppends ? createMlaIndexerAppend(device, mlaArgs, ixArgs!) : createMlaAppend(device, mlaArgs));
+      const ixAppend = ixArgs && !fuseAppends ? b.keep(createIndexerAppend(device, ixArgs)) : undefined;
+      b.push((enc, pos) => {
+        append.encode(enc, pos);
+        ixAppend?.encode(enc, pos);
+      });
 
       if (absorbed) {
         // q_lat_h = k_b_h · q_nope_h, q_nope_h read in place: the first `nope` values of each head's row of q    [m·H, kv_lora]

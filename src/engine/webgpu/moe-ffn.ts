@@ -60,8 +60,13 @@ function routerInput(b: GraphBuilder, p: string, m: number, X: number): GPUBuffe
 
 /** Whether layer p's step can run the 3-dispatch form: a decode step, untraced, its experts' gate and up a pair. */
 export function canFuseMoe(b: GraphBuilder, p: string, traced: boolean): boolean {
-  return b.fuse && !traced && pairable(b.w.matrix(`${p}ffn_gate_exps.weight`), b.w.matrix(`${p}ffn_up_exps.weight`));
+  // the fused gathers bind up to 10 storage buffers (the routed and shared weights, the router's logits and
+  // bias, x, y, the normed x): checked on adapters that allow 10 (Chromium's SwiftShader); fewer, the plain path
+  const enough = b.device.limits.maxStorageBuffersPerShaderStage >= FUSED_MOE_STORAGE_BUFFERS;
+  return enough && b.fuse && !traced && pairable(b.w.matrix(`${p}ffn_gate_exps.weight`), b.w.matrix(`${p}ffn_up_exps.weight`));
 }
+
+const FUSED_MOE_STORAGE_BUFFERS = 10;
 
 /** The shared expert's tensors when the fused gathers can read them (a pair, each in one part); else undefined. */
 function fusableShared(b: GraphBuilder, p: string, mo: MoeConfig) {

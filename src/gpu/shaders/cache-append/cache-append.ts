@@ -231,6 +231,9 @@ export function createIndexerAppend(device: GPUDevice, a: IndexerAppendArgs): Pr
  * createIndexerAppend would run it alone; the same tokens (rows) at the same positions.
  * encode(enc, pos): tokens at positions pos..
  */
+/** Storage buffers mla-indexer-append.wgsl binds: over some devices' per-stage limit (the graph then runs the two appends apart). */
+export const MLA_INDEXER_APPEND_STORAGE_BUFFERS = 11;
+
 export function createMlaIndexerAppend(device: GPUDevice, mla: MlaAppendArgs, ix: IndexerAppendArgs): PreparedDispatch<number> {
   if (mla.rows !== ix.rows) throw badArg(`mla-indexer-append: ${mla.rows} MLA rows but ${ix.rows} indexer rows`);
   const mp = mlaPart(device, mla);
