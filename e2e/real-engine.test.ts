@@ -169,7 +169,12 @@ describe('the page with the real WebGPU engine', () => {
     await waitModelReady(page, log);
     await ask(page, 'And again');
     const banner = page.getByTestId('error-banner');
-    await expect.poll(() => banner.getAttribute('data-code'), { timeout: 60_000 }).toBe('template');
+    await expect
+      .poll(() => banner.getAttribute('data-code'), { timeout: 60_000 })
+      .toBe('template')
+      .catch(async (e: Error) => {
+        throw new Error(`${e.message}\nbanner: ${await banner.textContent()}\nconsole:\n${log.join('\n')}`);
+      });
     console.log(`looping template: ${await banner.textContent()}`);
     expect(await banner.textContent()).toMatch(/chat template failed[\s\S]*using the [\s\S]+ format/);
     await expect.poll(() => page.getByTestId('assistant-message').last().getAttribute('data-status'), { timeout: 240_000 }).toBe('done');
