@@ -90,6 +90,11 @@ const NEUTRAL: Omit<MatvecParamValues, 'k' | 'chunks' | 'row_bytes' | 'rows' | '
   scale: 1,
 };
 
+/** A plain (ungathered) matvec's params for one tensor part: its rows, written at their place in y [m, N]. */
+function partParams(w: GpuTensor, part: GpuTensor['parts'][number], k: number, n: number): MatvecParamValues {
+  return { ...NEUTRAL, k, chunks: chunksPerRow(k), row_bytes: w.rowBytes, rows: part.rowCount, n_out: n, y_offset: part.rowStart, x_stride: k };
+}
+
 export interface MatvecVariant {
   /**
    * Decode and multiply in f16 within a 32-value chunk (f32 across chunks). Default: off, since it costs
@@ -359,14 +364,7 @@ export function createMatvec(device: GPUDevice, a: MatvecArgs, v: MatvecVariant 
       device,
       MATVEC_PARAMS,
       {
-        ...NEUTRAL,
-        k,
-        chunks: chunksPerRow(k),
-        row_bytes: a.w.rowBytes,
-        rows: part.rowCount,
-        n_out: n,
-        y_offset: part.rowStart,
-        x_stride: k,
+        ...partParams(a.w, part, k, n),
         norm_eps: a.norm?.eps ?? 0,
         out_stride: a.normOut && i === 0 ? writers : 0,
       },
@@ -412,21 +410,7 @@ function createQ8xMatvec(device: GPUDevice, a: MatvecArgs, wg: number, rpi: numb
   );
   checkGroups(device, m, 'matvec vectors');
   const steps = a.w.parts.map((part, i) => {
-    const params = uniformBuffer(
-      device,
-      MATVEC_PARAMS,
-      {
-        ...NEUTRAL,
-        k,
-        chunks: chunksPerRow(k),
-        row_bytes: a.w.rowBytes,
-        rows: part.rowCount,
-        n_out: n,
-        y_offset: part.rowStart,
-        x_stride: k,
-      },
-      `matvec-q8x:${a.w.name}#${i}:params`,
-    );
+    const params = uniformBuffer(device, MATVEC_PARAMS, partParams(a.w, part, k, n), `matvec-q8x:${a.w.name}#${i}:params`);
     const grid: [number, number] = [Math.ceil(part.rowCount / (wg * rpi)), m];
     checkGroups(device, grid[0], `matvec ${a.w.name}`);
     const buffers = { 0: params, 1: part.buffer, 2: xq, 3: a.y, 4: a.w2?.parts[i].buffer };
