@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { matvecCandidates, sizeBucket } from '../gpu/shaders/matmul/tune.ts';
+import { READ_PROBE_LAYOUTS } from '../gpu/shaders/read-probe/read-probe.ts';
 import type { BenchResult } from './bench.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sparsescope-bench-test-'));
@@ -34,7 +35,9 @@ function figures(r: BenchResult): Record<string, number> {
     'engine.loadSeconds': r.engine.loadSeconds,
     'llama.loadSeconds': r.llama!.loadSeconds,
   };
-  for (const m of r.matvec) Object.assign(f, { [`matvec.${m.type}.gbPerS`]: m.gbPerS, [`matvec.${m.type}.vsCopy`]: m.vsCopy });
+  for (const x of r.read) Object.assign(f, { [`read.${x.layout}.gbPerS`]: x.gbPerS, [`read.${x.layout}.vsCopy`]: x.vsCopy });
+  for (const m of r.matvec)
+    Object.assign(f, { [`matvec.${m.type}.gbPerS`]: m.gbPerS, [`matvec.${m.type}.vsCopy`]: m.vsCopy, [`matvec.${m.type}.vsRead`]: m.vsRead });
   for (const m of r.matvecVariants) Object.assign(f, { [`matvec.${m.type}.${m.variantName}.gbPerS`]: m.gbPerS });
   for (const e of r.engine.runs) {
     for (const k of [
@@ -68,7 +71,12 @@ it('npm run bench -- --quick writes every figure as a finite positive number', a
   expect(r.quick).toBe(true);
   expect(r.size.name).toBe('quick');
   // every timed figure says how it was timed
-  for (const m of [r.copy.method, ...r.matvec.map((x) => x.method), r.attention.method, r.overhead.method]) expect(['timestamp', 'cpu']).toContain(m);
+  // the read ceiling: every layout, fastest first, and each matvec against the fastest
+  expect(r.read.length).toBe(READ_PROBE_LAYOUTS.length);
+  for (let i = 1; i < r.read.length; i++) expect(r.read[i].gbPerS).toBeLessThanOrEqual(r.read[i - 1].gbPerS);
+  for (const m of r.matvecVariants) expect(m.vsRead).toBeCloseTo(m.gbPerS / r.read[0].gbPerS, 9);
+  for (const m of [r.copy.method, ...r.read.map((x) => x.method), ...r.matvec.map((x) => x.method), r.attention.method, r.overhead.method])
+    expect(['timestamp', 'cpu']).toContain(m);
   if (process.env.SPARSESCOPE_ADAPTER && process.env.SPARSESCOPE_ADAPTER !== 'system') expect(r.adapter.name.length).toBeGreaterThan(0);
   expect(r.matvec.map((m) => m.type)).toEqual(['Q4_K', 'Q8_0']);
   // every tuner candidate side by side, exactly one per type marked as the default and one as tuned

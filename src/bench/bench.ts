@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { requestGpu, type GpuContext } from '../gpu/device.ts';
 import { nodeGpu } from '../gpu/node/node-gpu.ts';
-import { measureCopy, measureMatvec, type CopyFigure, type MatvecFigure } from '../gpu/shaders/matmul/measure.ts';
+import { measureCopy, measureMatvec, measureReadCeiling, type CopyFigure, type MatvecFigure, type ReadFigure } from '../gpu/shaders/matmul/measure.ts';
 import { preferredMatvecVariant } from '../gpu/shaders/matmul/matvec.ts';
 import { openMatvecTuner, matvecCandidates, formatTuningSummary, type MatvecTuningSummary } from '../gpu/shaders/matmul/tune.ts';
 import { memoryStore } from '../gpu/tuning/store.ts';
@@ -78,13 +78,18 @@ export interface BenchResult {
   size: { name: BenchSize | 'quick'; reason: string };
   adapter: { name: string; vendor: string; architecture: string; description: string; hasF16: boolean; hasSubgroups: boolean; software: boolean };
   copy: CopyFigure;
+  /**
+   * A kernel that only reads (read-probe.wgsl) in each layout, fastest first, with its GB/s ÷ copy traffic:
+   * the ceiling of every kernel here (a software adapter's copy is the driver's memcpy, which no shader reaches).
+   */
+  read: (ReadFigure & { vsCopy: number })[];
   /** The matvec variant the engine runs on this adapter, per weight type. */
-  matvec: (MatvecFigure & { vsCopy: number })[];
+  matvec: (MatvecFigure & { vsCopy: number; vsRead: number })[];
   /**
    * Every matvec variant the tuner may choose on this adapter, side by side on the same matrix; `engine`
    * marks the default (preferredMatvecVariant), `tuned` the tuner's choice for the matrix's class.
    */
-  matvecVariants: (MatvecFigure & { vsCopy: number; variantName: string; engine: boolean; tuned: boolean })[];
+  matvecVariants: (MatvecFigure & { vsCopy: number; vsRead: number; variantName: string; engine: boolean; tuned: boolean })[];
   /** The tuner run on this adapter (fresh, not from a cache) for the bench's matrix, per weight type. */
   matvecTuning: MatvecTuningSummary;
   attention: MeasureResult;
@@ -283,6 +288,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     const timing = { reps: z.reps, minSeconds: z.minSeconds };
     const copy = await measureCopy(device, { bytes: z.copyBytes, ...timing });
     log(`copy: ${copy.gbPerS.toFixed(2)} GB/s traffic (${copy.method})`);
+    const read = (await measureReadCeiling(device, { bytes: z.copyBytes, ...timing })).map((r) => ({ ...r, vsCopy: r.gbPerS / copy.gbPerS }));
+    for (const r of read) log(`read ceiling, ${r.layout}: ${r.gbPerS.toFixed(2)} GB/s = ${r.vsCopy.toFixed(3)} x copy (${r.method})`);
     const matvec: BenchResult['matvec'] = [];
     const matvecVariants: BenchResult['matvecVariants'] = [];
     const preferred = preferredMatvecVariant({ software, hasSubgroups: info.hasSubgroups }, kn, kn);
@@ -297,11 +304,11 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         const m = await measureMatvec(device, { type, k: kn, n: kn, variant, copies, reps: Math.max(2 * z.reps, copies), minSeconds: z.minSeconds });
         const engine = JSON.stringify(variant) === JSON.stringify(preferred);
         const tuned = variantName === tunedChoice;
-        const fig = { ...m, vsCopy: m.gbPerS / copy.gbPerS };
+        const fig = { ...m, vsCopy: m.gbPerS / copy.gbPerS, vsRead: m.gbPerS / read[0].gbPerS };
         matvecVariants.push({ ...fig, variantName, engine, tuned });
         if (engine) matvec.push(fig);
         log(
-          `matvec ${type} ${kn}x${kn} ${variantName}${engine ? ' (default)' : ''}${tuned ? ' (tuned)' : ''}: ${m.gbPerS.toFixed(2)} GB/s = ${fig.vsCopy.toFixed(3)} x copy (${m.method}, ${copies} weight copies)`,
+          `matvec ${type} ${kn}x${kn} ${variantName}${engine ? ' (default)' : ''}${tuned ? ' (tuned)' : ''}: ${m.gbPerS.toFixed(2)} GB/s = ${fig.vsCopy.toFixed(3)} x copy = ${fig.vsRead.toFixed(3)} x read ceiling (${m.method}, ${copies} weight copies)`,
         );
       }
     }
@@ -420,6 +427,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         software,
       },
       copy,
+      read,
       matvec,
       matvecVariants,
       matvecTuning,

@@ -11,6 +11,19 @@ export function formatTable(r: BenchResult): string {
   const how = (m: string) => (m === 'timestamp' ? 'GPU timestamps' : 'CPU clock');
   const c = r.copy;
   add('copy bandwidth (read + write traffic)', `${f(c.gbPerS)} GB/s`, `${mb(c.bytes)} buffer, ${c.reps} copies per submit, ${how(c.method)}`);
+  const best = r.read[0];
+  add(
+    'read ceiling (a kernel that only reads)',
+    `${f(best.gbPerS)} GB/s = ${f(best.vsCopy)} × copy`,
+    `fastest of ${r.read.length} layouts: ${best.layout}${
+      r.read.length > 1
+        ? ` (next ${r.read
+            .slice(1)
+            .map((x) => f(x.gbPerS))
+            .join(', ')} GB/s)`
+        : ''
+    }; ${mb(best.bytes)}, ${best.reps} per submit, ${how(best.method)}`,
+  );
   for (const m of r.matvecVariants) {
     const set = m.copies > 1 ? `, ${m.copies} weight copies rotated (${mb(m.copies * m.bytes)})` : '';
     const engine = r.matvec.find((e) => e.type === m.type);
@@ -19,7 +32,7 @@ export function formatTable(r: BenchResult): string {
       .join(', ');
     add(
       `${m.type} matvec ${m.k}×${m.n}, ${m.variantName}${m.tuned ? ' ★' : ''}`,
-      `${f(m.gbPerS)} GB/s = ${f(m.vsCopy)} × copy`,
+      `${f(m.gbPerS)} GB/s = ${f(m.vsCopy)} × copy = ${f(m.vsRead)} × read`,
       `${side}; aim ≥ 0.70 × copy; ${m.reps} per submit${set}, ${how(m.method)}`,
     );
   }

@@ -58,18 +58,14 @@ export class DenseForwardGraph extends BuiltGraph {
       const xa = b.normed(h, `${p}attn_norm.weight`, x, E, qkvNames);
       b.push(...b.projections(qkvNames, xa, qkv));
       // this layer's small vectors in one buffer (the append's bindings): biases, QK-norm weights, rope factors
-      const auxBuf = b.buf(aux.floats, `${p}gqa_aux`);
-      const parts: [string | undefined, number][] = [
+      const auxBuf = w.packed(`${p}gqa_aux`, aux.floats, [
         [has.bias ? `${p}attn_q.bias` : undefined, aux.bq],
         [has.bias ? `${p}attn_k.bias` : undefined, aux.bk],
         [has.bias ? `${p}attn_v.bias` : undefined, aux.bv],
         [has.qkNorm ? `${p}attn_q_norm.weight` : undefined, aux.qn],
         [has.qkNorm ? `${p}attn_k_norm.weight` : undefined, aux.kn],
         [has.freqFactors ? 'rope_freqs.weight' : undefined, aux.ff],
-      ];
-      const enc = device.createCommandEncoder({ label: `${p}gqa_aux` });
-      for (const [name, at] of parts) if (name) enc.copyBufferToBuffer(w.vector(name), 0, auxBuf, at * 4, w.vector(name).size);
-      device.queue.submit([enc.finish()]);
+      ]);
       const append = b.keep(
         createGqaAppend(device, {
           rows: m,

@@ -23,6 +23,12 @@ export interface GpuWeights {
   matrix(name: string): GpuTensor;
   vector(name: string): GPUBuffer;
   has(name: string): boolean;
+  /**
+   * Several vectors copied into one f32 buffer of `floats` (a kernel with few bindings reads them all),
+   * each at its float offset; an undefined name leaves its range zero. Built once per key and owned by
+   * the weights, so every graph of the model (prefill chunk, decode step) shares it.
+   */
+  packed(key: string, floats: number, parts: readonly (readonly [name: string | undefined, offset: number])[]): GPUBuffer;
   /** Bytes of weights held on the GPU. */
   bytes: number;
   destroy(): void;
@@ -100,6 +106,7 @@ export async function uploadWeights(
 ): Promise<GpuWeights> {
   const matrices = new Map<string, GpuTensor>();
   const vectors = new Map<string, GPUBuffer>();
+  const packed = new Map<string, GPUBuffer>();
   const infos = specs.map((s) => {
     const info = file.tensor(s.name);
     if (!info) throw new SparseScopeError('missing-tensor', `tensor "${s.name}" is missing from the file`);
@@ -119,6 +126,7 @@ export async function uploadWeights(
   const destroyAll = () => {
     matrices.forEach(destroyTensor);
     vectors.forEach((b) => b.destroy());
+    packed.forEach((b) => b.destroy());
   };
   try {
     for (const { info, shape } of infos) {
@@ -169,16 +177,33 @@ export async function uploadWeights(
     destroyAll();
     throw e;
   }
+  const vector = (name: string) => {
+    const b = vectors.get(name);
+    if (!b) throw new SparseScopeError('missing-tensor', `tensor "${name}" is not loaded as a vector`);
+    return b;
+  };
   return {
     matrix(name) {
       const t = matrices.get(name);
       if (!t) throw new SparseScopeError('missing-tensor', `tensor "${name}" is not loaded as a matrix`);
       return t;
     },
-    vector(name) {
-      const b = vectors.get(name);
-      if (!b) throw new SparseScopeError('missing-tensor', `tensor "${name}" is not loaded as a vector`);
-      return b;
+    vector,
+    packed(key, floats, parts) {
+      let buf = packed.get(key);
+      if (buf) return buf;
+      buf = device.createBuffer({ label: key, size: Math.max(16, floats * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+      const enc = device.createCommandEncoder({ label: key });
+      for (const [name, at] of parts) {
+        if (!name) continue;
+        const v = vector(name);
+        if (at * 4 + v.size > floats * 4)
+          throw new SparseScopeError('bad-argument', `${key}: ${name} (${v.size / 4} floats at ${at}) does not fit in ${floats}`);
+        enc.copyBufferToBuffer(v, 0, buf, at * 4, v.size);
+      }
+      device.queue.submit([enc.finish()]);
+      packed.set(key, buf);
+      return buf;
     },
     has: (name) => matrices.has(name) || vectors.has(name),
     bytes,

@@ -17,6 +17,7 @@ import { uploadTensor, destroyTensor, type GpuTensor } from '../common/tensor.ts
 import type { WeightType } from '../common/quant-types.ts';
 import { createMatvec, type MatvecVariant } from './matvec.ts';
 import type { PreparedKernel } from '../common/prepared.ts';
+import { createReadProbe, READ_PROBE_LAYOUTS, READ_PROBE_PER, readProbeName } from '../read-probe/read-probe.ts';
 
 export interface MatvecFigure {
   type: WeightType;
@@ -130,6 +131,52 @@ export async function measureCopy(device: GPUDevice, o: { bytes?: number } & Pro
     a.destroy();
     b.destroy();
   }
+}
+
+export interface ReadFigure {
+  layout: string;
+  /** bytes read per dispatch */
+  bytes: number;
+  reps: number;
+  method: TimingMethod;
+  seconds: number;
+  gbPerS: number;
+}
+
+/**
+ * The read ceiling: read-probe.wgsl over a buffer of `bytes` in each of its layouts (a matvec's weights are
+ * read the same way, with math on top), the fastest first. On an adapter whose copy engine outruns its
+ * shaders (a software one: the copy is the driver's memcpy) this, not the copy, bounds every kernel.
+ */
+export async function measureReadCeiling(device: GPUDevice, o: { bytes?: number } & ProbeTiming = {}): Promise<ReadFigure[]> {
+  const perInvocation = READ_PROBE_PER * 16;
+  const lcm = Math.max(...READ_PROBE_LAYOUTS.map((l) => l.wg)); // the wgs are powers of two
+  const invocations = Math.max(lcm, Math.floor(Math.min(o.bytes ?? 64 * 2 ** 20, device.limits.maxStorageBufferBindingSize) / perInvocation / lcm) * lcm);
+  const bytes = invocations * perInvocation;
+  const w = createStorage(device, bytes, 'measure-read-w');
+  const out = createStorage(device, invocations * 4, 'measure-read-out');
+  const figures: ReadFigure[] = [];
+  try {
+    for (const layout of READ_PROBE_LAYOUTS) {
+      const k = createReadProbe(device, { w, out, invocations, layout });
+      try {
+        const t = await timeBatch(
+          device,
+          (enc, reps) => {
+            for (let i = 0; i < reps; i++) k.encode(enc);
+          },
+          { reps: o.reps ?? 10, trials: o.trials, minSeconds: o.minSeconds },
+        );
+        figures.push({ layout: readProbeName(layout), bytes, reps: t.reps, method: t.method, seconds: t.seconds, gbPerS: bytes / t.seconds / 1e9 });
+      } finally {
+        k.destroy();
+      }
+    }
+  } finally {
+    w.destroy();
+    out.destroy();
+  }
+  return figures.sort((a, b) => b.gbPerS - a.gbPerS);
 }
 
 export interface BandwidthReport {
