@@ -192,15 +192,17 @@ export async function uploadWeights(
     packed(key, floats, parts) {
       let buf = packed.get(key);
       if (buf) return buf;
-      buf = device.createBuffer({ label: key, size: Math.max(16, floats * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
-      const enc = device.createCommandEncoder({ label: key });
-      for (const [name, at] of parts) {
-        if (!name) continue;
+      // every part checked before anything is allocated, so a bad layout leaks no buffer
+      const copies = parts.flatMap(([name, at]) => {
+        if (!name) return [];
         const v = vector(name);
         if (at * 4 + v.size > floats * 4)
           throw new SparseScopeError('bad-argument', `${key}: ${name} (${v.size / 4} floats at ${at}) does not fit in ${floats}`);
-        enc.copyBufferToBuffer(v, 0, buf, at * 4, v.size);
-      }
+        return [{ v, at }];
+      });
+      buf = device.createBuffer({ label: key, size: Math.max(16, floats * 4), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+      const enc = device.createCommandEncoder({ label: key });
+      for (const { v, at } of copies) enc.copyBufferToBuffer(v, 0, buf, at * 4, v.size);
       device.queue.submit([enc.finish()]);
       packed.set(key, buf);
       return buf;
