@@ -3,7 +3,8 @@
  * (loadReferenceModelData: every weight dequantized, one token at a time, one thread) on the bundled
  * Q8_0 model and on quantized fixtures (Q4_K_M mix: Q4_K, Q6_K, Q5_0, Q8_0…; deepseek32 with the
  * indexer; legacy attention): logits within 1e-4 of the largest; 1 and 3 threads bitwise identical;
- * a chunked prefill equal to token-by-token feeding within tolerance.
+ * a chunked prefill equal to token-by-token feeding within tolerance; the WebAssembly SIMD decode dots
+ * (on wherever Node has SIMD) and the TypeScript ones (simd: false) both within it.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -56,6 +57,11 @@ async function check(path: string, tokens: number[]): Promise<void> {
   const ref = new ReferenceModel(config, weights).forward(tokens).logits;
   const [one, three] = [await cpu(f, 1), await cpu(f, 3)];
   expect(three.threads).toBe(3);
+  expect([one.simd, three.simd, one.simdUnavailable]).toEqual([true, true, undefined]);
+  const plain = await CpuModel.load(f, { threads: 1, contextSize: 64, simd: false });
+  models.push(plain);
+  expect([plain.simd, plain.simdUnavailable]).toEqual([false, 'turned off (simd: false)']);
+  const sp = plain.session();
   // chunked prefill (one steps() over all tokens), every position's logits
   const chunk1 = (await one.session().feed(tokens, { allLogits: true })).logits;
   const chunk3 = (await three.session().feed(tokens, { allLogits: true })).logits;
@@ -63,15 +69,23 @@ async function check(path: string, tokens: number[]): Promise<void> {
   const s1 = one.session();
   const s3 = three.session();
   const byToken1: Float32Array[] = [];
+  const byTokenPlain: Float32Array[] = [];
   for (const t of tokens) {
     byToken1.push((await s1.feed([t])).logits[0]);
+    byTokenPlain.push((await sp.feed([t])).logits[0]);
     const l3 = (await s3.feed([t])).logits[0];
     expect(same(l3, byToken1[byToken1.length - 1])).toBe(true);
   }
   let worst = 0;
   tokens.forEach((_, i) => {
     expect(same(chunk3[i], chunk1[i])).toBe(true);
-    worst = Math.max(worst, maxRelDiff(chunk1[i], ref[i]), maxRelDiff(byToken1[i], ref[i]), maxRelDiff(chunk1[i], byToken1[i]));
+    worst = Math.max(
+      worst,
+      maxRelDiff(chunk1[i], ref[i]),
+      maxRelDiff(byToken1[i], ref[i]),
+      maxRelDiff(chunk1[i], byToken1[i]),
+      maxRelDiff(byTokenPlain[i], ref[i]),
+    );
   });
   console.log(`${path.split('/').pop()}: max |Δ logit| / max |logit| vs the f32 reference = ${worst.toExponential(2)}`);
   expect(worst).toBeLessThan(1e-4);

@@ -19,6 +19,7 @@ import { sampleRef } from '../../gpu/shaders/sampling/sampling.ref.ts';
 import { SparseScopeError } from '../../errors.ts';
 import type { RuntimeModel, RuntimeSession, SampleRequest, SessionOptions } from '../runtime-model.ts';
 import { makeRowKernels, type WeightView } from './kernels/row-kernels.ts';
+import { createSimdArena, type SimdArena } from './wasm/simd-arena.ts';
 import { canShareMemory, RowPool } from './pool/row-pool.ts';
 import { QuantWeights } from './quant-weights.ts';
 
@@ -41,6 +42,12 @@ export interface CpuLoadOptions {
    * the dense families, off for the MLA ones (their GPU graph would pay a dispatch per rounded input).
    */
   roundActivations?: boolean;
+  /**
+   * Run the decode dots of Q8_0 and F32 weights in WebAssembly SIMD (../wasm/simd-kernels.ts), the
+   * weights and scratch in one WebAssembly memory; default true. Where the engine has no SIMD, or the
+   * model is over wasm32's 4 GiB, the TypeScript kernels run (`model.simd` false, `simdUnavailable` says why).
+   */
+  simd?: boolean;
 }
 
 /** Tokens per prefill chunk: the forward's activations for a chunk stay small, and a feed yields between chunks. */
@@ -102,21 +109,28 @@ export class CpuModel implements RuntimeModel {
     private readonly weights: QuantWeights,
     /** why the thread pool did not start, when threads > 1 was asked and shared memory exists */
     readonly poolError?: string,
+    /** why the decode dots run in TypeScript, not WebAssembly SIMD; undefined when SIMD runs */
+    readonly simdUnavailable?: string,
   ) {}
+
+  /** whether the Q8_0 / F32 decode dots run in WebAssembly SIMD */
+  get simd(): boolean {
+    return this.simdUnavailable === undefined;
+  }
 
   static async load(file: GgufFile, o: CpuLoadOptions = {}): Promise<CpuModel> {
     // any architecture the reference runs: deepseek2 / deepseek32 (MLA) or llama / qwen2 / qwen3 (dense GQA)
     const description = describeModel(file.metadata, file.tensors);
     const config = description.config;
     const specs = checkModelTensors(description, file.tensors);
-    const kernels = makeRowKernels();
+    const tsKernels = makeRowKernels();
     const infos = specs.map((spec) => {
       const t = file.tensor(spec.name)!;
       const K = t.shape.length > 0 ? t.shape[0] : 1;
-      if (kernels.rowBytes(t.type, K) < 0) {
+      if (tsKernels.rowBytes(t.type, K) < 0) {
         throw new SparseScopeError(
           'unsupported-quant',
-          `tensor "${t.name}" is ${typeName(t.type)} with rows of ${K} values: the CPU backend reads ${kernels.types.map((ty) => typeName(ty)).join(', ')} (rows a whole number of blocks)`,
+          `tensor "${t.name}" is ${typeName(t.type)} with rows of ${K} values: the CPU backend reads ${tsKernels.types.map((ty) => typeName(ty)).join(', ')} (rows a whole number of blocks)`,
         );
       }
       return t;
@@ -146,11 +160,20 @@ export class CpuModel implements RuntimeModel {
         );
       }
     };
+    // every weight and the scratch in one WebAssembly memory when the SIMD kernels can run, else own buffers
+    let arena: SimdArena | undefined;
+    let simdUnavailable: string | undefined = 'turned off (simd: false)';
+    if (o.simd !== false) {
+      const a = await createSimdArena([...infos.map((t) => t.byteLength), F * 4], shared, tsKernels.f16);
+      if ('reason' in a) simdUnavailable = a.reason;
+      else [arena, simdUnavailable] = [a, undefined];
+    }
+    const kernels = arena ? makeRowKernels({ buffer: arena.buffer, ex: arena.exports }) : tsKernels;
     const views: WeightView[] = [];
     let loadedBytes = 0;
     for (const t of infos) {
       // an own (aligned, possibly shared) copy: the kernels view F16/F32 rows as Uint16/Float32 arrays
-      const bytes = new Uint8Array(alloc(t.byteLength));
+      const bytes = arena ? arena.take(t.byteLength) : new Uint8Array(alloc(t.byteLength));
       const K = t.shape.length > 0 ? t.shape[0] : 1;
       const rows = t.shape.slice(1).reduce((x, y) => x * y, 1);
       const rb = kernels.rowBytes(t.type, K);
@@ -168,7 +191,8 @@ export class CpuModel implements RuntimeModel {
       }
       views.push(kernels.view(t.type, K, rows, bytes));
     }
-    const scratch = new Float32Array(alloc(F * 4));
+    const scratchBytes = arena?.take(F * 4);
+    const scratch = scratchBytes ? new Float32Array(scratchBytes.buffer, scratchBytes.byteOffset, F) : new Float32Array(alloc(F * 4));
     const weights = new QuantWeights(
       kernels,
       infos.map((t) => t.name),
@@ -179,7 +203,7 @@ export class CpuModel implements RuntimeModel {
     let poolError: string | undefined;
     if (shared) {
       try {
-        weights.attachPool(await RowPool.create(kernels, threads, views, scratch));
+        weights.attachPool(await RowPool.create(kernels, threads, views, scratch, { simd: arena }));
       } catch (e) {
         // workers refused (a browser's CSP, a sandbox): the same results on the calling thread alone
         poolError = e instanceof Error ? e.message : String(e);
@@ -187,7 +211,7 @@ export class CpuModel implements RuntimeModel {
     }
     const reference =
       description.kind === 'dense' ? new DenseTransformerReference(description.config, weights) : new ReferenceModel(description.config, weights);
-    return new CpuModel(config, reference, capacity, weights, poolError);
+    return new CpuModel(config, reference, capacity, weights, poolError, simdUnavailable);
   }
 
   /** threads that split each matmul (1: the calling thread alone) */

@@ -16,6 +16,8 @@
  *         read once per chunk instead of once per token.
  */
 
+import type { SimdExports } from '../wasm/simd-kernels.ts';
+
 /** A weight as the kernels see it: its block bytes (shared with workers when threaded) and views on them. */
 export interface WeightView {
   /** ggml type id */
@@ -64,9 +66,22 @@ export interface RowKernels {
   /** Σ_i W[r][i] · x[xOff + i] (fused: no decoded row) */
   dotRow(w: WeightView, r: number, x: Float32Array, xOff: number, scratch: Float32Array): number;
   runRows(w: WeightView, job: RowJob, X: Float32Array, Y: Float32Array, scratch: Float32Array): void;
+  /** the 65,536 f16 bit patterns as f32 (the SIMD arena copies it to the address its kernels read) */
+  readonly f16: Float32Array;
+  /** whether decode rows of this weight run in WebAssembly SIMD (its bytes in the SIMD memory, its type there) */
+  simdRuns(w: WeightView): boolean;
 }
 
-export function makeRowKernels(): RowKernels {
+/**
+ * The WebAssembly SIMD kernels (../wasm/simd-kernels.ts) of this thread's instance, and the buffer of
+ * the memory they address: weights and scratch viewed on exactly this buffer run there.
+ */
+export interface SimdBinding {
+  buffer: ArrayBufferLike;
+  ex: SimdExports;
+}
+
+export function makeRowKernels(simd?: SimdBinding): RowKernels {
   // ggml type ids (src/gguf/types.ts GgmlType; repeated here because this body must be self-contained)
   const F32 = 0,
     F16 = 1,
@@ -615,9 +630,33 @@ export function makeRowKernels(): RowKernels {
     }
   }
 
+  function simdRuns(w: WeightView): boolean {
+    return simd !== undefined && (w.type === Q8_0 || w.type === F32) && w.u8.buffer === simd.buffer;
+  }
+
+  /** A decode share in WebAssembly: one call per run of rows that read the same input slice. */
+  function simdRows(w: WeightView, j: RowJob, X: Float32Array, Y: Float32Array): void {
+    const ex = simd!.ex;
+    for (let o = j.r0; o < j.r1;) {
+      const g = (o / j.groupRows) | 0;
+      const end = Math.min(j.r1, (g + 1) * j.groupRows);
+      // byte addresses in the SIMD memory (ToInt32 wraps those past 2 GiB; wasm reads them unsigned)
+      const wa = w.u8.byteOffset + (j.rowOffset + o) * w.rowBytes;
+      const xa = X.byteOffset + 4 * (j.xBase + g * j.xGroup);
+      const ya = Y.byteOffset + 4 * (j.yBase + o);
+      if (w.type === Q8_0) ex.q8_0_rows(wa, w.rowBytes, end - o, xa, ya, w.K >> 5);
+      else ex.f32_rows(wa, end - o, xa, ya, w.K);
+      o = end;
+    }
+  }
+
   function runRows(w: WeightView, j: RowJob, X: Float32Array, Y: Float32Array, scratch: Float32Array): void {
     const K = w.K;
     const T = j.T;
+    if (T === 1 && simdRuns(w) && X.buffer === simd!.buffer && Y.buffer === simd!.buffer) {
+      simdRows(w, j, X, Y);
+      return;
+    }
     for (let o = j.r0; o < j.r1; o++) {
       const xo = j.xBase + ((o / j.groupRows) | 0) * j.xGroup;
       if (T === 1) {
@@ -676,5 +715,5 @@ export function makeRowKernels(): RowKernels {
     }
   }
 
-  return { types: Object.keys(LAYOUT).map(Number), rowBytes, view, decodeRow, dotRow, runRows };
+  return { types: Object.keys(LAYOUT).map(Number), rowBytes, view, decodeRow, dotRow, runRows, f16: H, simdRuns };
 }

@@ -53,6 +53,11 @@ interface AnyWorker {
 export interface PoolOptions {
   /** no-progress time after which a job's missing workers count as dead (default DEFAULT_STALL_MS) */
   stallMs?: number;
+  /**
+   * The SIMD kernels' module and shared memory (../wasm/simd-arena.ts), when the weights and scratch
+   * live there: each worker instantiates the module over the same memory.
+   */
+  simd?: { module: WebAssembly.Module; memory: WebAssembly.Memory; buffer: ArrayBufferLike };
 }
 
 /**
@@ -100,14 +105,27 @@ export class RowPool {
     const maxK = views.reduce((a, v) => Math.max(a, v.K), 1);
     const weights = views.map((v) => {
       if (!(v.u8.buffer instanceof SharedArrayBuffer)) throw new SparseScopeError('bad-argument', 'pool weights must be SharedArrayBuffer-backed');
-      return { type: v.type, K: v.K, rows: v.rows, buffer: v.u8.buffer, byteOffset: v.u8.byteOffset, byteLength: v.u8.byteLength };
+      const inSimd = o.simd !== undefined && v.u8.buffer === o.simd.buffer;
+      return { type: v.type, K: v.K, rows: v.rows, buffer: v.u8.buffer, byteOffset: v.u8.byteOffset, byteLength: v.u8.byteLength, inSimd };
     });
+    if (o.simd && F.buffer !== o.simd.buffer) throw new SparseScopeError('bad-argument', 'with SIMD kernels the pool scratch must live in their memory');
+    const simd = o.simd && { module: o.simd.module, memory: o.simd.memory };
     const workers: AnyWorker[] = [];
     const ready: Promise<void>[] = [];
     const isNode = typeof process !== 'undefined' && !!process.versions?.node;
     try {
       for (let i = 1; i < threads; i++) {
-        const init: PoolInit = { index: i, participants: threads, control, scratch: F.buffer, maxK, weights };
+        const init: PoolInit = {
+          index: i,
+          participants: threads,
+          control,
+          scratch: F.buffer,
+          scratchOffset: F.byteOffset,
+          scratchLength: F.length,
+          maxK,
+          weights,
+          simd,
+        };
         if (isNode) {
           const { Worker } = await import('node:worker_threads');
           const w = new Worker(nodeWorkerSource(), { eval: true });

@@ -4,7 +4,8 @@
  * reply, then a loop blocked in Atomics.wait on the job generation, computing its share of each job's
  * rows and counting itself done. The control block's layout is CTL in ./row-pool.ts.
  */
-import type { RowJob, RowKernels, WeightView } from '../kernels/row-kernels.ts';
+import type { RowJob, RowKernels, SimdBinding, WeightView } from '../kernels/row-kernels.ts';
+import type { SimdExports } from '../wasm/simd-kernels.ts';
 
 export interface PoolPort {
   onMessage(handler: (m: PoolInit) => void): void;
@@ -16,19 +17,34 @@ export interface PoolInit {
   index: number;
   participants: number;
   control: SharedArrayBuffer;
+  /** the matmul scratch: floats [scratchOffset / 4, + scratchLength) of `scratch` (or of the SIMD memory when `inSimd`) */
   scratch: SharedArrayBuffer;
+  scratchOffset: number;
+  scratchLength: number;
   maxK: number;
-  weights: { type: number; K: number; rows: number; buffer: SharedArrayBuffer; byteOffset: number; byteLength: number }[];
+  /** `inSimd`: the bytes live in the SIMD memory (`buffer` is then that memory's) */
+  weights: { type: number; K: number; rows: number; buffer: SharedArrayBuffer; byteOffset: number; byteLength: number; inSimd: boolean }[];
+  /** the WebAssembly SIMD kernels' module and the shared memory holding the weights and scratch */
+  simd?: { module: WebAssembly.Module; memory: WebAssembly.Memory };
 }
 
-export function poolWorkerMain(port: PoolPort, makeKernels: () => RowKernels): void {
+export function poolWorkerMain(port: PoolPort, makeKernels: (simd?: SimdBinding) => RowKernels): void {
   port.onMessage((m) => {
     // control Int32 slots (row-pool.ts CTL): 0 gen, 1 done, 2 error, 3 exit, 4 weight, 5 rows, 6 rowOffset,
     // 7 T, 8 xBase, 9 xTok, 10 groupRows, 11 xGroup, 12 yBase, 13 yTok, 14 die (tests: this index stops mid-job)
-    const k = makeKernels();
+    // this thread's instance of the SIMD kernels over the same memory; views on its buffer run there
+    const simd: SimdBinding | undefined = m.simd
+      ? {
+          buffer: m.simd.memory.buffer,
+          ex: new WebAssembly.Instance(m.simd.module, { env: { memory: m.simd.memory } }).exports as unknown as SimdExports,
+        }
+      : undefined;
+    const k = makeKernels(simd);
     const ctl = new Int32Array(m.control);
-    const F = new Float32Array(m.scratch);
-    const views: WeightView[] = m.weights.map((w) => k.view(w.type, w.K, w.rows, new Uint8Array(w.buffer, w.byteOffset, w.byteLength)));
+    const F = new Float32Array(simd ? simd.buffer : m.scratch, m.scratchOffset, m.scratchLength);
+    const views: WeightView[] = m.weights.map((w) =>
+      k.view(w.type, w.K, w.rows, new Uint8Array(w.inSimd && simd ? simd.buffer : w.buffer, w.byteOffset, w.byteLength)),
+    );
     const scratch = new Float32Array(m.maxK);
     const me = m.index;
     const P = m.participants;

@@ -1,0 +1,293 @@
+/**
+ * WebAssembly SIMD versions of the CPU backend's decode dots (T = 1): the same products as
+ * makeRowKernels' fused TypeScript dots, four lanes at a time. They run over one WebAssembly.Memory
+ * that holds every weight and the matmul scratch (./simd-arena.ts), shared by the pool's threads.
+ *
+ * Memory layout they assume: [0, 256 KiB) a table of the 65,536 f16 bit patterns as f32 (F16_TABLE,
+ * filled by the arena), so a block scale is one load; then tensors and scratch at the arena's offsets.
+ *
+ * Exports (pointers are byte addresses in the memory; every function loops over `n` rows):
+ *   q8_0_rows(w, rowBytes, n, x, y, blocks):  y[r] = Σ_b d_rb · Σ_j q_rbj · x[32b + j]   (Q8_0 rows)
+ *   f32_rows(w, n, x, y, k):                  y[r] = Σ_i w[r·k + i] · x[i]               (F32 rows)
+ * Summation order: 4 lanes (a lane sums every 4th product of a block), then the lanes: not the
+ * TypeScript order, so results differ from it by f32 rounding (the tests bound it), and like it they
+ * never depend on the thread that computed a row.
+ */
+import { assembleModule, type WatFunction } from './wat.ts';
+
+/** Bytes of the f16 → f32 table at address 0. */
+export const F16_TABLE_BYTES = 65536 * 4;
+/** wasm32's whole address space, in 64 KiB pages. */
+export const MAX_PAGES = 65536;
+
+export interface SimdExports {
+  q8_0_rows(w: number, rowBytes: number, n: number, x: number, y: number, blocks: number): void;
+  f32_rows(w: number, n: number, x: number, y: number, k: number): void;
+}
+
+/** Σ of a v128 of f32 on the stack: (l0 + l1) + (l2 + l3). */
+function hsum(v: string): string {
+  return `local.get ${v}
+f32x4.extract_lane 0
+local.get ${v}
+f32x4.extract_lane 1
+f32.add
+local.get ${v}
+f32x4.extract_lane 2
+local.get ${v}
+f32x4.extract_lane 3
+f32.add
+f32.add`;
+}
+
+/** 16 int8 of a Q8_0 block (already in $q) times 16 f32 of x at $xp + 4·first: four f32x4 products summed on the stack. */
+function q8Half(first: number): string {
+  const part = (lane: string, off: number) => `local.get $h
+i32x4.extend_${lane}_i16x8_s
+f32x4.convert_i32x4_s
+local.get $xp
+v128.load offset=${4 * off} align=4
+f32x4.mul`;
+  return [
+    `local.get $q
+i16x8.extend_low_i8x16_s
+local.set $h`,
+    part('low', first),
+    part('high', first + 4),
+    'f32x4.add',
+    `local.get $q
+i16x8.extend_high_i8x16_s
+local.set $h`,
+    part('low', first + 8),
+    'f32x4.add',
+    part('high', first + 12),
+    'f32x4.add',
+  ].join('\n');
+}
+
+const Q8_0_ROWS: WatFunction = {
+  name: 'q8_0_rows',
+  params: [
+    ['w', 'i32'],
+    ['rb', 'i32'],
+    ['n', 'i32'],
+    ['x', 'i32'],
+    ['y', 'i32'],
+    ['nb', 'i32'],
+  ],
+  locals: [
+    ['p', 'i32'],
+    ['xp', 'i32'],
+    ['b', 'i32'],
+    ['acc', 'v128'],
+    ['q', 'v128'],
+    ['h', 'v128'],
+  ],
+  body: `
+local.get $n
+i32.eqz
+if
+return
+end
+loop $row
+  local.get $w
+  local.set $p
+  local.get $x
+  local.set $xp
+  local.get $nb
+  local.set $b
+  f32.const 0
+  f32x4.splat
+  local.set $acc
+  loop $block
+    ;; the block's 32 products, quants 0..15 then 16..31
+    local.get $p
+    v128.load offset=2 align=1
+    local.set $q
+    ${q8Half(0)}
+    local.get $p
+    v128.load offset=18 align=1
+    local.set $q
+    ${q8Half(16)}
+    f32x4.add
+    ;; × d (f16 at the block's start, through the table at address 0)
+    local.get $p
+    i32.load16_u align=1
+    i32.const 2
+    i32.shl
+    f32.load
+    f32x4.splat
+    f32x4.mul
+    local.get $acc
+    f32x4.add
+    local.set $acc
+    local.get $p
+    i32.const 34
+    i32.add
+    local.set $p
+    local.get $xp
+    i32.const 128
+    i32.add
+    local.set $xp
+    local.get $b
+    i32.const 1
+    i32.sub
+    local.tee $b
+    br_if $block
+  end
+  local.get $y
+  ${hsum('$acc')}
+  f32.store
+  local.get $y
+  i32.const 4
+  i32.add
+  local.set $y
+  local.get $w
+  local.get $rb
+  i32.add
+  local.set $w
+  local.get $n
+  i32.const 1
+  i32.sub
+  local.tee $n
+  br_if $row
+end`,
+};
+
+const F32_ROWS: WatFunction = {
+  name: 'f32_rows',
+  params: [
+    ['w', 'i32'],
+    ['n', 'i32'],
+    ['x', 'i32'],
+    ['y', 'i32'],
+    ['k', 'i32'],
+  ],
+  locals: [
+    ['i', 'i32'],
+    ['k4', 'i32'],
+    ['acc', 'v128'],
+    ['s', 'f32'],
+  ],
+  body: `
+local.get $n
+i32.eqz
+if
+return
+end
+;; k4: the values done four at a time
+local.get $k
+i32.const -4
+i32.and
+local.set $k4
+loop $row
+  f32.const 0
+  f32x4.splat
+  local.set $acc
+  i32.const 0
+  local.set $i
+  block $vdone
+    local.get $k4
+    i32.eqz
+    br_if $vdone
+    loop $vec
+      local.get $w
+      local.get $i
+      i32.add
+      v128.load align=4
+      local.get $x
+      local.get $i
+      i32.add
+      v128.load align=4
+      f32x4.mul
+      local.get $acc
+      f32x4.add
+      local.set $acc
+      local.get $i
+      i32.const 16
+      i32.add
+      local.tee $i
+      local.get $k4
+      i32.const 2
+      i32.shl
+      i32.lt_u
+      br_if $vec
+    end
+  end
+  ${hsum('$acc')}
+  local.set $s
+  ;; the last k mod 4 values
+  block $tdone
+    loop $tail
+      local.get $i
+      local.get $k
+      i32.const 2
+      i32.shl
+      i32.ge_u
+      br_if $tdone
+      local.get $w
+      local.get $i
+      i32.add
+      f32.load
+      local.get $x
+      local.get $i
+      i32.add
+      f32.load
+      f32.mul
+      local.get $s
+      f32.add
+      local.set $s
+      local.get $i
+      i32.const 4
+      i32.add
+      local.set $i
+      br $tail
+    end
+  end
+  local.get $y
+  local.get $s
+  f32.store
+  local.get $y
+  i32.const 4
+  i32.add
+  local.set $y
+  local.get $w
+  local.get $k
+  i32.const 2
+  i32.shl
+  i32.add
+  local.set $w
+  local.get $n
+  i32.const 1
+  i32.sub
+  local.tee $n
+  br_if $row
+end`,
+};
+
+export const SIMD_FUNCTIONS: readonly WatFunction[] = [Q8_0_ROWS, F32_ROWS];
+
+/** The module's bytes; `shared` must match the Memory it is instantiated with. */
+export function simdModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
+  return assembleModule(SIMD_FUNCTIONS, { pages: F16_TABLE_BYTES / 65536, maxPages: MAX_PAGES, shared });
+}
+
+const compiled = new Map<boolean, Promise<WebAssembly.Module | null>>();
+
+/**
+ * The compiled module, or null where this engine has no WebAssembly SIMD (or no shared memories when
+ * `shared`): then the TypeScript kernels run. Compiled once per process and flavour.
+ */
+export function simdModule(shared: boolean): Promise<WebAssembly.Module | null> {
+  let m = compiled.get(shared);
+  if (!m) {
+    m = (async () => {
+      if (typeof WebAssembly === 'undefined') return null;
+      const bytes = simdModuleBytes(shared);
+      if (!WebAssembly.validate(bytes)) return null;
+      return WebAssembly.compile(bytes);
+    })();
+    compiled.set(shared, m);
+  }
+  return m;
+}
