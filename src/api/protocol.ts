@@ -69,11 +69,13 @@ export interface LoadOptions {
 export interface BackendChoice {
   backend: 'webgpu' | 'cpu';
   preference: BackendPreference;
-  /** e.g. "CPU, 2 threads" or "WebGPU: NVIDIA …". */
+  /** e.g. "CPU (WebAssembly SIMD), 2 threads", "CPU, 1 thread" (TypeScript kernels) or "WebGPU: NVIDIA …". */
   label: string;
   /** Why, in one sentence, from measured numbers where it was measured. */
   reason: string;
   threads?: number;
+  /** CPU only: what runs the decode dots, "WebAssembly SIMD" or "TypeScript (no SIMD: why)". */
+  cpuKernels?: string;
   /** The WebGPU adapter's name, when there is one. */
   adapter?: string;
   /** One decode step on each backend, ms, when they were compared (possibly earlier, from the cache). */

@@ -51,12 +51,18 @@ describe('describeChoice', () => {
   it('names the backend and quotes the measured ratio', () => {
     const timing = { webgpuMs: 310, cpuMs: 100, threads: 2 };
     const c = describeChoice('cpu', { kind: 'measure' }, { preference: 'auto', gpu: gpu(true), threads: 2, timing });
-    expect(c.label).toBe('CPU, 2 threads');
+    expect([c.label, c.cpuKernels]).toEqual(['CPU (WebAssembly SIMD), 2 threads', 'WebAssembly SIMD']);
+    const plain = describeChoice(
+      'cpu',
+      { kind: 'measure' },
+      { preference: 'auto', gpu: gpu(true), threads: 1, timing, simdUnavailable: 'turned off (simd: false)' },
+    );
+    expect([plain.label, plain.cpuKernels]).toEqual(['CPU, 1 thread', 'TypeScript (no SIMD: turned off (simd: false))']);
     expect(c.reason).toMatch(
       /SwiftShader Device \(Subzero\) \(software\) and the CPU measured 3\.1× faster \(one decode step took 100 ms on the CPU and 310 ms on WebGPU\)/,
     );
     const g = describeChoice('webgpu', { kind: 'use', backend: 'webgpu', why: 'hardware' }, { preference: 'auto', gpu: gpu(false), threads: 2 });
-    expect(g.label).toBe('WebGPU: NVIDIA H200');
+    expect([g.label, g.cpuKernels]).toEqual(['WebGPU: NVIDIA H200', undefined]);
     expect(g.reason).toMatch(/hardware GPU/);
     expect(
       describeChoice('cpu', { kind: 'use', backend: 'cpu', why: 'no-gpu' }, { preference: 'auto', threads: 1, gpuMissing: 'no adapter found' }).reason,

@@ -81,10 +81,21 @@ const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v.toPrecision(2));
 export function describeChoice(
   backend: 'webgpu' | 'cpu',
   plan: BackendPlan,
-  o: { preference: BackendPreference; gpu?: GpuInfo; gpuMissing?: string; threads: number; timing?: BackendTiming; cpuFailed?: string; gpuFailed?: string },
+  o: {
+    preference: BackendPreference;
+    gpu?: GpuInfo;
+    gpuMissing?: string;
+    threads: number;
+    timing?: BackendTiming;
+    cpuFailed?: string;
+    gpuFailed?: string;
+    /** the CPU model's decode dots: undefined = WebAssembly SIMD, else why TypeScript runs them */
+    simdUnavailable?: string;
+  },
 ): BackendChoice {
   const adapter = o.gpu ? `${o.gpu.name}${o.gpu.software ? ' (software)' : ''}` : undefined;
-  const label = backend === 'cpu' ? `CPU, ${o.threads} thread${o.threads === 1 ? '' : 's'}` : `WebGPU: ${adapter}`;
+  const simd = backend === 'cpu' && o.simdUnavailable === undefined;
+  const label = backend === 'cpu' ? `CPU${simd ? ' (WebAssembly SIMD)' : ''}, ${o.threads} thread${o.threads === 1 ? '' : 's'}` : `WebGPU: ${adapter}`;
   const t = o.timing;
   const compared = t ? `one decode step took ${ms(t.cpuMs)} ms on the CPU and ${ms(t.webgpuMs)} ms on WebGPU` : '';
   let reason: string;
@@ -98,5 +109,6 @@ export function describeChoice(
     const fromCache = plan.kind === 'use' && plan.why === 'cached' ? ', measured earlier on this adapter and model shape' : '';
     reason = `the adapter is ${adapter} and the ${backend === 'cpu' ? 'CPU' : 'GPU'} measured ${ratio.toFixed(1)}× faster (${compared}${fromCache})`;
   } else reason = 'auto';
-  return { backend, preference: o.preference, label, reason, threads: backend === 'cpu' ? o.threads : undefined, adapter, timing: t };
+  const cpuKernels = backend !== 'cpu' ? undefined : simd ? 'WebAssembly SIMD' : `TypeScript (no SIMD: ${o.simdUnavailable})`;
+  return { backend, preference: o.preference, label, reason, threads: backend === 'cpu' ? o.threads : undefined, cpuKernels, adapter, timing: t };
 }

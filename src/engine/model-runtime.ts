@@ -192,8 +192,9 @@ export class ModelRuntime {
         : '';
       const cached = gpuInfo?.software && o.preference === 'auto' ? await o.cache.get(key) : undefined;
       const plan = planBackend(o.preference, gpuInfo, cached, o.gpuMissing);
-      const describe = (backend: 'webgpu' | 'cpu', threads: number, timing?: BackendTiming, failed: { cpu?: string; gpu?: string } = {}) =>
+      const describe = (backend: 'webgpu' | 'cpu', threads: number, timing?: BackendTiming, failed: { cpu?: string; gpu?: string } = {}, cpu?: CpuModel) =>
         describeChoice(backend, plan, {
+          simdUnavailable: cpu?.simdUnavailable,
           preference: o.preference,
           gpu: gpuInfo,
           gpuMissing: o.gpuMissing,
@@ -211,7 +212,7 @@ export class ModelRuntime {
       };
       const onCpu = async (failed: { gpu?: string } = {}) => {
         const cpu = await loadCpuModel(file, o.threads, onProgress, o.signal);
-        return { model: cpu, choice: describe('cpu', cpu.threads, plan.kind === 'use' ? cached : undefined, failed) };
+        return { model: cpu, choice: describe('cpu', cpu.threads, plan.kind === 'use' ? cached : undefined, failed, cpu) };
       };
       /** WebGPU; with `auto`, the CPU when the adapter cannot hold or run the model. */
       const gpuElseCpu = async (timing?: BackendTiming, failed: { cpu?: string } = {}) => {
@@ -246,7 +247,7 @@ export class ModelRuntime {
       }
       const timing: BackendTiming = { webgpuMs, cpuMs: await timeDecodeStep(cpu), threads: cpu.threads };
       await o.cache.set(key, timing);
-      if (fasterOf(timing) === 'cpu') return { model: cpu, choice: describe('cpu', timing.threads, timing) };
+      if (fasterOf(timing) === 'cpu') return { model: cpu, choice: describe('cpu', timing.threads, timing, {}, cpu) };
       cpu.destroy();
       return { ...(await onGpu()), choice: describe('webgpu', timing.threads, timing) };
     });

@@ -19,6 +19,7 @@ export function AdapterPanel() {
       {choice && (
         <p data-testid="backend" data-backend={choice.backend} data-threads={choice.threads ?? ''}>
           Backend: <strong data-testid="backend-label">{choice.label}</strong>: <span data-testid="backend-reason">{choice.reason}</span>
+          {choice.cpuKernels && <span data-testid="cpu-kernels">. Decode dots: {choice.cpuKernels}</span>}
         </p>
       )}
       {info?.gpuUnavailable && <p data-testid="gpu-unavailable">No GPU: {info.gpuUnavailable.message}</p>}
