@@ -1,6 +1,7 @@
 /**
  * node --import tsx src/bench/cpu-main.ts [--model <gguf>] [--threads 1,2] [--prompt 64] [--decode 16] [--no-f32]
- * The CPU backend (CpuModel: quantized blocks, row pool, chunked prefill) against the old CPU path
+ * The CPU backend (CpuModel: quantized blocks, row pool, chunked prefill), with its TypeScript and its
+ * WebAssembly SIMD decode dots, against the old CPU path
  * (the reference forward over f32-dequantized weights, one thread, token by token) on the same file,
  * measured side by side in one process: prefill and decode tok/s, and their ratios to the f32 path.
  * Default model: the browser bench's ~100 MB Q8_0 deepseek2 file (embd 768, 8 layers, 8 experts,
@@ -68,8 +69,16 @@ if (withF32) {
   });
   console.error(`[cpu-bench] ${rows[rows.length - 1].name} done`);
 }
-for (const n of threads) {
-  const m = await CpuModel.load(file, { threads: n, contextSize: promptLen + decodeLen + 1 });
+// each thread count with the TypeScript kernels and with the WebAssembly SIMD decode dots, side by side
+for (const [n, simd] of threads.flatMap(
+  (t) =>
+    [
+      [t, false],
+      [t, true],
+    ] as const,
+)) {
+  const m = await CpuModel.load(file, { threads: n, contextSize: promptLen + decodeLen + 1, simd });
+  if (simd && !m.simd) console.error(`[cpu-bench] no SIMD here: ${m.simdUnavailable}`);
   // warm-up: one short feed in its own session (JIT), then the measured session
   await m.session().feed(prompt.slice(0, 8));
   const s2 = m.session();
@@ -82,7 +91,7 @@ for (const n of threads) {
   c0 = cpu();
   for (let i = 0; i < decodeLen; i++) await s2.feed([next(i)]);
   rows.push({
-    name: `CpuModel, ${m.threads} thread${m.threads > 1 ? 's' : ''}`,
+    name: `CpuModel, ${m.simd ? 'SIMD' : 'TypeScript'}, ${m.threads} thread${m.threads > 1 ? 's' : ''}`,
     prefill,
     decode: decodeLen / ((now() - t0) / 1000),
     prefillCpu,

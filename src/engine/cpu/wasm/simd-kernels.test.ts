@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { dequantize, quantize } from '../../../gguf/codecs/index.ts';
-import { GgmlType } from '../../../gguf/types.ts';
+import { GgmlType, typeName } from '../../../gguf/types.ts';
 import { makeRowKernels, type RowJob } from '../kernels/row-kernels.ts';
 import { createSimdArena, type SimdArena } from './simd-arena.ts';
 import { simdModuleBytes } from './simd-kernels.ts';
@@ -78,11 +78,13 @@ describe('WebAssembly SIMD kernels', () => {
   const cases: Case[] = [
     { type: GgmlType.Q8_0, K: 32, rows: 5 },
     { type: GgmlType.Q8_0, K: 768, rows: 9 },
+    { type: GgmlType.Q4_K, K: 256, rows: 3 },
+    { type: GgmlType.Q4_K, K: 768, rows: 5 },
     { type: GgmlType.F32, K: 7, rows: 4 },
     { type: GgmlType.F32, K: 768, rows: 6 },
   ];
   for (const c of cases) {
-    it(`${c.type === GgmlType.F32 ? 'F32' : 'Q8_0'} K ${c.K}: every row = the naive dot, grouped inputs, shares from any row`, async () => {
+    it(`${typeName(c.type)} K ${c.K}: every row = the naive dot, grouped inputs, shares from any row`, async () => {
       const { simd, F, xTok, values, vSimd, vTs } = await setup(c);
       expect(simd.simdRuns(vSimd)).toBe(true);
       expect(ts.simdRuns(vTs)).toBe(false);
@@ -125,11 +127,11 @@ describe('WebAssembly SIMD kernels', () => {
         new Float32Array(64),
       );
     expect(Array.from(two.F.slice(two.xTok))).toEqual(Array.from(one.F.slice(one.xTok)));
-    const q4 = quantize(GgmlType.Q4_K, new Float32Array(256));
-    const a = await arena([q4.byteLength]);
-    const bytes = a.take(q4.byteLength);
-    bytes.set(q4);
-    expect(makeRowKernels({ buffer: a.buffer, ex: a.exports }).simdRuns(ts.view(GgmlType.Q4_K, 256, 1, bytes))).toBe(false);
+    const q6 = quantize(GgmlType.Q6_K, new Float32Array(256));
+    const a = await arena([q6.byteLength]);
+    const bytes = a.take(q6.byteLength);
+    bytes.set(q6);
+    expect(makeRowKernels({ buffer: a.buffer, ex: a.exports }).simdRuns(ts.view(GgmlType.Q6_K, 256, 1, bytes))).toBe(false);
   });
 
   it('refuses more than 4 GiB with a reason, before reserving anything', async () => {

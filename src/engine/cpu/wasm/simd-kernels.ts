@@ -9,6 +9,7 @@
  * Exports (pointers are byte addresses in the memory; every function loops over `n` rows):
  *   q8_0_rows(w, rowBytes, n, x, y, blocks):  y[r] = Σ_b d_rb · Σ_j q_rbj · x[32b + j]   (Q8_0 rows)
  *   f32_rows(w, n, x, y, k):                  y[r] = Σ_i w[r·k + i] · x[i]               (F32 rows)
+ *   q4_k_rows(w, rowBytes, n, x, y, supers):  y[r] = Σ_sub d·sc·Σ q·x − dmin·m·Σ x          (Q4_K rows)
  * Summation order: 4 lanes (a lane sums every 4th product of a block), then the lanes: not the
  * TypeScript order, so results differ from it by f32 rounding (the tests bound it), and like it they
  * never depend on the thread that computed a row.
@@ -23,6 +24,7 @@ export const MAX_PAGES = 65536;
 export interface SimdExports {
   q8_0_rows(w: number, rowBytes: number, n: number, x: number, y: number, blocks: number): void;
   f32_rows(w: number, n: number, x: number, y: number, k: number): void;
+  q4_k_rows(w: number, rowBytes: number, n: number, x: number, y: number, supers: number): void;
 }
 
 /** Σ of a v128 of f32 on the stack: (l0 + l1) + (l2 + l3). */
@@ -265,7 +267,142 @@ loop $row
 end`,
 };
 
-export const SIMD_FUNCTIONS: readonly WatFunction[] = [Q8_0_ROWS, F32_ROWS];
+/**
+ * Sub-block j's 6-bit scale or min of a Q4_K superblock at $p (ggml's get_scale_min_k4 over the 12
+ * scale bytes at p + 4), as an i32 on the stack.
+ */
+function k4ScaleMin(j: number, min: boolean): string {
+  const byte = (i: number) => `local.get $p\ni32.load8_u offset=${4 + i}`;
+  if (j < 4) return `${byte(min ? j + 4 : j)}\ni32.const 63\ni32.and`;
+  // (q[j+4] & 0xf | (q[j-4] >> 6) << 4) for the scale, (q[j+4] >> 4 | (q[j] >> 6) << 4) for the min
+  const low = min ? `${byte(j + 4)}\ni32.const 4\ni32.shr_u` : `${byte(j + 4)}\ni32.const 15\ni32.and`;
+  return `${low}\n${byte(min ? j : j - 4)}\ni32.const 6\ni32.shr_u\ni32.const 4\ni32.shl\ni32.or`;
+}
+
+/**
+ * Sub-block j (32 values) of the Q4_K superblock at $p: its nibbles are the low (even j) or high (odd j)
+ * halves of bytes [16 + 32·⌊j/2⌋, +32); x at $xp + 128·j. Adds d·sc·Σ q·x − dmin·m·Σ x to $acc.
+ */
+function q4kSub(j: number): string {
+  const lines = ['f32.const 0', 'f32x4.splat', 'local.tee $dot', 'local.set $xs'];
+  for (let half = 0; half < 2; half++) {
+    lines.push(`local.get $p`, `v128.load offset=${16 + 32 * (j >> 1) + 16 * half} align=1`);
+    lines.push(j % 2 === 0 ? 'local.get $m4\nv128.and' : 'i32.const 4\ni8x16.shr_u');
+    lines.push('local.set $q');
+    for (const wide of ['low', 'high']) {
+      lines.push('local.get $q', `i16x8.extend_${wide}_i8x16_u`, 'local.set $h');
+      for (const lane of ['low', 'high']) {
+        const off = 4 * (32 * j + 16 * half + (wide === 'high' ? 8 : 0) + (lane === 'high' ? 4 : 0));
+        lines.push(
+          `local.get $xp\nv128.load offset=${off} align=4\nlocal.tee $xv`,
+          `local.get $xs\nf32x4.add\nlocal.set $xs`,
+          `local.get $h\ni32x4.extend_${lane}_i16x8_s\nf32x4.convert_i32x4_s\nlocal.get $xv\nf32x4.mul`,
+          `local.get $dot\nf32x4.add\nlocal.set $dot`,
+        );
+      }
+    }
+  }
+  lines.push(
+    `local.get $dot\nlocal.get $d\n${k4ScaleMin(j, false)}\nf32.convert_i32_s\nf32.mul\nf32x4.splat\nf32x4.mul`,
+    `local.get $xs\nlocal.get $dmin\n${k4ScaleMin(j, true)}\nf32.convert_i32_s\nf32.mul\nf32x4.splat\nf32x4.mul`,
+    'f32x4.sub',
+    'local.get $acc\nf32x4.add\nlocal.set $acc',
+  );
+  return lines.join('\n');
+}
+
+const Q4_K_ROWS: WatFunction = {
+  name: 'q4_k_rows',
+  params: [
+    ['w', 'i32'],
+    ['rb', 'i32'],
+    ['n', 'i32'],
+    ['x', 'i32'],
+    ['y', 'i32'],
+    ['ns', 'i32'],
+  ],
+  locals: [
+    ['p', 'i32'],
+    ['xp', 'i32'],
+    ['s', 'i32'],
+    ['d', 'f32'],
+    ['dmin', 'f32'],
+    ['acc', 'v128'],
+    ['dot', 'v128'],
+    ['xs', 'v128'],
+    ['q', 'v128'],
+    ['h', 'v128'],
+    ['xv', 'v128'],
+    ['m4', 'v128'],
+  ],
+  body: `
+local.get $n
+i32.eqz
+if
+return
+end
+i32.const 15
+i8x16.splat
+local.set $m4
+loop $row
+  local.get $w
+  local.set $p
+  local.get $x
+  local.set $xp
+  local.get $ns
+  local.set $s
+  f32.const 0
+  f32x4.splat
+  local.set $acc
+  loop $super
+    ;; d and dmin: f16 at bytes 0 and 2, through the table at address 0
+    local.get $p
+    i32.load16_u align=1
+    i32.const 2
+    i32.shl
+    f32.load
+    local.set $d
+    local.get $p
+    i32.load16_u offset=2 align=1
+    i32.const 2
+    i32.shl
+    f32.load
+    local.set $dmin
+    ${[0, 1, 2, 3, 4, 5, 6, 7].map(q4kSub).join('\n')}
+    local.get $p
+    i32.const 144
+    i32.add
+    local.set $p
+    local.get $xp
+    i32.const 1024
+    i32.add
+    local.set $xp
+    local.get $s
+    i32.const 1
+    i32.sub
+    local.tee $s
+    br_if $super
+  end
+  local.get $y
+  ${hsum('$acc')}
+  f32.store
+  local.get $y
+  i32.const 4
+  i32.add
+  local.set $y
+  local.get $w
+  local.get $rb
+  i32.add
+  local.set $w
+  local.get $n
+  i32.const 1
+  i32.sub
+  local.tee $n
+  br_if $row
+end`,
+};
+
+export const SIMD_FUNCTIONS: readonly WatFunction[] = [Q8_0_ROWS, F32_ROWS, Q4_K_ROWS];
 
 /** The module's bytes; `shared` must match the Memory it is instantiated with. */
 export function simdModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
