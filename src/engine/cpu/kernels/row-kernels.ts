@@ -631,7 +631,7 @@ export function makeRowKernels(simd?: SimdBinding): RowKernels {
   }
 
   function simdRuns(w: WeightView): boolean {
-    return simd !== undefined && (w.type === Q8_0 || w.type === F32 || w.type === Q4_K) && w.u8.buffer === simd.buffer;
+    return simd !== undefined && (w.type === Q8_0 || w.type === F32 || w.type === Q4_K || w.type === Q6_K) && w.u8.buffer === simd.buffer;
   }
 
   /** A decode share in WebAssembly: one call per run of rows that read the same input slice. */
@@ -646,6 +646,7 @@ export function makeRowKernels(simd?: SimdBinding): RowKernels {
       const ya = Y.byteOffset + 4 * (j.yBase + o);
       if (w.type === Q8_0) ex.q8_0_rows(wa, w.rowBytes, end - o, xa, ya, w.K >> 5);
       else if (w.type === Q4_K) ex.q4_k_rows(wa, w.rowBytes, end - o, xa, ya, w.K >> 8);
+      else if (w.type === Q6_K) ex.q6_k_rows(wa, w.rowBytes, end - o, xa, ya, w.K >> 8);
       else ex.f32_rows(wa, end - o, xa, ya, w.K);
       o = end;
     }

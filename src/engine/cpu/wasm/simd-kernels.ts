@@ -10,6 +10,7 @@
  *   q8_0_rows(w, rowBytes, n, x, y, blocks):  y[r] = Σ_b d_rb · Σ_j q_rbj · x[32b + j]   (Q8_0 rows)
  *   f32_rows(w, n, x, y, k):                  y[r] = Σ_i w[r·k + i] · x[i]               (F32 rows)
  *   q4_k_rows(w, rowBytes, n, x, y, supers):  y[r] = Σ_sub d·sc·Σ q·x − dmin·m·Σ x          (Q4_K rows)
+ *   q6_k_rows(w, rowBytes, n, x, y, supers):  y[r] = Σ_16 d·sc·Σ q·x                       (Q6_K rows)
  * Summation order: 4 lanes (a lane sums every 4th product of a block), then the lanes: not the
  * TypeScript order, so results differ from it by f32 rounding (the tests bound it), and like it they
  * never depend on the thread that computed a row.
@@ -25,6 +26,7 @@ export interface SimdExports {
   q8_0_rows(w: number, rowBytes: number, n: number, x: number, y: number, blocks: number): void;
   f32_rows(w: number, n: number, x: number, y: number, k: number): void;
   q4_k_rows(w: number, rowBytes: number, n: number, x: number, y: number, supers: number): void;
+  q6_k_rows(w: number, rowBytes: number, n: number, x: number, y: number, supers: number): void;
 }
 
 /** Σ of a v128 of f32 on the stack: (l0 + l1) + (l2 + l3). */
@@ -402,7 +404,136 @@ loop $row
 end`,
 };
 
-export const SIMD_FUNCTIONS: readonly WatFunction[] = [Q8_0_ROWS, F32_ROWS, Q4_K_ROWS];
+/** Σ over 16 int8 in $q (sign-extended) times 16 f32 of x at $xp + byte offset `off`, added to $dot. */
+function dot16(off: number): string {
+  const lines: string[] = [];
+  for (const wide of ['low', 'high']) {
+    lines.push('local.get $q', `i16x8.extend_${wide}_i8x16_s`, 'local.set $h');
+    for (const lane of ['low', 'high']) {
+      const o = off + 4 * ((wide === 'high' ? 8 : 0) + (lane === 'high' ? 4 : 0));
+      lines.push(
+        `local.get $h\ni32x4.extend_${lane}_i16x8_s\nf32x4.convert_i32x4_s\nlocal.get $xp\nv128.load offset=${o} align=4\nf32x4.mul`,
+        'local.get $dot\nf32x4.add\nlocal.set $dot',
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+/**
+ * Half `n` (128 values) of the Q6_K superblock at $p, lanes l = 16·g .. 16·g + 15 of its 32: four 16-value
+ * groups (value 128n + l + 32·i for i = 0..3), each 4 low bits from ql, 2 high bits from qh, minus 32,
+ * times its int8 scale and d. ggml's layout: ql at 0, qh at 128, scales at 192, d at 208.
+ */
+function q6kQuarter(n: number, g: number): string {
+  const ql = 64 * n + 16 * g;
+  const qh = 128 + 32 * n + 16 * g;
+  const lines = [`local.get $p\nv128.load offset=${ql} align=1\nlocal.set $a`, `local.get $p\nv128.load offset=${ql + 32} align=1\nlocal.set $b`];
+  lines.push(`local.get $p\nv128.load offset=${qh} align=1\nlocal.set $hh`);
+  // the 2 high bits of value i sit at bits 2i..2i+1 of qh: moved to bits 4..5
+  const high = ['i32.const 4\ni8x16.shl', 'i32.const 2\ni8x16.shl', '', 'i32.const 2\ni8x16.shr_u'];
+  for (let i = 0; i < 4; i++) {
+    const low = i < 2 ? 'local.get $m4\nv128.and' : 'i32.const 4\ni8x16.shr_u';
+    lines.push(
+      `local.get ${i % 2 === 0 ? '$a' : '$b'}\n${low}`,
+      `local.get $hh\n${high[i]}\nlocal.get $m30\nv128.and\nv128.or`,
+      'local.get $m32\ni8x16.sub\nlocal.set $q',
+      'f32.const 0\nf32x4.splat\nlocal.set $dot',
+      dot16(4 * (128 * n + 32 * i + 16 * g)),
+      // × d · scale (int8 at 192 + 8n + g + 2i)
+      `local.get $dot\nlocal.get $d\nlocal.get $p\ni32.load8_s offset=${192 + 8 * n + g + 2 * i}\nf32.convert_i32_s\nf32.mul\nf32x4.splat\nf32x4.mul`,
+      'local.get $acc\nf32x4.add\nlocal.set $acc',
+    );
+  }
+  return lines.join('\n');
+}
+
+const Q6_K_ROWS: WatFunction = {
+  name: 'q6_k_rows',
+  params: Q4_K_ROWS.params,
+  locals: [
+    ['p', 'i32'],
+    ['xp', 'i32'],
+    ['s', 'i32'],
+    ['d', 'f32'],
+    ['acc', 'v128'],
+    ['dot', 'v128'],
+    ['q', 'v128'],
+    ['h', 'v128'],
+    ['a', 'v128'],
+    ['b', 'v128'],
+    ['hh', 'v128'],
+    ['m4', 'v128'],
+    ['m30', 'v128'],
+    ['m32', 'v128'],
+  ],
+  body: `
+local.get $n
+i32.eqz
+if
+return
+end
+i32.const 15
+i8x16.splat
+local.set $m4
+i32.const 48
+i8x16.splat
+local.set $m30
+i32.const 32
+i8x16.splat
+local.set $m32
+loop $row
+  local.get $w
+  local.set $p
+  local.get $x
+  local.set $xp
+  local.get $ns
+  local.set $s
+  f32.const 0
+  f32x4.splat
+  local.set $acc
+  loop $super
+    local.get $p
+    i32.load16_u offset=208 align=1
+    i32.const 2
+    i32.shl
+    f32.load
+    local.set $d
+    ${[q6kQuarter(0, 0), q6kQuarter(0, 1), q6kQuarter(1, 0), q6kQuarter(1, 1)].join('\n')}
+    local.get $p
+    i32.const 210
+    i32.add
+    local.set $p
+    local.get $xp
+    i32.const 1024
+    i32.add
+    local.set $xp
+    local.get $s
+    i32.const 1
+    i32.sub
+    local.tee $s
+    br_if $super
+  end
+  local.get $y
+  ${hsum('$acc')}
+  f32.store
+  local.get $y
+  i32.const 4
+  i32.add
+  local.set $y
+  local.get $w
+  local.get $rb
+  i32.add
+  local.set $w
+  local.get $n
+  i32.const 1
+  i32.sub
+  local.tee $n
+  br_if $row
+end`,
+};
+
+export const SIMD_FUNCTIONS: readonly WatFunction[] = [Q8_0_ROWS, F32_ROWS, Q4_K_ROWS, Q6_K_ROWS];
 
 /** The module's bytes; `shared` must match the Memory it is instantiated with. */
 export function simdModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {

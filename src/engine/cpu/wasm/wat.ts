@@ -86,6 +86,7 @@ const SIMD: Record<string, [number, Imm]> = {
   'f32x4.extract_lane': [0x1f, 'lane'],
   'v128.and': [0x4e, 'none'],
   'v128.or': [0x50, 'none'],
+  'i8x16.shl': [0x6b, 'none'],
   'i8x16.shr_u': [0x6d, 'none'],
   'i8x16.sub': [0x71, 'none'],
   'i32x4.extadd_pairwise_i16x8_s': [0x7e, 'none'],
