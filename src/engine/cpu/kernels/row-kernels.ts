@@ -634,20 +634,28 @@ export function makeRowKernels(simd?: SimdBinding): RowKernels {
     return simd !== undefined && (w.type === Q8_0 || w.type === F32 || w.type === Q4_K || w.type === Q6_K) && w.u8.buffer === simd.buffer;
   }
 
-  /** A decode share in WebAssembly: one call per run of rows that read the same input slice. */
+  /**
+   * A share in WebAssembly: per run of rows that read the same input slice, blocks of rows small enough
+   * to stay in cache (~32 KiB), each block dotted with every token's input in turn. A chunk of T tokens
+   * thus re-decodes each block T times from cache instead of re-reading it T times from memory, and every
+   * token's value is exactly what a single-token feed computes.
+   */
   function simdRows(w: WeightView, j: RowJob, X: Float32Array, Y: Float32Array): void {
     const ex = simd!.ex;
+    const block = j.T === 1 ? j.r1 - j.r0 : Math.max(1, Math.floor(32768 / w.rowBytes));
     for (let o = j.r0; o < j.r1;) {
       const g = (o / j.groupRows) | 0;
-      const end = Math.min(j.r1, (g + 1) * j.groupRows);
+      const end = Math.min(j.r1, (g + 1) * j.groupRows, o + block);
       // byte addresses in the SIMD memory (ToInt32 wraps those past 2 GiB; wasm reads them unsigned)
       const wa = w.u8.byteOffset + (j.rowOffset + o) * w.rowBytes;
-      const xa = X.byteOffset + 4 * (j.xBase + g * j.xGroup);
-      const ya = Y.byteOffset + 4 * (j.yBase + o);
-      if (w.type === Q8_0) ex.q8_0_rows(wa, w.rowBytes, end - o, xa, ya, w.K >> 5);
-      else if (w.type === Q4_K) ex.q4_k_rows(wa, w.rowBytes, end - o, xa, ya, w.K >> 8);
-      else if (w.type === Q6_K) ex.q6_k_rows(wa, w.rowBytes, end - o, xa, ya, w.K >> 8);
-      else ex.f32_rows(wa, end - o, xa, ya, w.K);
+      for (let t = 0; t < j.T; t++) {
+        const xa = X.byteOffset + 4 * (j.xBase + t * j.xTok + g * j.xGroup);
+        const ya = Y.byteOffset + 4 * (j.yBase + t * j.yTok + o);
+        if (w.type === Q8_0) ex.q8_0_rows(wa, w.rowBytes, end - o, xa, ya, w.K >> 5);
+        else if (w.type === Q4_K) ex.q4_k_rows(wa, w.rowBytes, end - o, xa, ya, w.K >> 8);
+        else if (w.type === Q6_K) ex.q6_k_rows(wa, w.rowBytes, end - o, xa, ya, w.K >> 8);
+        else ex.f32_rows(wa, end - o, xa, ya, w.K);
+      }
       o = end;
     }
   }
@@ -655,7 +663,7 @@ export function makeRowKernels(simd?: SimdBinding): RowKernels {
   function runRows(w: WeightView, j: RowJob, X: Float32Array, Y: Float32Array, scratch: Float32Array): void {
     const K = w.K;
     const T = j.T;
-    if (T === 1 && simdRuns(w) && X.buffer === simd!.buffer && Y.buffer === simd!.buffer) {
+    if (simdRuns(w) && X.buffer === simd!.buffer && Y.buffer === simd!.buffer) {
       simdRows(w, j, X, Y);
       return;
     }

@@ -115,7 +115,47 @@ describe('WebAssembly SIMD kernels', () => {
     });
   }
 
-  it('a shared memory runs the same as an unshared one; other types and chunks stay in TypeScript', async () => {
+  it('a chunk of tokens gives each token exactly its single-token value (cache blocks of rows)', async () => {
+    // 300 rows of 768: several 32 KiB blocks; groups of 7 rows so blocks and groups interleave
+    const c = { type: GgmlType.Q8_0, K: 768, rows: 300 };
+    const T = 3;
+    const r = rng(4);
+    const bytes0 = quantize(
+      c.type,
+      Float32Array.from({ length: c.K * c.rows }, () => r()),
+    );
+    const groups = Math.ceil(c.rows / 7);
+    const xTok = groups * c.K;
+    const a = await arena([bytes0.byteLength, 4 * (T * xTok + T * c.rows)]);
+    const wb = a.take(bytes0.byteLength);
+    wb.set(bytes0);
+    const Fb = a.take(4 * (T * xTok + T * c.rows));
+    const F = new Float32Array(Fb.buffer, Fb.byteOffset, T * xTok + T * c.rows);
+    for (let i = 0; i < T * xTok; i++) F[i] = r();
+    const simd = makeRowKernels({ buffer: a.buffer, ex: a.exports });
+    const v = simd.view(c.type, c.K, c.rows, wb);
+    const job = (tokens: number, t0: number): RowJob => ({
+      r0: 0,
+      r1: c.rows,
+      rowOffset: 0,
+      T: tokens,
+      xBase: t0 * xTok,
+      xTok,
+      groupRows: 7,
+      xGroup: c.K,
+      yBase: T * xTok,
+      yTok: c.rows,
+    });
+    simd.runRows(v, job(T, 0), F, F, new Float32Array(c.K));
+    const chunk = F.slice(T * xTok);
+    for (let t = 0; t < T; t++) {
+      F.fill(0, T * xTok);
+      simd.runRows(v, job(1, t), F, F, new Float32Array(c.K));
+      expect(Array.from(F.subarray(T * xTok, T * xTok + c.rows))).toEqual(Array.from(chunk.subarray(t * c.rows, (t + 1) * c.rows)));
+    }
+  });
+
+  it('a shared memory runs the same as an unshared one; other types stay in TypeScript', async () => {
     const c = { type: GgmlType.Q8_0, K: 64, rows: 3 };
     const one = await setup(c, false);
     const two = await setup(c, true);
