@@ -37,6 +37,8 @@ const CTL_SLOTS = 16;
 
 /** The engine thread waits for the workers in slices this long, re-checking their progress between. */
 const WAIT_SLICE_MS = 50;
+/** Atomics.load polls before the engine thread sleeps on the workers' done count. */
+const ENGINE_SPIN = 20000;
 /**
  * A job whose workers make no progress (no share counted done) for this long after the engine thread
  * finished its own share, and at least STALL_FACTOR times what that share took, has a dead worker.
@@ -214,7 +216,9 @@ export class RowPool {
     const stall = Math.max(this.stallMs, STALL_FACTOR * mine);
     let last = Atomics.load(c, CTL.done);
     let since = performance.now();
-    for (let d = last; d < n; d = Atomics.load(c, CTL.done)) {
+    // the workers usually finish within microseconds of the engine thread's own share: spin briefly first
+    for (let spin = 0; spin < ENGINE_SPIN && Atomics.load(c, CTL.done) < n; spin++);
+    for (let d = Atomics.load(c, CTL.done); d < n; d = Atomics.load(c, CTL.done)) {
       Atomics.wait(c, CTL.done, d, WAIT_SLICE_MS);
       const now = performance.now();
       const got = Atomics.load(c, CTL.done);
