@@ -4,7 +4,8 @@
  * Q8_0 model and on quantized fixtures (Q4_K_M mix: Q4_K, Q6_K, Q5_0, Q8_0…; deepseek32 with the
  * indexer; legacy attention): logits within 1e-4 of the largest; 1 and 3 threads bitwise identical;
  * a chunked prefill equal to token-by-token feeding within tolerance; the WebAssembly SIMD decode dots
- * (on wherever Node has SIMD) and the TypeScript ones (simd: false) both within it.
+ * (on wherever Node has SIMD) and the TypeScript ones (simd: false) both within it; weights streamed
+ * through staging blocks (a model over the SIMD memory's limit) bitwise the same as weights inside it.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,6 +63,11 @@ async function check(path: string, tokens: number[]): Promise<void> {
   models.push(plain);
   expect([plain.simd, plain.simdUnavailable]).toEqual([false, 'turned off (simd: false)']);
   const sp = plain.session();
+  // weights outside the WebAssembly memory, streamed through each thread's staging block: the same values
+  const staged = await CpuModel.load(f, { threads: 3, contextSize: 64, simdMemoryBytes: 1 });
+  models.push(staged);
+  expect([staged.simd, staged.simdStaged, one.simdStaged]).toEqual([true, true, false]);
+  const stagedChunk = (await staged.session().feed(tokens, { allLogits: true })).logits;
   // chunked prefill (one steps() over all tokens), every position's logits
   const chunk1 = (await one.session().feed(tokens, { allLogits: true })).logits;
   const chunk3 = (await three.session().feed(tokens, { allLogits: true })).logits;
@@ -79,6 +85,7 @@ async function check(path: string, tokens: number[]): Promise<void> {
   let worst = 0;
   tokens.forEach((_, i) => {
     expect(same(chunk3[i], chunk1[i])).toBe(true);
+    expect(same(stagedChunk[i], chunk1[i])).toBe(true);
     worst = Math.max(
       worst,
       maxRelDiff(chunk1[i], ref[i]),

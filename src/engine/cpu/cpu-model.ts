@@ -18,8 +18,9 @@ import { memoryLimit } from '../../model/reference/weights.ts';
 import { sampleRef } from '../../gpu/shaders/sampling/sampling.ref.ts';
 import { SparseScopeError } from '../../errors.ts';
 import type { RuntimeModel, RuntimeSession, SampleRequest, SessionOptions } from '../runtime-model.ts';
-import { makeRowKernels, type WeightView } from './kernels/row-kernels.ts';
-import { createSimdArena, type SimdArena } from './wasm/simd-arena.ts';
+import { makeRowKernels, STAGING_BYTES, type WeightView } from './kernels/row-kernels.ts';
+import { arenaBytes, createSimdArena, type SimdArena } from './wasm/simd-arena.ts';
+import { MAX_PAGES } from './wasm/simd-kernels.ts';
 import { canShareMemory, RowPool } from './pool/row-pool.ts';
 import { QuantWeights } from './quant-weights.ts';
 
@@ -48,6 +49,12 @@ export interface CpuLoadOptions {
    * model is over wasm32's 4 GiB, the TypeScript kernels run (`model.simd` false, `simdUnavailable` says why).
    */
   simd?: boolean;
+  /**
+   * The largest WebAssembly memory the SIMD kernels may hold (default wasm32's 4 GiB). A model whose
+   * weights and scratch do not fit keeps its weights in ordinary buffers and streams them through a
+   * 64 KiB staging block per thread (`model.simdStaged`); tests set it low to run that path.
+   */
+  simdMemoryBytes?: number;
 }
 
 /** Tokens per prefill chunk: the forward's activations for a chunk stay small, and a feed yields between chunks. */
@@ -111,6 +118,8 @@ export class CpuModel implements RuntimeModel {
     readonly poolError?: string,
     /** why the decode dots run in TypeScript, not WebAssembly SIMD; undefined when SIMD runs */
     readonly simdUnavailable?: string,
+    /** SIMD runs over weights outside its memory, copied in through per-thread staging blocks */
+    readonly simdStaged = false,
   ) {}
 
   /** whether the Q8_0 / F32 decode dots run in WebAssembly SIMD */
@@ -160,20 +169,28 @@ export class CpuModel implements RuntimeModel {
         );
       }
     };
-    // every weight and the scratch in one WebAssembly memory when the SIMD kernels can run, else own buffers
+    // every weight and the scratch in one WebAssembly memory when the SIMD kernels can run; a model over
+    // that memory's limit keeps own buffers for its weights and streams them through staging blocks
     let arena: SimdArena | undefined;
+    let staging: number | undefined;
     let simdUnavailable: string | undefined = 'turned off (simd: false)';
     if (o.simd !== false) {
-      const a = await createSimdArena([...infos.map((t) => t.byteLength), F * 4], shared, tsKernels.f16);
+      const whole = [...infos.map((t) => t.byteLength), F * 4];
+      const fits = arenaBytes(whole) <= Math.min(o.simdMemoryBytes ?? Infinity, MAX_PAGES * 65536);
+      const a = await createSimdArena(fits ? whole : [F * 4, threads * STAGING_BYTES], shared, tsKernels.f16);
       if ('reason' in a) simdUnavailable = a.reason;
-      else [arena, simdUnavailable] = [a, undefined];
+      else {
+        [arena, simdUnavailable] = [a, undefined];
+        // participant i (0: this thread) stages at staging + i · STAGING_BYTES
+        if (!fits) staging = a.take(threads * STAGING_BYTES).byteOffset;
+      }
     }
-    const kernels = arena ? makeRowKernels({ buffer: arena.buffer, ex: arena.exports }) : tsKernels;
+    const kernels = arena ? makeRowKernels({ buffer: arena.buffer, ex: arena.exports, staging }) : tsKernels;
     const views: WeightView[] = [];
     let loadedBytes = 0;
     for (const t of infos) {
       // an own (aligned, possibly shared) copy: the kernels view F16/F32 rows as Uint16/Float32 arrays
-      const bytes = arena ? arena.take(t.byteLength) : new Uint8Array(alloc(t.byteLength));
+      const bytes = arena && staging === undefined ? arena.take(t.byteLength) : new Uint8Array(alloc(t.byteLength));
       const K = t.shape.length > 0 ? t.shape[0] : 1;
       const rows = t.shape.slice(1).reduce((x, y) => x * y, 1);
       const rb = kernels.rowBytes(t.type, K);
@@ -203,7 +220,7 @@ export class CpuModel implements RuntimeModel {
     let poolError: string | undefined;
     if (shared) {
       try {
-        weights.attachPool(await RowPool.create(kernels, threads, views, scratch, { simd: arena }));
+        weights.attachPool(await RowPool.create(kernels, threads, views, scratch, { simd: arena && { ...arena, staging } }));
       } catch (e) {
         // workers refused (a browser's CSP, a sandbox): the same results on the calling thread alone
         poolError = e instanceof Error ? e.message : String(e);
@@ -211,7 +228,7 @@ export class CpuModel implements RuntimeModel {
     }
     const reference =
       description.kind === 'dense' ? new DenseTransformerReference(description.config, weights) : new ReferenceModel(description.config, weights);
-    return new CpuModel(config, reference, capacity, weights, poolError, simdUnavailable);
+    return new CpuModel(config, reference, capacity, weights, poolError, simdUnavailable, staging !== undefined);
   }
 
   /** threads that split each matmul (1: the calling thread alone) */

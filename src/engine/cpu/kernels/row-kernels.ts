@@ -74,12 +74,18 @@ export interface RowKernels {
 
 /**
  * The WebAssembly SIMD kernels (../wasm/simd-kernels.ts) of this thread's instance, and the buffer of
- * the memory they address: weights and scratch viewed on exactly this buffer run there.
+ * the memory they address: weights and scratch viewed on exactly this buffer run there. With `staging`
+ * (this thread's STAGING_BYTES at that address), weights outside the memory (a model over its 4 GiB)
+ * run there too, copied in a block of rows at a time; the scratch must be inside.
  */
 export interface SimdBinding {
   buffer: ArrayBufferLike;
   ex: SimdExports;
+  staging?: number;
 }
+
+/** Bytes of one thread's staging block (a weight whose row is longer runs in TypeScript). */
+export const STAGING_BYTES = 65536;
 
 export function makeRowKernels(simd?: SimdBinding): RowKernels {
   // ggml type ids (src/gguf/types.ts GgmlType; repeated here because this body must be self-contained)
@@ -630,24 +636,35 @@ export function makeRowKernels(simd?: SimdBinding): RowKernels {
     }
   }
 
+  // (repeated from STAGING_BYTES: this body must be self-contained)
+  const STAGING = 65536;
+  const simdMem = simd ? new Uint8Array(simd.buffer) : null;
   function simdRuns(w: WeightView): boolean {
-    return simd !== undefined && (w.type === Q8_0 || w.type === F32 || w.type === Q4_K || w.type === Q6_K) && w.u8.buffer === simd.buffer;
+    if (simd === undefined || !(w.type === Q8_0 || w.type === F32 || w.type === Q4_K || w.type === Q6_K)) return false;
+    return w.u8.buffer === simd.buffer || (simd.staging !== undefined && w.rowBytes <= STAGING);
   }
 
   /**
    * A share in WebAssembly: per run of rows that read the same input slice, blocks of rows small enough
-   * to stay in cache (~32 KiB), each block dotted with every token's input in turn. A chunk of T tokens
+   * to stay in cache (~32 KiB; a staging block's 64 KiB for weights outside the memory, copied in
+   * first), each block dotted with every token's input in turn. A chunk of T tokens
    * thus re-decodes each block T times from cache instead of re-reading it T times from memory, and every
    * token's value is exactly what a single-token feed computes.
    */
   function simdRows(w: WeightView, j: RowJob, X: Float32Array, Y: Float32Array): void {
     const ex = simd!.ex;
-    const block = j.T === 1 ? j.r1 - j.r0 : Math.max(1, Math.floor(32768 / w.rowBytes));
+    const inside = w.u8.buffer === simd!.buffer;
+    // rows outside the memory are copied into this thread's staging block first, a block at a time
+    const block = !inside ? Math.floor(STAGING / w.rowBytes) : j.T === 1 ? j.r1 - j.r0 : Math.max(1, Math.floor(32768 / w.rowBytes));
     for (let o = j.r0; o < j.r1;) {
       const g = (o / j.groupRows) | 0;
       const end = Math.min(j.r1, (g + 1) * j.groupRows, o + block);
       // byte addresses in the SIMD memory (ToInt32 wraps those past 2 GiB; wasm reads them unsigned)
-      const wa = w.u8.byteOffset + (j.rowOffset + o) * w.rowBytes;
+      let wa = w.u8.byteOffset + (j.rowOffset + o) * w.rowBytes;
+      if (!inside) {
+        simdMem!.set(w.u8.subarray((j.rowOffset + o) * w.rowBytes, (j.rowOffset + end) * w.rowBytes), simd!.staging!);
+        wa = simd!.staging!;
+      }
       for (let t = 0; t < j.T; t++) {
         const xa = X.byteOffset + 4 * (j.xBase + t * j.xTok + g * j.xGroup);
         const ya = Y.byteOffset + 4 * (j.yBase + t * j.yTok + o);

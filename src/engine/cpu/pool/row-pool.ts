@@ -59,7 +59,7 @@ export interface PoolOptions {
    * The SIMD kernels' module and shared memory (../wasm/simd-arena.ts), when the weights and scratch
    * live there: each worker instantiates the module over the same memory.
    */
-  simd?: { module: WebAssembly.Module; memory: WebAssembly.Memory; buffer: ArrayBufferLike };
+  simd?: { module: WebAssembly.Module; memory: WebAssembly.Memory; buffer: ArrayBufferLike; staging?: number };
 }
 
 /**
@@ -111,7 +111,7 @@ export class RowPool {
       return { type: v.type, K: v.K, rows: v.rows, buffer: v.u8.buffer, byteOffset: v.u8.byteOffset, byteLength: v.u8.byteLength, inSimd };
     });
     if (o.simd && F.buffer !== o.simd.buffer) throw new SparseScopeError('bad-argument', 'with SIMD kernels the pool scratch must live in their memory');
-    const simd = o.simd && { module: o.simd.module, memory: o.simd.memory };
+    const simd = o.simd && { module: o.simd.module, memory: o.simd.memory, staging: o.simd.staging };
     const workers: AnyWorker[] = [];
     const ready: Promise<void>[] = [];
     const isNode = typeof process !== 'undefined' && !!process.versions?.node;

@@ -24,8 +24,11 @@ export interface PoolInit {
   maxK: number;
   /** `inSimd`: the bytes live in the SIMD memory (`buffer` is then that memory's) */
   weights: { type: number; K: number; rows: number; buffer: SharedArrayBuffer; byteOffset: number; byteLength: number; inSimd: boolean }[];
-  /** the WebAssembly SIMD kernels' module and the shared memory holding the weights and scratch */
-  simd?: { module: WebAssembly.Module; memory: WebAssembly.Memory };
+  /**
+   * The WebAssembly SIMD kernels' module and the shared memory holding the scratch (and the weights,
+   * unless `staging`: then participant i copies rows in at staging + i · 64 KiB)
+   */
+  simd?: { module: WebAssembly.Module; memory: WebAssembly.Memory; staging?: number };
 }
 
 export function poolWorkerMain(port: PoolPort, makeKernels: (simd?: SimdBinding) => RowKernels): void {
@@ -37,6 +40,7 @@ export function poolWorkerMain(port: PoolPort, makeKernels: (simd?: SimdBinding)
       ? {
           buffer: m.simd.memory.buffer,
           ex: new WebAssembly.Instance(m.simd.module, { env: { memory: m.simd.memory } }).exports as unknown as SimdExports,
+          staging: m.simd.staging === undefined ? undefined : m.simd.staging + m.index * 65536,
         }
       : undefined;
     const k = makeKernels(simd);
