@@ -44,9 +44,9 @@ export interface CpuLoadOptions {
    */
   roundActivations?: boolean;
   /**
-   * Run the decode dots of Q8_0 and F32 weights in WebAssembly SIMD (../wasm/simd-kernels.ts), the
-   * weights and scratch in one WebAssembly memory; default true. Where the engine has no SIMD, or the
-   * model is over wasm32's 4 GiB, the TypeScript kernels run (`model.simd` false, `simdUnavailable` says why).
+   * Run the dots of Q8_0, Q4_K, Q6_K, Q5_0 and F32 weights in WebAssembly SIMD (../wasm/simd-kernels.ts),
+   * the weights and scratch in one WebAssembly memory; default true. Where the engine has no SIMD or
+   * refuses the memory, the TypeScript kernels run (`model.simd` false, `simdUnavailable` says why).
    */
   simd?: boolean;
   /**
@@ -122,7 +122,7 @@ export class CpuModel implements RuntimeModel {
     readonly simdStaged = false,
   ) {}
 
-  /** whether the Q8_0 / F32 decode dots run in WebAssembly SIMD */
+  /** whether the Q8_0 / Q4_K / Q6_K / Q5_0 / F32 dots run in WebAssembly SIMD */
   get simd(): boolean {
     return this.simdUnavailable === undefined;
   }

@@ -640,7 +640,7 @@ export function makeRowKernels(simd?: SimdBinding): RowKernels {
   const STAGING = 65536;
   const simdMem = simd ? new Uint8Array(simd.buffer) : null;
   function simdRuns(w: WeightView): boolean {
-    if (simd === undefined || !(w.type === Q8_0 || w.type === F32 || w.type === Q4_K || w.type === Q6_K)) return false;
+    if (simd === undefined || !(w.type === Q8_0 || w.type === F32 || w.type === Q4_K || w.type === Q6_K || w.type === Q5_0)) return false;
     return w.u8.buffer === simd.buffer || (simd.staging !== undefined && w.rowBytes <= STAGING);
   }
 
@@ -671,6 +671,7 @@ export function makeRowKernels(simd?: SimdBinding): RowKernels {
         if (w.type === Q8_0) ex.q8_0_rows(wa, w.rowBytes, end - o, xa, ya, w.K >> 5);
         else if (w.type === Q4_K) ex.q4_k_rows(wa, w.rowBytes, end - o, xa, ya, w.K >> 8);
         else if (w.type === Q6_K) ex.q6_k_rows(wa, w.rowBytes, end - o, xa, ya, w.K >> 8);
+        else if (w.type === Q5_0) ex.q5_0_rows(wa, w.rowBytes, end - o, xa, ya, w.K >> 5);
         else ex.f32_rows(wa, end - o, xa, ya, w.K);
       }
       o = end;

@@ -17,7 +17,7 @@ export interface PoolInit {
   index: number;
   participants: number;
   control: SharedArrayBuffer;
-  /** the matmul scratch: floats [scratchOffset / 4, + scratchLength) of `scratch` (or of the SIMD memory when `inSimd`) */
+  /** the matmul scratch: scratchLength floats at byte scratchOffset of `scratch`, or of the SIMD memory when `simd` is set */
   scratch: SharedArrayBuffer;
   scratchOffset: number;
   scratchLength: number;

@@ -82,6 +82,8 @@ describe('WebAssembly SIMD kernels', () => {
     { type: GgmlType.Q4_K, K: 768, rows: 5 },
     { type: GgmlType.Q6_K, K: 256, rows: 3 },
     { type: GgmlType.Q6_K, K: 512, rows: 5 },
+    { type: GgmlType.Q5_0, K: 32, rows: 3 },
+    { type: GgmlType.Q5_0, K: 1408, rows: 4 },
     { type: GgmlType.F32, K: 7, rows: 4 },
     { type: GgmlType.F32, K: 768, rows: 6 },
   ];

@@ -11,6 +11,7 @@
  *   f32_rows(w, n, x, y, k):                  y[r] = Σ_i w[r·k + i] · x[i]               (F32 rows)
  *   q4_k_rows(w, rowBytes, n, x, y, supers):  y[r] = Σ_sub d·sc·Σ q·x − dmin·m·Σ x          (Q4_K rows)
  *   q6_k_rows(w, rowBytes, n, x, y, supers):  y[r] = Σ_16 d·sc·Σ q·x                       (Q6_K rows)
+ *   q5_0_rows(w, rowBytes, n, x, y, blocks):  y[r] = Σ_b d·Σ (q − 16)·x, q = 4 bits | 1 bit   (Q5_0 rows)
  * Summation order: 4 lanes (a lane sums every 4th product of a block), then the lanes: not the
  * TypeScript order, so results differ from it by f32 rounding (the tests bound it), and like it they
  * never depend on the thread that computed a row.
@@ -27,6 +28,7 @@ export interface SimdExports {
   f32_rows(w: number, n: number, x: number, y: number, k: number): void;
   q4_k_rows(w: number, rowBytes: number, n: number, x: number, y: number, supers: number): void;
   q6_k_rows(w: number, rowBytes: number, n: number, x: number, y: number, supers: number): void;
+  q5_0_rows(w: number, rowBytes: number, n: number, x: number, y: number, blocks: number): void;
 }
 
 /** Σ of a v128 of f32 on the stack: (l0 + l1) + (l2 + l3). */
@@ -533,7 +535,142 @@ loop $row
 end`,
 };
 
-export const SIMD_FUNCTIONS: readonly WatFunction[] = [Q8_0_ROWS, F32_ROWS, Q4_K_ROWS, Q6_K_ROWS];
+/**
+ * The fifth bits of 16 Q5_0 values (bits `first`..`first + 15` of qh, splatted in $qh) as 0x10 / 0 per byte
+ * lane: each lane takes its qh byte, tests its bit, and the all-ones of a match is cut to 0x10.
+ */
+function q5High(first: number): string {
+  const b = first / 8;
+  const pick = [...Array(8).fill(b), ...Array(8).fill(b + 1)].join(' ');
+  return `local.get $qh
+local.get $qh
+i8x16.shuffle ${pick}
+local.get $bit
+v128.and
+local.get $bit
+i8x16.eq
+local.get $m10
+v128.and`;
+}
+
+const Q5_0_ROWS: WatFunction = {
+  name: 'q5_0_rows',
+  params: Q8_0_ROWS.params,
+  locals: [
+    ['p', 'i32'],
+    ['xp', 'i32'],
+    ['b', 'i32'],
+    ['acc', 'v128'],
+    ['dot', 'v128'],
+    ['q', 'v128'],
+    ['h', 'v128'],
+    ['qs', 'v128'],
+    ['qh', 'v128'],
+    ['m4', 'v128'],
+    ['m10', 'v128'],
+    ['m16', 'v128'],
+    ['bit', 'v128'],
+  ],
+  body: `
+local.get $n
+i32.eqz
+if
+return
+end
+i32.const 15
+i8x16.splat
+local.set $m4
+i32.const 16
+i8x16.splat
+local.tee $m10
+local.set $m16
+v128.const 1 2 4 8 16 32 64 128 1 2 4 8 16 32 64 128
+local.set $bit
+loop $row
+  local.get $w
+  local.set $p
+  local.get $x
+  local.set $xp
+  local.get $nb
+  local.set $b
+  f32.const 0
+  f32x4.splat
+  local.set $acc
+  loop $block
+    ;; ggml's block_q5_0: f16 d, u32 qh (bit j: value j's fifth bit), 16 bytes of nibbles (values j, j + 16)
+    local.get $p
+    v128.load offset=6 align=1
+    local.set $qs
+    local.get $p
+    i32.load offset=2 align=1
+    i32x4.splat
+    local.set $qh
+    f32.const 0
+    f32x4.splat
+    local.set $dot
+    local.get $qs
+    local.get $m4
+    v128.and
+    ${q5High(0)}
+    v128.or
+    local.get $m16
+    i8x16.sub
+    local.set $q
+    ${dot16(0)}
+    local.get $qs
+    i32.const 4
+    i8x16.shr_u
+    ${q5High(16)}
+    v128.or
+    local.get $m16
+    i8x16.sub
+    local.set $q
+    ${dot16(64)}
+    local.get $dot
+    local.get $p
+    i32.load16_u align=1
+    i32.const 2
+    i32.shl
+    f32.load
+    f32x4.splat
+    f32x4.mul
+    local.get $acc
+    f32x4.add
+    local.set $acc
+    local.get $p
+    i32.const 22
+    i32.add
+    local.set $p
+    local.get $xp
+    i32.const 128
+    i32.add
+    local.set $xp
+    local.get $b
+    i32.const 1
+    i32.sub
+    local.tee $b
+    br_if $block
+  end
+  local.get $y
+  ${hsum('$acc')}
+  f32.store
+  local.get $y
+  i32.const 4
+  i32.add
+  local.set $y
+  local.get $w
+  local.get $rb
+  i32.add
+  local.set $w
+  local.get $n
+  i32.const 1
+  i32.sub
+  local.tee $n
+  br_if $row
+end`,
+};
+
+export const SIMD_FUNCTIONS: readonly WatFunction[] = [Q8_0_ROWS, F32_ROWS, Q4_K_ROWS, Q6_K_ROWS, Q5_0_ROWS];
 
 /** The module's bytes; `shared` must match the Memory it is instantiated with. */
 export function simdModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {

@@ -7,7 +7,8 @@
  *
  * Syntax of a body line: `op [immediates]`, `;;` starts a comment. Locals and params are `$name`;
  * `block $l` / `loop $l` open a label that `br $l` / `br_if $l` name; memory ops take
- * `offset=N` and `align=N` (bytes, a power of two); `i8x16.shuffle` takes 16 lane indices.
+ * `offset=N` and `align=N` (bytes, a power of two); `i8x16.shuffle` takes 16 lane indices and
+ * `v128.const` 16 bytes (its i8x16 form, without the `i8x16` word).
  */
 
 export type ValType = 'i32' | 'f32' | 'v128';
@@ -77,6 +78,7 @@ const SIMD: Record<string, [number, Imm]> = {
   'v128.load': [0x00, 'mem16'],
   'v128.load8x8_s': [0x01, 'mem8'],
   'v128.store': [0x0b, 'mem16'],
+  'v128.const': [0x0c, 'lanes16'],
   'i8x16.shuffle': [0x0d, 'lanes16'],
   'i8x16.splat': [0x0f, 'none'],
   'i16x8.splat': [0x10, 'none'],
@@ -84,6 +86,7 @@ const SIMD: Record<string, [number, Imm]> = {
   'f32x4.splat': [0x13, 'none'],
   'i32x4.extract_lane': [0x1b, 'lane'],
   'f32x4.extract_lane': [0x1f, 'lane'],
+  'i8x16.eq': [0x23, 'none'],
   'v128.and': [0x4e, 'none'],
   'v128.or': [0x50, 'none'],
   'i8x16.shl': [0x6b, 'none'],
@@ -216,7 +219,7 @@ function assembleBody(f: WatFunction): number[] {
         out.push(Number(args[0]));
         break;
       case 'lanes16':
-        if (args.length !== 16) throw new WatError(`${where}: i8x16.shuffle takes 16 lane indices`);
+        if (args.length !== 16) throw new WatError(`${where}: ${op} takes 16 bytes (lane indices, or an i8x16 constant)`);
         out.push(...args.map(Number));
         break;
       default: {
