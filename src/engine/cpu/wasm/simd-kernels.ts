@@ -16,7 +16,7 @@
  * TypeScript order, so results differ from it by f32 rounding (the tests bound it), and like it they
  * never depend on the thread that computed a row.
  */
-import { assembleModule, type WatFunction } from './wat.ts';
+import { assembleModule, type ValType, type WatFunction } from './wat.ts';
 
 /** Bytes of the f16 → f32 table at address 0. */
 export const F16_TABLE_BYTES = 65536 * 4;
@@ -46,119 +46,116 @@ f32.add
 f32.add`;
 }
 
-/** 16 int8 of a Q8_0 block (already in $q) times 16 f32 of x at $xp + 4·first: four f32x4 products summed on the stack. */
-function q8Half(first: number): string {
-  const part = (lane: string, off: number) => `local.get $h
-i32x4.extend_${lane}_i16x8_s
-f32x4.convert_i32x4_s
-local.get $xp
-v128.load offset=${4 * off} align=4
-f32x4.mul`;
-  return [
-    `local.get $q
-i16x8.extend_low_i8x16_s
-local.set $h`,
-    part('low', first),
-    part('high', first + 4),
-    'f32x4.add',
-    `local.get $q
-i16x8.extend_high_i8x16_s
-local.set $h`,
-    part('low', first + 8),
-    'f32x4.add',
-    part('high', first + 12),
-    'f32x4.add',
-  ].join('\n');
+/** After a row: y += 4 bytes, w += the row's bytes (pushed by `rowBytes`), and loop while rows are left. */
+function nextRow(rowBytes: string): string {
+  return `local.get $y\ni32.const 4\ni32.add\nlocal.set $y\nlocal.get $w\n${rowBytes}\ni32.add\nlocal.set $w\nlocal.get $n\ni32.const 1\ni32.sub\nlocal.tee $n\nbr_if $row`;
 }
 
-const Q8_0_ROWS: WatFunction = {
-  name: 'q8_0_rows',
-  params: [
-    ['w', 'i32'],
-    ['rb', 'i32'],
-    ['n', 'i32'],
-    ['x', 'i32'],
-    ['y', 'i32'],
-    ['nb', 'i32'],
-  ],
-  locals: [
-    ['p', 'i32'],
-    ['xp', 'i32'],
-    ['b', 'i32'],
-    ['acc', 'v128'],
-    ['q', 'v128'],
-    ['h', 'v128'],
-  ],
-  body: `
+/** The f16 at $p + `offset` as f32, on the stack (through the table at address 0). */
+function f16At(offset: number): string {
+  return `local.get $p\ni32.load16_u offset=${offset} align=1\ni32.const 2\ni32.shl\nf32.load`;
+}
+
+/** Σ over 16 int8 in $q (sign-extended) times 16 f32 of x at $xp + byte offset `off`, added to $dot. */
+function dot16(off: number): string {
+  const lines: string[] = [];
+  for (const wide of ['low', 'high']) {
+    lines.push('local.get $q', `i16x8.extend_${wide}_i8x16_s`, 'local.set $h');
+    for (const lane of ['low', 'high']) {
+      const o = off + 4 * ((wide === 'high' ? 8 : 0) + (lane === 'high' ? 4 : 0));
+      lines.push(
+        `local.get $h\ni32x4.extend_${lane}_i16x8_s\nf32x4.convert_i32x4_s\nlocal.get $xp\nv128.load offset=${o} align=4\nf32x4.mul`,
+        'local.get $dot\nf32x4.add\nlocal.set $dot',
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+/**
+ * A kernel over rows of blocks: (w, rowBytes, n, x, y, blocks) → y[r] for r < n, each row `blocks` blocks
+ * of `blockBytes` bytes over `blockValues` values of x. `block` adds block $p (x at $xp) into $acc (an
+ * f32x4 whose lanes are summed at the row's end); `setup` runs once (constants into locals).
+ */
+function blockRows(o: { name: string; blockBytes: number; blockValues: number; locals: [string, ValType][]; setup?: string; block: string }): WatFunction {
+  return {
+    name: o.name,
+    params: [
+      ['w', 'i32'],
+      ['rb', 'i32'],
+      ['n', 'i32'],
+      ['x', 'i32'],
+      ['y', 'i32'],
+      ['nb', 'i32'],
+    ],
+    locals: [['p', 'i32'], ['xp', 'i32'], ['left', 'i32'], ['acc', 'v128'], ...o.locals],
+    body: `
 local.get $n
 i32.eqz
 if
 return
 end
+${o.setup ?? ''}
 loop $row
   local.get $w
   local.set $p
   local.get $x
   local.set $xp
   local.get $nb
-  local.set $b
+  local.set $left
   f32.const 0
   f32x4.splat
   local.set $acc
   loop $block
-    ;; the block's 32 products, quants 0..15 then 16..31
+    ${o.block}
     local.get $p
-    v128.load offset=2 align=1
-    local.set $q
-    ${q8Half(0)}
-    local.get $p
-    v128.load offset=18 align=1
-    local.set $q
-    ${q8Half(16)}
-    f32x4.add
-    ;; × d (f16 at the block's start, through the table at address 0)
-    local.get $p
-    i32.load16_u align=1
-    i32.const 2
-    i32.shl
-    f32.load
-    f32x4.splat
-    f32x4.mul
-    local.get $acc
-    f32x4.add
-    local.set $acc
-    local.get $p
-    i32.const 34
+    i32.const ${o.blockBytes}
     i32.add
     local.set $p
     local.get $xp
-    i32.const 128
+    i32.const ${4 * o.blockValues}
     i32.add
     local.set $xp
-    local.get $b
+    local.get $left
     i32.const 1
     i32.sub
-    local.tee $b
+    local.tee $left
     br_if $block
   end
   local.get $y
   ${hsum('$acc')}
   f32.store
-  local.get $y
-  i32.const 4
-  i32.add
-  local.set $y
-  local.get $w
-  local.get $rb
-  i32.add
-  local.set $w
-  local.get $n
-  i32.const 1
-  i32.sub
-  local.tee $n
-  br_if $row
+  ${nextRow('local.get $rb')}
 end`,
-};
+  };
+}
+
+/** acc += $dot · (the f32 on the stack after `scale`) */
+function addScaled(scale: string): string {
+  return `local.get $dot\n${scale}\nf32x4.splat\nf32x4.mul\nlocal.get $acc\nf32x4.add\nlocal.set $acc`;
+}
+
+const ZERO_DOT = 'f32.const 0\nf32x4.splat\nlocal.set $dot';
+
+/** ggml's block_q8_0: f16 d, 32 int8. */
+const Q8_0_ROWS = blockRows({
+  name: 'q8_0_rows',
+  blockBytes: 34,
+  blockValues: 32,
+  locals: [
+    ['dot', 'v128'],
+    ['q', 'v128'],
+    ['h', 'v128'],
+  ],
+  block: [
+    ZERO_DOT,
+    'local.get $p\nv128.load offset=2 align=1\nlocal.set $q',
+    dot16(0),
+    'local.get $p\nv128.load offset=18 align=1\nlocal.set $q',
+    dot16(64),
+    addScaled(f16At(0)),
+  ].join('\n'),
+});
 
 const F32_ROWS: WatFunction = {
   name: 'f32_rows',
@@ -253,21 +250,7 @@ loop $row
   local.get $y
   local.get $s
   f32.store
-  local.get $y
-  i32.const 4
-  i32.add
-  local.set $y
-  local.get $w
-  local.get $k
-  i32.const 2
-  i32.shl
-  i32.add
-  local.set $w
-  local.get $n
-  i32.const 1
-  i32.sub
-  local.tee $n
-  br_if $row
+  ${nextRow('local.get $k\ni32.const 2\ni32.shl')}
 end`,
 };
 
@@ -315,23 +298,13 @@ function q4kSub(j: number): string {
   return lines.join('\n');
 }
 
-const Q4_K_ROWS: WatFunction = {
+const Q4_K_ROWS = blockRows({
   name: 'q4_k_rows',
-  params: [
-    ['w', 'i32'],
-    ['rb', 'i32'],
-    ['n', 'i32'],
-    ['x', 'i32'],
-    ['y', 'i32'],
-    ['ns', 'i32'],
-  ],
+  blockBytes: 144,
+  blockValues: 256,
   locals: [
-    ['p', 'i32'],
-    ['xp', 'i32'],
-    ['s', 'i32'],
     ['d', 'f32'],
     ['dmin', 'f32'],
-    ['acc', 'v128'],
     ['dot', 'v128'],
     ['xs', 'v128'],
     ['q', 'v128'],
@@ -339,88 +312,10 @@ const Q4_K_ROWS: WatFunction = {
     ['xv', 'v128'],
     ['m4', 'v128'],
   ],
-  body: `
-local.get $n
-i32.eqz
-if
-return
-end
-i32.const 15
-i8x16.splat
-local.set $m4
-loop $row
-  local.get $w
-  local.set $p
-  local.get $x
-  local.set $xp
-  local.get $ns
-  local.set $s
-  f32.const 0
-  f32x4.splat
-  local.set $acc
-  loop $super
-    ;; d and dmin: f16 at bytes 0 and 2, through the table at address 0
-    local.get $p
-    i32.load16_u align=1
-    i32.const 2
-    i32.shl
-    f32.load
-    local.set $d
-    local.get $p
-    i32.load16_u offset=2 align=1
-    i32.const 2
-    i32.shl
-    f32.load
-    local.set $dmin
-    ${[0, 1, 2, 3, 4, 5, 6, 7].map(q4kSub).join('\n')}
-    local.get $p
-    i32.const 144
-    i32.add
-    local.set $p
-    local.get $xp
-    i32.const 1024
-    i32.add
-    local.set $xp
-    local.get $s
-    i32.const 1
-    i32.sub
-    local.tee $s
-    br_if $super
-  end
-  local.get $y
-  ${hsum('$acc')}
-  f32.store
-  local.get $y
-  i32.const 4
-  i32.add
-  local.set $y
-  local.get $w
-  local.get $rb
-  i32.add
-  local.set $w
-  local.get $n
-  i32.const 1
-  i32.sub
-  local.tee $n
-  br_if $row
-end`,
-};
-
-/** Σ over 16 int8 in $q (sign-extended) times 16 f32 of x at $xp + byte offset `off`, added to $dot. */
-function dot16(off: number): string {
-  const lines: string[] = [];
-  for (const wide of ['low', 'high']) {
-    lines.push('local.get $q', `i16x8.extend_${wide}_i8x16_s`, 'local.set $h');
-    for (const lane of ['low', 'high']) {
-      const o = off + 4 * ((wide === 'high' ? 8 : 0) + (lane === 'high' ? 4 : 0));
-      lines.push(
-        `local.get $h\ni32x4.extend_${lane}_i16x8_s\nf32x4.convert_i32x4_s\nlocal.get $xp\nv128.load offset=${o} align=4\nf32x4.mul`,
-        'local.get $dot\nf32x4.add\nlocal.set $dot',
-      );
-    }
-  }
-  return lines.join('\n');
-}
+  setup: 'i32.const 15\ni8x16.splat\nlocal.set $m4',
+  // d and dmin: f16 at bytes 0 and 2
+  block: [`${f16At(0)}\nlocal.set $d`, `${f16At(2)}\nlocal.set $dmin`, ...[0, 1, 2, 3, 4, 5, 6, 7].map(q4kSub)].join('\n'),
+});
 
 /**
  * Half `n` (128 values) of the Q6_K superblock at $p, lanes l = 16·g .. 16·g + 15 of its 32: four 16-value
@@ -443,22 +338,18 @@ function q6kQuarter(n: number, g: number): string {
       'f32.const 0\nf32x4.splat\nlocal.set $dot',
       dot16(4 * (128 * n + 32 * i + 16 * g)),
       // × d · scale (int8 at 192 + 8n + g + 2i)
-      `local.get $dot\nlocal.get $d\nlocal.get $p\ni32.load8_s offset=${192 + 8 * n + g + 2 * i}\nf32.convert_i32_s\nf32.mul\nf32x4.splat\nf32x4.mul`,
-      'local.get $acc\nf32x4.add\nlocal.set $acc',
+      addScaled(`local.get $d\nlocal.get $p\ni32.load8_s offset=${192 + 8 * n + g + 2 * i}\nf32.convert_i32_s\nf32.mul`),
     );
   }
   return lines.join('\n');
 }
 
-const Q6_K_ROWS: WatFunction = {
+const Q6_K_ROWS = blockRows({
   name: 'q6_k_rows',
-  params: Q4_K_ROWS.params,
+  blockBytes: 210,
+  blockValues: 256,
   locals: [
-    ['p', 'i32'],
-    ['xp', 'i32'],
-    ['s', 'i32'],
     ['d', 'f32'],
-    ['acc', 'v128'],
     ['dot', 'v128'],
     ['q', 'v128'],
     ['h', 'v128'],
@@ -469,71 +360,9 @@ const Q6_K_ROWS: WatFunction = {
     ['m30', 'v128'],
     ['m32', 'v128'],
   ],
-  body: `
-local.get $n
-i32.eqz
-if
-return
-end
-i32.const 15
-i8x16.splat
-local.set $m4
-i32.const 48
-i8x16.splat
-local.set $m30
-i32.const 32
-i8x16.splat
-local.set $m32
-loop $row
-  local.get $w
-  local.set $p
-  local.get $x
-  local.set $xp
-  local.get $ns
-  local.set $s
-  f32.const 0
-  f32x4.splat
-  local.set $acc
-  loop $super
-    local.get $p
-    i32.load16_u offset=208 align=1
-    i32.const 2
-    i32.shl
-    f32.load
-    local.set $d
-    ${[q6kQuarter(0, 0), q6kQuarter(0, 1), q6kQuarter(1, 0), q6kQuarter(1, 1)].join('\n')}
-    local.get $p
-    i32.const 210
-    i32.add
-    local.set $p
-    local.get $xp
-    i32.const 1024
-    i32.add
-    local.set $xp
-    local.get $s
-    i32.const 1
-    i32.sub
-    local.tee $s
-    br_if $super
-  end
-  local.get $y
-  ${hsum('$acc')}
-  f32.store
-  local.get $y
-  i32.const 4
-  i32.add
-  local.set $y
-  local.get $w
-  local.get $rb
-  i32.add
-  local.set $w
-  local.get $n
-  i32.const 1
-  i32.sub
-  local.tee $n
-  br_if $row
-end`,
-};
+  setup: 'i32.const 15\ni8x16.splat\nlocal.set $m4\ni32.const 48\ni8x16.splat\nlocal.set $m30\ni32.const 32\ni8x16.splat\nlocal.set $m32',
+  block: [`${f16At(208)}\nlocal.set $d`, q6kQuarter(0, 0), q6kQuarter(0, 1), q6kQuarter(1, 0), q6kQuarter(1, 1)].join('\n'),
+});
 
 /**
  * The fifth bits of 16 Q5_0 values (bits `first`..`first + 15` of qh, splatted in $qh) as 0x10 / 0 per byte
@@ -553,14 +382,12 @@ local.get $m10
 v128.and`;
 }
 
-const Q5_0_ROWS: WatFunction = {
+/** ggml's block_q5_0: f16 d, u32 qh (bit j: value j's fifth bit), 16 bytes of nibbles (values j, j + 16). */
+const Q5_0_ROWS = blockRows({
   name: 'q5_0_rows',
-  params: Q8_0_ROWS.params,
+  blockBytes: 22,
+  blockValues: 32,
   locals: [
-    ['p', 'i32'],
-    ['xp', 'i32'],
-    ['b', 'i32'],
-    ['acc', 'v128'],
     ['dot', 'v128'],
     ['q', 'v128'],
     ['h', 'v128'],
@@ -568,107 +395,22 @@ const Q5_0_ROWS: WatFunction = {
     ['qh', 'v128'],
     ['m4', 'v128'],
     ['m10', 'v128'],
-    ['m16', 'v128'],
     ['bit', 'v128'],
   ],
-  body: `
-local.get $n
-i32.eqz
-if
-return
-end
-i32.const 15
-i8x16.splat
-local.set $m4
-i32.const 16
-i8x16.splat
-local.tee $m10
-local.set $m16
-v128.const 1 2 4 8 16 32 64 128 1 2 4 8 16 32 64 128
-local.set $bit
-loop $row
-  local.get $w
-  local.set $p
-  local.get $x
-  local.set $xp
-  local.get $nb
-  local.set $b
-  f32.const 0
-  f32x4.splat
-  local.set $acc
-  loop $block
-    ;; ggml's block_q5_0: f16 d, u32 qh (bit j: value j's fifth bit), 16 bytes of nibbles (values j, j + 16)
-    local.get $p
-    v128.load offset=6 align=1
-    local.set $qs
-    local.get $p
-    i32.load offset=2 align=1
-    i32x4.splat
-    local.set $qh
-    f32.const 0
-    f32x4.splat
-    local.set $dot
-    local.get $qs
-    local.get $m4
-    v128.and
-    ${q5High(0)}
-    v128.or
-    local.get $m16
-    i8x16.sub
-    local.set $q
-    ${dot16(0)}
-    local.get $qs
-    i32.const 4
-    i8x16.shr_u
-    ${q5High(16)}
-    v128.or
-    local.get $m16
-    i8x16.sub
-    local.set $q
-    ${dot16(64)}
-    local.get $dot
-    local.get $p
-    i32.load16_u align=1
-    i32.const 2
-    i32.shl
-    f32.load
-    f32x4.splat
-    f32x4.mul
-    local.get $acc
-    f32x4.add
-    local.set $acc
-    local.get $p
-    i32.const 22
-    i32.add
-    local.set $p
-    local.get $xp
-    i32.const 128
-    i32.add
-    local.set $xp
-    local.get $b
-    i32.const 1
-    i32.sub
-    local.tee $b
-    br_if $block
-  end
-  local.get $y
-  ${hsum('$acc')}
-  f32.store
-  local.get $y
-  i32.const 4
-  i32.add
-  local.set $y
-  local.get $w
-  local.get $rb
-  i32.add
-  local.set $w
-  local.get $n
-  i32.const 1
-  i32.sub
-  local.tee $n
-  br_if $row
-end`,
-};
+  setup:
+    'i32.const 15\ni8x16.splat\nlocal.set $m4\ni32.const 16\ni8x16.splat\nlocal.set $m10\nv128.const 1 2 4 8 16 32 64 128 1 2 4 8 16 32 64 128\nlocal.set $bit',
+  block: [
+    'local.get $p\nv128.load offset=6 align=1\nlocal.set $qs',
+    'local.get $p\ni32.load offset=2 align=1\ni32x4.splat\nlocal.set $qh',
+    ZERO_DOT,
+    // q = (nibble | fifth bit) − 16: values 0..15 from the low nibbles, 16..31 from the high ones
+    `local.get $qs\nlocal.get $m4\nv128.and\n${q5High(0)}\nv128.or\nlocal.get $m10\ni8x16.sub\nlocal.set $q`,
+    dot16(0),
+    `local.get $qs\ni32.const 4\ni8x16.shr_u\n${q5High(16)}\nv128.or\nlocal.get $m10\ni8x16.sub\nlocal.set $q`,
+    dot16(64),
+    addScaled(f16At(0)),
+  ].join('\n'),
+});
 
 export const SIMD_FUNCTIONS: readonly WatFunction[] = [Q8_0_ROWS, F32_ROWS, Q4_K_ROWS, Q6_K_ROWS, Q5_0_ROWS];
 
