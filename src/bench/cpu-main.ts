@@ -1,5 +1,5 @@
 /**
- * node --import tsx src/bench/cpu-main.ts [--model <gguf>] [--threads 1,2] [--prompt 64] [--decode 16] [--no-f32]
+ * node --import tsx src/bench/cpu-main.ts [--model <gguf>] [--threads 1,2] [--kernels ts,simd] [--prompt 64] [--decode 16] [--no-f32]
  * The CPU backend (CpuModel: quantized blocks, row pool, chunked prefill), with its TypeScript and its
  * WebAssembly SIMD decode dots, against the old CPU path
  * (the reference forward over f32-dequantized weights, one thread, token by token) on the same file,
@@ -23,6 +23,8 @@ const value = (name: string) => {
 };
 const modelPath = value('--model') ? resolve(value('--model')!) : await ensureQ8BenchModel((m: string) => console.error(`[cpu-bench] ${m}`));
 const threads = (value('--threads') ?? '1,2').split(',').map(Number);
+const kernels = (value('--kernels') ?? 'ts,simd').split(',');
+for (const k of kernels) if (k !== 'ts' && k !== 'simd') throw new Error(`--kernels ${k}: expected ts and/or simd`);
 const promptLen = Number(value('--prompt') ?? 64);
 const decodeLen = Number(value('--decode') ?? 16);
 const withF32 = !args.includes('--no-f32');
@@ -69,14 +71,8 @@ if (withF32) {
   });
   console.error(`[cpu-bench] ${rows[rows.length - 1].name} done`);
 }
-// each thread count with the TypeScript kernels and with the WebAssembly SIMD decode dots, side by side
-for (const [n, simd] of threads.flatMap(
-  (t) =>
-    [
-      [t, false],
-      [t, true],
-    ] as const,
-)) {
+// each thread count with the TypeScript kernels and with the WebAssembly SIMD dots (--kernels), side by side
+for (const [n, simd] of threads.flatMap((t) => kernels.map((k) => [t, k === 'simd'] as const))) {
   const m = await CpuModel.load(file, { threads: n, contextSize: promptLen + decodeLen + 1, simd });
   if (simd && !m.simd) console.error(`[cpu-bench] no SIMD here: ${m.simdUnavailable}`);
   // warm-up: one short feed in its own session (JIT), then the measured session

@@ -256,10 +256,12 @@ export class ReferenceSession {
       const scoresAll: Float64Array[] = [];
       for (let hd = 0; hd < H; hd++) {
         const sc = new Float64Array(pos + 1);
+        const qt = q[t];
+        const ql = qlat?.[t];
         for (let s = 0; s <= pos; s++) {
           // score = (q_nope · k_nope + q_pe · k_pe) · kq_scale, with q_nope · k_nope = qlat · ckv (absorbed)
-          const nopePart = qlat ? dot(qlat[t], hd * L, cache.ckv[s], 0, L) : dot(q[t], hd * K, cache.knope[s], hd * N, N);
-          sc[s] = (nopePart + dot(q[t], hd * K + N, cache.kpe[s], 0, R)) * c.kqScale;
+          const nopePart = ql ? dot(ql, hd * L, cache.ckv[s], 0, L) : dot(qt, hd * K, cache.knope[s], hd * N, N);
+          sc[s] = (nopePart + dot(qt, hd * K + N, cache.kpe[s], 0, R)) * c.kqScale;
         }
         scoresAll.push(sc);
       }
@@ -275,21 +277,32 @@ export class ReferenceSession {
         }
       }
 
-      // Σ_s softmax(score)_s · (ckv_s | v_s) over the visible positions
+      // Σ_s softmax(score)_s · (ckv_s | v_s) over the visible positions, each partial sum rounded to
+      // f32 as llama.cpp's f32 accumulation does (the greedy continuations depend on it)
       const olat = new Float32Array(qlat ? H * L : 0); // [H·kv_lora]
       const o = new Float32Array(qlat ? 0 : H * Vd); // [H·v]
+      const acc = new Float32Array(qlat ? L : Vd);
       for (let hd = 0; hd < H; hd++) {
-        const pr = Float64Array.from(visible, (s) => scoresAll[hd][s]);
+        const sc = scoresAll[hd];
+        const pr = new Float64Array(visible.length);
+        for (let j = 0; j < visible.length; j++) pr[j] = sc[visible[j]];
         softmaxInPlace(pr);
+        acc.fill(0);
         if (qlat) {
           // olat_h = Σ p_s · ckv_s                               [kv_lora]
-          visible.forEach((s, j) => {
-            for (let i = 0; i < L; i++) olat[hd * L + i] += pr[j] * cache.ckv[s][i];
-          });
+          for (let j = 0; j < visible.length; j++) {
+            const row = cache.ckv[visible[j]];
+            const pj = pr[j];
+            for (let i = 0; i < L; i++) acc[i] += pj * row[i];
+          }
+          olat.set(acc, hd * L);
         } else {
-          visible.forEach((s, j) => {
-            for (let i = 0; i < Vd; i++) o[hd * Vd + i] += pr[j] * cache.v[s][hd * Vd + i];
-          });
+          for (let j = 0; j < visible.length; j++) {
+            const row = cache.v[visible[j]];
+            const pj = pr[j];
+            for (let i = 0; i < Vd; i++) acc[i] += pj * row[hd * Vd + i];
+          }
+          o.set(acc, hd * Vd);
         }
       }
       olats.push(olat);
