@@ -137,6 +137,32 @@ describe('CpuModel', () => {
     all.forEach((l, i) => expect(maxRelDiff(l, ref[i])).toBeLessThan(1e-4));
   });
 
+  it("a WebAssembly memory of the model's size refused (as a browser may): the weights stream through staging blocks", async () => {
+    const f = await file(BUNDLED);
+    const ids = tokens(8, 4000);
+    const inMemory = await cpu(f, 2);
+    const want = (await inMemory.session().feed(ids, { allLogits: true })).logits;
+    const Real = WebAssembly.Memory;
+    // refuse anything larger than 64 pages (4 MiB): the ~6 MB model does not fit, the staging arena does
+    const Refusing = class extends Real {
+      constructor(d: WebAssembly.MemoryDescriptor) {
+        if (d.initial > 64) throw new RangeError('WebAssembly.Memory(): could not allocate memory');
+        super(d);
+      }
+    };
+    WebAssembly.Memory = Refusing as typeof WebAssembly.Memory;
+    let m: CpuModel;
+    try {
+      m = await CpuModel.load(f, { threads: 2, contextSize: 64 });
+    } finally {
+      WebAssembly.Memory = Real;
+    }
+    models.push(m);
+    expect([m.simd, m.simdStaged]).toEqual([true, true]);
+    const got = (await m.session().feed(ids, { allLogits: true })).logits;
+    got.forEach((l, i) => expect(same(l, want[i])).toBe(true));
+  });
+
   it('refuses a weight with a non-finite block scale, naming the tensor and block', async () => {
     const f = await file(BUNDLED);
     const t = f.tensors.find((x) => x.type === GgmlType.Q8_0 && x.name.startsWith('blk.1.'))!;

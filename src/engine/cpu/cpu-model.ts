@@ -176,13 +176,17 @@ export class CpuModel implements RuntimeModel {
     let simdUnavailable: string | undefined = 'turned off (simd: false)';
     if (o.simd !== false) {
       const whole = [...infos.map((t) => t.byteLength), F * 4];
+      const small = [F * 4, threads * STAGING_BYTES];
       const fits = arenaBytes(whole) <= Math.min(o.simdMemoryBytes ?? Infinity, MAX_PAGES * 65536);
-      const a = await createSimdArena(fits ? whole : [F * 4, threads * STAGING_BYTES], shared, tsKernels.f16);
+      let a = await createSimdArena(fits ? whole : small, shared, tsKernels.f16);
+      // a browser may refuse a memory of the model's size (address space, a device's limit): stream instead
+      let staged = !fits;
+      if ('reason' in a && fits) [a, staged] = [await createSimdArena(small, shared, tsKernels.f16), true];
       if ('reason' in a) simdUnavailable = a.reason;
       else {
         [arena, simdUnavailable] = [a, undefined];
         // participant i (0: this thread) stages at staging + i · STAGING_BYTES
-        if (!fits) staging = a.take(threads * STAGING_BYTES).byteOffset;
+        if (staged) staging = a.take(threads * STAGING_BYTES).byteOffset;
       }
     }
     const kernels = arena ? makeRowKernels({ buffer: arena.buffer, ex: arena.exports, staging }) : tsKernels;
