@@ -14,6 +14,8 @@
  *   T > 1 (prefill chunk): the row is decoded ONCE into a K-float scratch (bit-exact with the GGUF
  *         codecs, src/gguf/codecs) and dotted with each of the T token inputs, so each weight row is
  *         read once per chunk instead of once per token.
+ * With a SimdBinding, Q8_0 / Q4_K / Q6_K / Q5_0 / F32 weights take neither: their shares run in the
+ * WebAssembly SIMD kernels (../wasm/simd-kernels.ts), for one token or a chunk (simdRows).
  */
 
 import type { SimdExports } from '../wasm/simd-kernels.ts';
@@ -68,15 +70,16 @@ export interface RowKernels {
   runRows(w: WeightView, job: RowJob, X: Float32Array, Y: Float32Array, scratch: Float32Array): void;
   /** the 65,536 f16 bit patterns as f32 (the SIMD arena copies it to the address its kernels read) */
   readonly f16: Float32Array;
-  /** whether decode rows of this weight run in WebAssembly SIMD (its bytes in the SIMD memory, its type there) */
+  /** whether this weight's shares run in WebAssembly SIMD (a type with a SIMD kernel; its bytes in the SIMD memory, or rows that fit the staging block) */
   simdRuns(w: WeightView): boolean;
 }
 
 /**
  * The WebAssembly SIMD kernels (../wasm/simd-kernels.ts) of this thread's instance, and the buffer of
  * the memory they address: weights and scratch viewed on exactly this buffer run there. With `staging`
- * (this thread's STAGING_BYTES at that address), weights outside the memory (a model over its 4 GiB)
- * run there too, copied in a block of rows at a time; the scratch must be inside.
+ * (this thread's STAGING_BYTES at that address), weights outside the memory (a model over its limit, or
+ * a memory of the model's size refused) run there too, copied in a block of rows at a time; the scratch
+ * must be inside.
  */
 export interface SimdBinding {
   buffer: ArrayBufferLike;

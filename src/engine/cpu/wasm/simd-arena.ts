@@ -2,9 +2,9 @@
  * One WebAssembly.Memory for a CPU model: the f16 table the SIMD kernels read at address 0, then every
  * weight's bytes and the matmul scratch, each at a 64-byte aligned address (the kernels' F16 / F32 views
  * need 2 / 4). Shared (a SharedArrayBuffer underneath) when the model runs on a thread pool, so every
- * worker instantiates the same module over the same bytes. wasm32 addresses 4 GiB: a larger model, an
- * engine without SIMD, or a memory the engine refuses to reserve gets `{ reason }` and runs the
- * TypeScript kernels over ordinary buffers instead.
+ * worker instantiates the same module over the same bytes. wasm32 addresses 4 GiB: allocations over
+ * that, an engine without SIMD, or a memory the engine refuses to reserve get `{ reason }` (CpuModel then
+ * asks for a small arena and streams the weights through it, or runs the TypeScript kernels).
  */
 import { F16_TABLE_BYTES, MAX_PAGES, simdModule, type SimdExports } from './simd-kernels.ts';
 
