@@ -23,6 +23,7 @@ import { arenaBytes, createSimdArena, type SimdArena } from './wasm/simd-arena.t
 import { MAX_PAGES } from './wasm/simd-kernels.ts';
 import { canShareMemory, RowPool } from './pool/row-pool.ts';
 import { QuantWeights } from './quant-weights.ts';
+import { attentionRegion, attentionRegionBytes, SimdAttention, simdAttentionFits, type AttentionRegion } from './simd-attention.ts';
 
 export interface CpuLoadOptions {
   /** Positions a session may hold; default min(file context, 4096), as WebGpuModel. */
@@ -120,6 +121,8 @@ export class CpuModel implements RuntimeModel {
     readonly simdUnavailable?: string,
     /** SIMD runs over weights outside its memory, copied in through per-thread staging blocks */
     readonly simdStaged = false,
+    /** absorbed MLA's cache rows in the SIMD memory (scores and sums in SIMD), when SIMD runs */
+    private readonly attention?: AttentionRegion,
   ) {}
 
   /** whether the Q8_0 / Q4_K / Q6_K / Q5_0 / F32 dots run in WebAssembly SIMD */
@@ -169,14 +172,17 @@ export class CpuModel implements RuntimeModel {
         );
       }
     };
+    // absorbed MLA keeps its cache rows in the SIMD memory too (the attention's scores and sums run there)
+    const mlaRows = !('family' in config) && config.mla === 'absorbed' && simdAttentionFits(config.kvLoraRank, config.qkRope);
+    const attnBytes = mlaRows ? attentionRegionBytes(config.layers, capacity, config.kvLoraRank, config.qkRope) : [];
     // every weight and the scratch in one WebAssembly memory when the SIMD kernels can run; a model over
     // that memory's limit keeps own buffers for its weights and streams them through staging blocks
     let arena: SimdArena | undefined;
     let staging: number | undefined;
     let simdUnavailable: string | undefined = 'turned off (simd: false)';
     if (o.simd !== false) {
-      const whole = [...infos.map((t) => t.byteLength), F * 4];
-      const small = [F * 4, threads * STAGING_BYTES];
+      const whole = [...infos.map((t) => t.byteLength), F * 4, ...attnBytes];
+      const small = [F * 4, threads * STAGING_BYTES, ...attnBytes];
       const fits = arenaBytes(whole) <= Math.min(o.simdMemoryBytes ?? Infinity, MAX_PAGES * 65536);
       let a = await createSimdArena(fits ? whole : small, shared, tsKernels.f16);
       // a browser may refuse a memory of the model's size (address space, a device's limit): stream instead
@@ -190,6 +196,7 @@ export class CpuModel implements RuntimeModel {
       }
     }
     const kernels = arena ? makeRowKernels({ buffer: arena.buffer, ex: arena.exports, staging }) : tsKernels;
+    const attention = arena && mlaRows && !('family' in config) ? attentionRegion(arena, config.layers, capacity, config.kvLoraRank, config.qkRope) : undefined;
     const views: WeightView[] = [];
     let loadedBytes = 0;
     for (const t of infos) {
@@ -232,7 +239,7 @@ export class CpuModel implements RuntimeModel {
     }
     const reference =
       description.kind === 'dense' ? new DenseTransformerReference(description.config, weights) : new ReferenceModel(description.config, weights);
-    return new CpuModel(config, reference, capacity, weights, poolError, simdUnavailable, staging !== undefined);
+    return new CpuModel(config, reference, capacity, weights, poolError, simdUnavailable, staging !== undefined, attention);
   }
 
   /** threads that split each matmul (1: the calling thread alone) */
@@ -253,7 +260,8 @@ export class CpuModel implements RuntimeModel {
     const topK = o.indexTopK ?? indexer?.topK ?? 0;
     if (!Number.isInteger(topK) || topK < 0) throw new SparseScopeError('bad-argument', `index top-k must be an integer ≥ 0, got ${topK}`);
     const k = indexer ? topK : 0;
-    this.active = new CpuSession(this, this.reference.session({ indexTopK: k, trace: o.trace, oracleTopK }), k, !!o.trace);
+    const attention = this.attention && new SimdAttention(this.attention);
+    this.active = new CpuSession(this, this.reference.session({ indexTopK: k, trace: o.trace, oracleTopK, attention }), k, !!o.trace);
     return this.active;
   }
 

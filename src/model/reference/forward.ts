@@ -11,6 +11,7 @@
 import { SparseScopeError } from '../../errors.ts';
 import { isMoeLayer, type ModelConfig } from '../config.ts';
 import { indexerTopK } from './indexer-topk.ts';
+import { plainAttention, type AttentionKernels } from './attention-kernels.ts';
 import { dot, layerNorm, rmsNorm, ropeCache, ropeNeox, ropeNormal, softmaxInPlace } from './math.ts';
 import { moeFfnChunk, swigluChunk } from './moe-chunk.ts';
 import { linearChunk, tensorRow, type ReferenceWeights } from './weights.ts';
@@ -47,6 +48,8 @@ export interface SessionOptions {
    * dense weight summed over heads (instead of the indexer's picks, which are still traced); 0 = off
    */
   oracleTopK?: number;
+  /** where the absorbed MLA cache rows live and how they are scored and summed (default: plainAttention) */
+  attention?: AttentionKernels;
 }
 
 /** Per-layer caches, grown one token at a time. */
@@ -210,13 +213,14 @@ export class ReferenceSession {
     // ckv = RMSNorm(ckv) · attn_kv_a_norm                      [T][kv_lora]
     const ckv = kva.map((v) => rmsNorm(v.subarray(0, L), w.get(`${p}attn_kv_a_norm.weight`), c.rmsEps));
     // kpe = rope(kpe): one key part shared by all heads        [T][rope]
+    const att = this.options.attention ?? plainAttention;
     kva.forEach((v, t) => {
       const kpe = v.slice(L, L + R);
       ropeNormal(kpe, 0, ropes[t]);
-      cache.kpe.push(kpe);
+      cache.kpe.push(att.keep(il, 'kpe', kpe));
     });
     if (c.mla === 'absorbed') {
-      cache.ckv.push(...ckv);
+      for (const row of ckv) cache.ckv.push(att.keep(il, 'ckv', row));
     } else {
       // legacy: [knope_h | v_h] = attn_kv_b · ckv per head       [T][H·(nope+v)]
       for (const kv of linearChunk(w, `${p}attn_kv_b.weight`, ckv, L, H * (N + Vd))) {
@@ -257,11 +261,13 @@ export class ReferenceSession {
       for (let hd = 0; hd < H; hd++) {
         const sc = new Float64Array(pos + 1);
         const qt = q[t];
-        const ql = qlat?.[t];
-        for (let s = 0; s <= pos; s++) {
-          // score = (q_nope · k_nope + q_pe · k_pe) · kq_scale, with q_nope · k_nope = qlat · ckv (absorbed)
-          const nopePart = ql ? dot(ql, hd * L, cache.ckv[s], 0, L) : dot(qt, hd * K, cache.knope[s], hd * N, N);
-          sc[s] = (nopePart + dot(qt, hd * K + N, cache.kpe[s], 0, R)) * c.kqScale;
+        // score = (q_nope · k_nope + q_pe · k_pe) · kq_scale, with q_nope · k_nope = qlat · ckv (absorbed)
+        if (qlat) {
+          att.addScores(qlat[t], hd * L, cache.ckv, pos + 1, L, sc);
+          att.addScores(qt, hd * K + N, cache.kpe, pos + 1, R, sc);
+          for (let s = 0; s <= pos; s++) sc[s] *= c.kqScale;
+        } else {
+          for (let s = 0; s <= pos; s++) sc[s] = (dot(qt, hd * K, cache.knope[s], hd * N, N) + dot(qt, hd * K + N, cache.kpe[s], 0, R)) * c.kqScale;
         }
         scoresAll.push(sc);
       }
@@ -287,16 +293,12 @@ export class ReferenceSession {
         const pr = new Float64Array(visible.length);
         for (let j = 0; j < visible.length; j++) pr[j] = sc[visible[j]];
         softmaxInPlace(pr);
-        acc.fill(0);
         if (qlat) {
           // olat_h = Σ p_s · ckv_s                               [kv_lora]
-          for (let j = 0; j < visible.length; j++) {
-            const row = cache.ckv[visible[j]];
-            const pj = pr[j];
-            for (let i = 0; i < L; i++) acc[i] += pj * row[i];
-          }
+          att.weightedSum(pr, cache.ckv, visible, L, acc);
           olat.set(acc, hd * L);
         } else {
+          acc.fill(0);
           for (let j = 0; j < visible.length; j++) {
             const row = cache.v[visible[j]];
             const pj = pr[j];

@@ -12,6 +12,7 @@
  *   q4_k_rows(w, rowBytes, n, x, y, supers):  y[r] = Σ_sub d·sc·Σ q·x − dmin·m·Σ x          (Q4_K rows)
  *   q6_k_rows(w, rowBytes, n, x, y, supers):  y[r] = Σ_16 d·sc·Σ q·x                       (Q6_K rows)
  *   q5_0_rows(w, rowBytes, n, x, y, blocks):  y[r] = Σ_b d·Σ (q − 16)·x, q = 4 bits | 1 bit   (Q5_0 rows)
+ *   f32_wsum(base, idx, n, p, out, k):        out[i] = Σ_j p[j] · base[idx[j]·k + i], k % 4 == 0 (attention)
  * Summation order: 4 lanes (a lane sums every 4th product of a block), then the lanes: not the
  * TypeScript order, so results differ from it by f32 rounding (the tests bound it), and like it they
  * never depend on the thread that computed a row.
@@ -29,6 +30,7 @@ export interface SimdExports {
   q4_k_rows(w: number, rowBytes: number, n: number, x: number, y: number, supers: number): void;
   q6_k_rows(w: number, rowBytes: number, n: number, x: number, y: number, supers: number): void;
   q5_0_rows(w: number, rowBytes: number, n: number, x: number, y: number, blocks: number): void;
+  f32_wsum(base: number, idx: number, n: number, p: number, out: number, k: number): void;
 }
 
 /** Σ of a v128 of f32 on the stack: (l0 + l1) + (l2 + l3). */
@@ -137,6 +139,28 @@ function addScaled(scale: string): string {
 
 const ZERO_DOT = 'f32.const 0\nf32x4.splat\nlocal.set $dot';
 
+/**
+ * 16 int8 of a Q8_0 block (in $q) times 16 f32 of x at $xp + 4·first: four f32x4 products summed on the
+ * stack as ((p0 + p1) + p2) + p3. Q8_0 keeps this order (not dot16's running sum): with it the bundled
+ * model's greedy continuations equal llama.cpp's on every prompt (cpu-model.bundled.llama.test.ts), where
+ * dot16's order flips one near-tie of the Q8_0-rounded activations.
+ */
+function q8Half(first: number): string {
+  const part = (lane: string, off: number) =>
+    `local.get $h\ni32x4.extend_${lane}_i16x8_s\nf32x4.convert_i32x4_s\nlocal.get $xp\nv128.load offset=${4 * off} align=4\nf32x4.mul`;
+  return [
+    'local.get $q\ni16x8.extend_low_i8x16_s\nlocal.set $h',
+    part('low', first),
+    part('high', first + 4),
+    'f32x4.add',
+    'local.get $q\ni16x8.extend_high_i8x16_s\nlocal.set $h',
+    part('low', first + 8),
+    'f32x4.add',
+    part('high', first + 12),
+    'f32x4.add',
+  ].join('\n');
+}
+
 /** ggml's block_q8_0: f16 d, 32 int8. */
 const Q8_0_ROWS = blockRows({
   name: 'q8_0_rows',
@@ -148,11 +172,11 @@ const Q8_0_ROWS = blockRows({
     ['h', 'v128'],
   ],
   block: [
-    ZERO_DOT,
     'local.get $p\nv128.load offset=2 align=1\nlocal.set $q',
-    dot16(0),
+    q8Half(0),
     'local.get $p\nv128.load offset=18 align=1\nlocal.set $q',
-    dot16(64),
+    q8Half(16),
+    'f32x4.add\nlocal.set $dot',
     addScaled(f16At(0)),
   ].join('\n'),
 });
@@ -412,7 +436,118 @@ const Q5_0_ROWS = blockRows({
   ].join('\n'),
 });
 
-export const SIMD_FUNCTIONS: readonly WatFunction[] = [Q8_0_ROWS, F32_ROWS, Q4_K_ROWS, Q6_K_ROWS, Q5_0_ROWS];
+/**
+ * Attention's weighted sum of cached rows: out [k] f32 = Σ_j p[j] · row idx[j] of the rows at `base`
+ * (k f32 each), j in order, each partial sum rounded to f32; idx i32 [n], p f32 [n]; k a multiple of 4.
+ */
+const F32_WSUM: WatFunction = {
+  name: 'f32_wsum',
+  params: [
+    ['base', 'i32'],
+    ['idx', 'i32'],
+    ['n', 'i32'],
+    ['p', 'i32'],
+    ['out', 'i32'],
+    ['k', 'i32'],
+  ],
+  locals: [
+    ['i', 'i32'],
+    ['kb', 'i32'],
+    ['row', 'i32'],
+    ['pj', 'v128'],
+  ],
+  body: `
+local.get $k
+i32.const 2
+i32.shl
+local.set $kb
+;; out = 0
+i32.const 0
+local.set $i
+block $zdone
+  loop $zero
+    local.get $i
+    local.get $kb
+    i32.ge_u
+    br_if $zdone
+    local.get $out
+    local.get $i
+    i32.add
+    f32.const 0
+    f32x4.splat
+    v128.store align=4
+    local.get $i
+    i32.const 16
+    i32.add
+    local.set $i
+    br $zero
+  end
+end
+block $done
+  loop $pos
+    local.get $n
+    i32.eqz
+    br_if $done
+    ;; row = base + idx[j] · k · 4; pj = splat(p[j])
+    local.get $base
+    local.get $idx
+    i32.load
+    local.get $kb
+    i32.mul
+    i32.add
+    local.set $row
+    local.get $p
+    f32.load
+    f32x4.splat
+    local.set $pj
+    i32.const 0
+    local.set $i
+    block $rdone
+      loop $vec
+        local.get $i
+        local.get $kb
+        i32.ge_u
+        br_if $rdone
+        local.get $out
+        local.get $i
+        i32.add
+        local.get $out
+        local.get $i
+        i32.add
+        v128.load align=4
+        local.get $row
+        local.get $i
+        i32.add
+        v128.load align=4
+        local.get $pj
+        f32x4.mul
+        f32x4.add
+        v128.store align=4
+        local.get $i
+        i32.const 16
+        i32.add
+        local.set $i
+        br $vec
+      end
+    end
+    local.get $idx
+    i32.const 4
+    i32.add
+    local.set $idx
+    local.get $p
+    i32.const 4
+    i32.add
+    local.set $p
+    local.get $n
+    i32.const 1
+    i32.sub
+    local.set $n
+    br $pos
+  end
+end`,
+};
+
+export const SIMD_FUNCTIONS: readonly WatFunction[] = [Q8_0_ROWS, F32_ROWS, Q4_K_ROWS, Q6_K_ROWS, Q5_0_ROWS, F32_WSUM];
 
 /** The module's bytes; `shared` must match the Memory it is instantiated with. */
 export function simdModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
