@@ -173,8 +173,8 @@ export class CpuModel implements RuntimeModel {
       }
     };
     // absorbed MLA keeps its cache rows in the SIMD memory too (the attention's scores and sums run there)
-    const mlaRows = !('family' in config) && config.mla === 'absorbed' && simdAttentionFits(config.kvLoraRank, config.qkRope);
-    const attnBytes = mlaRows ? attentionRegionBytes(config.layers, capacity, config.kvLoraRank, config.qkRope) : [];
+    const mla = !('family' in config) && config.mla === 'absorbed' && simdAttentionFits(config.kvLoraRank, config.qkRope) ? config : undefined;
+    const attnBytes = mla ? attentionRegionBytes(mla.layers, capacity, mla.kvLoraRank, mla.qkRope) : [];
     // every weight and the scratch in one WebAssembly memory when the SIMD kernels can run; a model over
     // that memory's limit keeps own buffers for its weights and streams them through staging blocks
     let arena: SimdArena | undefined;
@@ -196,7 +196,7 @@ export class CpuModel implements RuntimeModel {
       }
     }
     const kernels = arena ? makeRowKernels({ buffer: arena.buffer, ex: arena.exports, staging }) : tsKernels;
-    const attention = arena && mlaRows && !('family' in config) ? attentionRegion(arena, config.layers, capacity, config.kvLoraRank, config.qkRope) : undefined;
+    const attention = arena && mla ? attentionRegion(arena, mla.layers, capacity, mla.kvLoraRank, mla.qkRope) : undefined;
     const views: WeightView[] = [];
     let loadedBytes = 0;
     for (const t of infos) {

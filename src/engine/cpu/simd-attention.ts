@@ -27,7 +27,7 @@ export interface AttentionRegion {
   out: Float32Array;
 }
 
-/** Byte sizes to reserve in the arena for `attentionRegion` (same order). */
+/** Byte sizes to reserve in the arena for `attentionRegion` (passed among its allocations; taken in any order). */
 export function attentionRegionBytes(layers: number, capacity: number, kvLora: number, rope: number): number[] {
   const perLayer = Array.from({ length: layers }, () => [capacity * kvLora * 4, capacity * rope * 4]).flat();
   return [...perLayer, Math.max(kvLora, rope) * 4, capacity * 4, capacity * 4, capacity * 4, kvLora * 4];

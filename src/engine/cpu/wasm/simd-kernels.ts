@@ -1,6 +1,7 @@
 /**
- * WebAssembly SIMD versions of the CPU backend's decode dots (T = 1): the same products as
- * makeRowKernels' fused TypeScript dots, four lanes at a time. They run over one WebAssembly.Memory
+ * WebAssembly SIMD versions of the CPU backend's dots (a token's, or each token's of a chunk, over cached
+ * row blocks) and of absorbed MLA's weighted sum: the same products as makeRowKernels' fused TypeScript
+ * dots, four lanes at a time. They run over one WebAssembly.Memory
  * that holds every weight and the matmul scratch (./simd-arena.ts), shared by the pool's threads.
  *
  * Memory layout they assume: [0, 256 KiB) a table of the 65,536 f16 bit patterns as f32 (F16_TABLE,
@@ -58,6 +59,17 @@ function f16At(offset: number): string {
   return `local.get $p\ni32.load16_u offset=${offset} align=1\ni32.const 2\ni32.shl\nf32.load`;
 }
 
+/** The 4 x values at $xp + byte offset `off`, on the stack. */
+const xAt = (off: number) => `local.get $xp\nv128.load offset=${off} align=4`;
+
+/**
+ * The i16 lanes `lane` (low / high 4) of $h as f32, times the f32x4 that `x` pushes: one product
+ * vector on the stack (every kernel's inner step).
+ */
+function laneProduct(lane: string, x: string): string {
+  return `local.get $h\ni32x4.extend_${lane}_i16x8_s\nf32x4.convert_i32x4_s\n${x}\nf32x4.mul`;
+}
+
 /** Σ over 16 int8 in $q (sign-extended) times 16 f32 of x at $xp + byte offset `off`, added to $dot. */
 function dot16(off: number): string {
   const lines: string[] = [];
@@ -65,10 +77,7 @@ function dot16(off: number): string {
     lines.push('local.get $q', `i16x8.extend_${wide}_i8x16_s`, 'local.set $h');
     for (const lane of ['low', 'high']) {
       const o = off + 4 * ((wide === 'high' ? 8 : 0) + (lane === 'high' ? 4 : 0));
-      lines.push(
-        `local.get $h\ni32x4.extend_${lane}_i16x8_s\nf32x4.convert_i32x4_s\nlocal.get $xp\nv128.load offset=${o} align=4\nf32x4.mul`,
-        'local.get $dot\nf32x4.add\nlocal.set $dot',
-      );
+      lines.push(laneProduct(lane, xAt(o)), 'local.get $dot\nf32x4.add\nlocal.set $dot');
     }
   }
   return lines.join('\n');
@@ -146,8 +155,7 @@ const ZERO_DOT = 'f32.const 0\nf32x4.splat\nlocal.set $dot';
  * dot16's order flips one near-tie of the Q8_0-rounded activations.
  */
 function q8Half(first: number): string {
-  const part = (lane: string, off: number) =>
-    `local.get $h\ni32x4.extend_${lane}_i16x8_s\nf32x4.convert_i32x4_s\nlocal.get $xp\nv128.load offset=${4 * off} align=4\nf32x4.mul`;
+  const part = (lane: string, value: number) => laneProduct(lane, xAt(4 * value));
   return [
     'local.get $q\ni16x8.extend_low_i8x16_s\nlocal.set $h',
     part('low', first),
@@ -305,9 +313,9 @@ function q4kSub(j: number): string {
       for (const lane of ['low', 'high']) {
         const off = 4 * (32 * j + 16 * half + (wide === 'high' ? 8 : 0) + (lane === 'high' ? 4 : 0));
         lines.push(
-          `local.get $xp\nv128.load offset=${off} align=4\nlocal.tee $xv`,
+          `${xAt(off)}\nlocal.tee $xv`,
           `local.get $xs\nf32x4.add\nlocal.set $xs`,
-          `local.get $h\ni32x4.extend_${lane}_i16x8_s\nf32x4.convert_i32x4_s\nlocal.get $xv\nf32x4.mul`,
+          laneProduct(lane, 'local.get $xv'),
           `local.get $dot\nf32x4.add\nlocal.set $dot`,
         );
       }
