@@ -23,19 +23,31 @@ export { quantizeSource };
 /** The weight types with an int8 kernel, and the block size their activations are quantized in. */
 export const Q8X_BLOCK: Partial<Record<WeightType, 32 | 256>> = { Q8_0: 32, Q4_K: 256 };
 
-/** vec4 of the quantized x per vector: K/16 of int8 values, K/128 of scales, K/128 of block sums. */
-export function q8xStride4(k: number): number {
-  return k / 16 + k / 64;
+/**
+ * Whether x is written as value pairs (q8xPairs) instead of int8 words: Q4_K's kernel multiplies two
+ * nibbles by a pair in one i32 product (PAIR_CODE below).
+ */
+export function q8xPairs(type: WeightType): boolean {
+  return type === 'Q4_K';
+}
+
+/**
+ * vec4 of the quantized x per vector: the values (K/16 of int8 words, or K/8 of pairs), then K/128 of
+ * scales and K/128 of block sums.
+ */
+export function q8xStride4(k: number, type: WeightType): number {
+  return (q8xPairs(type) ? k / 8 : k / 16) + k / 64;
 }
 
 /** Whether the int8 kernel runs this product; else the f32 kernels do. */
 export function q8xSupported(device: GPUDevice, type: WeightType, k: number, m: number): boolean {
-  return Q8X_BLOCK[type] !== undefined && k % 256 === 0 && k > 0 && m * q8xStride4(k) * 16 <= device.limits.maxUniformBufferBindingSize;
+  return Q8X_BLOCK[type] !== undefined && k % 256 === 0 && k > 0 && m * q8xStride4(k, type) * 16 <= device.limits.maxUniformBufferBindingSize;
 }
 
 export function quantizeXCode(type: WeightType, norm: boolean): string {
   const bs = Q8X_BLOCK[type]!;
-  return preprocess(quantizeSource, { NORM: norm, Q8_K: bs === 256 }, { BS: bs });
+  const pairs = q8xPairs(type);
+  return preprocess(quantizeSource, { NORM: norm, Q8_K: bs === 256, PAIRS: pairs }, { BS: bs, VALUE_WORDS_DIV: pairs ? 2 : 4 });
 }
 
 const comp = (j: number) => `${'xyzw'[j % 4]}`;
@@ -48,12 +60,13 @@ const wd = (j: number) => `v${j >> 2}.${comp(j)}`;
  * in XQ, `sb` the vec4 of its first 32-block's scale (its block sums K/128 vec4 further). Returns the
  * group's contribution to the row's sum.
  */
-function groupFn(type: WeightType, w: string): string {
+function groupFn(type: WeightType, w: string, broadcastX: boolean): string {
   const name = `group_${w.toLowerCase()}`;
   const L: string[] = [`fn ${name}(base: u32, xb: u32, sb: u32) -> f32 {`];
   const x = (j: number) => `xw${j >> 2}.${comp(j)}`; // x word j of the group (j < 64), xw{i} = XQ[xb + i]
-  const xword = (i: number) => `  let xw${i} = XQ[xb + ${i}u];`;
-  const scaleAt = (i: number) => `bitcast<f32>(XQ[sb + ${i >> 2}u].${comp(i)})`;
+  const xq = (i: string) => (broadcastX ? `subgroupBroadcast(XQ[${i}], 0u)` : `XQ[${i}]`);
+  const xword = (i: number) => `  let xw${i} = ${xq(`xb + ${i}u`)};`;
+  const scaleAt = (i: number) => `bitcast<f32>(${xq(`sb + ${i >> 2}u`)}.${comp(i)})`;
   if (type === 'Q8_0') {
     // 8 blocks of 34 bytes: block b at byte 34b; its f16 d, then 32 int8 (bytes 2..33)
     L.push('  var acc = 0.0;');
@@ -91,21 +104,31 @@ function groupFn(type: WeightType, w: string): string {
     '  var isum = 0;',
   );
   const byteOf = (word: string, i: number) => `i32(extractBits(${word}, ${8 * i}u, 8u))`;
+  // Sub-block j's Σ q·x, 4 weight words at a time: nibble pairs as 16-bit lanes times the x pairs
+  // quantize-x.wgsl wrote, one i32 multiply per two products (see PAIR_CODE for the bounds)
+  const xpair = (j: number, odd: boolean) => `bitcast<i32>(xp${j >> 1}.${comp(2 * (j & 1) + (odd ? 1 : 0))})`; // x word j's pair
   for (let j = 0; j < 8; j++) {
     L.push('  {');
-    L.push(xword(2 * j), xword(2 * j + 1));
+    for (let i = 4 * j; i < 4 * j + 4; i++) L.push(`  let xp${i} = ${xq(`xb + ${i}u`)};`);
     const pair = j >> 1;
     const shift = 4 * (j & 1);
-    const terms: string[] = [];
-    for (let q = 0; q < 8; q++) {
-      const src = `v${1 + 2 * pair + (q >> 2)}.${comp(q)}`;
-      terms.push(`dot4I8Packed(${shift ? `(${src} >> 4u)` : src} & 0x0f0f0f0fu, ${x(8 * j + q)})`);
+    const halves: string[] = [];
+    for (let h = 0; h < 2; h++) {
+      const terms: string[] = [];
+      for (let q = 4 * h; q < 4 * h + 4; q++) {
+        const src = `v${1 + 2 * pair + (q >> 2)}.${comp(q)}`;
+        terms.push(
+          `i32((${src} >> ${shift}u) & 0x000f000fu) * ${xpair(8 * j + q, false)}`,
+          `i32((${src} >> ${shift + 8}u) & 0x000f000fu) * ${xpair(8 * j + q, true)}`,
+        );
+      }
+      halves.push(`high16(${terms.join(' + ')})`);
     }
-    L.push(`    isum += ${byteOf(j < 4 ? 'sc_lo' : 'sc_hi', j % 4)} * (${terms.join(' + ')});`);
+    L.push(`    isum += ${byteOf(j < 4 ? 'sc_lo' : 'sc_hi', j % 4)} * (${halves.join(' + ')});`);
     L.push('  }');
   }
   // Σ_j m_j · Σ q over sub-block j, the block sums written by quantize-x.wgsl
-  const sums = (i: number) => `bitcast<vec4<i32>>(XQ[sb + ${i}u + p.k / 128u])`;
+  const sums = (i: number) => `bitcast<vec4<i32>>(${xq(`sb + ${i}u + p.k / 128u`)})`;
   L.push(
     `  let s0 = ${sums(0)};`,
     `  let s1 = ${sums(1)};`,
@@ -118,6 +141,19 @@ function groupFn(type: WeightType, w: string): string {
   return L.join('\n');
 }
 
+/**
+ * Two products per i32 multiply for Q4_K's nibbles (n, 0..15) times int8 x (|x| <= 127, quantize-x.wgsl):
+ * a weight word's nibbles of bytes 0 and 2 as 16-bit lanes, n0 + n2·2^16, times the pair x2 + x0·2^16 is
+ * n0·x2 + (n0·x0 + n2·x2)·2^16 + n2·x0·2^32: the wanted sum sits in the high half, a cross term below it
+ * (the 2^32 one falls off). Over 8 such products the cross terms stay within ±15,240 and the sums within
+ * ±30,480, both inside 16 signed bits, so high16 recovers the sum exactly: integer math, the same result
+ * as dot4I8Packed, with half the multiplies and no byte extraction of the weights. The pairs come packed
+ * from quantize-x.wgsl: packing them here cost lavapipe as much as the products (it ran on all lanes).
+ */
+const PAIR_CODE = `fn high16(s: i32) -> i32 {
+  return (s - ((s << 16u) >> 16u)) >> 16u;
+}`;
+
 export interface Q8xKernel {
   type: WeightType;
   k: number;
@@ -127,15 +163,25 @@ export interface Q8xKernel {
   accumulate: boolean;
   /** rows per invocation (default 1), each x word loaded once for all */
   rpi?: number;
+  /**
+   * Read x through subgroupBroadcast(·, 0) (needs the subgroups feature): every lane loads the same x,
+   * and llvmpipe, which otherwise gathers that load lane by lane, then keeps lane 0's load only and
+   * treats the value as one scalar (measured 1.3-1.35x on lavapipe at 4096²). Every lane is active there:
+   * the kernel has no early return.
+   */
+  broadcastX?: boolean;
 }
 
 /** The matvec kernel over the quantized x (bindings: 0 params, 1 W, 2 XQ uniform, 3 Y, 4 W2 with pair). */
 export function q8xMatvecCode(o: Q8xKernel, paramsStruct: string): string {
-  const stride4 = q8xStride4(o.k);
+  const stride4 = q8xStride4(o.k, o.type);
+  // vec4 of a group's x values (256 int8, or 256 pairs of i32), and where the scales start
+  const xGroup4 = q8xPairs(o.type) ? 32 : 16;
   const groupVec4 = o.type === 'Q8_0' ? 17 : 9;
   const rpi = o.rpi ?? 1;
   const rows = (f: (r: number) => string) => Array.from({ length: rpi }, (_, r) => f(r));
   const lines = [
+    o.broadcastX ? 'enable subgroups;' : '',
     paramsStruct,
     '@group(0) @binding(0) var<uniform> p: Params;',
     '@group(0) @binding(1) var<storage, read> W: array<vec4<u32>>;',
@@ -144,8 +190,9 @@ export function q8xMatvecCode(o: Q8xKernel, paramsStruct: string): string {
     o.pair ? '@group(0) @binding(4) var<storage, read> W2: array<vec4<u32>>;' : '',
     `const WG: u32 = ${o.wg}u;`,
     'fn silu(g: f32) -> f32 {\n  return g / (1.0 + exp(min(-g, 80.0)));\n}',
-    groupFn(o.type, 'W'),
-    o.pair ? groupFn(o.type, 'W2') : '',
+    o.type === 'Q4_K' ? PAIR_CODE : '',
+    groupFn(o.type, 'W', !!o.broadcastX),
+    o.pair ? groupFn(o.type, 'W2', !!o.broadcastX) : '',
     '@compute @workgroup_size(WG)',
     'fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {',
     // rows wid.x * WG * RPI + lid + r * WG; no early return (llvmpipe's uniform loads want every lane
@@ -153,15 +200,15 @@ export function q8xMatvecCode(o: Q8xKernel, paramsStruct: string): string {
     `  let row0 = wid.x * WG * ${rpi}u + lid;`,
     '  let vec_index = wid.y;',
     `  let x4 = vec_index * ${stride4}u;`,
-    `  let s0 = x4 + p.k / 16u;`,
+    `  let s0 = x4 + p.k / ${256 / xGroup4}u;`,
     ...rows(
       (r) => `  let base${r} = min(row0 + ${r * o.wg}u, p.rows - 1u) * (p.row_bytes / 16u);\n  var acc${r} = 0.0;${o.pair ? `\n  var acc2_${r} = 0.0;` : ''}`,
     ),
     '  for (var g = 0u; g < p.k / 256u; g++) {',
     ...rows((r) =>
       [
-        `    acc${r} += group_w(base${r} + g * ${groupVec4}u, x4 + g * 16u, s0 + g * 2u);`,
-        o.pair ? `    acc2_${r} += group_w2(base${r} + g * ${groupVec4}u, x4 + g * 16u, s0 + g * 2u);` : '',
+        `    acc${r} += group_w(base${r} + g * ${groupVec4}u, x4 + g * ${xGroup4}u, s0 + g * 2u);`,
+        o.pair ? `    acc2_${r} += group_w2(base${r} + g * ${groupVec4}u, x4 + g * ${xGroup4}u, s0 + g * 2u);` : '',
       ].join('\n'),
     ),
     '  }',

@@ -392,7 +392,7 @@ function createQ8xMatvec(device: GPUDevice, a: MatvecArgs, wg: number, rpi: numb
   const n = a.w.rows;
   const m = a.m ?? 1;
   const type = a.w.type;
-  const stride4 = q8xStride4(k);
+  const stride4 = q8xStride4(k, type);
   const xq = device.createBuffer({ label: `matvec-q8x:${a.w.name}:xq`, size: m * stride4 * 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.UNIFORM });
   const qParams = device.createBuffer({ label: `matvec-q8x:${a.w.name}:qparams`, size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   const qp = new ArrayBuffer(16);
@@ -404,10 +404,8 @@ function createQ8xMatvec(device: GPUDevice, a: MatvecArgs, wg: number, rpi: numb
   const qBuffers = { 0: qParams, 1: a.x, 2: xq, 3: a.norm?.weight };
   const qbg = bindMatvec(device, quantize, qBuffers, `quantize-x:${a.w.name}`);
   if (!Number.isInteger(rpi) || rpi < 1 || rpi > 4) throw new SparseScopeError('bad-argument', `q8x matvec rows per invocation must be 1..4, got ${rpi}`);
-  const kernel = { type, k, m, wg, rpi, pair: !!a.w2, accumulate: !!a.accumulate };
-  const pipeline = getPipeline(device, { kernel: 'matvec-q8x', variant: { type, k, m, wg, rpi, pair: kernel.pair, accumulate: kernel.accumulate } }, () =>
-    q8xMatvecCode(kernel, wgslStruct('Params', MATVEC_PARAMS)),
-  );
+  const kernel = { type, k, m, wg, rpi, pair: !!a.w2, accumulate: !!a.accumulate, broadcastX: device.features.has('subgroups') };
+  const pipeline = getPipeline(device, { kernel: 'matvec-q8x', variant: { ...kernel } }, () => q8xMatvecCode(kernel, wgslStruct('Params', MATVEC_PARAMS)));
   checkGroups(device, m, 'matvec vectors');
   const steps = a.w.parts.map((part, i) => {
     const params = uniformBuffer(device, MATVEC_PARAMS, partParams(a.w, part, k, n), `matvec-q8x:${a.w.name}#${i}:params`);

@@ -4,9 +4,10 @@
 //   Q8_K (BS 256, Q8_K on):  iscale = -127 / max (max: the value of largest magnitude, the first on ties),
 //                            d = 1 / iscale, q = min(127, rint(iscale · x)); an all-zero block is all zero
 // One workgroup per x vector v. Its output, vec4 row v·stride4 of XQ (read as a uniform array by the matvec):
-//   words [0, K/4):            the int8 values, 4 a word (value i in byte i % 4 of word i / 4)
-//   words [K/4, K/4 + K/32):   per 32 values, the f32 scale d of their block (Q8_K: the 256-block's d)
-//   words [K/4 + K/32, ..+K/32): per 32 values, Σ q as i32 (Q8_K's block sums: the K-quants' min term)
+//   words [0, V = K/4):        the int8 values, 4 a word (value i in byte i % 4 of word i / 4); PAIRS (V = K/2):
+//                              per 4 values q0..q3 two i32, q2 + q0·2^16 and q3 + q1·2^16 (matvec-q8x.ts)
+//   words [V, V + K/32):       per 32 values, the f32 scale d of their block (Q8_K: the 256-block's d)
+//   words [V + K/32, ..+K/32): per 32 values, Σ q as i32 (Q8_K's block sums: the K-quants' min term)
 // NORM: x rows are un-normed h and the values quantized are h · G / sqrt(mean(h²) + eps), as matvec-io.wgsl's
 // x_chunk computes them.
 
@@ -19,6 +20,7 @@ struct QParams {
 
 const WG: u32 = 64u;
 const BS: u32 = {{BS}}u;
+const VALUE_WORDS_DIV: u32 = {{VALUE_WORDS_DIV}}u; // values per word of the value part: 4, or 2 with PAIRS
 
 @group(0) @binding(0) var<uniform> qp: QParams;
 @group(0) @binding(1) var<storage, read> X: array<f32>;
@@ -97,11 +99,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         let i = i0 + 32u * s + 4u * w;
         let q = min(vec4<i32>(round(vec4<f32>(xv(i), xv(i + 1u), xv(i + 2u), xv(i + 3u)) * iscale)), vec4<i32>(127));
         sum += q.x + q.y + q.z + q.w;
+//#if PAIRS
+        XQ[o + i / 2u] = bitcast<u32>(q.z + (q.x << 16u));
+        XQ[o + i / 2u + 1u] = bitcast<u32>(q.w + (q.y << 16u));
+//#else
         XQ[o + i / 4u] = pack4xI8(q);
+//#endif
       }
       let sb = i0 / 32u + s;
-      XQ[o + qp.k / 4u + sb] = bitcast<u32>(d);
-      XQ[o + qp.k / 4u + subs + sb] = bitcast<u32>(sum);
+      let v_words = qp.k / VALUE_WORDS_DIV;
+      XQ[o + v_words + sb] = bitcast<u32>(d);
+      XQ[o + v_words + subs + sb] = bitcast<u32>(sum);
     }
   }
 }
