@@ -32,46 +32,49 @@ describe('int8-activation matvec (q8x)', () => {
     ['Q4_K', 768, 37],
     ['Q8_0', 256, 9],
   ];
-  for (const [t, k, n] of cases) {
-    it(`${t} [K ${k}, N ${n}]: plain, gate+up+SwiGLU, residual add, 2 vectors, split in parts`, async () => {
-      const { device } = await testGpu();
-      const m = 2;
-      expect(matvecQuantizesX(device, Q8X, t, k, m)).toBe(true);
-      const opts = { maxPartBytes: 5 * rowBytes(t, k) };
-      const gateBytes = randomWeightBytes(t, n, k, k * 13 + n);
-      const upBytes = randomWeightBytes(t, n, k, k * 17 + n);
-      const w = uploadTensor(device, { name: 'gate', type: t, shape: [k, n] }, gateBytes, opts);
-      const w2 = uploadTensor(device, { name: 'up', type: t, shape: [k, n] }, upBytes, opts);
-      expect(w.parts.length).toBeGreaterThan(1);
-      // one all-zero block (a zero scale) and one block whose largest magnitude is negative
-      const x = randomF32(m * k, k + 1).map((v, i) => (i < 32 ? 0 : i === 40 ? -3 : v));
-      const y0 = randomF32(m * n, n + 2);
-      const xb = uploadStorage(device, x, 'x');
-      const plain = createStorage(device, m * n * 4, 'plain');
-      const pair = createStorage(device, m * n * 4, 'pair');
-      const acc = uploadStorage(device, y0, 'acc');
-      await submitChecked(device, (enc) => {
-        encodeMatvec(device, enc, { w, x: xb, y: plain, m }, Q8X);
-        encodeMatvec(device, enc, { w, w2, x: xb, y: pair, m }, Q8X);
-        encodeMatvec(device, enc, { w, x: xb, y: acc, m, accumulate: true }, Q8X);
+  // x read plainly, and through subgroupBroadcast where the adapter has subgroups
+  for (const [t, k, n] of cases)
+    for (const broadcast of [false, true])
+      it(`${t} [K ${k}, N ${n}]${broadcast ? ', x broadcast' : ''}: plain, gate+up+SwiGLU, residual add, 2 vectors, split in parts`, async () => {
+        const { device } = await testGpu();
+        expect(device.features.has('subgroups') || !broadcast, 'the broadcast kernel needs subgroups').toBe(true);
+        const variant: MatvecVariant = { q8x: true, wg: 8, subgroups: broadcast };
+        const m = 2;
+        expect(matvecQuantizesX(device, variant, t, k, m)).toBe(true);
+        const opts = { maxPartBytes: 5 * rowBytes(t, k) };
+        const gateBytes = randomWeightBytes(t, n, k, k * 13 + n);
+        const upBytes = randomWeightBytes(t, n, k, k * 17 + n);
+        const w = uploadTensor(device, { name: 'gate', type: t, shape: [k, n] }, gateBytes, opts);
+        const w2 = uploadTensor(device, { name: 'up', type: t, shape: [k, n] }, upBytes, opts);
+        expect(w.parts.length).toBeGreaterThan(1);
+        // one all-zero block (a zero scale) and one block whose largest magnitude is negative
+        const x = randomF32(m * k, k + 1).map((v, i) => (i < 32 ? 0 : i === 40 ? -3 : v));
+        const y0 = randomF32(m * n, n + 2);
+        const xb = uploadStorage(device, x, 'x');
+        const plain = createStorage(device, m * n * 4, 'plain');
+        const pair = createStorage(device, m * n * 4, 'pair');
+        const acc = uploadStorage(device, y0, 'acc');
+        await submitChecked(device, (enc) => {
+          encodeMatvec(device, enc, { w, x: xb, y: plain, m }, variant);
+          encodeMatvec(device, enc, { w, w2, x: xb, y: pair, m }, variant);
+          encodeMatvec(device, enc, { w, x: xb, y: acc, m, accumulate: true }, variant);
+        });
+        const xr = roundX(t, x, m, k);
+        const gw = dequantizeRowsRef(t, gateBytes, n, k);
+        const gate = matmulRef(gw, xr, m, k, n);
+        const up = matmulRef(dequantizeRowsRef(t, upBytes, n, k), xr, m, k, n);
+        const got = await readF32(device, plain, m * n);
+        expect(relMaxErr(got, gate)).toBeLessThan(1e-5);
+        // the rounding is really there: the f32-x product is much further away
+        expect(relMaxErr(got, matmulRef(gw, x, m, k, n))).toBeGreaterThan(1e-4);
+        expect(relMaxErr(await readF32(device, pair, m * n), swigluRef(gate, up))).toBeLessThan(1e-5);
+        expect(
+          relMaxErr(
+            await readF32(device, acc, m * n),
+            gate.map((g, i) => g + y0[i]),
+          ),
+        ).toBeLessThan(1e-5);
       });
-      const xr = roundX(t, x, m, k);
-      const gw = dequantizeRowsRef(t, gateBytes, n, k);
-      const gate = matmulRef(gw, xr, m, k, n);
-      const up = matmulRef(dequantizeRowsRef(t, upBytes, n, k), xr, m, k, n);
-      const got = await readF32(device, plain, m * n);
-      expect(relMaxErr(got, gate)).toBeLessThan(1e-5);
-      // the rounding is really there: the f32-x product is much further away
-      expect(relMaxErr(got, matmulRef(gw, x, m, k, n))).toBeGreaterThan(1e-4);
-      expect(relMaxErr(await readF32(device, pair, m * n), swigluRef(gate, up))).toBeLessThan(1e-5);
-      expect(
-        relMaxErr(
-          await readF32(device, acc, m * n),
-          gate.map((g, i) => g + y0[i]),
-        ),
-      ).toBeLessThan(1e-5);
-    });
-  }
 
   it('RMSNorm on load: the normed x is what gets quantized', async () => {
     const { device } = await testGpu();

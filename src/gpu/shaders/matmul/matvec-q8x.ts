@@ -1,16 +1,22 @@
 /**
  * The int8-activation matvec (MatvecVariant.q8x): x is first quantized to 8 bits by quantize-x.wgsl as
  * llama.cpp's CPU matmul quantizes it (Q8_0 blocks of 32 for Q8_0 weights, Q8_K blocks of 256 for Q4_K),
- * then each invocation computes one output row with integer dot products (dot4I8Packed) per 32-value
- * block and one f32 multiply-add per block; the quantized x is read as a uniform array.
+ * then each invocation computes one output row with integer dot products per 32-value block (Q8_0:
+ * dot4I8Packed; Q4_K: two nibble products per i32 multiply, PAIR_CODE) and one f32 multiply-add per
+ * block; the quantized x is read as a uniform array.
  * Why this shape, measured on lavapipe at 4096² (bench-results scratch runs, side by side):
  *  - llvmpipe runs 8 invocations as SIMD lanes and loads an x value at one address for all lanes slowly
  *    from a storage buffer (each load cost ~20 ns), much faster from a uniform buffer, and 8-bit x needs a
  *    quarter of the loads f32 x does: an int8 x in a uniform buffer took the Q8_0 kernel ~19 → ~9 ms.
+ *  - llvmpipe still gathers a uniform load at a computed offset lane by lane, and runs the math on x on
+ *    every lane: read through subgroupBroadcast(·, 0) (broadcastX) it loads lane 0's only and the rest
+ *    follows as one value: Q8_0 0.18 → 0.28 × copy, Q4_K (with PAIR_CODE) 0.16 → 0.25 × copy.
  *  - the weights are read 16 bytes at a time at aligned offsets: 8 Q8_0 blocks are 272 bytes = 17 vec4
  *    (K % 256 == 0 keeps every group aligned), a Q4_K superblock 9 vec4; the byte offsets inside a group
  *    are constants of the generated text, so the 2-byte-aligned Q8_0 blocks cost fixed shifts, no selects.
- *  - one row per invocation: 2 or 4 rows per invocation were slower here (register pressure).
+ *  - one row per invocation: 2 or 4 rows per invocation were slower here (register pressure), also with
+ *    the x words loaded once for all rows; so was the group loop unrolled to constant x offsets. Weights
+ *    read with textureLoad gained under 10 %: not worth a second copy of every weight.
  * Only where the layout fits (qsSupported): Q8_0 or Q4_K, K % 256 == 0, the quantized x of every vector
  * in one uniform binding; elsewhere matvec.ts runs the f32 kernels.
  */

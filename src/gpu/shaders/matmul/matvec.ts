@@ -101,7 +101,7 @@ export interface MatvecVariant {
    * accuracy and software adapters emulate f16 (lavapipe ran it ~1.5-2x slower).
    */
   f16?: boolean;
-  /** Reduce with subgroupAdd. Default: when the device has subgroups. */
+  /** Reduce with subgroupAdd (q8x: read x through subgroupBroadcast). Default: when the device has subgroups. */
   subgroups?: boolean;
   /** Threads per workgroup (power of two). */
   wg?: number;
@@ -351,7 +351,8 @@ export function createMatvec(device: GPUDevice, a: MatvecArgs, v: MatvecVariant 
   checkNorm(a.w.name, a.norm, k, k);
   if (a.normOut && !a.norm) throw new SparseScopeError('bad-argument', `${a.w.name}: writing the normed x needs a norm on load`);
   // the int8-activation variant (matvec-q8x.ts) where it applies; it does not write the normed x
-  if (v.q8x && !a.normOut && q8xSupported(device, a.w.type, k, m)) return createQ8xMatvec(device, a, v.wg ?? 8, v.rowsPerInvocation ?? 1);
+  if (v.q8x && !a.normOut && q8xSupported(device, a.w.type, k, m))
+    return createQ8xMatvec(device, a, v.wg ?? 8, v.rowsPerInvocation ?? 1, v.subgroups ?? device.features.has('subgroups'));
   const r = resolve(device, a.w.type, k, false, withoutQ8x(v), { pair: !!a.w2, accumulate: !!a.accumulate, norm: !!a.norm }, k, { normOut: !!a.normOut });
   const pipeline = pipelineFor(device, r);
   checkGroups(device, m, 'matvec vectors');
@@ -386,7 +387,7 @@ export function matvecQuantizesX(device: GPUDevice, v: MatvecVariant, type: Weig
  * MatvecVariant.q8x: one dispatch quantizes the m x vectors (RMSNorm applied first with norm) into a
  * scratch buffer of its own, then one per part computes the rows from it (matvec-q8x.ts).
  */
-function createQ8xMatvec(device: GPUDevice, a: MatvecArgs, wg: number, rpi: number): PreparedKernel {
+function createQ8xMatvec(device: GPUDevice, a: MatvecArgs, wg: number, rpi: number, broadcastX: boolean): PreparedKernel {
   if (wg & (wg - 1)) throw new Error(`matvec workgroup size must be a power of two, got ${wg}`);
   const [k] = a.w.shape;
   const n = a.w.rows;
@@ -404,7 +405,7 @@ function createQ8xMatvec(device: GPUDevice, a: MatvecArgs, wg: number, rpi: numb
   const qBuffers = { 0: qParams, 1: a.x, 2: xq, 3: a.norm?.weight };
   const qbg = bindMatvec(device, quantize, qBuffers, `quantize-x:${a.w.name}`);
   if (!Number.isInteger(rpi) || rpi < 1 || rpi > 4) throw new SparseScopeError('bad-argument', `q8x matvec rows per invocation must be 1..4, got ${rpi}`);
-  const kernel = { type, k, m, wg, rpi, pair: !!a.w2, accumulate: !!a.accumulate, broadcastX: device.features.has('subgroups') };
+  const kernel = { type, k, m, wg, rpi, pair: !!a.w2, accumulate: !!a.accumulate, broadcastX };
   const pipeline = getPipeline(device, { kernel: 'matvec-q8x', variant: { ...kernel } }, () => q8xMatvecCode(kernel, wgslStruct('Params', MATVEC_PARAMS)));
   checkGroups(device, m, 'matvec vectors');
   const steps = a.w.parts.map((part, i) => {
