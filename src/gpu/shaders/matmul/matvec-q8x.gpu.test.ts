@@ -76,6 +76,25 @@ describe('int8-activation matvec (q8x)', () => {
         ).toBeLessThan(1e-5);
       });
 
+  it('Q4_K at the bounds of its two-products-per-multiply sums: every nibble 15, every x at ±127', async () => {
+    const { device } = await testGpu();
+    const [t, k, n] = ['Q4_K' as const, 512, 6];
+    const bytes = randomWeightBytes(t, n, k, 7);
+    // a superblock is 144 bytes: f16 d, f16 dmin, 12 scale bytes, then 128 bytes of nibbles: all 0xff
+    for (let b = 0; b < bytes.length; b += 144) bytes.fill(0xff, b + 16, b + 144);
+    // x all equal: quantize-x's q is -127 everywhere (the sums at their bound, 8 · 2 · 15 · 127 = 30,480);
+    // then signs alternating by word (the cross terms of one sign, at 8 · 15 · 127 = 15,240)
+    for (const x of [new Float32Array(k).fill(0.5), Float32Array.from({ length: k }, (_, i) => ((i >> 2) % 2 ? -1 : 1))]) {
+      for (const broadcast of device.features.has('subgroups') ? [false, true] : [false]) {
+        const w = uploadTensor(device, { name: 'w', type: t, shape: [k, n] }, bytes);
+        const y = createStorage(device, n * 4, 'y');
+        await submitChecked(device, (enc) => encodeMatvec(device, enc, { w, x: uploadStorage(device, x, 'x'), y }, { ...Q8X, subgroups: broadcast }));
+        const want = matmulRef(dequantizeRowsRef(t, bytes, n, k), roundX(t, x, 1, k), 1, k, n);
+        expect(relMaxErr(await readF32(device, y, n), want), `broadcast ${broadcast}`).toBeLessThan(1e-5);
+      }
+    }
+  });
+
   it('RMSNorm on load: the normed x is what gets quantized', async () => {
     const { device } = await testGpu();
     const [t, k, n, m] = ['Q4_K' as const, 512, 21, 2];
