@@ -172,7 +172,7 @@ export interface Q8xKernel {
   /**
    * Read x through subgroupBroadcast(·, 0) (needs the subgroups feature): every lane loads the same x,
    * and llvmpipe, which otherwise gathers that load lane by lane, then keeps lane 0's load only and
-   * treats the value as one scalar (measured 1.3-1.35x on lavapipe at 4096²). Every lane is active there:
+   * treats the value as one scalar (the bench's 4096² products on lavapipe: 1.5x). Lane 0 is active there:
    * the kernel has no early return.
    */
   broadcastX?: boolean;
@@ -202,7 +202,7 @@ export function q8xMatvecCode(o: Q8xKernel, paramsStruct: string): string {
     '@compute @workgroup_size(WG)',
     'fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {',
     // rows wid.x * WG * RPI + lid + r * WG; no early return (llvmpipe's uniform loads want every lane
-    // active): rows past the end redo the last one and skip the write
+    // active, and broadcastX reads lane 0's x): rows past the end redo the last one and skip the write
     `  let row0 = wid.x * WG * ${rpi}u + lid;`,
     '  let vec_index = wid.y;',
     `  let x4 = vec_index * ${stride4}u;`,
