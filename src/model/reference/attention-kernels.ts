@@ -18,18 +18,23 @@ export interface AttentionKernels {
   weightedSum(p: Float64Array, rows: readonly Float32Array[], idx: readonly number[], width: number, out: Float32Array): void;
 }
 
+/**
+ * out[i] = Σ_j p[j] · rows[idx[j]][rowOff + i] for i < width, summed over j in order, each partial sum
+ * rounded to f32 (out is f32), as llama.cpp's f32 accumulation (legacy MLA passes a head's slice offset).
+ */
+export function weightedRows(p: Float64Array, rows: readonly Float32Array[], idx: readonly number[], width: number, out: Float32Array, rowOff = 0): void {
+  out.fill(0, 0, width);
+  for (let j = 0; j < idx.length; j++) {
+    const row = rows[idx[j]];
+    const pj = p[j];
+    for (let i = 0; i < width; i++) out[i] += pj * row[rowOff + i];
+  }
+}
+
 export const plainAttention: AttentionKernels = {
   keep: (_il, _kind, row) => row,
   addScores(q, qOff, rows, n, width, out) {
     for (let s = 0; s < n; s++) out[s] += dot(q, qOff, rows[s], 0, width);
   },
-  weightedSum(p, rows, idx, width, out) {
-    // each partial sum rounded to f32 (out is f32), as llama.cpp's f32 accumulation
-    out.fill(0, 0, width);
-    for (let j = 0; j < idx.length; j++) {
-      const row = rows[idx[j]];
-      const pj = p[j];
-      for (let i = 0; i < width; i++) out[i] += pj * row[i];
-    }
-  },
+  weightedSum: (p, rows, idx, width, out) => weightedRows(p, rows, idx, width, out),
 };

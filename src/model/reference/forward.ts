@@ -11,7 +11,7 @@
 import { SparseScopeError } from '../../errors.ts';
 import { isMoeLayer, type ModelConfig } from '../config.ts';
 import { indexerTopK } from './indexer-topk.ts';
-import { plainAttention, type AttentionKernels } from './attention-kernels.ts';
+import { plainAttention, weightedRows, type AttentionKernels } from './attention-kernels.ts';
 import { dot, layerNorm, rmsNorm, ropeCache, ropeNeox, ropeNormal, softmaxInPlace } from './math.ts';
 import { moeFfnChunk, swigluChunk } from './moe-chunk.ts';
 import { linearChunk, tensorRow, type ReferenceWeights } from './weights.ts';
@@ -298,12 +298,8 @@ export class ReferenceSession {
           att.weightedSum(pr, cache.ckv, visible, L, acc);
           olat.set(acc, hd * L);
         } else {
-          acc.fill(0);
-          for (let j = 0; j < visible.length; j++) {
-            const row = cache.v[visible[j]];
-            const pj = pr[j];
-            for (let i = 0; i < Vd; i++) acc[i] += pj * row[hd * Vd + i];
-          }
+          // o_h = Σ p_s · v_s[head h]                             [v]
+          weightedRows(pr, cache.v, visible, Vd, acc, hd * Vd);
           o.set(acc, hd * Vd);
         }
       }

@@ -367,7 +367,7 @@ function q6kQuarter(n: number, g: number): string {
       `local.get ${i % 2 === 0 ? '$a' : '$b'}\n${low}`,
       `local.get $hh\n${high[i]}\nlocal.get $m30\nv128.and\nv128.or`,
       'local.get $m32\ni8x16.sub\nlocal.set $q',
-      'f32.const 0\nf32x4.splat\nlocal.set $dot',
+      ZERO_DOT,
       dot16(4 * (128 * n + 32 * i + 16 * g)),
       // × d · scale (int8 at 192 + 8n + g + 2i)
       addScaled(`local.get $d\nlocal.get $p\ni32.load8_s offset=${192 + 8 * n + g + 2 * i}\nf32.convert_i32_s\nf32.mul`),
