@@ -9,8 +9,15 @@ import { defineConfig } from 'vitest/config';
 //         adapter-independent code over the GPU (*.once.gpu.test.ts: the in-process engine's protocol and
 //         queue, the bench's smoke run), whose kernels the per-adapter `gpu` project already covers;
 //  e2e  — the page in Debian's chromium through playwright-core.
+// scripts/test.mjs sets SPARSESCOPE_REPORT_DIR so that its summary, the last lines CI prints, can name each
+// failed test and its message; every vitest run then also writes a JSON report there.
+const reportDir = process.env.SPARSESCOPE_REPORT_DIR;
+
 export default defineConfig({
   test: {
+    ...(reportDir
+      ? { reporters: ['default', 'json'], outputFile: { json: `${reportDir}/vitest-${process.env.SPARSESCOPE_ADAPTER ?? 'node'}-${process.pid}.json` } }
+      : {}),
     projects: [
       { test: { name: 'unit', include: ['src/**/*.test.ts'], exclude: ['src/**/*.gpu.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 } },
       {

@@ -4,6 +4,7 @@
  * (greedy), each timed as a whole inside llama.cpp's process.
  */
 import { LlamaCpp } from '../model/reference/llama-cpp/client.ts';
+import { EXCLUDED_CPU_VARIANTS } from '../model/reference/llama-cpp/binaries.ts';
 
 export interface LlamaFigures {
   loadSeconds: number;
@@ -17,7 +18,8 @@ export async function benchLlama(
   path: string,
   o: { contexts: number[]; decode: number; tokens: (n: number) => number[]; threads: number },
 ): Promise<LlamaFigures> {
-  const ll = await LlamaCpp.start();
+  // timed as people run it: ggml's own choice of CPU variant (the tests pin one; AMX still aborts on deepseek32)
+  const ll = await LlamaCpp.start({ exclude: EXCLUDED_CPU_VARIANTS });
   try {
     const model = await ll.loadModel(path);
     const timed = await model.bench({ warmup: o.tokens(32), prompts: o.contexts.map((c) => o.tokens(c)), decode: o.decode, threads: o.threads });

@@ -1,14 +1,19 @@
 /**
  * The llama.cpp build the reference runs: a project-owned copy of node-llama-cpp's prebuilt CPU
- * package with the CPU variants we cannot trust left out.
+ * package holding the one CPU variant the reference is pinned to.
  *
  * ggml ships one CPU library per x86-64 micro-architecture (`libggml-cpu-<variant>.so`) and loads
- * the best-scoring one the CPU supports. On CPUs with AMX (Intel Sapphire Rapids and later) that is
- * `sapphirerapids`, whose AMX buffer type takes Q8_0/Q4_K weights, and on `deepseek32` graphs ggml's
- * scheduler then finds no backend for a node and aborts the process
- * (`ggml-backend.cpp: GGML_ASSERT(*cur_backend_id != -1)`). Without that library ggml takes the next
- * variant (AVX-512 without AMX), which runs the same files and agrees with our engine. So the copy
- * leaves it out, and the child process that runs llama.cpp (child.ts) is pointed at the copy by a
+ * the best-scoring one the CPU supports. Two reasons not to let it choose:
+ * - the variants sum in different orders (AVX2, AVX-512, AVX-512 VNNI, AMX tiles), so llama.cpp's
+ *   logits differ by rounding from one CPU to the next, and a greedy continuation can flip at a
+ *   near-tie: an exact comparison that passes on one machine could fail on another. Pinned to one
+ *   variant, llama.cpp computes the same bits on every machine that runs the suite;
+ * - on CPUs with AMX (Intel Sapphire Rapids and later) ggml picks `sapphirerapids`, whose AMX buffer
+ *   type takes Q8_0/Q4_K weights, and on `deepseek32` graphs ggml's scheduler then finds no backend
+ *   for a node and aborts the process (`ggml-backend.cpp: GGML_ASSERT(*cur_backend_id != -1)`).
+ * The pin is `haswell` (AVX2 + FMA + F16C: every x86-64 server CPU of the last decade). Where the CPU
+ * cannot run it (or the platform has no variants), the copy only leaves out the AMX variant and the
+ * test output says so. The child process that runs llama.cpp (child.ts) is pointed at the copy by a
  * module-resolution hook (resolve-hooks.mjs): node_modules is never edited. See
  * docs/llama-cpp-reference.md.
  */
@@ -22,6 +27,10 @@ const CACHE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..
 
 /** CPU variants never loaded by the reference: AMX, whose buffer type aborts deepseek32 graphs. */
 export const EXCLUDED_CPU_VARIANTS: readonly string[] = ['sapphirerapids'];
+
+/** The variant the reference is pinned to, and the /proc/cpuinfo flags ggml requires before it loads it. */
+export const PINNED_CPU_VARIANT = 'haswell';
+const PINNED_CPU_FLAGS = ['pni', 'ssse3', 'avx', 'avx2', 'f16c', 'fma', 'bmi2']; // pni = SSE3
 
 /** The npm package of node-llama-cpp's prebuilt CPU binaries for this machine, e.g. `@node-llama-cpp/linux-x64`. */
 export function prebuiltPackageName(): string {
@@ -41,27 +50,33 @@ export interface ReferenceBuild {
   /** CPU variant libraries in the copy */
   variants: string[];
   excluded: string[];
+  /** the one variant the copy holds, or null where it is not pinned (and why not) */
+  pinned: string | null;
+  unpinnedBecause?: string;
 }
 
 const VARIANT_RE = /^libggml-cpu-(.+)\.(so|dll|dylib)$/;
 
 /**
  * Make (once; reused while the source package's version is the same) the copy of the prebuilt
- * package under `.cache/llama-cpp/`, without `exclude`d variants. Files are hard-linked where the
+ * package under `.cache/llama-cpp/`, without `exclude`d variants (default: all but the pinned one
+ * where this CPU runs it, else the AMX one). Files are hard-linked where the
  * file system allows, else copied (~30 MB). Built in a temporary folder and renamed, so parallel
  * test files never see half a copy.
  */
 export function prepareReferenceBuild(o: { exclude?: readonly string[]; cacheRoot?: string } = {}): ReferenceBuild {
-  const exclude = o.exclude ?? EXCLUDED_CPU_VARIANTS;
   const packageName = prebuiltPackageName();
   const src = packageDir(packageName);
   const version = (JSON.parse(readFileSync(join(src, 'package.json'), 'utf8')) as { version: string }).version;
-  const tag = exclude.length ? `without-${[...exclude].sort().join('-')}` : 'all-variants';
-  const dest = resolve(o.cacheRoot ?? CACHE_ROOT, `${packageName.split('/')[1]}-${version}-${tag}`);
   const variantsOf = (dir: string) =>
     listFiles(dir)
       .map((f) => VARIANT_RE.exec(f.split('/').pop()!)?.[1])
       .filter((v): v is string => !!v);
+  const available = variantsOf(src);
+  const pin = o.exclude ? { pinned: null, why: 'the caller chose the variants' } : pinnedVariant(available);
+  const exclude = o.exclude ?? (pin.pinned ? available.filter((v) => v !== pin.pinned) : EXCLUDED_CPU_VARIANTS);
+  const tag = pin.pinned ? `only-${pin.pinned}` : exclude.length ? `without-${[...exclude].sort().join('-')}` : 'all-variants';
+  const dest = resolve(o.cacheRoot ?? CACHE_ROOT, `${packageName.split('/')[1]}-${version}-${tag}`);
   if (!existsSync(join(dest, 'package.json'))) {
     const tmp = `${dest}.tmp-${process.pid}`;
     rmSync(tmp, { recursive: true, force: true });
@@ -87,7 +102,33 @@ export function prepareReferenceBuild(o: { exclude?: readonly string[]; cacheRoo
       if (!existsSync(join(dest, 'package.json'))) throw e; // else another process made it first
     }
   }
-  return { packageDir: dest, packageName, variants: variantsOf(dest), excluded: [...exclude] };
+  return {
+    packageDir: dest,
+    packageName,
+    variants: variantsOf(dest),
+    excluded: [...exclude],
+    pinned: pin.pinned,
+    ...(pin.pinned ? {} : { unpinnedBecause: pin.why }),
+  };
+}
+
+/** PINNED_CPU_VARIANT when the package has it and this CPU has every flag ggml checks for it. */
+function pinnedVariant(available: readonly string[]): { pinned: string | null; why: string } {
+  if (!available.includes(PINNED_CPU_VARIANT))
+    return { pinned: null, why: `the package has no ${PINNED_CPU_VARIANT} variant (${available.join(', ') || 'none'})` };
+  const flags = new Set(cpuFlags());
+  const missing = PINNED_CPU_FLAGS.filter((f) => !flags.has(f));
+  if (missing.length) return { pinned: null, why: `this CPU lacks ${missing.join(', ')}` };
+  return { pinned: PINNED_CPU_VARIANT, why: '' };
+}
+
+/** The CPU's feature flags (Linux: /proc/cpuinfo; elsewhere none are known). */
+function cpuFlags(): string[] {
+  try {
+    return /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1].trim().split(/\s+/) ?? [];
+  } catch {
+    return [];
+  }
 }
 
 function listFiles(root: string, rel = ''): string[] {
@@ -102,9 +143,5 @@ function listFiles(root: string, rel = ''): string[] {
 
 /** Whether this CPU has AMX (Linux: the `amx_int8` flag in /proc/cpuinfo). */
 export function cpuHasAmx(): boolean {
-  try {
-    return /\bamx_int8\b/.test(readFileSync('/proc/cpuinfo', 'utf8'));
-  } catch {
-    return false;
-  }
+  return cpuFlags().includes('amx_int8');
 }

@@ -16,7 +16,10 @@ export type { LlamaCpp, LlamaCppModel };
 /** llama.cpp in its own process, on the reference build (no AMX variant); close() it after use. */
 export async function createLlama(): Promise<LlamaCpp> {
   const ll = await LlamaCpp.start();
-  console.log(`llama.cpp reference: ggml CPU variant ${ll.cpuVariant ?? 'unknown'} (left out: ${ll.build.excluded.join(', ') || 'none'})`);
+  const build = ll.build.pinned
+    ? `pinned to ${ll.build.pinned}`
+    : `not pinned: ${ll.build.unpinnedBecause}; left out: ${ll.build.excluded.join(', ') || 'none'}`;
+  console.log(`llama.cpp reference: ggml CPU variant ${ll.cpuVariant ?? 'unknown'} (${build})`);
   return ll;
 }
 
