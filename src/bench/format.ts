@@ -24,6 +24,11 @@ export function formatTable(r: BenchResult): string {
         : ''
     }; ${mb(best.bytes)}, ${best.reps} per submit, ${how(best.method)}`,
   );
+  // hardware: the share of bandwidth the best decode kernels reach. Software adapters: 0.30 × copy, which no
+  // kernel can meet where a shader that only reads stays below it (that ceiling moves with the machine)
+  const matvecAim = r.adapter.software
+    ? `aim ≥ 0.30 × copy on a software adapter (${best.vsCopy >= 0.3 ? 'within' : 'above'} the read ceiling here, ${f(best.vsCopy)} × copy)`
+    : 'aim ≥ 0.70 × copy';
   for (const m of r.matvecVariants) {
     const set = m.copies > 1 ? `, ${m.copies} weight copies rotated (${mb(m.copies * m.bytes)})` : '';
     const engine = r.matvec.find((e) => e.type === m.type);
@@ -33,7 +38,7 @@ export function formatTable(r: BenchResult): string {
     add(
       `${m.type} matvec ${m.k}×${m.n}, ${m.variantName}${m.tuned ? ' ★' : ''}`,
       `${f(m.gbPerS)} GB/s = ${f(m.vsCopy)} × copy = ${f(m.vsRead)} × read`,
-      `${side}; aim ≥ 0.70 × copy; ${m.reps} per submit${set}, ${how(m.method)}`,
+      `${side}; ${matvecAim}; ${m.reps} per submit${set}, ${how(m.method)}`,
     );
   }
   for (const t of r.matvecTuning?.classes ?? []) {
