@@ -12,6 +12,7 @@ describe('GPU suite without an adapter', () => {
   it('fails the kernel tests when Dawn finds no adapter', () => {
     const env: NodeJS.ProcessEnv = { ...process.env, VK_DRIVER_FILES: '/nonexistent/icd.json', VK_ICD_FILENAMES: '/nonexistent/icd.json' };
     delete env.SPARSESCOPE_ADAPTER;
+    delete env.SPARSESCOPE_REPORT_DIR; // its failures are the expected outcome, not the suite's (scripts/test.mjs)
     const res = spawnSync('npx', ['vitest', 'run', '--project', 'gpu', 'src/gpu/shaders/rmsnorm'], { env, encoding: 'utf8' });
     const out = strip(res.stdout + res.stderr);
     expect(res.status).not.toBe(0);
@@ -22,7 +23,7 @@ describe('GPU suite without an adapter', () => {
 
   it('fails the per-adapter runner when a named adapter is not installed', () => {
     const res = spawnSync('node', ['scripts/gpu-suite.mjs'], {
-      env: { ...process.env, SPARSESCOPE_ADAPTERS: 'no-such-adapter' },
+      env: { ...process.env, SPARSESCOPE_ADAPTERS: 'no-such-adapter', SPARSESCOPE_REPORT_DIR: '' },
       encoding: 'utf8',
     });
     expect(res.status).toBe(1);
