@@ -112,6 +112,11 @@ export function prepareReferenceBuild(o: { exclude?: readonly string[]; cacheRoo
   };
 }
 
+/** How a build was made, for the suites' output: `pinned to haswell`, or why not and what it left out. */
+export function describeBuild(b: ReferenceBuild): string {
+  return b.pinned ? `pinned to ${b.pinned}` : `not pinned: ${b.unpinnedBecause}; left out: ${b.excluded.join(', ') || 'none'}`;
+}
+
 /** PINNED_CPU_VARIANT when the package has it and this CPU has every flag ggml checks for it. */
 function pinnedVariant(available: readonly string[]): { pinned: string | null; why: string } {
   if (!available.includes(PINNED_CPU_VARIANT))

@@ -6,7 +6,7 @@
  * that aborts on the AMX variant.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { cpuHasAmx, EXCLUDED_CPU_VARIANTS, PINNED_CPU_VARIANT } from './binaries.ts';
+import { cpuHasAmx, describeBuild, EXCLUDED_CPU_VARIANTS, PINNED_CPU_VARIANT } from './binaries.ts';
 import { LlamaCpp, LlamaCppAborted } from './client.ts';
 
 const BUNDLED = 'public/models/sparsescope-kjv-5m-q8_0.gguf';
@@ -30,10 +30,7 @@ let referenceTokens: number[] = [];
 describe('llama.cpp reference build', () => {
   it(`holds the ${PINNED_CPU_VARIANT} variant only (where the CPU runs it, else all but AMX) and runs the bundled Q8_0 deepseek32 model`, async () => {
     const ll = await start();
-    console.log(
-      `CPU has AMX: ${cpuHasAmx()}; reference build variants: ${ll.build.variants.join(', ')}; loaded: ${ll.cpuVariant}; ` +
-        (ll.build.pinned ? `pinned to ${ll.build.pinned}` : `not pinned: ${ll.build.unpinnedBecause}`),
-    );
+    console.log(`CPU has AMX: ${cpuHasAmx()}; reference build variants: ${ll.build.variants.join(', ')}; loaded: ${ll.cpuVariant}; ${describeBuild(ll.build)}`);
     if (ll.build.pinned) {
       expect(ll.build.variants).toEqual([PINNED_CPU_VARIANT]);
       if (process.platform === 'linux') expect(ll.cpuVariant).toBe(PINNED_CPU_VARIANT);

@@ -9,17 +9,15 @@ import { afterAll, beforeAll } from 'vitest';
 import { openGguf } from '../../../gguf/reader.ts';
 import { ReferenceModel } from '../forward.ts';
 import { LlamaCpp, type LlamaCppModel } from '../llama-cpp/client.ts';
+import { describeBuild } from '../llama-cpp/binaries.ts';
 import { loadReferenceModelData } from '../weights.ts';
 
 export type { LlamaCpp, LlamaCppModel };
 
-/** llama.cpp in its own process, on the reference build (no AMX variant); close() it after use. */
+/** llama.cpp in its own process, on the reference build (its one pinned CPU variant); close() it after use. */
 export async function createLlama(): Promise<LlamaCpp> {
   const ll = await LlamaCpp.start();
-  const build = ll.build.pinned
-    ? `pinned to ${ll.build.pinned}`
-    : `not pinned: ${ll.build.unpinnedBecause}; left out: ${ll.build.excluded.join(', ') || 'none'}`;
-  console.log(`llama.cpp reference: ggml CPU variant ${ll.cpuVariant ?? 'unknown'} (${build})`);
+  console.log(`llama.cpp reference: ggml CPU variant ${ll.cpuVariant ?? 'unknown'} (${describeBuild(ll.build)})`);
   return ll;
 }
 
