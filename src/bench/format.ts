@@ -10,7 +10,11 @@ export function formatTable(r: BenchResult): string {
   const add = (what: string, value: string, note = '') => rows.push([what, value, note]);
   const how = (m: string) => (m === 'timestamp' ? 'GPU timestamps' : 'CPU clock');
   const c = r.copy;
-  add('copy bandwidth (read + write traffic)', `${f(c.gbPerS)} GB/s`, `${mb(c.bytes)} buffer, ${c.reps} copies per submit, ${how(c.method)}`);
+  const runs =
+    r.copyRuns?.length > 1
+      ? `best of ${r.copyRuns.length} (${r.copyRuns.map((g) => f(g)).join(', ')} GB/s: before and after the kernels, and in the polling row); `
+      : '';
+  add('copy bandwidth (read + write traffic)', `${f(c.gbPerS)} GB/s`, `${runs}${mb(c.bytes)} buffer, ${c.reps} copies per submit, ${how(c.method)}`);
   const best = r.read[0];
   add(
     'read ceiling (a kernel that only reads)',
@@ -44,6 +48,15 @@ export function formatTable(r: BenchResult): string {
   for (const t of r.matvecTuning?.classes ?? []) {
     const vs = t.choice === t.defaultName ? 'the default' : `${f(t.defaultMs / t.ms)} × the default (${t.defaultName}, ${f(t.defaultMs)} ms)`;
     add(`${t.kernelClass} (tuner)`, `tuned: ${t.choice}, measured ${f(t.ms)} ms`, `${vs}; on ${t.k}×${t.n}, ${t.all.length} candidates, ${how(t.method)}`);
+  }
+  const pl = r.polling;
+  if (pl) {
+    const which = (m: string) => (m === pl.engineMode ? `${m} (the engine's here)` : m);
+    add(
+      "Node's GPU wait: polite against busy polling",
+      `polite: copy ${f(pl.polite.copyGbPerS)} GB/s, matvec ${f(pl.polite.matvecGbPerS)} GB/s`,
+      `= ${f(pl.polite.copyGbPerS / pl.busy.copyGbPerS)} × and ${f(pl.polite.matvecGbPerS / pl.busy.matvecGbPerS)} × busy (copy ${f(pl.busy.copyGbPerS)}, matvec ${f(pl.busy.matvecGbPerS)} GB/s); ${which('polite')} vs ${which('busy')}; ${pl.matvec.type} ${pl.matvec.k}×${pl.matvec.n} ${pl.matvec.variantName}, best of ${pl.rounds} alternating rounds, ${how(pl.method)}`,
+    );
   }
   const a = r.attention;
   const layers = a.options.layers > 1 ? `, ${a.options.layers} layer caches rotated` : '';

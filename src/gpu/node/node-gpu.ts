@@ -10,6 +10,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SparseScopeError } from '../../errors.ts';
+import { isSoftwareAdapter } from '../device.ts';
+import { setDawnPolling, type DawnPolling } from './dawn-polling.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const SOFTWARE_ICDS: Record<string, string> = {
@@ -41,6 +43,17 @@ function useDriver(icd: string | undefined): void {
   process.env.NODEVICE_SELECT ??= '1';
 }
 
+/**
+ * Software adapters run shaders on this CPU's cores, which Dawn's busy polling would compete for
+ * (dawn-polling.ts); SPARSESCOPE_DAWN_POLLING=busy|polite overrides the choice.
+ */
+function pollingFor(software: boolean): DawnPolling {
+  const forced = process.env.SPARSESCOPE_DAWN_POLLING;
+  if (forced === 'busy' || forced === 'polite') return forced;
+  if (forced) throw new SparseScopeError('bad-argument', `SPARSESCOPE_DAWN_POLLING must be busy or polite, not ${forced}`);
+  return software ? 'polite' : 'busy';
+}
+
 /** Returns a GPU whose requestAdapter() finds an adapter, or throws 'no-adapter' naming what was tried. */
 export async function nodeGpu(): Promise<GPU> {
   const { create } = await loadDawn();
@@ -57,7 +70,11 @@ export async function nodeGpu(): Promise<GPU> {
       useDriver(icd);
     }
     const gpu = create([]);
-    if (await gpu.requestAdapter()) return gpu;
+    const adapter = await gpu.requestAdapter();
+    if (adapter) {
+      setDawnPolling(pollingFor(isSoftwareAdapter(adapter.info)));
+      return gpu;
+    }
     tried.push(name === 'env' ? `VK_DRIVER_FILES=${process.env.VK_DRIVER_FILES ?? process.env.VK_ICD_FILENAMES}` : name);
   }
   throw new SparseScopeError('no-adapter', `No WebGPU adapter found in Node (tried: ${tried.join(', ')}).`);

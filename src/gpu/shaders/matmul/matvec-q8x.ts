@@ -153,11 +153,14 @@ function groupFn(type: WeightType, w: string, broadcastX: boolean): string {
  * n0·x2 + (n0·x0 + n2·x2)·2^16 + n2·x0·2^32: the wanted sum sits in the high half, a cross term below it
  * (the 2^32 one falls off). Over 8 such products the cross terms stay within ±15,240 and the sums within
  * ±30,480, both inside 16 signed bits, so high16 recovers the sum exactly: integer math, the same result
- * as dot4I8Packed, with half the multiplies and no byte extraction of the weights. The pairs come packed
- * from quantize-x.wgsl: packing them here cost lavapipe as much as the products (it ran on all lanes).
+ * as dot4I8Packed, with half the multiplies and no byte extraction of the weights. high16 rounds
+ * instead of subtracting the low half: (s + 2^15) >> 16 is the high half exactly while the cross terms
+ * stay within ±2^15, in two operations instead of four; s + 2^15 stays below 2^31 (30,480·2^16 + 15,240
+ * + 2^15). The pairs come packed from quantize-x.wgsl: packing them here cost lavapipe as much as the
+ * products (it ran on all lanes).
  */
 const PAIR_CODE = `fn high16(s: i32) -> i32 {
-  return (s - ((s << 16u) >> 16u)) >> 16u;
+  return (s + 32768) >> 16u;
 }`;
 
 export interface Q8xKernel {
