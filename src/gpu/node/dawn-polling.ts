@@ -9,8 +9,8 @@
  *
  * 'polite' polling keeps the first SPIN_MS of a wait busy, so short waits return as fast as before,
  * then sleeps before each further tick (Atomics.wait: the thread sleeps, it does not spin).
- * Only Dawn's ticks are touched: native functions queued from Node's timer loop with no JavaScript
- * caller between. Every other setImmediate call goes straight through.
+ * Only Dawn's ticks are touched (native functions; dawnTick). Every other setImmediate call goes
+ * straight through.
  */
 
 export type DawnPolling = 'busy' | 'polite';
@@ -39,15 +39,18 @@ let lastTick = -Infinity;
 let sleeps = 0;
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
-function fromDawn(fn: unknown): boolean {
-  if (typeof fn !== 'function' || !Function.prototype.toString.call(fn).endsWith('[native code] }')) return false;
-  // a tick Dawn queues from its own tick has no JavaScript below this module's frames but Node's
-  // timer loop (process.processImmediate)
+/**
+ * Which of Dawn's ticks fn is: 'first' when JavaScript queued it (a mapAsync or onSubmittedWorkDone call
+ * starting a wait), 'next' when Dawn queued it from its own tick (no JavaScript below this module's frames
+ * but Node's timer loop, process.processImmediate), undefined for anything that is not a native function.
+ */
+function dawnTick(fn: unknown): 'first' | 'next' | undefined {
+  if (typeof fn !== 'function' || !Function.prototype.toString.call(fn).endsWith('[native code] }')) return undefined;
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 3;
   const caller = (new Error().stack ?? '').split('\n')[3];
   Error.stackTraceLimit = limit;
-  return caller === undefined || caller.includes('(node:internal/');
+  return caller === undefined || caller.includes('(node:internal/') ? 'next' : 'first';
 }
 
 function install(): void {
@@ -55,10 +58,12 @@ function install(): void {
   installed = true;
   const immediate = globalThis.setImmediate;
   const polite = function setImmediate(fn: (...args: unknown[]) => void, ...args: unknown[]) {
-    if (mode === 'polite' && fromDawn(fn)) {
+    const tick = mode === 'polite' ? dawnTick(fn) : undefined;
+    if (tick) {
       const now = performance.now();
-      if (now - lastTick > NEW_WAIT_MS) waitStart = now;
-      if (now - waitStart > SPIN_MS) {
+      // a wait starts where JavaScript asked for it (or after a gap in Dawn's ticks)
+      if (tick === 'first' || now - lastTick > NEW_WAIT_MS) waitStart = now;
+      if (tick === 'next' && now - waitStart > SPIN_MS) {
         Atomics.wait(sleeper, 0, 0, Math.min(MAX_SLEEP_MS, Math.max(MIN_SLEEP_MS, (now - waitStart) / 8)));
         sleeps++;
       }
