@@ -1,7 +1,7 @@
 /**
  * How Node waits for the GPU (gpu/node/dawn-polling.ts), side by side: the adapter's copy bandwidth and
  * one matvec timed with Dawn's busy polling and with polite polling, in alternating rounds (best of each),
- * on GPU timestamps. On a software adapter the busy poller takes a core from the threads that run the
+ * on GPU timestamps where the adapter has them. On a software adapter the busy poller takes a core from the threads that run the
  * shaders; on a hardware GPU the two should match.
  */
 import { dawnPolling, setDawnPolling, type DawnPolling } from '../gpu/node/dawn-polling.ts';
