@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.cache/**', 'public/**', 'tools/train/**', 'dev-dist/**', 'bench-results/**', 'test-results/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.cache/**', 'public/**', 'tools/train/**', 'dev-dist/**', 'bench-results/**', 'test-results/**', '.device/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,9 +1,10 @@
 /**
  * What one decoded token has to read, computed from the GGUF's own tensor sizes (not a hardware
  * counter — WebGPU has none):
- *   active weights = every tensor read in full, except token_embd (one row per token) and the routed
- *                    experts `*_exps` (used ÷ experts of each, i.e. the k chosen experts); the shared
- *                    experts, router, indexer, attention and output head count in full;
+ *   active weights = every tensor read in full, except token_embd (one row per token; read in full as
+ *                    well where the file has no output.weight, since a tied head is token_embd) and the
+ *                    routed experts `*_exps` (used ÷ experts of each, i.e. the k chosen experts); the
+ *                    shared experts, router, indexer, attention and output head count in full;
  *   cache          = per layer, the index keys of every visible position (the indexer scores them all,
  *                    also in dense mode) plus the MLA latent rows attention reads: all visible rows
  *                    (dense) or min(top-k, visible) rows (sparse), all f32 as the engine stores them.
@@ -29,10 +30,11 @@ export function weightBytes(c: ModelConfig, tensors: readonly TensorInfo[]): Wei
   let routedActive = 0;
   let routedTotal = 0;
   const frac = c.moe ? c.moe.used / c.moe.experts : 0;
+  const tied = !tensors.some((t) => t.name === 'output.weight');
   for (const t of tensors) {
     total += t.byteLength;
     if (t.name === 'token_embd.weight') {
-      active += t.byteLength / t.shape[1];
+      active += t.byteLength / t.shape[1] + (tied ? t.byteLength : 0);
     } else if (/_exps\.weight$/.test(t.name)) {
       routedTotal += t.byteLength;
       routedActive += t.byteLength * frac;
