@@ -1,5 +1,5 @@
 // Packs the GPU benchmarks for a machine that has a GPU and nothing else (no Node, no npm, no network):
-// `node scripts/device-pack.mjs` writes .device/ (git-ignored, ~50 MB), and there `bash .device/run.sh`
+// `npm run device:pack` writes .device/ (git-ignored, ~29 MiB), and there `bash .device/run.sh`
 // runs the twin bench (src/bench/twin-main.ts: decode on a 2 GB V2-Lite-Chat twin and the whole Youtu-LLM-2B
 // twin) and then the bench (src/bench/main.ts, large sizes, no llama.cpp), writing tables, logs and JSON
 // to $OUT (default .device/out). What travels:

@@ -50,13 +50,11 @@ export interface BenchOptions {
   log?: (line: string) => void;
 }
 
-export interface EngineRun {
-  context: number;
-  topK: number;
-  prefillSeconds: number;
+/** What a prefill and a decode measured, as the bench and the twin bench (twin-bench.ts) report them. */
+export interface DecodeFigures {
   prefillTokPerS: number;
   decodeTokPerS: number;
-  /** modelled bytes per decoded token (bytes.ts): active weights + cache rows read */
+  /** modelled bytes per decoded token (bytes.ts): active weights + cache rows read, averaged over the decoded tokens */
   bytesPerToken: number;
   /** bytesPerToken × decode tokens/s */
   decodeGbPerS: number;
@@ -64,6 +62,12 @@ export interface EngineRun {
   decodeVsCopy: number;
   /** GPU work one decoded token issued (counted on one extra, untimed token) */
   perToken: TokenCounts;
+}
+
+export interface EngineRun extends DecodeFigures {
+  context: number;
+  topK: number;
+  prefillSeconds: number;
   /** the decode graph's dispatches by layer (counted by encoding its steps once, unsubmitted) */
   perLayer: LayerDispatches;
   /** perToken priced at the measured empty-dispatch overheads: a lower bound on the time per token */

@@ -22,7 +22,8 @@ import { twinOptions, TWIN_NAMES, type TwinShrink } from '../tools/fixture/twins
 import { QUANT_MIXES, type QuantMix } from '../tools/fixture/quant-mix.ts';
 import { SparseScopeError } from '../errors.ts';
 import { weightBytes, cacheReadBytes, type WeightBytes } from './bytes.ts';
-import { countGpuWork, type TokenCounts } from './overhead.ts';
+import { countGpuWork } from './overhead.ts';
+import type { DecodeFigures } from './bench.ts';
 
 export interface TwinSpec {
   twin: string;
@@ -53,7 +54,7 @@ export function twinLabel(s: TwinSpec): string {
   return `${s.twin} ${s.mix}${shrink.length ? ` (${shrink.join(', ')})` : ''}`;
 }
 
-export interface TwinRun {
+export interface TwinRun extends DecodeFigures {
   label: string;
   fileBytes: number;
   weights: WeightBytes;
@@ -67,15 +68,6 @@ export interface TwinRun {
   warmupSeconds: number;
   prompt: number;
   decode: number;
-  prefillTokPerS: number;
-  decodeTokPerS: number;
-  /** active weights + the cache rows a token reads, averaged over the decoded tokens */
-  bytesPerToken: number;
-  decodeGbPerS: number;
-  /** decodeGbPerS ÷ the copy's traffic */
-  decodeVsCopy: number;
-  /** GPU work one decoded token issued (the device wrapped for one more, untimed token) */
-  perToken: TokenCounts;
 }
 
 export interface TwinBenchResult {
