@@ -14,7 +14,7 @@ mkdir -p "$work"
 started=$(date +%s)
 budget=${TWIN_BENCH_BUDGET_S:-540}
 
-[ -x "$work/node" ] || xz -dc "$here/node.xz" > "$work/node" && chmod +x "$work/node"
+if [ ! -x "$work/node" ]; then xz -dc "$here/node.xz" > "$work/node" && chmod +x "$work/node"; fi
 dawn="$here/app/node_modules/webgpu/dist/linux-x64"
 [ -f "$dawn/dawn.node" ] || xz -dc "$dawn/dawn.node.xz" > "$dawn/dawn.node"
 # the packed Vulkan loader unless the machine has one

@@ -16,6 +16,7 @@ import { memoryStore } from '../gpu/tuning/store.ts';
 import { measureSparseVsDense, type MeasureResult, type MeasureOptions } from '../gpu/shaders/mla/measure.ts';
 import { writeFixture, type FixtureDims } from '../tools/fixture/fixture.ts';
 import { openGguf } from '../gguf/reader.ts';
+import { argmax } from '../model/sampling.ts';
 import { WebGpuModel } from '../engine/webgpu/webgpu-model.ts';
 import { rowBytes } from '../gpu/shaders/common/quant-types.ts';
 import { weightBytes, cacheReadBytes, type WeightBytes } from './bytes.ts';
@@ -262,12 +263,6 @@ function sizing(name: BenchSize | 'quick'): Sizing {
 /** Deterministic prompt ids inside the fixture's byte tokens (no BOS/EOS). */
 export function promptTokens(n: number): number[] {
   return Array.from({ length: n }, (_, i) => (i * 37 + 11) % 256);
-}
-
-function argmax(v: Float32Array): number {
-  let b = 0;
-  for (let i = 1; i < v.length; i++) if (v[i] > v[b]) b = i;
-  return b;
 }
 
 const secs = (t0: number) => (performance.now() - t0) / 1000;

@@ -21,6 +21,7 @@ import { writeFixture } from '../tools/fixture/fixture.ts';
 import { twinOptions, TWIN_NAMES, type TwinShrink } from '../tools/fixture/twins.ts';
 import { QUANT_MIXES, type QuantMix } from '../tools/fixture/quant-mix.ts';
 import { SparseScopeError } from '../errors.ts';
+import { argmax } from '../model/sampling.ts';
 import { weightBytes, cacheReadBytes, type WeightBytes } from './bytes.ts';
 import { countGpuWork } from './overhead.ts';
 import type { DecodeFigures } from './bench.ts';
@@ -91,12 +92,6 @@ export interface TwinBenchOptions {
 
 const secs = (t0: number) => (performance.now() - t0) / 1000;
 
-function argmax(v: Float32Array): number {
-  let b = 0;
-  for (let i = 1; i < v.length; i++) if (v[i] > v[b]) b = i;
-  return b;
-}
-
 /** Prompt ids spread over the twin's vocabulary (the weights are random: any ids read the same bytes). */
 function promptIds(n: number, vocab: number): number[] {
   return Array.from({ length: n }, (_, i) => (i * 7919 + 13) % vocab);
@@ -118,7 +113,8 @@ async function writeTwin(spec: TwinSpec, dir: string, log: (l: string) => void):
   return { path, seconds };
 }
 
-async function runTwin(ctx: GpuContext, spec: TwinSpec, o: TwinBenchOptions, copy: () => number, log: (l: string) => void): Promise<TwinRun> {
+/** One twin's run; its ratio to the copy is set once the run's copies are all in (runTwinBench). */
+async function runTwin(ctx: GpuContext, spec: TwinSpec, o: TwinBenchOptions, log: (l: string) => void): Promise<Omit<TwinRun, 'decodeVsCopy'>> {
   const { path, seconds: writeSeconds } = await writeTwin(spec, o.cacheDir, log);
   let t0 = performance.now();
   const file = await openGguf({ kind: 'path', path });
@@ -153,7 +149,7 @@ async function runTwin(ctx: GpuContext, spec: TwinSpec, o: TwinBenchOptions, cop
     const bytesPerToken = weights.active + cache / o.decode;
     const decodeTokPerS = o.decode / decodeSeconds;
     const decodeGbPerS = (bytesPerToken * decodeTokPerS) / 1e9;
-    const run: TwinRun = {
+    const run = {
       label: twinLabel(spec),
       fileBytes: file.fileSize,
       weights,
@@ -167,7 +163,6 @@ async function runTwin(ctx: GpuContext, spec: TwinSpec, o: TwinBenchOptions, cop
       decodeTokPerS,
       bytesPerToken,
       decodeGbPerS,
-      decodeVsCopy: decodeGbPerS / copy(),
       perToken,
     };
     log(
@@ -186,17 +181,17 @@ export async function runTwinBench(o: TwinBenchOptions): Promise<TwinBenchResult
     const { info, device } = ctx;
     log(`adapter: ${info.name}${info.description && info.description !== info.name ? ` (${info.description})` : ''}`);
     const copyBytes = o.copyBytes ?? (info.software ? 64 : 256) * 2 ** 20;
-    const copies: CopyFigure[] = [await measureCopy(device, { bytes: copyBytes, minSeconds: info.software ? 0 : 0.05 })];
+    const measure = () => measureCopy(device, { bytes: copyBytes, minSeconds: info.software ? 0 : 0.05 });
+    const copies: CopyFigure[] = [await measure()];
     log(`copy: ${copies[0].gbPerS.toFixed(1)} GB/s traffic (${copies[0].method})`);
-    const best = () => copies.reduce((a, b) => (b.gbPerS > a.gbPerS ? b : a));
-    const runs: TwinRun[] = [];
+    const measured: Omit<TwinRun, 'decodeVsCopy'>[] = [];
     for (const spec of o.specs) {
-      runs.push(await runTwin(ctx, spec, o, () => best().gbPerS, log));
-      copies.push(await measureCopy(device, { bytes: copyBytes, minSeconds: info.software ? 0 : 0.05 }));
+      measured.push(await runTwin(ctx, spec, o, log));
+      copies.push(await measure());
     }
-    // the yardstick is the best copy of the run (noise only lowers a copy); ratios recomputed against it
-    const copy = best();
-    for (const r of runs) r.decodeVsCopy = r.decodeGbPerS / copy.gbPerS;
+    // the yardstick is the best copy of the run (noise only lowers a copy)
+    const copy = copies.reduce((a, b) => (b.gbPerS > a.gbPerS ? b : a));
+    const runs: TwinRun[] = measured.map((r) => ({ ...r, decodeVsCopy: r.decodeGbPerS / copy.gbPerS }));
     return {
       date: new Date().toISOString(),
       adapter: { name: info.name, description: info.description, vendor: info.vendor, architecture: info.architecture, software: info.software === true },
